@@ -1,0 +1,49 @@
+# Planpool: `make run` and `make test` are all a fresh machine needs.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+FLASK   := $(VENV)/bin/flask --app app
+PYTEST_ARGS ?=
+
+.PHONY: run test test-postgres install translations extract-messages system-deps clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed translations
+
+# Compiled catalogues are build output (not committed).
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --use-fuzzy -d translations 2>/dev/null
+
+# Refresh the catalogues after changing strings: then translate da and sv.
+extract-messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot \
+	    app.py access.py notify.py models.py validators.py demo.py blueprints templates
+	$(VENV)/bin/pybabel update -N -i translations/messages.pot -d translations
+
+# Debian packages the browser tests need (Chromium; Playwright never downloads one).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HOST=127.0.0.1 PORT=5000 honcho start
+
+test: install system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The same suite on PostgreSQL: TEST_DATABASE_URL must name a server we may
+# create databases on (.ci/run starts one).
+test-postgres: install
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,29 @@
+"""Role and organisation checks used by every blueprint."""
+from __future__ import annotations
+
+import functools
+
+from flask import abort
+from flask_login import current_user, login_required
+
+
+def role_required(*roles: str):
+    """Logged in with one of `roles`; anonymous -> login, wrong role -> 403."""
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def get_in_org(model, object_id):
+    """Fetch a row of the current user's organisation or 404 (no IDOR)."""
+    row = model.get_or_none(model.id == object_id,
+                            model.organisation == current_user.organisation_id)
+    if row is None:
+        abort(404)
+    return row

@@ -1,0 +1,268 @@
+"""Planpool: `create_app()` builds the Flask app from the environment."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+import click
+from flask import Flask, g, render_template, request, session
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from htmx_flask import Htmx
+
+import tasks
+from models import UserSession, db, make_database
+
+LANGUAGES = ('en', 'da', 'sv')
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def _secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else generated once into instance/."""
+    if os.environ.get('SECRET_KEY'):
+        return os.environ['SECRET_KEY']
+    path = os.path.join(instance_path, 'secret_key')
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'w') as fh:
+            fh.write(secrets.token_hex(32))
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+def load_config(instance_path: str) -> dict:
+    env = os.environ.get
+    redis_url = env('REDIS_URL')
+    return {
+        'SECRET_KEY': _secret_key(instance_path),
+        'DATABASE_URL': env('DATABASE_URL') or
+        'sqlite:///' + os.path.join(instance_path, 'planpool.sqlite3'),
+        'RATELIMIT_STORAGE_URI': env('RATELIMIT_STORAGE_URI') or redis_url or 'memory://',
+        'RATELIMIT_ENABLED': env('RATELIMIT_ENABLED', 'true').lower() != 'false',
+        'RATELIMIT_HEADERS_ENABLED': True,
+        'VONAGE_API_KEY': env('VONAGE_API_KEY'),
+        'VONAGE_API_SECRET': env('VONAGE_API_SECRET'),
+        'VONAGE_SIGNATURE_SECRET': env('VONAGE_SIGNATURE_SECRET'),
+        'VONAGE_SIGNATURE_METHOD': env('VONAGE_SIGNATURE_METHOD', 'md5'),
+        'SMTP_HOST': env('SMTP_HOST'),
+        'SMTP_PORT': env('SMTP_PORT', '587'),
+        'SMTP_USERNAME': env('SMTP_USERNAME'),
+        'SMTP_PASSWORD': env('SMTP_PASSWORD'),
+        'SMTP_STARTTLS': env('SMTP_STARTTLS', 'true'),
+        'MAIL_FROM': env('MAIL_FROM', 'Planpool <no-reply@planpool.invalid>'),
+        # Cookies: HttpOnly + SameSite always; Secure when served over HTTPS
+        # (set PREFERRED_URL_SCHEME=https behind a TLS-terminating proxy).
+        'PREFERRED_URL_SCHEME': env('PREFERRED_URL_SCHEME', 'http'),
+        'SESSION_COOKIE_HTTPONLY': True,
+        'SESSION_COOKIE_SAMESITE': 'Lax',
+        'SESSION_COOKIE_SECURE': env('PREFERRED_URL_SCHEME') == 'https',
+        'SESSION_COOKIE_NAME': 'planpool_session',
+        'REMEMBER_COOKIE_HTTPONLY': True,
+        'MAX_CONTENT_LENGTH': 5 * 1024 * 1024,   # uploads (spreadsheets) fit
+        'MAX_FORM_MEMORY_SIZE': 200 * 1024,      # one text field
+        'WTF_CSRF_TIME_LIMIT': None,             # valid for the session's life
+        'BABEL_DEFAULT_LOCALE': 'en',
+        'BABEL_TRANSLATION_DIRECTORIES': 'translations',
+        'TRUST_PROXY': env('TRUST_PROXY', '').lower() in ('1', 'true', 'yes'),
+    }
+
+
+def select_locale():
+    """User's explicit choice, else the browser, else the organisation."""
+    chosen = session.get('lang')
+    if chosen in LANGUAGES:
+        return chosen
+    if current_user.is_authenticated and current_user.language in LANGUAGES:
+        return current_user.language
+    best = request.accept_languages.best_match(LANGUAGES)
+    if best:
+        return best
+    if current_user.is_authenticated:
+        return current_user.organisation.language
+    return 'en'
+
+
+def select_timezone():
+    if current_user.is_authenticated:
+        return current_user.organisation.timezone
+    return 'Europe/Copenhagen'
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get('PLANPOOL_INSTANCE') or None)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+
+    if app.config['TRUST_PROXY']:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    logging.basicConfig(level=logging.INFO)
+    db.initialize(make_database(app.config['DATABASE_URL']))
+
+    csrf.init_app(app)
+    Htmx(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   timezone_selector=select_timezone)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = 'auth.login'
+    login_manager.login_message = None
+    login_manager.session_protection = None  # our sessions live server-side
+    tasks.init_app(app)
+
+    from blueprints import auth, main, messages, webhooks
+    for module in (main, auth, messages, webhooks):
+        app.register_blueprint(module.bp)
+
+    _register_request_hooks(app)
+    _register_error_pages(app)
+    _register_cli(app)
+    return app
+
+
+@login_manager.user_loader
+def _load_user(token):
+    return UserSession.load_user(token)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.is_closed():
+            db.close()
+
+    @app.context_processor
+    def _template_globals():
+        from flask_babel import get_locale
+        from models import mask_phone
+        return {'LANGUAGES': LANGUAGES, 'current_locale': str(get_locale()),
+                'mask_phone': mask_phone}
+
+    @app.after_request
+    def _security_headers(response):
+        h = response.headers
+        h.setdefault('Content-Security-Policy', (
+            "default-src 'self'; script-src 'self'; style-src 'self'; "
+            "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+            "frame-ancestors 'none'; form-action 'self'"))
+        h.setdefault('X-Content-Type-Options', 'nosniff')
+        h.setdefault('Referrer-Policy', 'same-origin')
+        h.setdefault('X-Frame-Options', 'DENY')
+        if request.is_secure:
+            h.setdefault('Strict-Transport-Security', 'max-age=31536000')
+        h.add('Vary', 'HX-Request')
+        if getattr(g, 'personal_data', False) or current_user.is_authenticated:
+            h['Cache-Control'] = 'no-store'
+        return response
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask_babel import gettext as _
+
+    def page(status, title, text):
+        return render_template('errors/error.html', status=status, title=title,
+                               text=text), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e):
+        return page(400, _('The form expired'), _(
+            'For your security the form could not be accepted. '
+            'Go back, reload the page and try again.'))
+
+    @app.errorhandler(400)
+    def _bad_request(e):
+        return page(400, _('Bad request'), _('The request could not be understood.'))
+
+    @app.errorhandler(403)
+    def _forbidden(e):
+        return page(403, _('Not allowed'), _('You do not have access to this page.'))
+
+    @app.errorhandler(404)
+    def _not_found(e):
+        return page(404, _('Page not found'), _('The page does not exist or has moved.'))
+
+    @app.errorhandler(405)
+    def _method(e):
+        return page(405, _('Not allowed'), _('This address does not accept that request.'))
+
+    @app.errorhandler(413)
+    def _too_large(e):
+        return page(413, _('Too much data'), _(
+            'What you sent is larger than we accept. Shorten it and try again.'))
+
+    @app.errorhandler(429)
+    def _too_many(e):
+        return page(429, _('Too many attempts'), _(
+            'Please wait a little and try again.'))
+
+    @app.errorhandler(500)
+    def _server_error(e):
+        return page(500, _('Something went wrong'), _(
+            'Nothing was saved. Please try again in a moment.'))
+
+
+def _register_cli(app: Flask) -> None:
+    db_cli = click.Group('db', help='Database schema migrations.')
+
+    @db_cli.command('upgrade')
+    @click.option('--target', default=None, help='Stop after this migration.')
+    def upgrade(target):
+        """Apply pending migrations."""
+        from migrations import upgrade as run_upgrade
+        applied = run_upgrade(target)
+        click.echo('\n'.join(f'applied: {n}' for n in applied) or 'up to date')
+
+    @db_cli.command('status')
+    def status():
+        """List migrations and whether they are applied."""
+        from migrations import runner
+        for m in runner().status():
+            click.echo(f"[{'x' if m.applied else ' '}] {m.name}")
+
+    app.cli.add_command(db_cli)
+
+    @app.cli.command('seed-demo')
+    @click.option('--if-empty', is_flag=True, help='Only when there is no organisation.')
+    def seed_demo(if_empty):
+        """Create demo organisations and accounts (demo passwords!)."""
+        import demo
+        from models import Organisation
+        if if_empty and Organisation.select().exists():
+            click.echo('Database has data; demo seed skipped.')
+            return
+        for line in demo.seed():
+            click.echo(line)
+
+    @app.cli.command('worker')
+    @click.option('--workers', default=2, show_default=True)
+    def worker(workers):
+        """Run the Huey consumer (background tasks and the periodic sweep)."""
+        consumer = tasks.huey.create_consumer(workers=workers, periodic=True,
+                                              worker_type='thread')
+        consumer.run()
+
+    @app.cli.command('outbox')
+    @click.option('--limit', default=10, show_default=True)
+    def outbox(limit):
+        """Print the newest outbound messages (login codes in development)."""
+        from models import Message
+        for m in (Message.select().where(Message.direction == Message.OUT)
+                  .order_by(Message.id.desc()).limit(limit)):
+            click.echo(f'{m.created_at:%H:%M:%S} {m.channel} {m.recipient} '
+                       f'[{m.status}] {m.subject or m.body}')

@@ -1,0 +1,1 @@
+"""One module per area; each defines `bp = Blueprint(...)` at the top."""

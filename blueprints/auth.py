@@ -1,0 +1,271 @@
+"""Log in and out: staff (email + password), citizens (CPR + SMS code),
+substitutes (username + password, plus an SMS code on a new device)."""
+from __future__ import annotations
+
+import secrets
+
+from flask import (Blueprint, current_app, flash, redirect, render_template,
+                   request, session, url_for)
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+import notify
+from app import limiter
+from models import (AuditEvent, Message, OneTimeCode, TrustedDevice, User,
+                    UserSession, utcnow)
+from validators import normalise_cpr
+
+bp = Blueprint('auth', __name__)
+
+DEVICE_COOKIE = 'planpool_device'
+# Compared against when the account does not exist, so that a wrong email
+# costs the same time as a wrong password (no account enumeration by timing).
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+LOGIN_LIMIT = '10 per minute;50 per hour'
+
+
+class StaffLoginForm(FlaskForm):
+    email = StringField(_l('Email'), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l('Password'), validators=[DataRequired(), Length(max=200)])
+
+
+class SubstituteLoginForm(FlaskForm):
+    username = StringField(_l('Username'), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l('Password'), validators=[DataRequired(), Length(max=200)])
+
+
+class CitizenLoginForm(FlaskForm):
+    cpr = StringField(_l('CPR number'), validators=[DataRequired(), Length(max=20)],
+                      description=_l('10 digits, for example 010190-1234'))
+
+    def validate_cpr(self, field):
+        normalised = normalise_cpr(field.data)
+        if normalised is None:
+            raise ValidationError(_('Enter a valid CPR number (10 digits).'))
+        field.data = normalised
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l('Code from the SMS'),
+                       validators=[DataRequired(), Length(max=12)])
+
+
+def _ip() -> str:
+    return request.remote_addr or ''
+
+
+def _start_session(user: User, *, method: str):
+    """A fresh session (no fixation), the login recorded."""
+    lang = session.get('lang')
+    session.clear()
+    if lang:
+        session['lang'] = lang
+    user.session_token = UserSession.open(user)
+    login_user(user)
+    user.last_login_at = utcnow()
+    user.save(only=[User.last_login_at])
+    AuditEvent.record('login', actor=user, detail=method, ip=_ip())
+
+
+def _failed(action: str, detail: str = ''):
+    AuditEvent.record(action, detail=detail, ip=_ip())
+
+
+def _home():
+    return redirect(url_for('main.index'), code=303)
+
+
+@bp.route('/login', methods=['GET', 'POST'])
+@limiter.limit(LOGIN_LIMIT, methods=['POST'])
+def login():
+    """Staff: email + password."""
+    if current_user.is_authenticated:
+        return _home()
+    form = StaffLoginForm()
+    if form.validate_on_submit():
+        user = User.get_or_none(User.email == form.email.data.strip().lower(),
+                                User.role.in_(User.STAFF_ROLES))
+        if user is None:
+            check_password_hash(_DUMMY_HASH, form.password.data)
+        elif user.active and user.check_password(form.password.data):
+            _start_session(user, method='password')
+            return _home()
+        _failed('login_failed', 'staff')
+        flash(_('The email or password is not correct.'), 'error')
+    return render_template('auth/login_staff.html', form=form)
+
+
+@bp.route('/login/substitute', methods=['GET', 'POST'])
+@limiter.limit(LOGIN_LIMIT, methods=['POST'])
+def login_substitute():
+    """Substitutes: username + password; a new device also needs an SMS code."""
+    if current_user.is_authenticated:
+        return _home()
+    form = SubstituteLoginForm()
+    if form.validate_on_submit():
+        user = User.get_or_none(User.username == form.username.data.strip().lower(),
+                                User.role == User.SUBSTITUTE)
+        if user is None:
+            check_password_hash(_DUMMY_HASH, form.password.data)
+        elif user.active and user.check_password(form.password.data):
+            if TrustedDevice.is_trusted(user, _device_token(user)):
+                _start_session(user, method='password+device')
+                return _home()
+            if not user.phone:
+                flash(_('Your account has no mobile number. Call the staffing '
+                        'centre to have it added.'), 'error')
+                return render_template('auth/login_substitute.html', form=form)
+            return _send_code(user, OneTimeCode.NEW_DEVICE)
+        _failed('login_failed', 'substitute')
+        flash(_('The username or password is not correct.'), 'error')
+    return render_template('auth/login_substitute.html', form=form)
+
+
+@bp.route('/login/citizen', methods=['GET', 'POST'])
+@limiter.limit(LOGIN_LIMIT, methods=['POST'])
+def login_citizen():
+    """Citizens: CPR number, then a code sent by SMS to their registered phone."""
+    if current_user.is_authenticated:
+        return _home()
+    form = CitizenLoginForm()
+    if form.validate_on_submit():
+        user = User.get_or_none(User.cpr == form.cpr.data,
+                                User.role == User.CITIZEN)
+        if user is not None and user.active and user.phone:
+            return _send_code(user, OneTimeCode.CITIZEN_LOGIN)
+        # Same answer whether or not we know the number (no enumeration).
+        _failed('login_failed', 'citizen')
+        _remember_challenge(secrets.token_urlsafe(32))
+        return redirect(url_for('auth.code'), code=303)
+    return render_template('auth/login_citizen.html', form=form)
+
+
+def _send_code(user: User, purpose: str):
+    """Text a fresh code unless one went out less than a minute ago."""
+    if OneTimeCode.may_issue(user):
+        row, code = OneTimeCode.issue(user, purpose)
+        text = _('%(code)s is your Planpool code. It is valid for 10 minutes. '
+                 'Never give it to anyone.', code=code)
+        notify.queue_sms(user.organisation, user.phone, text, user=user,
+                         kind=Message.CODE)
+        challenge = row.challenge
+    else:
+        latest = (OneTimeCode.select().where(OneTimeCode.user == user,
+                                             OneTimeCode.purpose == purpose)
+                  .order_by(OneTimeCode.id.desc()).first())
+        challenge = latest.challenge if latest else secrets.token_urlsafe(32)
+    _remember_challenge(challenge)
+    return redirect(url_for('auth.code'), code=303)
+
+
+def _remember_challenge(challenge: str) -> None:
+    session['otp'] = {'challenge': challenge, 'misses': 0,
+                      'sent_at': utcnow().timestamp()}
+
+
+def _pending_code() -> tuple[dict | None, OneTimeCode | None]:
+    pending = session.get('otp')
+    if not pending:
+        return None, None
+    row = OneTimeCode.get_or_none(OneTimeCode.challenge == pending['challenge'])
+    return pending, row
+
+
+@bp.route('/login/code', methods=['GET', 'POST'])
+@limiter.limit('20 per minute', methods=['POST'])
+def code():
+    pending, row = _pending_code()
+    if pending is None:
+        return redirect(url_for('main.index'), code=303)
+    form = CodeForm()
+    if form.validate_on_submit():
+        if row is not None and row.check(form.code.data):
+            session.pop('otp', None)
+            user = row.user
+            if row.purpose == OneTimeCode.NEW_DEVICE:
+                token = TrustedDevice.remember(user, request.user_agent.string or '')
+                response = _home()
+                _start_session(user, method='password+sms')
+                _set_device_cookie(response, user, token)
+                return response
+            _start_session(user, method='sms')
+            return _home()
+        pending['misses'] = pending.get('misses', 0) + 1
+        session['otp'] = pending
+        _failed('code_failed')
+        if pending['misses'] >= OneTimeCode.MAX_ATTEMPTS or (
+                row is not None and row.attempts >= OneTimeCode.MAX_ATTEMPTS):
+            session.pop('otp', None)
+            flash(_('Too many wrong codes. Start again to get a new code.'), 'error')
+            return redirect(url_for('main.index'), code=303)
+        flash(_('The code is wrong or has expired.'), 'error')
+    return render_template('auth/code.html', form=form)
+
+
+@bp.route('/login/code/resend', methods=['POST'])
+@limiter.limit('5 per minute;20 per hour')
+def resend_code():
+    pending, row = _pending_code()
+    if pending is None:
+        return redirect(url_for('main.index'), code=303)
+    # The same answers whether or not the person exists (no enumeration).
+    waited = utcnow().timestamp() - pending.get('sent_at', 0)
+    if waited < OneTimeCode.RESEND_AFTER.total_seconds():
+        flash(_('A code was sent a moment ago. Wait a minute before asking '
+                'for a new one.'), 'error')
+        return redirect(url_for('auth.code'), code=303)
+    flash(_('If we know you, a new code is on its way.'), 'info')
+    if row is None:
+        _remember_challenge(pending['challenge'])
+        return redirect(url_for('auth.code'), code=303)
+    return _send_code(row.user, row.purpose)
+
+
+@bp.route('/logout', methods=['POST'])
+def logout():
+    if current_user.is_authenticated:
+        AuditEvent.record('logout', actor=current_user, ip=_ip())
+        UserSession.close(current_user.session_token)
+        logout_user()
+    lang = session.get('lang')
+    session.clear()
+    if lang:
+        session['lang'] = lang
+    flash(_('You are logged out.'), 'info')
+    return redirect(url_for('main.index'), code=303)
+
+
+# --- remembered devices (substitutes) ----------------------------------
+
+def _device_serializer():
+    return URLSafeTimedSerializer(current_app.secret_key, salt='trusted-device')
+
+
+def _device_token(user: User) -> str | None:
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _device_serializer().loads(
+            raw, max_age=int(TrustedDevice.LIFETIME.total_seconds()))
+    except BadSignature:
+        return None
+    return data.get(str(user.id))
+
+
+def _set_device_cookie(response, user: User, token: str):
+    # One cookie per browser holding a token per account (shared tablets).
+    try:
+        data = _device_serializer().loads(request.cookies.get(DEVICE_COOKIE, ''))
+    except BadSignature:
+        data = {}
+    data[str(user.id)] = token
+    response.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(data),
+                        max_age=int(TrustedDevice.LIFETIME.total_seconds()),
+                        httponly=True, samesite='Lax',
+                        secure=current_app.config['SESSION_COOKIE_SECURE'])

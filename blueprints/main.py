@@ -1,0 +1,60 @@
+"""Landing page, each role's home, and the language switcher."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
+
+from app import LANGUAGES
+from models import Message, User, count_by
+
+bp = Blueprint('main', __name__)
+
+LANGUAGE_NAMES = {'en': 'English', 'da': 'Dansk', 'sv': 'Svenska'}
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(_l('Language'), choices=[SelectChoice(code, LANGUAGE_NAMES[code])
+                                                for code in LANGUAGES])
+    next = HiddenField()
+
+
+@bp.app_context_processor
+def _language_form():
+    from flask_babel import get_locale
+    form = LanguageForm(formdata=None, lang=str(get_locale()),
+                        next=request.full_path.rstrip('?'))
+    return {'language_form': form}
+
+
+@bp.route('/')
+def index():
+    if not current_user.is_authenticated:
+        return render_template('main/landing.html')
+    message_counts = {}
+    if current_user.role in (User.ADMIN, User.PLANNER):
+        message_counts = count_by(
+            Message.for_organisation(current_user.organisation_id)
+            .where(Message.direction == Message.OUT), Message.status)
+    return render_template('main/home.html', message_counts=message_counts)
+
+
+@bp.route('/language', methods=['POST'])
+def set_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session['lang'] = form.lang.data
+        if current_user.is_authenticated:
+            User.update(language=form.lang.data).where(
+                User.id == current_user.id).execute()
+    target = form.next.data or url_for('main.index')
+    # Only paths on this site: never an open redirect.
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith('/'):
+        target = url_for('main.index')
+    return redirect(target, code=303)

@@ -1,0 +1,419 @@
+"""Peewee models and the query helpers that belong to them.
+
+Instants are stored as naive UTC datetimes (see `utcnow`); wall-clock times of
+an organisation are converted with its `zone`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlparse, unquote
+from zoneinfo import ZoneInfo
+
+from flask_login import UserMixin
+from peewee import (BooleanField, CharField, DatabaseProxy, DateTimeField,
+                    ForeignKeyField, IntegerField, Model, SqliteDatabase,
+                    TextField, fn)
+from playhouse.pool import PooledPostgresqlDatabase
+from werkzeug.security import check_password_hash, generate_password_hash
+
+db = DatabaseProxy()
+
+
+def utcnow() -> dt.datetime:
+    """Current instant as a naive UTC datetime (the storage convention)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def make_database(url: str):
+    """Build the peewee database for a DATABASE_URL (sqlite:/// or postgresql://)."""
+    parsed = urlparse(url)
+    if parsed.scheme == 'sqlite':
+        path = unquote(parsed.path)
+        if path.startswith('//'):  # sqlite:////abs/path
+            path = path[1:]
+        elif path.startswith('/'):  # sqlite:///relative/path
+            path = path[1:]
+        # IMMEDIATE: writers take the lock when the transaction starts, so a
+        # re-check inside a booking transaction cannot be raced (rule 3).
+        return SqliteDatabase(path, lock_type='IMMEDIATE', pragmas={
+            'journal_mode': 'wal',
+            'foreign_keys': 1,
+            'busy_timeout': 10000,
+            'synchronous': 'normal',
+        })
+    if parsed.scheme in ('postgres', 'postgresql'):
+        return PooledPostgresqlDatabase(
+            unquote(parsed.path.lstrip('/')),
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname, port=parsed.port,
+            max_connections=32, stale_timeout=300, timeout=10)
+    raise ValueError(f'Unsupported DATABASE_URL scheme: {parsed.scheme!r}')
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+# --- organisations and people -------------------------------------------
+
+class Organisation(BaseModel):
+    PLANNER = 'planner'   # a job centre (appointments)
+    POOL = 'pool'         # a municipality's substitute pool
+    KINDS = (PLANNER, POOL)
+
+    name = CharField(max_length=200)
+    slug = CharField(max_length=60, unique=True)
+    kind = CharField(max_length=16)
+    country = CharField(max_length=2)          # 'DK' or 'SE'
+    timezone = CharField(max_length=64)        # e.g. Europe/Copenhagen
+    language = CharField(max_length=8)         # default UI language
+    sms_sender = CharField(max_length=11)      # alphanumeric sender id
+    phone = CharField(max_length=20, default='')  # shown in automatic replies
+    created_at = DateTimeField(default=utcnow)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, instant: dt.datetime) -> dt.datetime:
+        """A stored UTC instant as wall-clock time of this organisation."""
+        return instant.replace(tzinfo=dt.timezone.utc).astimezone(self.zone)
+
+
+class User(UserMixin, BaseModel):
+    ADMIN = 'admin'
+    PLANNER = 'planner'
+    CASEWORKER = 'caseworker'
+    SUBSTITUTE = 'substitute'
+    CITIZEN = 'citizen'
+    ROLES = (ADMIN, PLANNER, CASEWORKER, SUBSTITUTE, CITIZEN)
+    STAFF_ROLES = (ADMIN, PLANNER, CASEWORKER)
+
+    organisation = ForeignKeyField(Organisation, backref='users',
+                                   on_delete='CASCADE')
+    role = CharField(max_length=16, index=True)
+    name = CharField(max_length=200)
+    email = CharField(max_length=254, null=True, unique=True)      # staff login
+    username = CharField(max_length=64, null=True, unique=True)    # substitute login
+    password_hash = CharField(max_length=255, null=True)
+    cpr = CharField(max_length=12, null=True, unique=True)         # citizen login
+    phone = CharField(max_length=20, null=True)                    # E.164
+    language = CharField(max_length=8, null=True)
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    last_login_at = DateTimeField(null=True)
+
+    # Set by the session loader: Flask-Login stores this, not the user id, so
+    # that logging out deletes the server-side session for real.
+    session_token: str | None = None
+
+    def get_id(self):
+        return self.session_token
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in self.STAFF_ROLES
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(
+            self.password_hash, password)
+
+    @property
+    def masked_cpr(self) -> str:
+        return mask_cpr(self.cpr)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+def mask_cpr(cpr: str | None) -> str:
+    """Birth date part only: 010190-xxxx (as the deck shows CPR in lists)."""
+    if not cpr:
+        return ''
+    digits = ''.join(c for c in cpr if c.isdigit())
+    return f'{digits[:6]}-xxxx'
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return ''
+    return phone[:3] + '•' * max(len(phone) - 5, 0) + phone[-2:]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserSession(BaseModel):
+    """A login. The cookie carries the token; the row holds only its hash."""
+    LIFETIME = dt.timedelta(hours=12)
+
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref='sessions', on_delete='CASCADE')
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(index=True)
+
+    @classmethod
+    def open(cls, user: User) -> str:
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        cls.create(token_hash=_digest(token), user=user, created_at=now,
+                   last_seen_at=now, expires_at=now + cls.LIFETIME)
+        return token
+
+    @classmethod
+    def load_user(cls, token: str) -> User | None:
+        now = utcnow()
+        row = (cls.select(cls, User).join(User)
+               .where(cls.token_hash == _digest(token), cls.expires_at > now,
+                      User.active == True)  # noqa: E712
+               .first())
+        if row is None:
+            return None
+        if now - row.last_seen_at > dt.timedelta(minutes=5):
+            # Sliding expiry, written at most every five minutes.
+            cls.update(last_seen_at=now, expires_at=now + cls.LIFETIME).where(
+                cls.id == row.id).execute()
+        user = row.user
+        user.session_token = token
+        return user
+
+    @classmethod
+    def close(cls, token: str | None) -> None:
+        if token:
+            cls.delete().where(cls.token_hash == _digest(token)).execute()
+
+
+class OneTimeCode(BaseModel):
+    """A 6-digit code sent by SMS. The browser holds `challenge`, never the code."""
+    CITIZEN_LOGIN = 'citizen_login'
+    NEW_DEVICE = 'new_device'
+    VALIDITY = dt.timedelta(minutes=10)
+    MAX_ATTEMPTS = 5
+    RESEND_AFTER = dt.timedelta(seconds=60)
+    MAX_PER_HOUR = 5
+
+    user = ForeignKeyField(User, backref='codes', on_delete='CASCADE')
+    purpose = CharField(max_length=20)
+    challenge = CharField(max_length=64, unique=True)
+    code_hash = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow, index=True)
+    expires_at = DateTimeField()
+    attempts = IntegerField(default=0)
+    used_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((('user', 'created_at'), False),)
+
+    @staticmethod
+    def _hash(challenge: str, code: str) -> str:
+        return hmac.new(challenge.encode(), code.encode(), 'sha256').hexdigest()
+
+    @classmethod
+    def may_issue(cls, user: User, now: dt.datetime | None = None) -> bool:
+        """Resend limit: one a minute and five an hour per user."""
+        now = now or utcnow()
+        recent = list(cls.select(cls.created_at)
+                      .where(cls.user == user,
+                             cls.created_at > now - dt.timedelta(hours=1))
+                      .order_by(cls.created_at.desc()))
+        if len(recent) >= cls.MAX_PER_HOUR:
+            return False
+        return not recent or now - recent[0].created_at >= cls.RESEND_AFTER
+
+    @classmethod
+    def issue(cls, user: User, purpose: str) -> tuple['OneTimeCode', str]:
+        """Create a code (earlier open codes of the user die). Returns (row, code)."""
+        now = utcnow()
+        cls.update(used_at=now).where(cls.user == user, cls.purpose == purpose,
+                                      cls.used_at.is_null()).execute()
+        code = f'{secrets.randbelow(10**6):06d}'
+        challenge = secrets.token_urlsafe(32)
+        row = cls.create(user=user, purpose=purpose, challenge=challenge,
+                         code_hash=cls._hash(challenge, code), created_at=now,
+                         expires_at=now + cls.VALIDITY)
+        return row, code
+
+    def check(self, code: str) -> bool:
+        """Verify and consume. Wrong tries count; the fifth wrong try kills it."""
+        now = utcnow()
+        if self.used_at is not None or now >= self.expires_at \
+                or self.attempts >= self.MAX_ATTEMPTS:
+            return False
+        code = ''.join(c for c in (code or '') if c.isdigit())
+        if hmac.compare_digest(self.code_hash, self._hash(self.challenge, code)):
+            # Conditional update: two concurrent correct tries, one wins.
+            won = (OneTimeCode.update(used_at=now)
+                   .where(OneTimeCode.id == self.id,
+                          OneTimeCode.used_at.is_null()).execute())
+            return won == 1
+        (OneTimeCode.update(attempts=OneTimeCode.attempts + 1)
+         .where(OneTimeCode.id == self.id).execute())
+        self.attempts += 1
+        return False
+
+
+class TrustedDevice(BaseModel):
+    """A device on which a substitute has entered an SMS code (Swedish guide)."""
+    LIFETIME = dt.timedelta(days=90)
+
+    user = ForeignKeyField(User, backref='devices', on_delete='CASCADE')
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    label = CharField(max_length=200, default='')
+
+    @classmethod
+    def remember(cls, user: User, label: str = '') -> str:
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        cls.create(user=user, token_hash=_digest(token), created_at=now,
+                   expires_at=now + cls.LIFETIME, label=label[:200])
+        return token
+
+    @classmethod
+    def is_trusted(cls, user: User, token: str | None) -> bool:
+        if not token:
+            return False
+        return cls.select().where(cls.user == user,
+                                  cls.token_hash == _digest(token),
+                                  cls.expires_at > utcnow()).exists()
+
+
+# --- messages (the outbox) and audit -------------------------------------
+
+class Message(BaseModel):
+    """Every SMS and email, both directions: a row first, then a task (rule 4)."""
+    SMS, EMAIL = 'sms', 'email'
+    OUT, IN = 'out', 'in'
+    QUEUED, SENDING, SENT, DELIVERED, FAILED, RECEIVED = (
+        'queued', 'sending', 'sent', 'delivered', 'failed', 'received')
+    # Kinds: an automatic message may be answered, a manual one may not.
+    CODE, AUTOMATIC, MANUAL, REPLY = 'code', 'automatic', 'manual', 'reply'
+    MAX_ATTEMPTS = 5
+
+    organisation = ForeignKeyField(Organisation, null=True, backref='messages',
+                                   on_delete='CASCADE')
+    user = ForeignKeyField(User, null=True, backref='messages',
+                           on_delete='SET NULL')
+    channel = CharField(max_length=8)
+    direction = CharField(max_length=4)
+    kind = CharField(max_length=16, default=AUTOMATIC)
+    recipient = CharField(max_length=254)
+    sender = CharField(max_length=254, default='')
+    subject = CharField(max_length=300, default='')
+    body = TextField()
+    status = CharField(max_length=12, index=True)
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    last_error = TextField(default='')
+    provider = CharField(max_length=16, default='')
+    provider_id = CharField(max_length=100, null=True, unique=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+    updated_at = DateTimeField(default=utcnow)
+    handled_at = DateTimeField(null=True)   # inbound: dispatched
+
+    class Meta:
+        indexes = ((('status', 'next_attempt_at'), False),
+                   (('organisation', 'created_at'), False))
+
+    @property
+    def is_secret(self) -> bool:
+        """Login codes never show in the log UI."""
+        return self.kind == self.CODE
+
+    @classmethod
+    def for_organisation(cls, organisation):
+        return cls.select().where(cls.organisation == organisation)
+
+    @classmethod
+    def retry_delay(cls, attempts: int) -> dt.timedelta:
+        """Backoff after the n-th failed attempt: 30 s, 2 min, 8 min, 32 min."""
+        return dt.timedelta(seconds=30 * 4 ** (attempts - 1))
+
+    def claim(self) -> bool:
+        """queued -> sending, atomically; only one worker may send a message."""
+        now = utcnow()
+        n = (Message.update(status=self.SENDING, updated_at=now,
+                            attempts=Message.attempts + 1)
+             .where(Message.id == self.id, Message.status == self.QUEUED,
+                    (Message.next_attempt_at.is_null())
+                    | (Message.next_attempt_at <= now))
+             .execute())
+        if n:
+            self.status, self.attempts = self.SENDING, self.attempts + 1
+        return n == 1
+
+    def mark_sent(self, provider: str, provider_id: str | None) -> None:
+        self.status, self.provider, self.provider_id = self.SENT, provider, provider_id
+        self.last_error, self.next_attempt_at, self.updated_at = '', None, utcnow()
+        self.save()
+
+    def mark_failed_attempt(self, error: str) -> None:
+        """Back to the queue with backoff, or failed after the last attempt."""
+        now = utcnow()
+        self.last_error = error[:2000]
+        self.updated_at = now
+        if self.attempts >= self.MAX_ATTEMPTS:
+            self.status, self.next_attempt_at = self.FAILED, None
+        else:
+            self.status = self.QUEUED
+            self.next_attempt_at = now + self.retry_delay(self.attempts)
+        self.save()
+
+    @classmethod
+    def due(cls, now: dt.datetime, stuck_after=dt.timedelta(minutes=10)):
+        """Outbound rows a sweep should (re)enqueue; resets stalled sends first."""
+        (cls.update(status=cls.QUEUED, next_attempt_at=now)
+         .where(cls.status == cls.SENDING, cls.updated_at < now - stuck_after)
+         .execute())
+        return (cls.select(cls.id)
+                .where(cls.direction == cls.OUT, cls.status == cls.QUEUED,
+                       cls.next_attempt_at.is_null() | (cls.next_attempt_at <= now)))
+
+
+class AuditEvent(BaseModel):
+    """Who did what to whose data. Never holds a CPR number: a reference only."""
+    organisation = ForeignKeyField(Organisation, null=True, on_delete='CASCADE')
+    actor = ForeignKeyField(User, null=True, on_delete='SET NULL',
+                            backref='audit_events')
+    action = CharField(max_length=40, index=True)
+    object_type = CharField(max_length=40, default='')
+    object_id = IntegerField(null=True)
+    detail = CharField(max_length=300, default='')
+    ip = CharField(max_length=45, default='')
+    at = DateTimeField(default=utcnow, index=True)
+
+    @classmethod
+    def record(cls, action, *, actor=None, organisation=None, obj=None,
+               detail='', ip=''):
+        return cls.create(
+            action=action, actor=actor, detail=detail[:300], ip=ip or '',
+            organisation=organisation or (actor.organisation_id if actor else None),
+            object_type=type(obj).__name__ if obj is not None else '',
+            object_id=obj.id if obj is not None else None)
+
+
+ALL_MODELS = [Organisation, User, UserSession, OneTimeCode, TrustedDevice,
+              Message, AuditEvent]
+
+
+def count_by(query, field):
+    """{value: count} for a query grouped by one field."""
+    return {row[0]: row[1] for row in
+            query.select(field, fn.COUNT(query.model.id)).group_by(field).tuples()}

@@ -1,0 +1,120 @@
+"""The one write path for messages: a row first, then a task (DESIGN rule 4).
+
+Blueprints and later features call `queue_sms` / `queue_email`; inbound SMS
+enter through `receive_sms`. Features register what to do with an inbound
+SMS via `inbound_handler`.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from peewee import IntegrityError
+
+from models import Message, Organisation, User, db, utcnow
+
+log = logging.getLogger('planpool.notify')
+
+# Handlers get (message, sender_user_or_None) and return True when they took
+# the message. Registered by the features that send answerable SMS.
+_INBOUND_HANDLERS: list[Callable[[Message, User | None], bool]] = []
+
+
+def inbound_handler(fn):
+    _INBOUND_HANDLERS.append(fn)
+    return fn
+
+
+def queue_sms(organisation: Organisation, to: str, text: str, *,
+              user: User | None = None, kind: str = Message.AUTOMATIC) -> Message:
+    message = Message.create(
+        organisation=organisation, user=user, channel=Message.SMS,
+        direction=Message.OUT, kind=kind, recipient=to,
+        sender=organisation.sms_sender, body=text, status=Message.QUEUED)
+    _enqueue(message)
+    return message
+
+
+def queue_email(organisation: Organisation, to: str, subject: str, body: str, *,
+                user: User | None = None, kind: str = Message.AUTOMATIC) -> Message:
+    message = Message.create(
+        organisation=organisation, user=user, channel=Message.EMAIL,
+        direction=Message.OUT, kind=kind, recipient=to, subject=subject,
+        body=body, status=Message.QUEUED)
+    _enqueue(message)
+    return message
+
+
+def _enqueue(message: Message) -> None:
+    import tasks
+    if db.in_transaction():
+        # The worker could not see the row yet; the sweep sends it once the
+        # caller's transaction commits (within a minute).
+        return
+    try:
+        tasks.send_message(message.id)
+    except Exception:  # queue down: the row stays queued, the sweep retries
+        log.exception('could not enqueue message %s', message.id)
+
+
+def receive_sms(*, provider_id: str, sender: str, recipient: str, text: str,
+                ) -> Message | None:
+    """Store an inbound SMS once (deduplicated on the provider's id).
+
+    Returns the new row, or None when this provider id was seen before.
+    """
+    user = (User.select().where(User.phone == sender, User.active == True)  # noqa: E712
+            .first())
+    try:
+        with db.atomic():
+            message = Message.create(
+                organisation=user.organisation_id if user else None, user=user,
+                channel=Message.SMS, direction=Message.IN, kind=Message.REPLY,
+                recipient=recipient, sender=sender, body=text,
+                status=Message.RECEIVED, provider='vonage',
+                provider_id=f'in:{provider_id}')
+    except IntegrityError:
+        return None
+    import tasks
+    try:
+        tasks.dispatch_inbound(message.id)
+    except Exception:
+        log.exception('could not enqueue inbound message %s', message.id)
+    return message
+
+
+def dispatch(message: Message) -> None:
+    """Offer an inbound SMS to the registered handlers; mark it handled."""
+    user = message.user
+    for handler in _INBOUND_HANDLERS:
+        if handler(message, user):
+            break
+    else:
+        if user is None:
+            log.info('inbound SMS %s from unknown number: logged only', message.id)
+    message.handled_at = utcnow()
+    message.save(only=[Message.handled_at])
+
+
+def apply_delivery_receipt(client_ref: str, status: str, error_code: str = '',
+                           provider_id: str = '') -> bool:
+    """Vonage DLR: 'delivered' -> delivered; failed/expired/rejected -> failed."""
+    try:
+        message_id = int(client_ref)
+    except (TypeError, ValueError):
+        return False
+    message = Message.get_or_none(Message.id == message_id,
+                                  Message.direction == Message.OUT)
+    if message is None:
+        return False
+    status = (status or '').lower()
+    if status == 'delivered':
+        message.status = Message.DELIVERED
+    elif status in ('failed', 'expired', 'rejected', 'unknown'):
+        message.status = Message.FAILED
+        message.last_error = f'delivery receipt: {status} (err-code {error_code})'
+    else:  # accepted / buffered: still on its way
+        return True
+    message.updated_at = utcnow()
+    message.save()
+    return True

@@ -1,0 +1,126 @@
+"""The one Huey instance and every background task.
+
+Huey delivers at most once, so nothing here trusts it alone: messages are
+rows first, tasks are idempotent (a message is claimed before it is sent), and
+`sweep` re-enqueues whatever is due but was lost.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+
+from huey import RedisHuey, SqliteHuey, crontab
+
+log = logging.getLogger('planpool.tasks')
+
+INSTANCE_DIR = os.environ.get(
+    'PLANPOOL_INSTANCE', os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                      'instance'))
+
+
+def _make_huey():
+    url = os.environ.get('HUEY_URL') or os.environ.get('REDIS_URL')
+    if url and url.startswith(('redis://', 'rediss://', 'unix://')):
+        return RedisHuey('planpool', url=url)
+    os.makedirs(INSTANCE_DIR, exist_ok=True)
+    return SqliteHuey('planpool', filename=os.path.join(INSTANCE_DIR, 'huey.sqlite3'))
+
+
+huey = _make_huey()
+
+_flask_app = None
+
+
+def init_app(app) -> None:
+    """Give tasks the app whose config and database they run under."""
+    global _flask_app
+    _flask_app = app
+
+
+def _app():
+    global _flask_app
+    if _flask_app is None:  # a consumer started without `flask worker`
+        from app import create_app
+        _flask_app = create_app()
+    return _flask_app
+
+
+def in_app_context(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        app = _app()
+        with app.app_context():
+            from models import db
+            db.connect(reuse_if_open=True)
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@huey.task(retries=2, retry_delay=2)
+@in_app_context
+def send_message(message_id: int) -> str:
+    """Send one outbound message; safe to run twice (the claim decides)."""
+    from flask import current_app
+    from integrations import DeliveryError
+    from integrations.mail import mailer_from_config
+    from integrations.sms import sender_from_config
+    from models import Message
+
+    message = Message.get_or_none(Message.id == message_id)
+    if message is None:
+        # Enqueued before the creating transaction committed: try again soon.
+        raise LookupError(f'message {message_id} not visible yet')
+    if not message.claim():
+        return message.status
+    try:
+        if message.channel == Message.SMS:
+            sender = sender_from_config(current_app.config)
+            provider_id = sender.send(to=message.recipient, sender=message.sender,
+                                      text=message.body, client_ref=str(message.id))
+        else:
+            sender = mailer_from_config(current_app.config)
+            provider_id = sender.send(
+                to=message.recipient, sender=current_app.config['MAIL_FROM'],
+                subject=message.subject, body=message.body,
+                message_id=f'message-{message.id}')
+    except DeliveryError as exc:
+        message.mark_failed_attempt(str(exc))
+        log.warning('message %s attempt %s failed: %s', message.id,
+                    message.attempts, exc)
+        if message.status == Message.QUEUED:
+            send_message.schedule((message.id,),
+                                  delay=Message.retry_delay(message.attempts).total_seconds())
+        return message.status
+    message.mark_sent(sender.name, provider_id)
+    return message.status
+
+
+@huey.task(retries=2, retry_delay=2)
+@in_app_context
+def dispatch_inbound(message_id: int) -> None:
+    from models import Message
+    import notify
+    message = Message.get_or_none(Message.id == message_id)
+    if message is None:
+        raise LookupError(f'message {message_id} not visible yet')
+    if message.handled_at is None:
+        notify.dispatch(message)
+
+
+@huey.periodic_task(crontab(minute='*'))
+@in_app_context
+def sweep() -> int:
+    """Re-enqueue messages that are due (lost tasks, retries, stalled sends)."""
+    from models import Message, utcnow
+    now = utcnow()
+    count = 0
+    for row in Message.due(now):
+        send_message(row.id)
+        count += 1
+    for row in (Message.select(Message.id)
+                .where(Message.direction == Message.IN,
+                       Message.handled_at.is_null())):
+        dispatch_inbound(row.id)
+        count += 1
+    return count
