@@ -7,7 +7,7 @@ import random
 from faker import Faker
 
 from models import Organisation, User, db
-from validators import normalise_cpr, normalise_phone
+from validators import normalise_cpr
 
 DEMO_PASSWORD = 'demo-password'
 SEED = 20261122
@@ -43,16 +43,16 @@ def seed() -> list[str]:
         _staff(jc, User.ADMIN, 'Anne Admin', 'admin@jobcenter.demo')
         _staff(jc, User.PLANNER, 'Peter Planlægger', 'planner@jobcenter.demo')
         _staff(jc, User.CASEWORKER, 'Karen Vejleder', 'caseworker@jobcenter.demo',
-               '+4521000001')
+               '+4521100001')
         for i in range(2, 9):
             _staff(jc, User.CASEWORKER, dk.name(), f'caseworker{i}@jobcenter.demo',
-                   normalise_phone(f'21{i:06d}', 'DK'))
+                   f'+452110{i:04d}')
         User.create(organisation=jc, role=User.CITIZEN, name='Mette Borger',
-                    cpr='0101901234', phone='+4520000001',
+                    cpr='0101901234', phone='+4520100001',
                     email='mette.borger@example.invalid')
         for i in range(2, 41):
             User.create(organisation=jc, role=User.CITIZEN, name=dk.name(),
-                        cpr=_cpr(dk, rng), phone=normalise_phone(f'20{i:06d}', 'DK'),
+                        cpr=_cpr(dk, rng), phone=f'+452010{i:04d}',
                         email=f'borger{i}@example.invalid' if i % 3 else None)
 
         pool = Organisation.create(
@@ -67,7 +67,7 @@ def seed() -> list[str]:
         sub.save()
         for i in range(2, 31):
             user = User(organisation=pool, role=User.SUBSTITUTE, name=se.name(),
-                        username=f'vikarie{i}', phone=normalise_phone(f'070100{i:04d}', 'SE'))
+                        username=f'vikarie{i}', phone=f'+4670100{i:04d}')
             user.set_password(DEMO_PASSWORD)
             user.save()
     return [

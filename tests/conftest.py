@@ -156,7 +156,7 @@ def make_user(app):
             defaults['phone'] = f'+4670{n:07d}'
         if role == User.CITIZEN:
             defaults['cpr'] = f'0101{n % 100:02d}{n % 10000:04d}'
-            defaults['phone'] = f'+4520{n:06d}'
+            defaults['phone'] = f'+452010{n % 10000:04d}'
         defaults.update(fields)
         user = User(organisation=org, role=role, **defaults)
         if role != User.CITIZEN:
