@@ -2,7 +2,8 @@
 
 Each script holds frozen copies of the tables it creates (never the live
 models), so an old database upgrades the same way years later. Generate a new
-one after changing models.py with `python -m playhouse.migrations generate`.
+one after changing models.py with (from the project folder)
+`python -m playhouse.migrations instance/planpool.sqlite3 generate <name> models:ALL_MODELS`.
 """
 import os
 
