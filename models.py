@@ -13,9 +13,9 @@ from urllib.parse import urlparse, unquote
 from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
-from peewee import (BooleanField, CharField, DatabaseProxy, DateTimeField,
-                    ForeignKeyField, IntegerField, Model, SqliteDatabase,
-                    TextField, fn)
+from peewee import (BooleanField, CharField, DatabaseProxy, DateField,
+                    DateTimeField, ForeignKeyField, IntegerField, Model,
+                    SqliteDatabase, TextField, TimeField, fn)
 from playhouse.pool import PooledPostgresqlDatabase
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -75,6 +75,7 @@ class Organisation(BaseModel):
     language = CharField(max_length=8)         # default UI language
     sms_sender = CharField(max_length=11)      # alphanumeric sender id
     phone = CharField(max_length=20, default='')  # shown in automatic replies
+    display_grid_minutes = IntegerField(default=15)  # citizens' booking grid: 15/30/60
     created_at = DateTimeField(default=utcnow)
 
     @property
@@ -357,12 +358,27 @@ class Message(BaseModel):
              .execute())
         if n:
             self.status, self.attempts = self.SENDING, self.attempts + 1
+            self.updated_at = now
         return n == 1
 
     def mark_sent(self, provider: str, provider_id: str | None) -> None:
-        self.status, self.provider, self.provider_id = self.SENT, provider, provider_id
-        self.last_error, self.next_attempt_at, self.updated_at = '', None, utcnow()
-        self.save()
+        """sending -> sent. Writes only what the send decided, so a delivery
+        receipt that overtook this write keeps its status."""
+        now = utcnow()
+        fields = dict(provider=provider, provider_id=provider_id,
+                      next_attempt_at=None, updated_at=now)
+        n = (Message.update(status=self.SENT, last_error='', **fields)
+             .where(Message.id == self.id,
+                    Message.status.in_((self.SENDING, self.QUEUED)))
+             .execute())
+        if n:
+            self.status, self.last_error = self.SENT, ''
+        else:
+            Message.update(**fields).where(Message.id == self.id).execute()
+            self.status = (Message.select(Message.status)
+                           .where(Message.id == self.id).scalar())
+        self.provider, self.provider_id = provider, provider_id
+        self.next_attempt_at, self.updated_at = None, now
 
     def mark_failed_attempt(self, error: str) -> None:
         """Back to the queue with backoff, or failed after the last attempt."""
@@ -374,16 +390,72 @@ class Message(BaseModel):
         else:
             self.status = self.QUEUED
             self.next_attempt_at = now + self.retry_delay(self.attempts)
-        self.save()
+        self.save(only=[Message.status, Message.next_attempt_at,
+                        Message.last_error, Message.updated_at])
+
+    STALLED = 'Stalled while sending; it may or may not have gone out'
 
     @classmethod
     def due(cls, now: dt.datetime, stuck_after=dt.timedelta(minutes=10)):
-        """Outbound rows a sweep should (re)enqueue; resets stalled sends first."""
-        (cls.update(status=cls.QUEUED, next_attempt_at=now)
-         .where(cls.status == cls.SENDING, cls.updated_at < now - stuck_after)
+        """Outbound rows a sweep should (re)enqueue; resets stalled sends first.
+
+        A send stalled after the last attempt fails for good instead of
+        looping; the others go back to the queue."""
+        stalled = ((cls.direction == cls.OUT) & (cls.status == cls.SENDING)
+                   & (cls.updated_at < now - stuck_after))
+        (cls.update(status=cls.FAILED, next_attempt_at=None, updated_at=now,
+                    last_error=cls.STALLED)
+         .where(stalled & (cls.attempts >= cls.MAX_ATTEMPTS))
+         .execute())
+        (cls.update(status=cls.QUEUED, next_attempt_at=now, updated_at=now,
+                    last_error=cls.STALLED + '; queued again')
+         .where(stalled)
          .execute())
         return (cls.select(cls.id)
                 .where(cls.direction == cls.OUT, cls.status == cls.QUEUED,
+                       cls.next_attempt_at.is_null() | (cls.next_attempt_at <= now)))
+
+    # Inbound SMS: `next_attempt_at` is the dispatch lease / retry time and
+    # `attempts` counts dispatches, so a failing handler neither runs twice at
+    # once nor forever.
+    DISPATCH_LEASE = dt.timedelta(minutes=10)
+
+    def claim_dispatch(self) -> bool:
+        now = utcnow()
+        n = (Message.update(attempts=Message.attempts + 1, updated_at=now,
+                            next_attempt_at=now + self.DISPATCH_LEASE)
+             .where(Message.id == self.id, Message.direction == self.IN,
+                    Message.handled_at.is_null(),
+                    (Message.next_attempt_at.is_null())
+                    | (Message.next_attempt_at <= now))
+             .execute())
+        if n:
+            self.attempts += 1
+        return n == 1
+
+    def mark_handled(self, error: str = '') -> None:
+        now = utcnow()
+        self.handled_at, self.next_attempt_at, self.updated_at = now, None, now
+        self.last_error = error[:2000]
+        self.save(only=[Message.handled_at, Message.next_attempt_at,
+                        Message.updated_at, Message.last_error])
+
+    def mark_dispatch_failed(self, error: str) -> None:
+        """Try the handlers again later; after the last attempt give up."""
+        if self.attempts >= self.MAX_ATTEMPTS:
+            self.mark_handled(error)
+            return
+        now = utcnow()
+        self.last_error, self.updated_at = error[:2000], now
+        self.next_attempt_at = now + self.retry_delay(self.attempts)
+        self.save(only=[Message.last_error, Message.updated_at,
+                        Message.next_attempt_at])
+
+    @classmethod
+    def undispatched(cls, now: dt.datetime):
+        """Inbound rows whose handlers have not run (lost task or retry due)."""
+        return (cls.select(cls.id)
+                .where(cls.direction == cls.IN, cls.handled_at.is_null(),
                        cls.next_attempt_at.is_null() | (cls.next_attempt_at <= now)))
 
 
@@ -409,8 +481,233 @@ class AuditEvent(BaseModel):
             object_id=obj.id if obj is not None else None)
 
 
+# --- Planner: teams, caseworkers, rooms, calendars ------------------------
+
+class Team(BaseModel):
+    """A node of the organisation's team tree; sibling order by `position`."""
+    organisation = ForeignKeyField(Organisation, backref='teams', on_delete='CASCADE')
+    parent = ForeignKeyField('self', null=True, backref='children', on_delete='RESTRICT')
+    position = IntegerField(default=0)
+    name = CharField(max_length=120)
+    address = CharField(max_length=200, default='')
+    postcode = CharField(max_length=10, default='')
+    city = CharField(max_length=80, default='')
+    email = CharField(max_length=254, default='')
+    phone = CharField(max_length=20, default='')
+    description = TextField(default='')   # admins only
+
+    class Meta:
+        indexes = ((('organisation', 'parent', 'position'), False),)
+
+
+class Competence(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref='competences', on_delete='CASCADE')
+    name = CharField(max_length=120)
+
+    class Meta:
+        indexes = ((('organisation', 'name'), True),)
+
+
+class Caseworker(BaseModel):
+    """The Planner side of a caseworker's user account (name, email: on User,
+    locked after creation)."""
+    user = ForeignKeyField(User, unique=True, backref='caseworker_profile',
+                           on_delete='CASCADE')
+    organisation = ForeignKeyField(Organisation, backref='caseworkers', on_delete='CASCADE')
+    initials = CharField(max_length=10, default='')
+    work_phone = CharField(max_length=20, default='')
+    can_be_summoned = BooleanField(default=True)
+    comment = TextField(default='')      # admins only
+    max_share = IntegerField(default=100)   # % of bookable time per day
+    auto_share = IntegerField(default=100)  # % automatic distribution may fill
+
+
+class CaseworkerTeam(BaseModel):
+    caseworker = ForeignKeyField(Caseworker, backref='team_links', on_delete='CASCADE')
+    team = ForeignKeyField(Team, backref='caseworker_links', on_delete='RESTRICT')
+
+    class Meta:
+        indexes = ((('caseworker', 'team'), True),)
+
+
+class CaseworkerCompetence(BaseModel):
+    caseworker = ForeignKeyField(Caseworker, backref='competence_links', on_delete='CASCADE')
+    competence = ForeignKeyField(Competence, backref='caseworker_links', on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('caseworker', 'competence'), True),)
+
+
+class WorkingHours(BaseModel):
+    """Bookable hours on one weekday (0 = Monday), local wall-clock time."""
+    caseworker = ForeignKeyField(Caseworker, backref='working_hours', on_delete='CASCADE')
+    weekday = IntegerField()
+    start = TimeField()
+    end = TimeField()
+
+    class Meta:
+        indexes = ((('caseworker', 'weekday'), True),)
+
+
+class Pause(BaseModel):
+    """A fixed weekly pause (at most four per weekday), local wall-clock time."""
+    MAX_PER_DAY = 4
+
+    caseworker = ForeignKeyField(Caseworker, backref='pauses', on_delete='CASCADE')
+    weekday = IntegerField()
+    start = TimeField()
+    end = TimeField()
+    label = CharField(max_length=60, default='')
+
+    class Meta:
+        indexes = ((('caseworker', 'weekday'), False),)
+
+
+class Absence(BaseModel):
+    caseworker = ForeignKeyField(Caseworker, backref='absences', on_delete='CASCADE')
+    starts_at = DateTimeField()   # UTC
+    ends_at = DateTimeField()     # UTC, exclusive
+    reason = CharField(max_length=200, default='')
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('caseworker', 'starts_at', 'ends_at'), False),)
+
+
+class Room(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref='rooms', on_delete='CASCADE')
+    name = CharField(max_length=120)
+    capacity = IntegerField(null=True)        # None: unlimited
+    allow_overbooking = BooleanField(default=False)
+    extra_seats = IntegerField(default=0)
+    address = CharField(max_length=200, default='')
+    postcode = CharField(max_length=10, default='')
+    city = CharField(max_length=80, default='')
+    can_host = BooleanField(default=True)
+    comment = TextField(default='')
+
+    class Meta:
+        indexes = ((('organisation', 'name'), True),)
+
+
+class RoomTeam(BaseModel):
+    room = ForeignKeyField(Room, backref='team_links', on_delete='CASCADE')
+    team = ForeignKeyField(Team, backref='room_links', on_delete='RESTRICT')
+
+    class Meta:
+        indexes = ((('room', 'team'), True),)
+
+
+class ClosingDay(BaseModel):
+    """A local closing day for the whole organisation (team None) or one team."""
+    organisation = ForeignKeyField(Organisation, backref='closing_days', on_delete='CASCADE')
+    team = ForeignKeyField(Team, null=True, backref='closing_days', on_delete='CASCADE')
+    date = DateField()
+    name = CharField(max_length=120, default='')
+
+    class Meta:
+        indexes = ((('organisation', 'date'), False),)
+
+
+class MeetingType(BaseModel):
+    """System list (seeded by a migration, locked): Jobsamtale and friends."""
+    code = CharField(max_length=40, unique=True)
+    name_da = CharField(max_length=80)
+    name_en = CharField(max_length=80)
+    name_sv = CharField(max_length=80)
+    position = IntegerField(default=0)
+
+    def label(self, language: str) -> str:
+        return getattr(self, f'name_{language}', None) or self.name_en
+
+
+class TypeVariant(BaseModel):
+    """Keeps target groups apart on rebooking (team + type + variant)."""
+    organisation = ForeignKeyField(Organisation, backref='type_variants', on_delete='CASCADE')
+    name = CharField(max_length=120)
+
+    class Meta:
+        indexes = ((('organisation', 'name'), True),)
+
+
+class TypeVariantMeetingType(BaseModel):
+    variant = ForeignKeyField(TypeVariant, backref='type_links', on_delete='CASCADE')
+    meeting_type = ForeignKeyField(MeetingType, on_delete='RESTRICT')
+
+    class Meta:
+        indexes = ((('variant', 'meeting_type'), True),)
+
+
+class TypeVariantTeam(BaseModel):
+    variant = ForeignKeyField(TypeVariant, backref='team_links', on_delete='CASCADE')
+    team = ForeignKeyField(Team, backref='variant_links', on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('variant', 'team'), True),)
+
+
+class Meeting(BaseModel):
+    """A booked meeting: individual (one citizen) or group (participants)."""
+    BOOKED, CANCELLED, HELD = 'booked', 'cancelled', 'held'
+    INDIVIDUAL, GROUP = 'individual', 'group'
+    IN_PERSON, LETTER, OTHER, PHONE = 'in_person', 'letter', 'other', 'phone'
+
+    organisation = ForeignKeyField(Organisation, backref='meetings', on_delete='CASCADE')
+    team = ForeignKeyField(Team, backref='meetings', on_delete='RESTRICT')
+    meeting_type = ForeignKeyField(MeetingType, on_delete='RESTRICT')
+    variant = ForeignKeyField(TypeVariant, null=True, on_delete='SET NULL')
+    caseworker = ForeignKeyField(Caseworker, null=True, backref='meetings',
+                                 on_delete='RESTRICT')
+    room = ForeignKeyField(Room, null=True, backref='meetings', on_delete='RESTRICT')
+    form = CharField(max_length=12, default=INDIVIDUAL)
+    attendance = CharField(max_length=12, default=IN_PERSON)
+    starts_at = DateTimeField()            # UTC
+    ends_at = DateTimeField()              # UTC, meeting end
+    reporting_minutes = IntegerField(default=0)  # blocks the caseworker after ends_at
+    status = CharField(max_length=12, default=BOOKED)
+    note = TextField(default='')           # to the caseworker
+    created_by = ForeignKeyField(User, null=True, on_delete='SET NULL',
+                                 backref='meetings_created')
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('caseworker', 'starts_at'), False),
+                   (('room', 'starts_at'), False),
+                   (('organisation', 'starts_at'), False))
+
+    @property
+    def busy_until(self) -> dt.datetime:
+        return self.ends_at + dt.timedelta(minutes=self.reporting_minutes)
+
+
+class MeetingParticipant(BaseModel):
+    BOOKED, CANCELLED = 'booked', 'cancelled'
+
+    meeting = ForeignKeyField(Meeting, backref='participants', on_delete='CASCADE')
+    citizen = ForeignKeyField(User, backref='meeting_links', on_delete='CASCADE')
+    status = CharField(max_length=12, default=BOOKED)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('meeting', 'citizen'), True), (('citizen', 'status'), False))
+
+
+class SummonsTemplate(BaseModel):
+    """Preset step-1 fields of the summons wizard (JSON), optionally for online offers."""
+    organisation = ForeignKeyField(Organisation, backref='summons_templates', on_delete='CASCADE')
+    name = CharField(max_length=120)
+    for_online_offer = BooleanField(default=False)
+    fields = TextField(default='{}')
+
+    class Meta:
+        indexes = ((('organisation', 'name'), True),)
+
+
 ALL_MODELS = [Organisation, User, UserSession, OneTimeCode, TrustedDevice,
-              Message, AuditEvent]
+              Message, AuditEvent, Team, Competence, Caseworker, CaseworkerTeam,
+              CaseworkerCompetence, WorkingHours, Pause, Absence, Room, RoomTeam,
+              ClosingDay, MeetingType, TypeVariant, TypeVariantMeetingType,
+              TypeVariantTeam, Meeting, MeetingParticipant, SummonsTemplate]
 
 
 def count_by(query, field):
