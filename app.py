@@ -122,14 +122,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.session_protection = None  # our sessions live server-side
     tasks.init_app(app)
 
-    from blueprints import auth, main, messages, webhooks
-    for module in (main, auth, messages, webhooks):
+    for module in blueprint_modules():
         app.register_blueprint(module.bp)
 
     _register_request_hooks(app)
     _register_error_pages(app)
     _register_cli(app)
     return app
+
+
+def blueprint_modules():
+    """Every module in blueprints/ (each defines `bp`), in name order."""
+    import importlib
+    import pkgutil
+
+    import blueprints
+    return [importlib.import_module(f'blueprints.{info.name}')
+            for info in sorted(pkgutil.iter_modules(blueprints.__path__),
+                               key=lambda info: info.name)]
 
 
 @login_manager.user_loader
