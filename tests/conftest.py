@@ -21,6 +21,7 @@ for _name in ('DATABASE_URL', 'REDIS_URL', 'HUEY_URL', 'VONAGE_API_KEY',
     os.environ.pop(_name, None)
 
 import pytest  # noqa: E402
+from flask import g, request_started  # noqa: E402
 
 import tasks  # noqa: E402
 from app import create_app  # noqa: E402
@@ -105,6 +106,15 @@ def app(database_url, app_config):
               'SERVER_NAME': None}
     config.update(app_config)
     app = create_app(config)
+
+    @request_started.connect_via(app)
+    def _fresh_g(sender, **extra):
+        # Requests reuse the app context held below, and with it `g`: without
+        # this one request's cached user, locale and CSRF token leak into the
+        # next (another client's, too). In production each request has its own.
+        for name in list(g):
+            g.pop(name)
+
     with app.app_context():
         db.connect(reuse_if_open=True)
         yield app
