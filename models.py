@@ -251,22 +251,25 @@ class OneTimeCode(BaseModel):
         return row, code
 
     def check(self, code: str) -> bool:
-        """Verify and consume. Wrong tries count; the fifth wrong try kills it."""
+        """Verify and consume. Every try counts; after five it is dead."""
         now = utcnow()
-        if self.used_at is not None or now >= self.expires_at \
-                or self.attempts >= self.MAX_ATTEMPTS:
+        # Count the try in the database before comparing: parallel guesses
+        # that all read the row before any wrote to it cannot pass the limit.
+        counted = (OneTimeCode.update(attempts=OneTimeCode.attempts + 1)
+                   .where(OneTimeCode.id == self.id, OneTimeCode.used_at.is_null(),
+                          OneTimeCode.expires_at > now,
+                          OneTimeCode.attempts < self.MAX_ATTEMPTS).execute())
+        if not counted:   # used, expired or out of tries
             return False
-        code = ''.join(c for c in (code or '') if c.isdigit())
-        if hmac.compare_digest(self.code_hash, self._hash(self.challenge, code)):
-            # Conditional update: two concurrent correct tries, one wins.
-            won = (OneTimeCode.update(used_at=now)
-                   .where(OneTimeCode.id == self.id,
-                          OneTimeCode.used_at.is_null()).execute())
-            return won == 1
-        (OneTimeCode.update(attempts=OneTimeCode.attempts + 1)
-         .where(OneTimeCode.id == self.id).execute())
         self.attempts += 1
-        return False
+        code = ''.join(c for c in (code or '') if c.isdigit())
+        if not hmac.compare_digest(self.code_hash, self._hash(self.challenge, code)):
+            return False
+        # Conditional update: two concurrent correct tries, one wins.
+        won = (OneTimeCode.update(used_at=now)
+               .where(OneTimeCode.id == self.id,
+                      OneTimeCode.used_at.is_null()).execute())
+        return won == 1
 
 
 class TrustedDevice(BaseModel):
