@@ -10,6 +10,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from peewee import fn
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -88,11 +89,13 @@ def login():
         return _home()
     form = StaffLoginForm()
     if form.validate_on_submit():
-        user = User.get_or_none(User.email == form.email.data.strip().lower(),
+        # LOWER on the column too: addresses may be stored as typed.
+        user = User.get_or_none(fn.LOWER(User.email) == form.email.data.strip().lower(),
                                 User.role.in_(User.STAFF_ROLES))
         if user is None:
             check_password_hash(_DUMMY_HASH, form.password.data)
-        elif user.active and user.check_password(form.password.data):
+        # Password first: an inactive account costs the same time as any other.
+        elif user.check_password(form.password.data) and user.active:
             _start_session(user, method='password')
             return _home()
         _failed('login_failed', 'staff')
@@ -108,11 +111,12 @@ def login_substitute():
         return _home()
     form = SubstituteLoginForm()
     if form.validate_on_submit():
-        user = User.get_or_none(User.username == form.username.data.strip().lower(),
-                                User.role == User.SUBSTITUTE)
+        user = User.get_or_none(
+            fn.LOWER(User.username) == form.username.data.strip().lower(),
+            User.role == User.SUBSTITUTE)
         if user is None:
             check_password_hash(_DUMMY_HASH, form.password.data)
-        elif user.active and user.check_password(form.password.data):
+        elif user.check_password(form.password.data) and user.active:
             if TrustedDevice.is_trusted(user, _device_token(user)):
                 _start_session(user, method='password+device')
                 return _home()
@@ -220,7 +224,8 @@ def resend_code():
                 'for a new one.'), 'error')
         return redirect(url_for('auth.code'), code=303)
     flash(_('If we know you, a new code is on its way.'), 'info')
-    if row is None:
+    # A deactivated account gets no more SMS, and is told no differently.
+    if row is None or not row.user.active:
         _remember_challenge(pending['challenge'])
         return redirect(url_for('auth.code'), code=303)
     return _send_code(row.user, row.purpose)
