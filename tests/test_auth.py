@@ -1,0 +1,699 @@
+"""Logging in and out over HTTP: staff, citizens (CPR + SMS code), substitutes
+(password + SMS code on a new device), sessions, CSRF, rate limits and
+oversized input."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+import pytest
+from flask_babel import force_locale, gettext
+
+from models import (AuditEvent, Message, OneTimeCode, TrustedDevice, User,
+                    UserSession)
+from tests.conftest import PASSWORD
+
+SESSION_COOKIE = 'planpool_session'
+DEVICE_COOKIE = 'planpool_device'
+UNKNOWN_CPR = '3112991234'   # a valid date, nobody in the test data
+
+WRONG_LOGIN = 'The email or password is not correct.'
+WRONG_SUBSTITUTE = 'The username or password is not correct.'
+WRONG_CODE = 'The code is wrong or has expired.'
+TOO_MANY_CODES = 'Too many wrong codes. Start again to get a new code.'
+WAIT_A_MINUTE = 'Wait a minute before asking for a new one.'
+
+
+# --- helpers ---------------------------------------------------------------
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def flashes(response) -> list[str]:
+    return [html.unescape(m) for m in
+            re.findall(r'<p class="flash[^"]*"[^>]*>(.*?)</p>', response.get_data(as_text=True))]
+
+
+def without_tokens(response) -> str:
+    """The page with its per-session CSRF token blanked out."""
+    page = re.sub(r'"X-CSRFToken": "[^"]*"', '', response.get_data(as_text=True))
+    return re.sub(r'name="csrf_token" value="[^"]*"', '', page)
+
+
+def logged_in_as(client) -> str | None:
+    """The name the home page greets, or None on the public landing page."""
+    found = re.search(r'<h1>Hello, (.*?)</h1>', client.get('/').get_data(as_text=True))
+    return html.unescape(found.group(1)) if found else None
+
+
+def code_messages(user):
+    return list(Message.select().where(Message.user == user, Message.kind == Message.CODE)
+                .order_by(Message.id))
+
+
+def latest_code(user) -> str:
+    return re.search(r'\b(\d{6})\b', code_messages(user)[-1].body).group(1)
+
+
+def other_code(code: str) -> str:
+    return f'{(int(code) + 1) % 10**6:06d}'
+
+
+def copy_session(src, dst) -> None:
+    """Give `dst` the exact session cookie `src` holds now (a stolen copy)."""
+    dst.set_cookie(SESSION_COOKIE, src.get_cookie(SESSION_COOKIE).value)
+
+
+def set_cookie_headers(response, name) -> list[str]:
+    return [h for h in response.headers.getlist('Set-Cookie') if h.startswith(name + '=')]
+
+
+def shift(model, field_name, delta, *where) -> None:
+    """Move a timestamp column by `delta` (in Python: SQLite cannot add intervals)."""
+    for row in model.select().where(*where) if where else model.select():
+        model.update({field_name: getattr(row, field_name) + delta}).where(
+            model.id == row.id).execute()
+
+
+def backdate_code(client, user, seconds=61) -> None:
+    """Pretend the last code went out `seconds` ago (database and session)."""
+    shift(OneTimeCode, 'created_at', -dt.timedelta(seconds=seconds), OneTimeCode.user == user)
+    with client.session_transaction() as session:
+        otp = session['otp']
+        otp['sent_at'] -= seconds
+        session['otp'] = otp
+
+
+@pytest.fixture
+def citizen(jobcentre, make_user):
+    return make_user(jobcentre, User.CITIZEN, name='Mette Borger')
+
+
+@pytest.fixture
+def substitute(municipality, make_user):
+    return make_user(municipality, User.SUBSTITUTE, name='Anna Vikarie')
+
+
+@pytest.fixture
+def planner(jobcentre, make_user):
+    return make_user(jobcentre, User.PLANNER, name='Peter Planner')
+
+
+def login_substitute(client, user, password=PASSWORD):
+    return client.post('/login/substitute', data={'username': user.username,
+                                                  'password': password})
+
+
+# --- staff -----------------------------------------------------------------
+
+def test_staff_login_redirects_home_and_opens_a_server_side_session(client, planner):
+    assert logged_in_as(client) is None
+    response = client.post('/login', data={'email': planner.email, 'password': PASSWORD})
+    assert response.status_code == 303
+    assert response.headers['Location'] == '/'
+    assert UserSession.select().where(UserSession.user == planner).count() == 1
+    assert logged_in_as(client) == 'Peter Planner'
+    assert User.get_by_id(planner.id).last_login_at is not None
+
+
+def test_staff_login_page_renders(client):
+    response = client.get('/login')
+    assert response.status_code == 200
+    page = text(response)
+    assert 'Staff login' in page and 'name="email"' in page and 'name="password"' in page
+    assert 'autocomplete="current-password"' in page
+    assert '"None"' not in page   # no attribute printed as the string None
+
+
+@pytest.mark.parametrize('case', ['wrong password', 'unknown email', 'inactive user',
+                                  'substitute email'])
+def test_staff_login_failures_all_say_the_same(client, planner, jobcentre, make_user, case):
+    email, password = planner.email, PASSWORD
+    if case == 'wrong password':
+        password = 'not the password'
+    elif case == 'unknown email':
+        email = 'nobody@example.test'
+    elif case == 'inactive user':
+        User.update(active=False).where(User.id == planner.id).execute()
+    else:  # a non-staff account with an email cannot use the staff login
+        email = make_user(jobcentre, User.SUBSTITUTE, email='sub@example.test').email
+    response = client.post('/login', data={'email': email, 'password': password})
+    assert response.status_code == 200
+    assert flashes(response) == [WRONG_LOGIN]
+    assert UserSession.select().count() == 0
+    assert logged_in_as(client) is None
+    assert AuditEvent.select().where(AuditEvent.action == 'login_failed').count() == 1
+
+
+def test_staff_login_email_is_case_insensitive(client, jobcentre, make_user):
+    stored_lower = make_user(jobcentre, User.ADMIN, name='Lower Case')
+    response = client.post('/login', data={'email': '  ' + stored_lower.email.upper() + ' ',
+                                           'password': PASSWORD})
+    assert response.status_code == 303
+    assert logged_in_as(client) == 'Lower Case'
+    client.post('/logout')
+
+    # An address stored with capitals (as typed by whoever created it).
+    make_user(jobcentre, User.PLANNER, name='Mixed Case', email='Ada.Planner@Example.test')
+    response = client.post('/login', data={'email': 'ada.planner@example.test',
+                                           'password': PASSWORD})
+    assert response.status_code == 303
+    assert logged_in_as(client) == 'Mixed Case'
+
+
+def test_staff_login_missing_fields_are_field_errors(client):
+    response = client.post('/login', data={'email': '', 'password': ''})
+    assert response.status_code == 200
+    assert text(response).count('This field is required.') == 2
+    assert 'aria-invalid="true"' in text(response)
+
+
+def test_logged_in_user_visiting_login_goes_home(client, planner, login):
+    login(planner)
+    response = client.get('/login')
+    assert response.status_code == 303 and response.headers['Location'] == '/'
+
+
+# --- citizens --------------------------------------------------------------
+
+def test_citizen_login_with_code(client, citizen):
+    response = client.post('/login/citizen', data={'cpr': citizen.cpr[:6] + '-' + citizen.cpr[6:]})
+    assert response.status_code == 303
+    assert response.headers['Location'] == '/login/code'
+    [sms] = code_messages(citizen)
+    assert sms.recipient == citizen.phone
+    assert citizen.cpr not in sms.body
+    page = client.get('/login/code')
+    assert page.status_code == 200 and 'Enter the code from the SMS' in text(page)
+    assert logged_in_as(client) is None
+
+    response = client.post('/login/code', data={'code': latest_code(citizen)})
+    assert response.status_code == 303 and response.headers['Location'] == '/'
+    assert logged_in_as(client) == 'Mette Borger'
+    assert UserSession.select().where(UserSession.user == citizen).count() == 1
+
+
+@pytest.mark.parametrize('cpr', ['123', '3213901234', 'abcdefghij', '01019012345678'])
+def test_citizen_invalid_cpr_is_a_field_error_and_nothing_is_stored(client, citizen, cpr):
+    response = client.post('/login/citizen', data={'cpr': cpr})
+    assert response.status_code == 200
+    assert 'Enter a valid CPR number' in text(response)
+    assert 'aria-invalid="true"' in text(response)
+    assert Message.select().count() == 0
+    assert OneTimeCode.select().count() == 0
+    # No code is pending: the code page sends the visitor back to the start.
+    assert client.get('/login/code').status_code == 303
+
+
+def test_unknown_cpr_looks_exactly_like_a_known_one(app, citizen):
+    known, unknown = app.test_client(), app.test_client()
+    r_known = known.post('/login/citizen', data={'cpr': citizen.cpr})
+    r_unknown = unknown.post('/login/citizen', data={'cpr': UNKNOWN_CPR})
+    assert (r_known.status_code, r_known.headers['Location']) == \
+        (r_unknown.status_code, r_unknown.headers['Location']) == (303, '/login/code')
+    assert without_tokens(known.get('/login/code')) == without_tokens(unknown.get('/login/code'))
+    assert len(code_messages(citizen)) == 1
+    assert Message.select().count() == 1   # nothing went out for the unknown number
+
+    # Wrong codes and resends answer the same way as well.
+    w_known = known.post('/login/code', data={'code': '000000'})
+    w_unknown = unknown.post('/login/code', data={'code': '000000'})
+    assert flashes(w_known) == flashes(w_unknown) == [WRONG_CODE]
+    backdate_code(known, citizen)
+    with unknown.session_transaction() as session:
+        otp = session['otp']
+        otp['sent_at'] -= 61
+        session['otp'] = otp
+    s_known = known.post('/login/code/resend', follow_redirects=True)
+    s_unknown = unknown.post('/login/code/resend', follow_redirects=True)
+    assert flashes(s_known) == flashes(s_unknown) == ['If we know you, a new code is on its way.']
+    assert Message.select().count() == 2   # only the known citizen got another
+
+
+@pytest.mark.parametrize('state', ['inactive', 'no phone'])
+def test_citizen_who_cannot_get_a_code_looks_unknown(client, citizen, state):
+    if state == 'inactive':
+        User.update(active=False).where(User.id == citizen.id).execute()
+    else:
+        User.update(phone=None).where(User.id == citizen.id).execute()
+    response = client.post('/login/citizen', data={'cpr': citizen.cpr})
+    assert response.status_code == 303 and response.headers['Location'] == '/login/code'
+    assert Message.select().count() == 0
+
+
+def test_code_is_single_use(app, citizen):
+    browser, copy = app.test_client(), app.test_client()
+    browser.post('/login/citizen', data={'cpr': citizen.cpr})
+    copy_session(browser, copy)   # the same pending challenge in a second browser
+    code = latest_code(citizen)
+    assert browser.post('/login/code', data={'code': code}).status_code == 303
+    assert logged_in_as(browser) == 'Mette Borger'
+
+    response = copy.post('/login/code', data={'code': code})
+    assert response.status_code == 200 and flashes(response) == [WRONG_CODE]
+    assert logged_in_as(copy) is None
+    assert UserSession.select().count() == 1
+
+
+def test_expired_code_fails(client, citizen):
+    client.post('/login/citizen', data={'cpr': citizen.cpr})
+    shift(OneTimeCode, 'expires_at', -dt.timedelta(minutes=11))
+    response = client.post('/login/code', data={'code': latest_code(citizen)})
+    assert response.status_code == 200 and flashes(response) == [WRONG_CODE]
+    assert logged_in_as(client) is None
+
+
+def test_code_with_spaces_is_accepted(client, citizen):
+    client.post('/login/citizen', data={'cpr': citizen.cpr})
+    code = latest_code(citizen)
+    client.post('/login/code', data={'code': f'{code[:3]} {code[3:]}'})
+    assert logged_in_as(client) == 'Mette Borger'
+
+
+def test_fourth_wrong_try_still_leaves_the_right_code_working(client, citizen):
+    client.post('/login/citizen', data={'cpr': citizen.cpr})
+    code = latest_code(citizen)
+    for _ in range(4):
+        assert flashes(client.post('/login/code', data={'code': other_code(code)})) == [WRONG_CODE]
+    client.post('/login/code', data={'code': code})
+    assert logged_in_as(client) == 'Mette Borger'
+
+
+def test_after_five_wrong_tries_even_the_right_code_fails(app, citizen):
+    browser, copy = app.test_client(), app.test_client()
+    browser.post('/login/citizen', data={'cpr': citizen.cpr})
+    copy_session(browser, copy)   # a copy of the cookie from before the misses
+    code = latest_code(citizen)
+    for _ in range(4):
+        browser.post('/login/code', data={'code': other_code(code)})
+    fifth = browser.post('/login/code', data={'code': other_code(code)}, follow_redirects=True)
+    assert TOO_MANY_CODES in flashes(fifth)
+
+    browser.post('/login/code', data={'code': code})
+    assert logged_in_as(browser) is None
+    # The limit lives in the database, so the old cookie gets no fresh tries.
+    response = copy.post('/login/code', data={'code': code})
+    assert logged_in_as(copy) is None
+    assert UserSession.select().count() == 0
+    assert OneTimeCode.get().attempts >= OneTimeCode.MAX_ATTEMPTS
+    assert response.status_code in (200, 303)
+
+
+def test_parallel_guesses_cannot_get_past_the_attempt_limit(citizen):
+    """Two requests that loaded the code row before either wrote to it."""
+    row, code = OneTimeCode.issue(citizen, OneTimeCode.CITIZEN_LOGIN)
+    stale = OneTimeCode.get_by_id(row.id)
+    for _ in range(OneTimeCode.MAX_ATTEMPTS):
+        assert not row.check(other_code(code))
+    assert stale.attempts == 0   # what the slower request believes
+    assert not stale.check(code)
+
+
+def test_resend_within_a_minute_is_refused(client, citizen):
+    client.post('/login/citizen', data={'cpr': citizen.cpr})
+    response = client.post('/login/code/resend')
+    assert response.status_code == 303 and response.headers['Location'] == '/login/code'
+    page = client.get('/login/code')
+    assert any(WAIT_A_MINUTE in f for f in flashes(page))
+    assert len(code_messages(citizen)) == 1
+    # Asking again on the login page within the minute sends nothing either.
+    client.post('/login/citizen', data={'cpr': citizen.cpr})
+    assert len(code_messages(citizen)) == 1
+    client.post('/login/code', data={'code': latest_code(citizen)})
+    assert logged_in_as(client) == 'Mette Borger'
+
+
+def test_resend_after_a_minute_sends_a_new_code_and_kills_the_old(app, citizen):
+    browser, copy = app.test_client(), app.test_client()
+    browser.post('/login/citizen', data={'cpr': citizen.cpr})
+    old = latest_code(citizen)
+    backdate_code(browser, citizen)
+    copy_session(browser, copy)   # still holds the old challenge
+    response = browser.post('/login/code/resend', follow_redirects=True)
+    assert flashes(response) == ['If we know you, a new code is on its way.']
+    assert len(code_messages(citizen)) == 2
+    new = latest_code(citizen)
+
+    assert flashes(copy.post('/login/code', data={'code': old})) == [WRONG_CODE]
+    if new != old:
+        assert flashes(browser.post('/login/code', data={'code': old})) == [WRONG_CODE]
+    browser.post('/login/code', data={'code': new})
+    assert logged_in_as(browser) == 'Mette Borger'
+    assert logged_in_as(copy) is None
+
+
+def test_resend_sends_nothing_to_a_deactivated_citizen(client, citizen):
+    client.post('/login/citizen', data={'cpr': citizen.cpr})
+    backdate_code(client, citizen)
+    User.update(active=False).where(User.id == citizen.id).execute()
+    response = client.post('/login/code/resend', follow_redirects=True)
+    assert flashes(response) == ['If we know you, a new code is on its way.']
+    assert len(code_messages(citizen)) == 1
+
+
+def test_code_page_without_a_pending_code_goes_to_the_start(client):
+    assert client.get('/login/code').headers['Location'] == '/'
+    assert client.post('/login/code', data={'code': '123456'}).headers['Location'] == '/'
+    assert client.post('/login/code/resend').headers['Location'] == '/'
+    assert Message.select().count() == 0
+
+
+# --- substitutes -----------------------------------------------------------
+
+def test_substitute_first_login_on_a_device_needs_a_code_then_not_again(client, substitute):
+    response = login_substitute(client, substitute)
+    assert response.status_code == 303 and response.headers['Location'] == '/login/code'
+    assert logged_in_as(client) is None
+    [sms] = code_messages(substitute)
+    assert sms.recipient == substitute.phone
+
+    response = client.post('/login/code', data={'code': latest_code(substitute)})
+    assert response.status_code == 303 and response.headers['Location'] == '/'
+    [device_cookie] = set_cookie_headers(response, DEVICE_COOKIE)
+    assert 'HttpOnly' in device_cookie and 'SameSite=Lax' in device_cookie
+    assert 'Max-Age=' in device_cookie
+    assert TrustedDevice.select().where(TrustedDevice.user == substitute).count() == 1
+    assert logged_in_as(client) == 'Anna Vikarie'
+
+    client.post('/logout')
+    assert logged_in_as(client) is None
+    response = login_substitute(client, substitute)
+    assert response.status_code == 303 and response.headers['Location'] == '/'
+    assert logged_in_as(client) == 'Anna Vikarie'
+    assert len(code_messages(substitute)) == 1   # no second SMS
+
+
+def _trust_this_client(client, user):
+    login_substitute(client, user)
+    client.post('/login/code', data={'code': latest_code(user)})
+    assert logged_in_as(client) == user.name
+    client.post('/logout')
+
+
+def test_tampered_device_cookie_does_not_count(client, substitute):
+    _trust_this_client(client, substitute)
+    value = client.get_cookie(DEVICE_COOKIE).value
+    tampered = value[:-2] + ('AA' if value[-2:] != 'AA' else 'BB')
+    client.set_cookie(DEVICE_COOKIE, tampered)
+    response = login_substitute(client, substitute)
+    assert response.headers['Location'] == '/login/code'
+    assert logged_in_as(client) is None
+    client.set_cookie(DEVICE_COOKIE, 'garbage')
+    assert login_substitute(client, substitute).headers['Location'] == '/login/code'
+
+
+def test_another_users_device_cookie_does_not_count(app, substitute, municipality, make_user):
+    other = make_user(municipality, User.SUBSTITUTE, name='Bo Vikarie')
+    client = app.test_client()
+    _trust_this_client(client, substitute)
+    response = login_substitute(client, other)
+    assert response.headers['Location'] == '/login/code'
+    assert logged_in_as(client) is None
+
+    # A stolen copy of the cookie in another browser: still Anna's only.
+    thief = app.test_client()
+    thief.set_cookie(DEVICE_COOKIE, client.get_cookie(DEVICE_COOKIE).value)
+    assert login_substitute(thief, other).headers['Location'] == '/login/code'
+
+
+def test_shared_device_remembers_each_substitute(client, substitute, municipality, make_user):
+    other = make_user(municipality, User.SUBSTITUTE, name='Bo Vikarie')
+    _trust_this_client(client, substitute)
+    _trust_this_client(client, other)
+    for user in (substitute, other):
+        assert login_substitute(client, user).headers['Location'] == '/'
+        assert logged_in_as(client) == user.name
+        client.post('/logout')
+
+
+def test_substitute_wrong_password_sends_no_code(client, substitute):
+    response = login_substitute(client, substitute, password='wrong')
+    assert response.status_code == 200 and flashes(response) == [WRONG_SUBSTITUTE]
+    response = client.post('/login/substitute', data={'username': 'nobody', 'password': PASSWORD})
+    assert flashes(response) == [WRONG_SUBSTITUTE]
+    assert Message.select().count() == 0
+
+
+def test_substitute_username_is_case_insensitive(client, municipality, make_user):
+    make_user(municipality, User.SUBSTITUTE, name='Capital Vikarie', username='AnnaV')
+    response = client.post('/login/substitute', data={'username': 'annav', 'password': PASSWORD})
+    assert response.headers['Location'] == '/login/code'
+    response = client.post('/login/substitute', data={'username': ' ANNAV', 'password': PASSWORD})
+    assert response.headers['Location'] == '/login/code'
+
+
+def test_substitute_without_phone_is_told_to_call(client, municipality, make_user):
+    user = make_user(municipality, User.SUBSTITUTE, phone=None)
+    response = login_substitute(client, user)
+    assert response.status_code == 200
+    assert 'Your account has no mobile number' in flashes(response)[0]
+    assert Message.select().count() == 0
+
+
+def test_expired_trusted_device_asks_for_a_code_again(client, substitute):
+    _trust_this_client(client, substitute)
+    shift(TrustedDevice, 'expires_at', -dt.timedelta(days=91))
+    assert login_substitute(client, substitute).headers['Location'] == '/login/code'
+
+
+# --- logout and sessions ---------------------------------------------------
+
+def test_logout_is_post_only(client, planner, login):
+    login(planner)
+    response = client.get('/logout')
+    assert response.status_code == 405
+    assert logged_in_as(client) == 'Peter Planner'
+
+
+def test_logout_deletes_the_session_and_an_old_cookie_copy_is_dead(app, planner):
+    browser, copy = app.test_client(), app.test_client()
+    browser.post('/login', data={'email': planner.email, 'password': PASSWORD})
+    copy_session(browser, copy)
+    assert logged_in_as(copy) == 'Peter Planner'   # the copy works while logged in
+
+    response = browser.post('/logout')
+    assert response.status_code == 303 and response.headers['Location'] == '/'
+    assert UserSession.select().count() == 0
+    assert logged_in_as(browser) is None
+    assert logged_in_as(copy) is None
+    assert copy.get('/messages/').status_code == 302
+
+
+def test_logout_keeps_the_language(client, planner, login):
+    login(planner)
+    client.post('/language', data={'lang': 'da', 'next': '/'})
+    client.post('/logout')
+    assert '<html lang="da">' in client.get('/').get_data(as_text=True)
+
+
+def test_login_replaces_the_session_cookie(app, planner):
+    browser, attacker = app.test_client(), app.test_client()
+    browser.post('/language', data={'lang': 'en', 'next': '/'})   # a pre-login session
+    with browser.session_transaction() as session:
+        session['planted'] = 'by someone else'
+    before = browser.get_cookie(SESSION_COOKIE).value
+    copy_session(browser, attacker)   # a cookie the attacker knows
+
+    browser.post('/login', data={'email': planner.email, 'password': PASSWORD})
+    after = browser.get_cookie(SESSION_COOKIE).value
+    assert after != before
+    with browser.session_transaction() as session:
+        assert 'planted' not in session
+        assert session.get('lang') == 'en'
+    assert logged_in_as(browser) == 'Peter Planner'
+    assert logged_in_as(attacker) is None
+
+
+@pytest.mark.parametrize('flow', ['staff', 'citizen', 'substitute'])
+def test_session_cookie_is_httponly_and_samesite_lax(client, planner, citizen, substitute, flow):
+    if flow == 'staff':
+        response = client.post('/login', data={'email': planner.email, 'password': PASSWORD})
+    else:
+        if flow == 'citizen':
+            client.post('/login/citizen', data={'cpr': citizen.cpr})
+            user = citizen
+        else:
+            login_substitute(client, substitute)
+            user = substitute
+        response = client.post('/login/code', data={'code': latest_code(user)})
+    [cookie] = set_cookie_headers(response, SESSION_COOKIE)
+    assert 'HttpOnly' in cookie
+    assert 'SameSite=Lax' in cookie
+
+
+def test_deactivated_user_is_logged_out_on_the_next_request(client, planner, login):
+    login(planner)
+    assert logged_in_as(client) == 'Peter Planner'
+    User.update(active=False).where(User.id == planner.id).execute()
+    assert logged_in_as(client) is None
+
+
+def test_expired_server_session_is_logged_out(client, planner, login):
+    login(planner)
+    shift(UserSession, 'expires_at', -dt.timedelta(hours=13))
+    assert logged_in_as(client) is None
+
+
+def test_authenticated_pages_are_not_cached(client, planner, login):
+    login(planner)
+    assert client.get('/').headers['Cache-Control'] == 'no-store'
+
+
+# --- CSRF ------------------------------------------------------------------
+
+def csrf_from_form(response) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                     response.get_data(as_text=True)).group(1)
+
+
+def csrf_from_body_headers(response) -> str:
+    found = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'',
+                      response.get_data(as_text=True))
+    return found.group(1)
+
+
+class TestCsrf:
+    @pytest.fixture
+    def app_config(self):
+        return {'WTF_CSRF_ENABLED': True}
+
+    def test_post_without_token_is_refused_with_a_friendly_page(self, client, planner):
+        response = client.post('/login', data={'email': planner.email, 'password': PASSWORD})
+        assert response.status_code == 400
+        assert 'The form expired' in text(response)
+        assert 'reload the page and try again' in text(response)
+        assert UserSession.select().count() == 0
+
+    def test_the_expired_form_page_is_translated(self, client):
+        with client.session_transaction() as session:
+            session['lang'] = 'da'
+        response = client.post('/login/citizen', data={'cpr': UNKNOWN_CPR})
+        assert response.status_code == 400
+        page = text(response)
+        assert '<html lang="da">' in page
+        with force_locale('da'):
+            assert gettext('The form expired') in page
+
+    def test_post_with_the_form_token_logs_in(self, client, planner):
+        token = csrf_from_form(client.get('/login'))
+        response = client.post('/login', data={'email': planner.email, 'password': PASSWORD,
+                                               'csrf_token': token})
+        assert response.status_code == 303
+        assert logged_in_as(client) == 'Peter Planner'
+
+    def test_token_in_the_htmx_header_is_accepted(self, client, planner):
+        token = csrf_from_form(client.get('/login'))
+        client.post('/login', data={'email': planner.email, 'password': PASSWORD,
+                                    'csrf_token': token})
+        home = client.get('/')
+        # Without a token a forged logout changes nothing.
+        assert client.post('/logout').status_code == 400
+        assert logged_in_as(client) == 'Peter Planner'
+        assert UserSession.select().count() == 1
+        response = client.post('/logout', headers={'X-CSRFToken': csrf_from_body_headers(home),
+                                                   'HX-Request': 'true'})
+        assert response.status_code == 303
+        assert UserSession.select().count() == 0
+
+    def test_a_token_from_another_session_is_refused(self, app, planner):
+        other = app.test_client()
+        token = csrf_from_form(other.get('/login'))
+        client = app.test_client()
+        client.get('/login')
+        response = client.post('/login', data={'email': planner.email, 'password': PASSWORD,
+                                               'csrf_token': token})
+        assert response.status_code == 400
+        assert UserSession.select().count() == 0
+
+    def test_citizen_code_flow_works_with_tokens(self, client, citizen):
+        token = csrf_from_form(client.get('/login/citizen'))
+        client.post('/login/citizen', data={'cpr': citizen.cpr, 'csrf_token': token})
+        page = client.get('/login/code')
+        client.post('/login/code', data={'code': latest_code(citizen),
+                                         'csrf_token': csrf_from_form(page)})
+        assert logged_in_as(client) == 'Mette Borger'
+
+    def test_language_form_needs_the_token(self, client):
+        assert client.post('/language', data={'lang': 'da', 'next': '/'}).status_code == 400
+        token = csrf_from_body_headers(client.get('/'))
+        response = client.post('/language', data={'lang': 'da', 'next': '/'},
+                               headers={'X-CSRFToken': token})
+        assert response.status_code == 303
+        assert '<html lang="da">' in client.get('/').get_data(as_text=True)
+
+
+# --- rate limits -----------------------------------------------------------
+
+class TestRateLimits:
+    @pytest.fixture
+    def app_config(self):
+        return {'RATELIMIT_ENABLED': True}
+
+    def test_eleventh_staff_login_in_a_minute_is_refused(self, client, planner):
+        for _ in range(10):
+            response = client.post('/login', data={'email': planner.email, 'password': 'wrong'})
+            assert response.status_code == 200
+        response = client.post('/login', data={'email': planner.email, 'password': PASSWORD})
+        assert response.status_code == 429
+        assert 'Too many attempts' in text(response)
+        assert 'Please wait a little and try again.' in text(response)
+        assert UserSession.select().count() == 0
+        # Reading the page is not limited.
+        assert client.get('/login').status_code == 200
+
+    @pytest.mark.parametrize('url', ['/login/citizen', '/login/substitute'])
+    def test_other_logins_are_limited_too(self, client, url):
+        data = {'cpr': UNKNOWN_CPR} if url.endswith('citizen') else \
+            {'username': 'nobody', 'password': 'wrong'}
+        for _ in range(10):
+            assert client.post(url, data=data).status_code in (200, 303)
+        response = client.post(url, data=data)
+        assert response.status_code == 429 and 'Too many attempts' in text(response)
+
+    def test_code_guessing_is_limited(self, client, citizen):
+        client.post('/login/citizen', data={'cpr': citizen.cpr})
+        statuses = []
+        for _ in range(21):
+            # Start over whenever the code dies, as an attacker would.
+            if client.get('/login/code').status_code == 303:
+                shift(OneTimeCode, 'created_at', -dt.timedelta(hours=2))
+                client.post('/login/citizen', data={'cpr': citizen.cpr})
+            statuses.append(client.post('/login/code', data={'code': '000000'}).status_code)
+        assert statuses[-1] == 429
+        assert 429 not in statuses[:20]
+
+
+# --- oversized input -------------------------------------------------------
+
+BIG = 'x' * 300_000
+
+
+@pytest.mark.parametrize('url, data', [
+    ('/login', {'email': 'a@example.test', 'password': BIG}),
+    ('/login', {'email': BIG, 'password': PASSWORD}),
+    ('/login/substitute', {'username': BIG, 'password': PASSWORD}),
+    ('/login/citizen', {'cpr': BIG}),
+])
+@pytest.mark.parametrize('encoding', ['urlencoded', 'multipart'])
+def test_oversized_fields_are_refused_without_a_crash(client, planner, url, data, encoding):
+    content_type = 'multipart/form-data' if encoding == 'multipart' else None
+    response = client.post(url, data=data, content_type=content_type)
+    assert response.status_code in (200, 413)
+    if response.status_code == 413:
+        assert 'Too much data' in text(response)
+    else:
+        assert 'aria-invalid="true"' in text(response)
+        assert 'cannot be longer than' in text(response) or 'Enter a valid CPR' in text(response)
+    assert UserSession.select().count() == 0
+    assert Message.select().count() == 0
+    assert OneTimeCode.select().count() == 0
+
+
+def test_oversized_code_is_refused_without_a_crash(client, citizen):
+    client.post('/login/citizen', data={'cpr': citizen.cpr})
+    response = client.post('/login/code', data={'code': BIG})
+    assert response.status_code in (200, 413)
+    assert logged_in_as(client) is None
+    assert OneTimeCode.get().attempts == 0   # refused before it was checked
