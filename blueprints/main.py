@@ -53,8 +53,10 @@ def set_language():
             User.update(language=form.lang.data).where(
                 User.id == current_user.id).execute()
     target = form.next.data or url_for('main.index')
-    # Only paths on this site: never an open redirect.
+    # Only paths on this site: never an open redirect. Browsers read '///x'
+    # and '/\\x' as another host, so those are refused as well.
     parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith('/'):
+    if parsed.scheme or parsed.netloc or not target.startswith('/') \
+            or target.startswith('//') or '\\' in target:
         target = url_for('main.index')
     return redirect(target, code=303)
