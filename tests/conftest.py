@@ -22,6 +22,7 @@ for _name in ('DATABASE_URL', 'REDIS_URL', 'HUEY_URL', 'VONAGE_API_KEY',
 
 import pytest  # noqa: E402
 from flask import g, request_started  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 
 import tasks  # noqa: E402
 from app import create_app  # noqa: E402
@@ -99,6 +100,15 @@ def app_config():
     return {}
 
 
+class EnglishClient(FlaskClient):
+    """Tests run in English (rule 7): a browser that asks for it, so an
+    organisation's default language does not decide what the pages say."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault('HTTP_ACCEPT_LANGUAGE', 'en')
+
+
 @pytest.fixture
 def app(database_url, app_config):
     config = {'TESTING': True, 'DATABASE_URL': database_url,
@@ -115,6 +125,7 @@ def app(database_url, app_config):
         for name in list(g):
             g.pop(name)
 
+    app.test_client_class = EnglishClient
     with app.app_context():
         db.connect(reuse_if_open=True)
         yield app
