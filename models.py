@@ -368,6 +368,7 @@ class Message(BaseModel):
         """sending -> sent. Writes only what the send decided, so a delivery
         receipt that overtook this write keeps its status."""
         now = utcnow()
+        provider_id = provider_id[:100] if provider_id else None
         fields = dict(provider=provider, provider_id=provider_id,
                       next_attempt_at=None, updated_at=now)
         n = (Message.update(status=self.SENT, last_error='', **fields)

@@ -12,6 +12,7 @@ from typing import Callable
 from peewee import IntegrityError
 
 from models import Message, Organisation, User, db, utcnow
+from validators import normalise_phone
 
 log = logging.getLogger('planpool.notify')
 
@@ -21,12 +22,21 @@ _INBOUND_HANDLERS: list[Callable[[Message, User | None], bool]] = []
 
 
 def inbound_handler(fn):
+    """Register `fn(message, user_or_None) -> bool` for inbound SMS."""
     _INBOUND_HANDLERS.append(fn)
     return fn
 
 
+def remove_inbound_handler(fn) -> None:
+    if fn in _INBOUND_HANDLERS:
+        _INBOUND_HANDLERS.remove(fn)
+
+
 def queue_sms(organisation: Organisation, to: str, text: str, *,
               user: User | None = None, kind: str = Message.AUTOMATIC) -> Message:
+    # E.164 when the number parses (national numbers read in the
+    # organisation's country); otherwise kept as given, so the failure shows.
+    to = normalise_phone(to, organisation.country or 'DK') or (to or '').strip()
     message = Message.create(
         organisation=organisation, user=user, channel=Message.SMS,
         direction=Message.OUT, kind=kind, recipient=to,
@@ -63,8 +73,7 @@ def receive_sms(*, provider_id: str, sender: str, recipient: str, text: str,
 
     Returns the new row, or None when this provider id was seen before.
     """
-    user = (User.select().where(User.phone == sender, User.active == True)  # noqa: E712
-            .first())
+    user = _sender_user(sender)
     try:
         with db.atomic():
             message = Message.create(
@@ -83,28 +92,59 @@ def receive_sms(*, provider_id: str, sender: str, recipient: str, text: str,
     return message
 
 
-def dispatch(message: Message) -> None:
-    """Offer an inbound SMS to the registered handlers; mark it handled."""
+def _sender_user(phone: str) -> User | None:
+    """The active user with this phone number. When several organisations
+    know the number, the one that texted it last is the likely addressee."""
+    last = (Message.select(Message.user)
+            .join(User, on=(Message.user == User.id))
+            .where(Message.direction == Message.OUT,
+                   Message.channel == Message.SMS, Message.recipient == phone,
+                   User.phone == phone, User.active == True)  # noqa: E712
+            .order_by(Message.id.desc()).first())
+    if last is not None:
+        return last.user
+    return (User.select().where(User.phone == phone, User.active == True)  # noqa: E712
+            .order_by(User.id).first())
+
+
+def dispatch(message: Message) -> bool:
+    """Offer an inbound SMS to the registered handlers, once.
+
+    The row is claimed first (two workers never both run the handlers); a
+    handler that raises is retried with backoff and given up after
+    Message.MAX_ATTEMPTS, the error kept on the row. Returns True when the
+    handlers ran to the end.
+    """
+    if not message.claim_dispatch():
+        return False
     user = message.user
-    for handler in _INBOUND_HANDLERS:
-        if handler(message, user):
-            break
-    else:
-        if user is None:
-            log.info('inbound SMS %s from unknown number: logged only', message.id)
-    message.handled_at = utcnow()
-    message.save(only=[Message.handled_at])
+    try:
+        for handler in list(_INBOUND_HANDLERS):
+            if handler(message, user):
+                break
+        else:
+            if user is None:
+                log.info('inbound SMS %s from unknown number: logged only',
+                         message.id)
+    except Exception as exc:
+        log.exception('inbound SMS %s: handler failed (attempt %s)',
+                      message.id, message.attempts)
+        message.mark_dispatch_failed(f'{type(exc).__name__}: {exc}')
+        return False
+    message.mark_handled()
+    return True
 
 
 def apply_delivery_receipt(client_ref: str, status: str, error_code: str = '',
                            provider_id: str = '') -> bool:
     """Vonage DLR: 'delivered' -> delivered; failed/expired/rejected -> failed."""
-    try:
-        message_id = int(client_ref)
-    except (TypeError, ValueError):
+    client_ref = (client_ref or '').strip()
+    if not (client_ref.isascii() and client_ref.isdigit()) or len(client_ref) > 18:
         return False
+    message_id = int(client_ref)
     message = Message.get_or_none(Message.id == message_id,
-                                  Message.direction == Message.OUT)
+                                  Message.direction == Message.OUT,
+                                  Message.channel == Message.SMS)
     if message is None:
         return False
     status = (status or '').lower()
@@ -112,9 +152,11 @@ def apply_delivery_receipt(client_ref: str, status: str, error_code: str = '',
         message.status = Message.DELIVERED
     elif status in ('failed', 'expired', 'rejected', 'unknown'):
         message.status = Message.FAILED
-        message.last_error = f'delivery receipt: {status} (err-code {error_code})'
+        message.last_error = (f'delivery receipt: {status} '
+                              f'(err-code {error_code or "?"})')[:2000]
     else:  # accepted / buffered: still on its way
         return True
     message.updated_at = utcnow()
-    message.save()
+    # Only these fields: a send finishing at the same moment keeps its own.
+    message.save(only=[Message.status, Message.last_error, Message.updated_at])
     return True

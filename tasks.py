@@ -63,7 +63,7 @@ def send_message(message_id: int) -> str:
     """Send one outbound message; safe to run twice (the claim decides)."""
     from flask import current_app
     from integrations import DeliveryError
-    from integrations.mail import mailer_from_config
+    from integrations.mail import mailer_from_config, stable_message_id
     from integrations.sms import sender_from_config
     from models import Message
 
@@ -71,7 +71,7 @@ def send_message(message_id: int) -> str:
     if message is None:
         # Enqueued before the creating transaction committed: try again soon.
         raise LookupError(f'message {message_id} not visible yet')
-    if not message.claim():
+    if message.direction != Message.OUT or not message.claim():
         return message.status
     try:
         if message.channel == Message.SMS:
@@ -80,32 +80,51 @@ def send_message(message_id: int) -> str:
                                       text=message.body, client_ref=str(message.id))
         else:
             sender = mailer_from_config(current_app.config)
+            mail_from = current_app.config['MAIL_FROM']
             provider_id = sender.send(
-                to=message.recipient, sender=current_app.config['MAIL_FROM'],
+                to=message.recipient, sender=mail_from,
                 subject=message.subject, body=message.body,
-                message_id=f'message-{message.id}')
-    except DeliveryError as exc:
-        message.mark_failed_attempt(str(exc))
-        log.warning('message %s attempt %s failed: %s', message.id,
-                    message.attempts, exc)
+                message_id=stable_message_id(message, mail_from))
+    except Exception as exc:
+        # Whatever went wrong, the attempt is recorded: a row left in
+        # 'sending' would only come back through the stall timeout.
+        if isinstance(exc, DeliveryError):
+            error = str(exc)
+            log.warning('message %s attempt %s failed: %s', message.id,
+                        message.attempts, exc)
+        else:
+            error = f'{type(exc).__name__}: {exc}'
+            log.exception('message %s attempt %s failed', message.id,
+                          message.attempts)
+        message.mark_failed_attempt(error)
         if message.status == Message.QUEUED:
-            send_message.schedule((message.id,),
-                                  delay=Message.retry_delay(message.attempts).total_seconds())
+            _schedule_retry(message)
         return message.status
     message.mark_sent(sender.name, provider_id)
     return message.status
 
 
+def _schedule_retry(message) -> None:
+    """A timed retry; the sweep covers it when the queue loses it."""
+    delay = max((message.next_attempt_at - message.updated_at).total_seconds(), 1)
+    try:
+        send_message.schedule((message.id,), delay=delay)
+    except Exception:
+        log.exception('could not schedule a retry of message %s', message.id)
+
+
 @huey.task(retries=2, retry_delay=2)
 @in_app_context
-def dispatch_inbound(message_id: int) -> None:
+def dispatch_inbound(message_id: int) -> bool:
+    """Run the inbound handlers for one received SMS (claimed, so once)."""
     from models import Message
     import notify
     message = Message.get_or_none(Message.id == message_id)
     if message is None:
         raise LookupError(f'message {message_id} not visible yet')
-    if message.handled_at is None:
-        notify.dispatch(message)
+    if message.handled_at is not None:
+        return False
+    return notify.dispatch(message)
 
 
 @huey.periodic_task(crontab(minute='*'))
@@ -115,12 +134,10 @@ def sweep() -> int:
     from models import Message, utcnow
     now = utcnow()
     count = 0
-    for row in Message.due(now):
-        send_message(row.id)
+    for message_id in [row.id for row in Message.due(now)]:
+        send_message(message_id)
         count += 1
-    for row in (Message.select(Message.id)
-                .where(Message.direction == Message.IN,
-                       Message.handled_at.is_null())):
-        dispatch_inbound(row.id)
+    for message_id in [row.id for row in Message.undispatched(now)]:
+        dispatch_inbound(message_id)
         count += 1
     return count

@@ -5,10 +5,20 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
 
 from . import DeliveryError
 
 log = logging.getLogger('planpool.mail')
+
+
+def stable_message_id(message, mail_from: str) -> str:
+    """The same Message-ID on every attempt, so a receiving server can drop a
+    retried duplicate; the creation time and the sender's domain keep it
+    apart from other installations (and from a database started afresh)."""
+    domain = parseaddr(mail_from)[1].rpartition('@')[2] or 'planpool.invalid'
+    return (f'<planpool.{message.id}.{message.created_at:%Y%m%d%H%M%S}'
+            f'@{domain}>')
 
 
 class OutboxMail:
@@ -32,21 +42,29 @@ class SmtpMail:
 
     def send(self, *, to: str, sender: str, subject: str, body: str,
              message_id: str) -> str:
-        msg = EmailMessage()
-        msg['From'], msg['To'], msg['Subject'] = sender, to, subject
-        # A stable Message-ID lets receiving servers drop a retried duplicate.
-        msg['Message-ID'] = f'<{message_id}@planpool>'
-        msg.set_content(body)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
+            msg = EmailMessage()
+            msg['From'], msg['To'], msg['Subject'] = sender, to, subject
+            msg['Date'] = formatdate(usegmt=True)
+            msg['Message-ID'] = message_id
+            msg.set_content(body)
+        except (ValueError, TypeError) as exc:  # e.g. a line break in a header
+            raise DeliveryError(f'invalid message: {exc}') from exc
+        try:
+            if self.port == 465:  # implicit TLS ("SMTPS")
+                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                        context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with smtp:
+                if self.starttls and self.port != 465:
                     smtp.starttls(context=ssl.create_default_context())
                 if self.username:
                     smtp.login(self.username, self.password or '')
                 smtp.send_message(msg)
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f'{type(exc).__name__}: {exc}') from exc
-        return msg['Message-ID']
+        return message_id
 
 
 def mailer_from_config(config) -> OutboxMail | SmtpMail:

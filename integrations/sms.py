@@ -2,10 +2,18 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from . import DeliveryError
 
 log = logging.getLogger('planpool.sms')
+
+# Vonage retries an unanswered webhook for 24 hours and, it seems, keeps the
+# first push's `timestamp`; a signed request older than this is refused as a
+# replay. Inbound SMS are deduplicated on messageId and receipts are
+# idempotent, so a replay inside the window changes nothing either.
+WEBHOOK_MAX_AGE = 25 * 3600
+WEBHOOK_MAX_SKEW = 5 * 60   # a timestamp this far in the future is refused
 
 
 class OutboxSms:
@@ -18,36 +26,50 @@ class OutboxSms:
 
 
 class VonageSms:
+    """The Vonage SMS API through the official SDK.
+
+    Requests are authenticated with the API secret when one is configured,
+    else signed with the signature secret.
+    """
     name = 'vonage'
 
     def __init__(self, api_key: str, api_secret: str | None = None,
                  signature_secret: str | None = None, signature_method='md5',
                  timeout: int = 10):
         from vonage import Auth, HttpClientOptions, Vonage
+        self.signed = not api_secret
         auth = Auth(api_key=api_key, api_secret=api_secret,
-                    signature_secret=signature_secret,
+                    signature_secret=signature_secret if self.signed else None,
                     signature_method=signature_method)
         self.client = Vonage(auth, HttpClientOptions(timeout=timeout,
                                                      max_retries=0))
 
     def send(self, *, to: str, sender: str, text: str, client_ref: str) -> str:
-        from vonage_http_client.errors import HttpRequestError
         from vonage_sms import SmsMessage
-        from vonage_sms.errors import SmsError
-        import requests
 
-        # Vonage wants the number without '+'; client-ref carries our id so
-        # delivery receipts find the row again.
-        message = SmsMessage(to=to.lstrip('+'), from_=sender, text=text,
-                             client_ref=client_ref,
-                             type='unicode' if not _is_gsm(text) else 'text')
         try:
-            response = self.client.sms.send(message)
-        except (SmsError, HttpRequestError, requests.RequestException) as exc:
-            raise DeliveryError(str(exc)) from exc
-        except Exception as exc:  # SDK errors without a common base class
+            # Vonage wants the number without '+'; client-ref carries our id
+            # so delivery receipts find the row again.
+            message = SmsMessage(to=to.lstrip('+'), from_=sender, text=text,
+                                 client_ref=client_ref,
+                                 type='text' if _is_gsm(text) else 'unicode')
+            # Sms.send() would sign the unset (None) fields too, which Vonage
+            # never receives, so a signed request could not verify: post the
+            # set fields through the SDK's own HTTP client instead.
+            http = self.client.http_client
+            data = http.post(http.rest_host, '/sms/json',
+                             message.model_dump(by_alias=True, exclude_none=True),
+                             'signature' if self.signed else 'basic', 'form')
+        except Exception as exc:  # SDK, HTTP and connection errors alike
             raise DeliveryError(f'{type(exc).__name__}: {exc}') from exc
-        return response.messages[0].message_id
+        parts = (data or {}).get('messages') or []
+        if not parts:
+            raise DeliveryError(f'Vonage answered without messages: {data!r}'[:500])
+        for part in parts:
+            if str(part.get('status')) != '0':
+                raise DeliveryError('Vonage status {}: {}'.format(
+                    part.get('status'), part.get('error-text', '')))
+        return parts[0].get('message-id') or None
 
 
 # GSM 03.38 basic set (Danish and Swedish letters are in it).
@@ -69,15 +91,41 @@ def sender_from_config(config) -> OutboxSms | VonageSms:
                      config.get('VONAGE_SIGNATURE_METHOD') or 'md5')
 
 
-def check_signature(config, params: dict) -> bool:
-    """Vonage signed webhook: True when valid or when no secret is configured."""
+def check_signature(config, params: dict, now: float | None = None) -> bool:
+    """Vonage signed webhook: True when valid or when no secret is configured.
+
+    Valid means the `sig` matches the other parameters and the signed
+    `timestamp` is recent (see WEBHOOK_MAX_AGE, or VONAGE_WEBHOOK_MAX_AGE in
+    seconds).
+    """
     secret = config.get('VONAGE_SIGNATURE_SECRET')
     if not secret:
         return True
-    if 'sig' not in params:
+    sig = params.get('sig')
+    if not sig or not isinstance(sig, str):
+        log.warning('Vonage webhook without signature refused')
         return False
     from vonage import Auth
     auth = Auth(api_key=config.get('VONAGE_API_KEY') or 'unset',
                 signature_secret=secret,
                 signature_method=config.get('VONAGE_SIGNATURE_METHOD') or 'md5')
-    return auth.check_signature(dict(params))
+    try:
+        timestamp = int(str(params.get('timestamp', '')))
+    except ValueError:
+        log.warning('Vonage webhook without a valid timestamp refused')
+        return False
+    try:
+        valid = auth.check_signature(
+            {k: v for k, v in params.items() if isinstance(v, str)})
+    except Exception:  # malformed input must not become a 500
+        log.exception('Vonage webhook signature could not be checked')
+        return False
+    if not valid:
+        log.warning('Vonage webhook with a wrong signature refused')
+        return False
+    now = time.time() if now is None else now
+    max_age = int(config.get('VONAGE_WEBHOOK_MAX_AGE') or WEBHOOK_MAX_AGE)
+    if not now - max_age <= timestamp <= now + WEBHOOK_MAX_SKEW:
+        log.warning('Vonage webhook signed at %s refused as a replay', timestamp)
+        return False
+    return True
