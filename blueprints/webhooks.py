@@ -1,7 +1,9 @@
 """Vonage webhooks: inbound SMS and delivery receipts (SMS API format).
 
 Vonage sends GET query strings or POST form / JSON bodies. With a signature
-secret configured, unsigned or forged requests get 403 and nothing is stored.
+secret configured, unsigned, forged or stale requests get 403 and nothing is
+stored. Malformed requests get 400; Vonage retries anything but 2xx for 24
+hours, so a known duplicate or an unknown reference still answers 204.
 """
 from __future__ import annotations
 
@@ -16,6 +18,11 @@ bp = Blueprint('webhooks', __name__, url_prefix='/webhooks/vonage')
 csrf.exempt(bp)  # authenticated by Vonage's signature instead
 
 
+def _clean(value) -> str:
+    # PostgreSQL text cannot hold NUL; nothing legitimate carries one.
+    return str(value).replace('\x00', '')
+
+
 def _params() -> dict:
     if request.method == 'GET':
         data = request.args.to_dict()
@@ -23,8 +30,8 @@ def _params() -> dict:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
             abort(400)
-        data = {k: v for k, v in data.items() if isinstance(v, (str, int, float))}
-        data = {k: str(v) for k, v in data.items()}
+        data = {str(k): ('true' if v else 'false') if isinstance(v, bool) else str(v)
+                for k, v in data.items() if isinstance(v, (str, int, float))}
     else:
         data = request.form.to_dict()
     if not check_signature(current_app.config, dict(data)):
@@ -36,14 +43,16 @@ def _params() -> dict:
 @limiter.limit('600 per minute')
 def inbound():
     data = _params()
-    message_id = data.get('messageId')
-    msisdn = data.get('msisdn')
+    message_id = _clean(data.get('messageId') or '').strip()
+    msisdn = _clean(data.get('msisdn') or '').strip()
     if not message_id or not msisdn or len(message_id) > 80:
         abort(400)
     sender = normalise_phone('+' + msisdn.lstrip('+')) or msisdn[:20]
-    notify.receive_sms(provider_id=message_id, sender=sender,
-                       recipient=(data.get('to') or '')[:20],
-                       text=(data.get('text') or '')[:2000])
+    message = notify.receive_sms(provider_id=message_id, sender=sender,
+                                 recipient=_clean(data.get('to') or '')[:20],
+                                 text=_clean(data.get('text') or '')[:2000])
+    if message is None:
+        current_app.logger.info('inbound SMS %s seen before: ignored', message_id)
     return '', 204
 
 
@@ -51,6 +60,10 @@ def inbound():
 @limiter.limit('600 per minute')
 def delivery():
     data = _params()
-    notify.apply_delivery_receipt(data.get('client-ref', ''), data.get('status', ''),
-                                  data.get('err-code', ''), data.get('messageId', ''))
+    found = notify.apply_delivery_receipt(
+        _clean(data.get('client-ref') or ''), _clean(data.get('status') or ''),
+        _clean(data.get('err-code') or '')[:20], _clean(data.get('messageId') or ''))
+    if not found:
+        current_app.logger.info('delivery receipt for unknown client-ref %r ignored',
+                                data.get('client-ref', '')[:40])
     return '', 204
