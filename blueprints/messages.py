@@ -7,11 +7,13 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from access import get_in_org, role_required
-from models import Message, User
+from models import AuditEvent, Message, User
 
 bp = Blueprint('messages', __name__, url_prefix='/messages')
 
 PAGE_SIZE = 50
+MAX_PAGE = 10_000
+FILTERS = ('channel', 'status')
 STATUS_LABELS = {
     Message.QUEUED: _l('Queued'), Message.SENDING: _l('Sending'),
     Message.SENT: _l('Sent'), Message.DELIVERED: _l('Delivered'),
@@ -20,14 +22,19 @@ STATUS_LABELS = {
 CHANNEL_LABELS = {Message.SMS: _l('SMS'), Message.EMAIL: _l('Email')}
 
 
-def _filtered():
+def _filters() -> dict:
+    """The recognised filters only: they are echoed into the pager links."""
+    args = {k: request.args.get(k, '') for k in FILTERS}
+    return {k: v for k, v in args.items()
+            if v in (CHANNEL_LABELS if k == 'channel' else STATUS_LABELS)}
+
+
+def _filtered(filters: dict):
     query = Message.for_organisation(current_user.organisation_id)
-    channel = request.args.get('channel')
-    status = request.args.get('status')
-    if channel in CHANNEL_LABELS:
-        query = query.where(Message.channel == channel)
-    if status in STATUS_LABELS:
-        query = query.where(Message.status == status)
+    if 'channel' in filters:
+        query = query.where(Message.channel == filters['channel'])
+    if 'status' in filters:
+        query = query.where(Message.status == filters['status'])
     return query.order_by(Message.created_at.desc(), Message.id.desc())
 
 
@@ -35,15 +42,18 @@ def _filtered():
 @role_required(User.ADMIN, User.PLANNER)
 def index():
     try:
-        page = max(int(request.args.get('page', 1)), 1)
+        page = min(max(int(request.args.get('page', 1)), 1), MAX_PAGE)
     except ValueError:
         page = 1
-    rows = list(_filtered().paginate(page, PAGE_SIZE + 1))
+    filters = _filters()
+    # One row beyond the page tells whether there is a next page.
+    rows = list(_filtered(filters).offset((page - 1) * PAGE_SIZE)
+                .limit(PAGE_SIZE + 1))
     context = dict(messages=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE,
                    page=page, status_labels=STATUS_LABELS,
                    channel_labels=CHANNEL_LABELS,
                    show_numbers=current_user.role == User.ADMIN,
-                   filter_args={k: v for k, v in request.args.items() if k != 'page'})
+                   filter_args=filters)
     if request.headers.get('HX-Target') == 'message-table':
         return render_block('messages/index.html', 'table', **context)
     return render_template('messages/index.html', **context)
@@ -53,6 +63,8 @@ def index():
 @role_required(User.ADMIN, User.PLANNER)
 def show(message_id):
     message = get_in_org(Message, message_id)
+    AuditEvent.record('message.view', actor=current_user._get_current_object(),
+                      obj=message, ip=request.remote_addr or '')
     return render_template('messages/show.html', message=message,
                            status_labels=STATUS_LABELS,
                            channel_labels=CHANNEL_LABELS,
