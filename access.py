@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlparse
 
 from flask import abort
 from flask_login import current_user, login_required
@@ -27,3 +28,15 @@ def get_in_org(model, object_id):
     if row is None:
         abort(404)
     return row
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None (no open redirect).
+    Browsers read '///x' and '/\\x' as another host, so those are refused too."""
+    if not target:
+        return None
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith('/') \
+            or target.startswith('//') or '\\' in target:
+        return None
+    return target

@@ -16,6 +16,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 import notify
+from access import local_path
 from app import limiter
 from models import (AuditEvent, Message, OneTimeCode, TrustedDevice, User,
                     UserSession, utcnow)
@@ -97,7 +98,9 @@ def login():
         # Password first: an inactive account costs the same time as any other.
         elif user.check_password(form.password.data) and user.active:
             _start_session(user, method='password')
-            return _home()
+            # Back to the page that asked for the login (a path on this site).
+            target = local_path(request.args.get('next'))
+            return redirect(target, code=303) if target else _home()
         _failed('login_failed', 'staff')
         flash(_('The email or password is not correct.'), 'error')
     return render_template('auth/login_staff.html', form=form)

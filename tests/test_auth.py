@@ -170,6 +170,26 @@ def test_staff_login_missing_fields_are_field_errors(client):
     assert 'aria-invalid="true"' in text(response)
 
 
+def test_staff_login_returns_to_the_page_that_asked_for_it(client, planner):
+    asked = client.get('/messages/?status=failed')
+    assert asked.status_code == 302
+    login_url = asked.headers['Location']
+    assert login_url.startswith('/login?next=')
+    form = client.get(login_url)
+    assert '<form method="post" class="stack"' in text(form)   # posts back to itself
+    response = client.post(login_url, data={'email': planner.email, 'password': PASSWORD})
+    assert response.status_code == 303
+    assert response.headers['Location'] == '/messages/?status=failed'
+
+
+@pytest.mark.parametrize('target', ['https://evil.example', '//evil.example',
+                                    '///evil.example', '/\\evil.example'])
+def test_staff_login_never_redirects_off_site(client, planner, target):
+    response = client.post('/login', query_string={'next': target},
+                           data={'email': planner.email, 'password': PASSWORD})
+    assert response.status_code == 303 and response.headers['Location'] == '/'
+
+
 def test_logged_in_user_visiting_login_goes_home(client, planner, login):
     login(planner)
     response = client.get('/login')
