@@ -6,7 +6,7 @@ import os
 import secrets
 
 import click
-from flask import Flask, g, render_template, request, session
+from flask import Flask, g, has_request_context, render_template, request, session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_limiter import Limiter
@@ -77,6 +77,8 @@ def load_config(instance_path: str) -> dict:
 
 def select_locale():
     """User's explicit choice, else the browser, else the organisation."""
+    if not has_request_context():  # background work sets its locale explicitly
+        return 'en'
     chosen = session.get('lang')
     if chosen in LANGUAGES:
         return chosen
@@ -91,7 +93,7 @@ def select_locale():
 
 
 def select_timezone():
-    if current_user.is_authenticated:
+    if has_request_context() and current_user.is_authenticated:
         return current_user.organisation.timezone
     return 'Europe/Copenhagen'
 

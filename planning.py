@@ -1,0 +1,124 @@
+"""Load Planner data for the pure availability engine (`scheduling/`).
+
+Every loader takes a whole set of caseworkers and a date range and runs a
+fixed number of queries bounded by both (no query per day or per caseworker).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Iterable
+
+from models import (Absence, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
+                    Organisation, Pause, Room, Team, WorkingHours)
+from scheduling.availability import (BookedMeeting, CaseworkerAvailabilityInput,
+                                     RoomBooking, WeeklySchedule)
+from scheduling.localtime import naive_utc
+
+# Meetings are shorter than this; a meeting starting this long before the
+# window cannot reach into it (keeps the query on the starts_at index).
+LONGEST_MEETING = dt.timedelta(hours=24)
+
+
+def utc_window(organisation: Organisation, first_day: dt.date,
+               last_day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Naive-UTC bounds of the local dates first_day..last_day (inclusive)."""
+    zone = organisation.zone
+    start = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    return naive_utc(start), naive_utc(end)
+
+
+def weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
+    hours: dict[int, dict] = defaultdict(lambda: defaultdict(list))
+    pauses: dict[int, dict] = defaultdict(lambda: defaultdict(list))
+    for row in WorkingHours.select().where(WorkingHours.caseworker.in_(caseworker_ids)):
+        hours[row.caseworker_id][row.weekday].append((row.start, row.end))
+    for row in Pause.select().where(Pause.caseworker.in_(caseworker_ids)):
+        pauses[row.caseworker_id][row.weekday].append((row.start, row.end))
+    return {cid: WeeklySchedule(hours=dict(hours[cid]), pauses=dict(pauses[cid]))
+            for cid in caseworker_ids}
+
+
+def organisation_closing_days(organisation: Organisation, first_day: dt.date,
+                              last_day: dt.date) -> set[dt.date]:
+    return {row.date for row in ClosingDay.select(ClosingDay.date).where(
+        ClosingDay.organisation == organisation, ClosingDay.team.is_null(),
+        ClosingDay.date.between(first_day, last_day))}
+
+
+def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Caseworker],
+                      first_day: dt.date, last_day: dt.date, *,
+                      team: Team | None = None,
+                      exclude_meeting_id: int | None = None,
+                      ) -> list[CaseworkerAvailabilityInput]:
+    """Engine input for each caseworker over the local dates (inclusive).
+
+    Team closing days: those of `team` when the question is asked for one
+    team, else those of every team the caseworker belongs to.
+    `exclude_meeting_id` leaves one meeting out (when it is being moved).
+    """
+    caseworkers = list(caseworkers)
+    ids = [c.id for c in caseworkers]
+    if not ids:
+        return []
+    window_start, window_end = utc_window(organisation, first_day, last_day)
+    schedules = weekly_schedules(ids)
+
+    absences = defaultdict(list)
+    for row in Absence.select().where(Absence.caseworker.in_(ids),
+                                      Absence.starts_at < window_end,
+                                      Absence.ends_at > window_start):
+        absences[row.caseworker_id].append((row.starts_at, row.ends_at))
+
+    meetings = defaultdict(list)
+    query = (Meeting.select(Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
+                            Meeting.reporting_minutes)
+             .where(Meeting.caseworker.in_(ids), Meeting.status == Meeting.BOOKED,
+                    Meeting.starts_at < window_end,
+                    Meeting.starts_at >= window_start - LONGEST_MEETING))
+    if exclude_meeting_id is not None:
+        query = query.where(Meeting.id != exclude_meeting_id)
+    for row in query:
+        meetings[row.caseworker_id].append(
+            BookedMeeting(row.starts_at, row.ends_at, row.reporting_minutes))
+
+    if team is not None:
+        teams_of = {cid: {team.id} for cid in ids}
+    else:
+        teams_of = defaultdict(set)
+        for link in CaseworkerTeam.select().where(CaseworkerTeam.caseworker.in_(ids)):
+            teams_of[link.caseworker_id].add(link.team_id)
+    team_ids = set().union(*teams_of.values()) if teams_of else set()
+    closed_by_team = defaultdict(set)
+    if team_ids:
+        for row in ClosingDay.select(ClosingDay.team, ClosingDay.date).where(
+                ClosingDay.team.in_(list(team_ids)),
+                ClosingDay.date.between(first_day, last_day)):
+            closed_by_team[row.team_id].add(row.date)
+
+    return [CaseworkerAvailabilityInput(
+        caseworker_id=c.id, schedule=schedules[c.id], absences=absences[c.id],
+        meetings=meetings[c.id],
+        closing_days=frozenset().union(*(closed_by_team[t] for t in teams_of[c.id])),
+        max_share_percent=c.max_share, auto_share_percent=c.auto_share)
+        for c in caseworkers]
+
+
+def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime,
+                  *, exclude_meeting_id: int | None = None) -> list[RoomBooking]:
+    """Seats taken in a room: a group meeting takes one seat per participant."""
+    from models import MeetingParticipant
+    from peewee import fn
+    query = (Meeting.select(Meeting.id, Meeting.starts_at, Meeting.ends_at,
+                            fn.COUNT(MeetingParticipant.id).alias('seats'))
+             .join(MeetingParticipant, on=(
+                 (MeetingParticipant.meeting == Meeting.id)
+                 & (MeetingParticipant.status == MeetingParticipant.BOOKED)))
+             .where(Meeting.room == room, Meeting.status == Meeting.BOOKED,
+                    Meeting.starts_at < window_end,
+                    Meeting.starts_at >= window_start - LONGEST_MEETING)
+             .group_by(Meeting.id, Meeting.starts_at, Meeting.ends_at))
+    if exclude_meeting_id is not None:
+        query = query.where(Meeting.id != exclude_meeting_id)
+    return [RoomBooking(row.starts_at, row.ends_at, row.seats) for row in query]
