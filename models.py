@@ -387,15 +387,24 @@ class Message(BaseModel):
     def mark_failed_attempt(self, error: str) -> None:
         """Back to the queue with backoff, or failed after the last attempt."""
         now = utcnow()
-        self.last_error = error[:2000]
-        self.updated_at = now
         if self.attempts >= self.MAX_ATTEMPTS:
-            self.status, self.next_attempt_at = self.FAILED, None
+            status, next_attempt_at = self.FAILED, None
         else:
-            self.status = self.QUEUED
-            self.next_attempt_at = now + self.retry_delay(self.attempts)
-        self.save(only=[Message.status, Message.next_attempt_at,
-                        Message.last_error, Message.updated_at])
+            status = self.QUEUED
+            next_attempt_at = now + self.retry_delay(self.attempts)
+        # Only from 'sending': a delivery receipt may already have proved
+        # that the "failed" attempt went through (e.g. a read timeout).
+        n = (Message.update(status=status, next_attempt_at=next_attempt_at,
+                            last_error=error[:2000], updated_at=now)
+             .where(Message.id == self.id, Message.status == self.SENDING)
+             .execute())
+        if n:
+            self.status, self.next_attempt_at = status, next_attempt_at
+            self.last_error, self.updated_at = error[:2000], now
+        else:
+            fresh = Message.get_by_id(self.id)
+            self.status, self.next_attempt_at = fresh.status, fresh.next_attempt_at
+            self.last_error, self.updated_at = fresh.last_error, fresh.updated_at
 
     STALLED = 'Stalled while sending; it may or may not have gone out'
 
@@ -503,6 +512,80 @@ class Team(BaseModel):
     class Meta:
         indexes = ((('organisation', 'parent', 'position'), False),)
 
+    @classmethod
+    def tree(cls, organisation) -> list[tuple['Team', int]]:
+        """[(team, depth)] in display order: each team followed by its
+        sub-teams, siblings by position."""
+        children: dict = {}
+        for team in (cls.select().where(cls.organisation == organisation)
+                     .order_by(cls.position, cls.id)):
+            children.setdefault(team.parent_id, []).append(team)
+        out, seen = [], set()
+
+        def walk(parent_id, depth):
+            for team in children.get(parent_id, ()):
+                if team.id not in seen:   # a cycle must not hang the page
+                    seen.add(team.id)
+                    out.append((team, depth))
+                    walk(team.id, depth + 1)
+        walk(None, 0)
+        return out
+
+    def descendant_ids(self) -> set[int]:
+        found, frontier = set(), {self.id}
+        while frontier:
+            frontier = {t.id for t in Team.select(Team.id).where(
+                Team.parent.in_(list(frontier)))} - found
+            found |= frontier
+        return found
+
+    def siblings(self):
+        parent = (Team.parent.is_null() if self.parent_id is None
+                  else Team.parent == self.parent_id)
+        return (Team.select().where(Team.organisation == self.organisation_id, parent)
+                .order_by(Team.position, Team.id))
+
+    def move(self, step: int) -> bool:
+        """One place up (-1) or down (+1) among its siblings."""
+        with db.atomic():
+            order = list(self.siblings())
+            index = next(i for i, t in enumerate(order) if t.id == self.id)
+            other = index + step
+            if not 0 <= other < len(order):
+                return False
+            order[index], order[other] = order[other], order[index]
+            for position, team in enumerate(order):
+                Team.update(position=position).where(Team.id == team.id).execute()
+            self.position = other
+            return True
+
+    def move_under(self, parent: 'Team | None') -> None:
+        """Last child of `parent` (None: top level). Never under itself."""
+        if parent is not None and (parent.id == self.id
+                                   or parent.id in self.descendant_ids()):
+            raise ValueError('a team cannot move under itself')
+        with db.atomic():
+            self.parent = parent
+            last = self.siblings().where(Team.id != self.id).select(
+                fn.MAX(Team.position)).scalar()
+            self.position = 0 if last is None else last + 1
+            self.save(only=[Team.parent, Team.position])
+
+    def delete_blockers(self) -> dict[str, list[str]]:
+        """What keeps this team from being deleted, by kind, as names."""
+        blockers = {
+            'teams': [t.name for t in Team.select(Team.name)
+                      .where(Team.parent == self.id).order_by(Team.position, Team.id)],
+            'caseworkers': [u.name for u in User.select(User.name)
+                            .join(Caseworker).join(CaseworkerTeam)
+                            .where(CaseworkerTeam.team == self.id).order_by(User.name)],
+            'rooms': [r.name for r in Room.select(Room.name).join(RoomTeam)
+                      .where(RoomTeam.team == self.id).order_by(Room.name)],
+            'meetings': [str(m.id) for m in Meeting.select(Meeting.id)
+                         .where(Meeting.team == self.id)],
+        }
+        return {kind: names for kind, names in blockers.items() if names}
+
 
 class Competence(BaseModel):
     organisation = ForeignKeyField(Organisation, backref='competences', on_delete='CASCADE')
@@ -593,6 +676,30 @@ class Room(BaseModel):
     class Meta:
         indexes = ((('organisation', 'name'), True),)
 
+    def active_meetings(self, now: dt.datetime | None = None):
+        """Booked meetings in this room that have not ended yet."""
+        return (Meeting.select().where(Meeting.room == self.id,
+                                       Meeting.status == Meeting.BOOKED,
+                                       Meeting.ends_at > (now or utcnow()))
+                .order_by(Meeting.starts_at))
+
+    def set_teams(self, teams) -> None:
+        with db.atomic():
+            RoomTeam.delete().where(RoomTeam.room == self.id).execute()
+            if teams:
+                RoomTeam.insert_many([{'room': self.id, 'team': t.id}
+                                      for t in teams]).execute()
+
+    def remove(self) -> bool:
+        """Delete unless meetings are active; past and cancelled meetings keep
+        their history without the room. False when refused."""
+        with db.atomic():
+            if self.active_meetings().exists():
+                return False
+            Meeting.update(room=None).where(Meeting.room == self.id).execute()
+            self.delete_instance()
+            return True
+
 
 class RoomTeam(BaseModel):
     room = ForeignKeyField(Room, backref='team_links', on_delete='CASCADE')
@@ -611,6 +718,36 @@ class ClosingDay(BaseModel):
 
     class Meta:
         indexes = ((('organisation', 'date'), False),)
+
+    @classmethod
+    def import_holidays(cls, organisation, year: int, *, more: bool = False):
+        """Public holidays of the organisation's country (its own language's
+        names) as organisation-wide closing days; a date that already has one
+        is skipped. `more` adds the days most offices close too (DK: e.g.
+        Grundlovsdag, Juleaftensdag; SE: e.g. Midsommarafton, Julafton).
+        Returns (added, skipped) as lists of (date, name)."""
+        import holidays
+        categories = ('public',)
+        if more:
+            categories += {'DK': ('optional',), 'SE': ('de_facto',)}.get(
+                organisation.country, ())
+        options = {'include_sundays': False} if organisation.country == 'SE' else {}
+        days = holidays.country_holidays(
+            organisation.country, years=year, categories=categories,
+            language={'DK': 'da', 'SE': 'sv'}.get(organisation.country), **options)
+        added, skipped = [], []
+        with db.atomic():
+            present = {row.date for row in cls.select(cls.date).where(
+                cls.organisation == organisation, cls.team.is_null(),
+                cls.date.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))}
+            for date, name in sorted(days.items()):
+                name = name[:120]
+                if date in present:
+                    skipped.append((date, name))
+                    continue
+                cls.create(organisation=organisation, team=None, date=date, name=name)
+                added.append((date, name))
+        return added, skipped
 
 
 class MeetingType(BaseModel):
@@ -632,6 +769,20 @@ class TypeVariant(BaseModel):
 
     class Meta:
         indexes = ((('organisation', 'name'), True),)
+
+    def set_links(self, meeting_types, teams) -> None:
+        """Replace the meeting types and teams the variant belongs to."""
+        with db.atomic():
+            TypeVariantMeetingType.delete().where(
+                TypeVariantMeetingType.variant == self.id).execute()
+            TypeVariantTeam.delete().where(TypeVariantTeam.variant == self.id).execute()
+            if meeting_types:
+                TypeVariantMeetingType.insert_many(
+                    [{'variant': self.id, 'meeting_type': m.id}
+                     for m in meeting_types]).execute()
+            if teams:
+                TypeVariantTeam.insert_many(
+                    [{'variant': self.id, 'team': t.id} for t in teams]).execute()
 
 
 class TypeVariantMeetingType(BaseModel):
@@ -705,6 +856,19 @@ class SummonsTemplate(BaseModel):
 
     class Meta:
         indexes = ((('organisation', 'name'), True),)
+
+    # Keys of `fields` (all optional): meeting_type (a MeetingType code),
+    # variant, team, room (ids), form, attendance (Meeting constants),
+    # duration_minutes, reporting_minutes, rebooking_allowed (bool),
+    # rebooking_days_before, note (to the caseworker).
+    @property
+    def preset(self) -> dict:
+        import json
+        try:
+            value = json.loads(self.fields or '{}')
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
 
 
 ALL_MODELS = [Organisation, User, UserSession, OneTimeCode, TrustedDevice,

@@ -40,23 +40,34 @@ def queue_sms(organisation: Organisation, to: str, text: str, *,
     message = Message.create(
         organisation=organisation, user=user, channel=Message.SMS,
         direction=Message.OUT, kind=kind, recipient=to,
-        sender=organisation.sms_sender, body=text, status=Message.QUEUED)
+        sender=organisation.sms_sender, body=text, **_initial_status(to))
     _enqueue(message)
     return message
 
 
 def queue_email(organisation: Organisation, to: str, subject: str, body: str, *,
                 user: User | None = None, kind: str = Message.AUTOMATIC) -> Message:
+    to = (to or '').strip()
     message = Message.create(
         organisation=organisation, user=user, channel=Message.EMAIL,
         direction=Message.OUT, kind=kind, recipient=to, subject=subject,
-        body=body, status=Message.QUEUED)
+        body=body, **_initial_status(to))
     _enqueue(message)
     return message
 
 
+def _initial_status(to: str) -> dict:
+    """Queued; or failed at once when there is nobody to send to, so the
+    row shows as not delivered instead of wasting five attempts."""
+    if not to:
+        return dict(status=Message.FAILED, last_error='No recipient')
+    return dict(status=Message.QUEUED)
+
+
 def _enqueue(message: Message) -> None:
     import tasks
+    if message.status != Message.QUEUED:
+        return
     if db.in_transaction():
         # The worker could not see the row yet; the sweep sends it once the
         # caller's transaction commits (within a minute).

@@ -456,3 +456,29 @@ def test_outbox_sms_and_email_end_sent(jobcentre, make_user, caplog):
         assert (row.status, row.provider, row.attempts) == (Message.SENT, 'outbox', 1)
         assert row.provider_id
     assert Message.get_by_id(sms.id).user_id == citizen.id
+
+
+def test_no_recipient_fails_at_once(jobcentre, make_user):
+    citizen = make_user(jobcentre, User.CITIZEN, phone=None)
+    sms = notify.queue_sms(jobcentre, citizen.phone, 'Hej', user=citizen)
+    mail = notify.queue_email(jobcentre, '  ', 'Emne', 'Tekst')
+    for message in (sms, mail):
+        row = Message.get_by_id(message.id)
+        assert (row.status, row.attempts, row.last_error) == (
+            Message.FAILED, 0, 'No recipient')
+    assert tasks.sweep.call_local() == 0
+
+
+def test_receipt_arriving_before_a_timed_out_attempt_is_recorded_wins(jobcentre):
+    """Vonage accepted the SMS but our read timed out; its receipt came first:
+    the row stays delivered and is not sent again."""
+    message = Message.create(organisation=jobcentre, channel=Message.SMS,
+                             direction=Message.OUT, recipient='+4520123456',
+                             body='Hej', status=Message.QUEUED)
+    assert message.claim()
+    notify.apply_delivery_receipt(str(message.id), 'delivered', '0')
+    message.mark_failed_attempt('ReadTimeout: read timed out')
+    assert message.status == Message.DELIVERED
+    row = Message.get_by_id(message.id)
+    assert (row.status, row.next_attempt_at) == (Message.DELIVERED, None)
+    assert tasks.sweep.call_local() == 0
