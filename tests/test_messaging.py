@@ -435,6 +435,15 @@ class TestSmtpMail:
         assert (row.status, row.attempts) == (Message.FAILED, 5)
         assert row.last_error
 
+    def test_starttls_required_but_not_offered_is_a_failed_attempt(
+            self, app, smtp_sink, jobcentre):
+        app.config['SMTP_STARTTLS'] = 'true'   # never falls back to clear text
+        smtp_sink.start()
+        message = notify.queue_email(jobcentre, 'borger@example.test', 'Emne', 'Tekst')
+        row = Message.get_by_id(message.id)
+        assert row.status == Message.QUEUED and 'STARTTLS' in row.last_error
+        assert smtp_sink.inbox.envelopes == []
+
     def test_header_injection_is_refused_not_sent(self, smtp_sink, jobcentre):
         smtp_sink.start()
         message = notify.queue_email(jobcentre, 'a@example.test\nBcc: evil@example.test',

@@ -150,6 +150,13 @@ def test_registered_handler_receives_the_message_and_its_sender(
     assert seen == [('Nej', citizen.id)]
 
 
+def test_handler_gets_none_for_an_unknown_sender(client, jobcentre, handler):
+    seen = []
+    handler(lambda m, u: seen.append((m.sender, u)) or True)
+    client.post(INBOUND, data=inbound_params(msisdn='4599999999'))
+    assert seen == [('+4599999999', None)]
+
+
 def test_handler_registration_is_removed_after_a_test():
     assert all(getattr(h, '__name__', '') != 'take' for h in notify._INBOUND_HANDLERS)
 
