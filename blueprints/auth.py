@@ -191,7 +191,9 @@ def code():
         return redirect(url_for('main.index'), code=303)
     form = CodeForm()
     if form.validate_on_submit():
-        if row is not None and row.check(form.code.data):
+        # A deactivated account's code opens nothing (no session row, no audit
+        # 'login', no trusted device).
+        if row is not None and row.user.active and row.check(form.code.data):
             session.pop('otp', None)
             user = row.user
             if row.purpose == OneTimeCode.NEW_DEVICE:

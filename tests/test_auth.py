@@ -285,6 +285,16 @@ def test_expired_code_fails(client, citizen):
     assert logged_in_as(client) is None
 
 
+def test_code_of_a_citizen_deactivated_meanwhile_opens_nothing(client, citizen):
+    client.post('/login/citizen', data={'cpr': citizen.cpr})
+    User.update(active=False).where(User.id == citizen.id).execute()
+    response = client.post('/login/code', data={'code': latest_code(citizen)})
+    assert flashes(response) == [WRONG_CODE]
+    assert logged_in_as(client) is None
+    assert UserSession.select().count() == 0
+    assert AuditEvent.select().where(AuditEvent.action == 'login').count() == 0
+
+
 def test_code_with_spaces_is_accepted(client, citizen):
     client.post('/login/citizen', data={'cpr': citizen.cpr})
     code = latest_code(citizen)
