@@ -6,7 +6,8 @@ import random
 
 from faker import Faker
 
-from models import Organisation, User, db
+from models import (Caseworker, CaseworkerTeam, ClosingDay, MeetingType, Organisation,
+                    Pause, Room, RoomTeam, Team, User, WorkingHours, db, utcnow)
 from validators import normalise_cpr
 
 DEMO_PASSWORD = 'demo-password'
@@ -42,11 +43,12 @@ def seed() -> list[str]:
             sms_sender='Jobcenter', phone='+4570100100')
         _staff(jc, User.ADMIN, 'Anne Admin', 'admin@jobcenter.demo')
         _staff(jc, User.PLANNER, 'Peter Planlægger', 'planner@jobcenter.demo')
-        _staff(jc, User.CASEWORKER, 'Karen Vejleder', 'caseworker@jobcenter.demo',
-               '+4521100001')
+        caseworkers = [_staff(jc, User.CASEWORKER, 'Karen Vejleder',
+                              'caseworker@jobcenter.demo', '+4521100001')]
         for i in range(2, 9):
-            _staff(jc, User.CASEWORKER, dk.name(), f'caseworker{i}@jobcenter.demo',
-                   f'+452110{i:04d}')
+            caseworkers.append(_staff(jc, User.CASEWORKER, dk.name(),
+                                      f'caseworker{i}@jobcenter.demo', f'+452110{i:04d}'))
+        _planner_setup(jc, caseworkers)
         User.create(organisation=jc, role=User.CITIZEN, name='Mette Borger',
                     cpr='0101901234', phone='+4520100001',
                     email='mette.borger@example.invalid')
@@ -70,6 +72,7 @@ def seed() -> list[str]:
                         username=f'vikarie{i}', phone=f'+4670100{i:04d}')
             user.set_password(DEMO_PASSWORD)
             user.save()
+    _demo_meetings(jc, rng)
     return [
         f'Demo data created ({dt.date.today():%Y-%m-%d}). Password for every demo account: {DEMO_PASSWORD}',
         '  Job centre admin       admin@jobcenter.demo',
@@ -80,3 +83,61 @@ def seed() -> list[str]:
         '  Staffing planner       planner@kommun.demo',
         '  Substitute             username anna (code by SMS on a new device)',
     ]
+
+
+def _planner_setup(jc: Organisation, users: list[User]) -> None:
+    """Two teams under the job centre, hours and lunch, two rooms, holidays."""
+    import holidays as holiday_calendars
+    centre = Team.create(organisation=jc, name='Jobcenter Demoby', address='Rådhuspladsen 1',
+                         postcode='8000', city='Aarhus C', phone='+4570100100')
+    teams = [Team.create(organisation=jc, parent=centre, position=i, name=name,
+                         address='Rådhuspladsen 1', postcode='8000', city='Aarhus C')
+             for i, name in enumerate(('Dagpenge', 'Jobparate'))]
+    for i, user in enumerate(users):
+        initials = ''.join(part[0] for part in user.name.split())[:3].upper()
+        cw = Caseworker.create(user=user, organisation=jc, initials=initials,
+                               auto_share=75)
+        CaseworkerTeam.create(caseworker=cw, team=teams[i % 2])
+        for weekday in range(5):
+            end = dt.time(14) if weekday == 4 else dt.time(15, 30)
+            WorkingHours.create(caseworker=cw, weekday=weekday, start=dt.time(8, 30), end=end)
+            Pause.create(caseworker=cw, weekday=weekday, start=dt.time(11, 30),
+                         end=dt.time(12), label='Frokost')
+    small = Room.create(organisation=jc, name='Mødelokale 1', capacity=2,
+                        address='Rådhuspladsen 1, 2. sal', postcode='8000', city='Aarhus C')
+    hall = Room.create(organisation=jc, name='Informationssalen', capacity=20,
+                       allow_overbooking=True, extra_seats=5)
+    for room in (small, hall):
+        for team in teams:
+            RoomTeam.create(room=room, team=team)
+    this_year = dt.date.today().year
+    for day, name in sorted(holiday_calendars.country_holidays(
+            'DK', years=[this_year, this_year + 1]).items()):
+        ClosingDay.create(organisation=jc, date=day, name=name)
+
+
+def _demo_meetings(jc: Organisation, rng: random.Random) -> None:
+    """Some booked meetings in the coming two weeks (no SMS for demo data)."""
+    import booking
+    from planning import caseworker_inputs, organisation_closing_days
+    from scheduling.slots import bookable_starts
+    today = jc.local(utcnow()).date()
+    last = today + dt.timedelta(days=14)
+    caseworkers = list(Caseworker.select().where(Caseworker.organisation == jc))
+    starts = bookable_starts(caseworker_inputs(jc, caseworkers, today, last),
+                             zone=jc.zone, first_day=today, last_day=last,
+                             now=dt.datetime.now(dt.timezone.utc), duration_minutes=45,
+                             reporting_minutes=15, grid_minutes=15,
+                             organisation_closing_days=organisation_closing_days(jc, today, last))
+    citizens = list(User.select().where(User.organisation == jc, User.role == User.CITIZEN))
+    jobsamtale = MeetingType.get(MeetingType.code == 'jobsamtale')
+    for cw in caseworkers:
+        team = cw.team_links.get().team
+        for start in rng.sample(starts[cw.id], min(6, len(starts[cw.id]))):
+            try:
+                booking.book(booking.MeetingRequest(
+                    organisation=jc, team=team, meeting_type=jobsamtale, caseworker=cw,
+                    starts_at=start, duration_minutes=45, reporting_minutes=15,
+                    citizens=(rng.choice(citizens),)), send_notifications=False)
+            except booking.BookingError:
+                pass  # overlaps an earlier pick

@@ -22,7 +22,7 @@ from models import (Absence, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
                     User, mask_cpr, utcnow)
 from planning import caseworker_inputs, room_bookings, utc_window
 from scheduling.availability import AvailabilityCalendar
-from scheduling.localtime import as_utc, from_minute
+from scheduling.localtime import as_utc, from_minute, to_minute_ceil
 from validators import normalise_cpr
 
 bp = Blueprint('calendar', __name__, url_prefix='/calendar')
@@ -50,7 +50,10 @@ def parse_week(value: str | None) -> dt.date:
                 day = dt.date.fromisoformat(value)
         except ValueError:
             day = None
-    day = day or _today()
+    if day is None:
+        day = _today()
+        if day.weekday() >= 5:  # at the weekend the coming week is what matters
+            day += dt.timedelta(days=7 - day.weekday())
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -184,6 +187,8 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en'):
     meetings = _meetings_by_caseworker(ids, window)
 
     calendar = AvailabilityCalendar(zone, first, last, set(org_closed))
+    # Free time that has passed cannot be booked: show it as not free.
+    now_minute = to_minute_ceil(dt.datetime.now(dt.timezone.utc))
     result = {}
     for caseworker in caseworkers:
         days_view = calendar.caseworker_days(inputs[caseworker.id])
@@ -206,6 +211,9 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en'):
                                start=_hm(start), end=_hm(free_end),
                                team=team.id if team else None)
             for s, e in free:
+                s = max(s, now_minute)
+                if s >= e:
+                    continue
                 lane.blocks += _free_slots(
                     _local_minutes(from_minute(s), zone, day.day),
                     _local_minutes(from_minute(e), zone, day.day), day.day, slot_url)
@@ -351,6 +359,11 @@ def room(room_id):
             if seats is None or used >= seats:
                 busy.append((block.start, block.end))
         cursor = DEFAULT_HOURS[0]
+        now_local = org.local(utcnow())
+        if day < now_local.date():
+            cursor = DEFAULT_HOURS[1]
+        elif day == now_local.date():
+            cursor = max(cursor, now_local.hour * 60 + now_local.minute)
         for start, end in sorted(busy) + [(DEFAULT_HOURS[1], DEFAULT_HOURS[1])]:
             if start > cursor:
                 lane.blocks += _free_slots(cursor, start, day, lambda s, e, fe, d=day: url_for(
