@@ -21,7 +21,7 @@ translations: $(VENV)/.installed
 # Refresh the catalogues after changing strings: then translate da and sv.
 extract-messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot \
-	    app.py access.py notify.py models.py validators.py demo.py blueprints templates
+	    app.py access.py notify.py models.py validators.py demo.py admin_common.py blueprints templates
 	$(VENV)/bin/pybabel update -N -i translations/messages.pot -d translations
 
 # Debian packages the browser tests need (Chromium; Playwright never downloads one).
