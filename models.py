@@ -608,6 +608,15 @@ class Caseworker(BaseModel):
     max_share = IntegerField(default=100)   # % of bookable time per day
     auto_share = IntegerField(default=100)  # % automatic distribution may fill
 
+    def active_meetings(self, now: dt.datetime | None = None):
+        """Booked meetings not over yet (one in progress counts too), with
+        their type, earliest first: while any exist, no deleting."""
+        now = now or utcnow()
+        return (Meeting.select(Meeting, MeetingType).join(MeetingType)
+                .where(Meeting.caseworker == self, Meeting.status == Meeting.BOOKED,
+                       Meeting.ends_at > now)
+                .order_by(Meeting.starts_at, Meeting.id))
+
 
 class CaseworkerTeam(BaseModel):
     caseworker = ForeignKeyField(Caseworker, backref='team_links', on_delete='CASCADE')
