@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 FLASK   := $(VENV)/bin/flask --app app
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres install translations extract-messages system-deps clean
+.PHONY: run test test-postgres bench install translations extract-messages system-deps clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -44,6 +44,10 @@ test: install system-deps
 # create databases on (.ci/run starts one).
 test-postgres: install
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+# Speed figures (DESIGN.md workloads): one line per workload, median_ms last.
+bench: install
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache

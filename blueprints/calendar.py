@@ -3,11 +3,12 @@ and "New appointment" from a free time."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_time, gettext as _, lazy_gettext as _l
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_date, format_time, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
@@ -71,6 +72,17 @@ class Block:
     label: str = ''
     aria: str = ''
     url: str = ''
+    place: str = ''    # grid placement classes, set by `place`
+
+
+def place(lanes_by_owner, top: int, axis: str) -> None:
+    """Set each block's grid placement classes (see calendar-grid.css): rows
+    ('r') for the week columns, columns ('c') for the team timeline."""
+    for lanes in lanes_by_owner:
+        for lane in lanes:
+            for b in lane.blocks:
+                b.place = (f'{axis}s-{(b.start - top) // 5 + 1} '
+                           f'{axis}n-{max((b.end - b.start) // 5, 1)}')
 
 
 @dataclass
@@ -95,68 +107,116 @@ def _hm(minutes: int) -> str:
 
 
 def _day_label(day: dt.date) -> str:
+    return _day_labels(day, str(get_locale()))
+
+
+@functools.lru_cache(maxsize=512)
+def _day_labels(day: dt.date, locale: str) -> str:
     return format_date(day, 'EEEE d MMMM')
 
 
-def _free_slots(start: int, end: int, day: dt.date, url_for_slot) -> list[Block]:
-    """Quarter-hour buttons covering a free interval (ragged ends kept)."""
+def _free_slots(start: int, end: int, label: str, url_for_slot, *,
+                whole: bool = False) -> list[Block]:
+    """Quarter-hour buttons covering a free interval (ragged ends kept), or
+    one button for the whole interval (`whole`, the team overview). `label`
+    names the day."""
+    if whole:
+        return [Block('free', start, end, f'{_hm(start)}–{_hm(end)}',
+                      _texts()['free_range'] % dict(day=label, start=_hm(start), end=_hm(end)),
+                      url_for_slot(start, end, end, True))]
+    template = _texts()['free_slot']
     blocks = []
     cursor = start
     while cursor < end:
         stop = min(end, (cursor // SLOT_MINUTES + 1) * SLOT_MINUTES)
         blocks.append(Block('free', cursor, stop, _hm(cursor),
-                            _('%(day)s %(time)s, free', day=_day_label(day), time=_hm(cursor)),
-                            url_for_slot(cursor, stop, end)))
+                            template % dict(day=label, time=_hm(cursor)),
+                            url_for_slot(cursor, stop, end, False)))
         cursor = stop
     return blocks
 
 
+def _texts() -> dict[str, str]:
+    """Translated templates, looked up once per request (hot loops below)."""
+    if 'calendar_texts' not in g:
+        g.calendar_texts = {'free_slot': _('%(day)s %(time)s, free'),
+                            'free_range': _('%(day)s %(start)s to %(end)s, free')}
+    return g.calendar_texts
+
+
+def _new_url(base: str, **params) -> str:
+    """`url_for('calendar.new', ...)` without its cost per free slot (the
+    values are numbers, ISO dates and HH:MM: nothing to escape)."""
+    return base + '?' + '&'.join(f'{k}={v}' for k, v in params.items() if v is not None)
+
+
 # --- loading a week ----------------------------------------------------------
 
-def _meetings_by_caseworker(ids, window):
-    rows = (Meeting.select(Meeting, MeetingType)
-            .join(MeetingType)
-            .where(Meeting.caseworker.in_(ids), Meeting.status == Meeting.BOOKED,
-                   Meeting.starts_at < window[1], Meeting.ends_at > window[0])
-            .order_by(Meeting.starts_at))
-    return _with_citizens(rows, key=lambda m: m.caseworker_id)
+@dataclass
+class MeetingRow:
+    """The few fields a calendar shows of a meeting (no full model rows: a
+    team week holds hundreds of meetings)."""
+    id: int
+    caseworker_id: int | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    meeting_type_id: int
+    citizens: list = field(default_factory=list)   # [(name, cpr)]
 
 
-def _with_citizens(rows, key):
-    rows = list(rows)
-    citizens = defaultdict(list)
+def _meeting_rows(where, key) -> dict:
+    """Booked meetings matching `where`, with their citizens, grouped by `key`."""
+    rows = [MeetingRow(*values) for values in
+            Meeting.select(Meeting.id, Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
+                           Meeting.meeting_type)
+            .where(where, Meeting.status == Meeting.BOOKED)
+            .order_by(Meeting.starts_at).tuples()]
+    by_id = {row.id: row for row in rows}
     if rows:
-        for p in (MeetingParticipant.select(MeetingParticipant, User).join(User)
-                  .where(MeetingParticipant.meeting.in_([m.id for m in rows]),
-                         MeetingParticipant.status == MeetingParticipant.BOOKED)):
-            citizens[p.meeting_id].append(p.citizen)
+        for meeting_id, name, cpr in (
+                MeetingParticipant.select(MeetingParticipant.meeting, User.name, User.cpr)
+                .join(User)
+                .where(MeetingParticipant.meeting.in_(list(by_id)),
+                       MeetingParticipant.status == MeetingParticipant.BOOKED).tuples()):
+            by_id[meeting_id].citizens.append((name, cpr))
     grouped = defaultdict(list)
-    for meeting in rows:
-        meeting.citizens = citizens[meeting.id]
-        grouped[key(meeting)].append(meeting)
+    for row in rows:
+        grouped[key(row)].append(row)
     return grouped
 
 
-def _citizen_tag(citizen: User) -> str:
+def _citizen_tag(name: str, cpr: str | None) -> str:
     """Initials and the first six CPR digits, as the deck's calendar shows."""
-    initials = ''.join(part[0] for part in citizen.name.split() if part)[:3].upper()
-    return f'{initials} {mask_cpr(citizen.cpr)[:6]}'.strip()
+    initials = ''.join(part[0] for part in name.split() if part)[:3].upper()
+    return f'{initials} {mask_cpr(cpr)[:6]}'.strip()
 
 
-def _meeting_block(meeting, zone, day, language) -> Block:
+@functools.lru_cache(maxsize=64)
+def _type_labels(language: str) -> dict[int, str]:
+    return {t.id: t.label(language) for t in MeetingType.select()}
+
+
+def _meeting_block(meeting: MeetingRow, zone, day, day_label, labels, aria_template) -> Block:
     start = _local_minutes(meeting.starts_at, zone, day)
     end = _local_minutes(meeting.ends_at, zone, day)
-    tags = ', '.join(_citizen_tag(c) for c in meeting.citizens)
-    kind = meeting.meeting_type.label(language)
-    label = f'{_hm(start)}–{_hm(end)} {kind}' + (f' · {tags}' if tags else '')
+    tags = ', '.join(_citizen_tag(name, cpr) for name, cpr in meeting.citizens)
+    label = f'{_hm(start)}–{_hm(end)} {labels[meeting.meeting_type_id]}' + (
+        f' · {tags}' if tags else '')
     return Block('meeting', start, max(end, start + 5), label,
-                 _('%(day)s %(start)s to %(end)s, meeting: %(what)s', day=_day_label(day),
-                   start=_hm(start), end=_hm(end), what=label),
-                 url_for('calendar.meeting', meeting_id=meeting.id))
+                 aria_template % dict(day=day_label, start=_hm(start), end=_hm(end),
+                                      what=label),
+                 f'{_meeting_base()}{meeting.id}')
 
 
-def caseworker_lanes(org, caseworkers, days, *, team=None, language='en'):
-    """{caseworker id: [DayLane]} for the local dates in `days`."""
+def _meeting_base() -> str:
+    return url_for('calendar.meeting', meeting_id=0)[:-1]
+
+
+def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
+                     whole_intervals=False):
+    """{caseworker id: [DayLane]} for the local dates in `days`; free time as
+    quarter-hour buttons, or as one button per free interval."""
+    new_base = url_for('calendar.new')
     zone = org.zone
     first, last = days[0], days[-1]
     window = utc_window(org, first, last)
@@ -184,7 +244,11 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en'):
                                     Absence.starts_at < window[1],
                                     Absence.ends_at > window[0]):
         absences[a.caseworker_id].append(a)
-    meetings = _meetings_by_caseworker(ids, window)
+    meetings = _meeting_rows(Meeting.caseworker.in_(ids) & (Meeting.starts_at < window[1])
+                             & (Meeting.ends_at > window[0]), key=lambda m: m.caseworker_id)
+    labels = _type_labels(language)
+    meeting_aria = _('%(day)s %(start)s to %(end)s, meeting: %(what)s')
+    day_labels = {day: _day_label(day) for day in days}
 
     calendar = AvailabilityCalendar(zone, first, last, set(org_closed))
     # Free time that has passed cannot be booked: show it as not free.
@@ -206,17 +270,18 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en'):
             planned, _minutes = days_view.plan(index)
             free = days_view.free(index, planned) if planned else []
 
-            def slot_url(start, stop, free_end, cw=caseworker, d=day.day):
-                return url_for('calendar.new', caseworker=cw.id, date=d.isoformat(),
-                               start=_hm(start), end=_hm(free_end),
-                               team=team.id if team else None)
+            def slot_url(start, stop, free_end, whole, cw=caseworker, d=day.day):
+                return _new_url(new_base, caseworker=cw.id, date=d.isoformat(),
+                                start=_hm(start), end=_hm(free_end),
+                                team=team.id if team else None, range=1 if whole else None)
             for s, e in free:
                 s = max(s, now_minute)
                 if s >= e:
                     continue
                 lane.blocks += _free_slots(
                     _local_minutes(from_minute(s), zone, day.day),
-                    _local_minutes(from_minute(e), zone, day.day), day.day, slot_url)
+                    _local_minutes(from_minute(e), zone, day.day), day_labels[day.day],
+                    slot_url, whole=whole_intervals)
             for p in pauses[(caseworker.id, day.weekday)]:
                 start, end = p.start.hour * 60 + p.start.minute, p.end.hour * 60 + p.end.minute
                 lane.blocks.append(Block('pause', start, end, p.label or _('Pause'),
@@ -231,7 +296,8 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en'):
                                                end=_hm(end))))
             for m in meetings[caseworker.id]:
                 if org.local(m.starts_at).date() == day.day:
-                    lane.blocks.append(_meeting_block(m, zone, day.day, language))
+                    lane.blocks.append(_meeting_block(m, zone, day.day, day_labels[day.day],
+                                                      labels, meeting_aria))
             lane.blocks.sort(key=lambda b: (b.start, b.end))
             lanes.append(lane)
         result[caseworker.id] = lanes
@@ -299,6 +365,7 @@ def caseworker(caseworker_id):
     days = _week_days(monday, weekend)
     lanes = caseworker_lanes(cw.organisation, [cw], days, language=_language())[cw.id]
     top, bottom = _bounds([lanes])
+    place([lanes], top, 'r')
     return _render('calendar/caseworker.html', owner=cw, lanes=lanes, top=top,
                    bottom=bottom, **_week_context(monday, weekend))
 
@@ -314,8 +381,9 @@ def team(team_id):
                    .switch(Caseworker).join(CaseworkerTeam)
                    .where(CaseworkerTeam.team == team).order_by(User.name))
     lanes = caseworker_lanes(team.organisation, members, days, team=team,
-                             language=_language())
+                             language=_language(), whole_intervals=True)
     top, bottom = _bounds(lanes.values())
+    place(lanes.values(), top, 'c')
     rows = [(cw, lanes[cw.id]) for cw in members]
     return _render('calendar/team.html', owner=team, rows=rows, top=top, bottom=bottom,
                    **_week_context(monday, weekend))
@@ -333,14 +401,14 @@ def room(room_id):
     closing = {c.date: c.name for c in ClosingDay.select().where(
         ClosingDay.organisation == org, ClosingDay.team.is_null(),
         ClosingDay.date.between(days[0], days[-1]))}
-    meetings = _with_citizens(
-        Meeting.select(Meeting, MeetingType).join(MeetingType)
-        .where(Meeting.room == room, Meeting.status == Meeting.BOOKED,
-               Meeting.starts_at < window[1], Meeting.ends_at > window[0])
-        .order_by(Meeting.starts_at), key=lambda m: org.local(m.starts_at).date())
+    meetings = _meeting_rows((Meeting.room == room) & (Meeting.starts_at < window[1])
+                             & (Meeting.ends_at > window[0]),
+                             key=lambda m: org.local(m.starts_at).date())
     seats = None if room.capacity is None else room.capacity + (
         room.extra_seats if room.allow_overbooking else 0)
-    language = _language()
+    labels = _type_labels(_language())
+    meeting_aria = _('%(day)s %(start)s to %(end)s, meeting: %(what)s')
+    new_base = url_for('calendar.new')
     lanes = []
     for day in days:
         lane = DayLane(day)
@@ -351,7 +419,7 @@ def room(room_id):
             continue
         busy = []
         for m in meetings[day]:
-            block = _meeting_block(m, org.zone, day, language)
+            block = _meeting_block(m, org.zone, day, _day_label(day), labels, meeting_aria)
             used = len(m.citizens)
             if seats is not None:
                 block.label += ' ' + _('(%(used)s of %(seats)s seats)', used=used, seats=seats)
@@ -366,13 +434,13 @@ def room(room_id):
             cursor = max(cursor, now_local.hour * 60 + now_local.minute)
         for start, end in sorted(busy) + [(DEFAULT_HOURS[1], DEFAULT_HOURS[1])]:
             if start > cursor:
-                lane.blocks += _free_slots(cursor, start, day, lambda s, e, fe, d=day: url_for(
-                    'calendar.new', room=room.id, date=d.isoformat(), start=_hm(s),
-                    end=_hm(fe)))
+                lane.blocks += _free_slots(cursor, start, _day_label(day), lambda s, e, fe, whole, d=day: _new_url(
+                    new_base, room=room.id, date=d.isoformat(), start=_hm(s), end=_hm(fe)))
             cursor = max(cursor, end)
         lane.blocks.sort(key=lambda b: (b.start, b.end))
         lanes.append(lane)
     top, bottom = _bounds([lanes])
+    place([lanes], top, 'r')
     return _render('calendar/room.html', owner=room, lanes=lanes, top=top, bottom=bottom,
                    seats=seats, **_week_context(monday, weekend))
 
