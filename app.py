@@ -52,6 +52,7 @@ def load_config(instance_path: str) -> dict:
         'VONAGE_API_SECRET': env('VONAGE_API_SECRET'),
         'VONAGE_SIGNATURE_SECRET': env('VONAGE_SIGNATURE_SECRET'),
         'VONAGE_SIGNATURE_METHOD': env('VONAGE_SIGNATURE_METHOD', 'md5'),
+        'VONAGE_WEBHOOK_MAX_AGE': env('VONAGE_WEBHOOK_MAX_AGE'),  # seconds; default 25 h
         'SMTP_HOST': env('SMTP_HOST'),
         'SMTP_PORT': env('SMTP_PORT', '587'),
         'SMTP_USERNAME': env('SMTP_USERNAME'),
