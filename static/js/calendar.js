@@ -1,0 +1,34 @@
+// Calendar range selection: choose a free time, then shift-click a later free
+// time of the same day to open "New appointment" for the whole range.
+// Without this script every free time still opens the form for its quarter.
+(function () {
+  'use strict';
+  var first = null;
+
+  document.addEventListener('click', function (event) {
+    var slot = event.target.closest && event.target.closest('a.cal-free[data-stop]');
+    if (!slot) { return; }
+    if (event.shiftKey && first && document.contains(first) &&
+        first.dataset.day === slot.dataset.day) {
+      event.preventDefault();
+      event.stopPropagation();
+      var from = slot.dataset.stop > first.dataset.stop ? first : slot;
+      var to = from === first ? slot : first;
+      var url = new URL(first.href, window.location.href);
+      url.searchParams.set('start', from.textContent.trim());
+      url.searchParams.set('end', to.dataset.stop);
+      url.searchParams.set('range', '1');
+      window.location.assign(url.toString());
+      return;
+    }
+    first = slot;
+    if (event.shiftKey) {  // a first shift-click only marks the start
+      event.preventDefault();
+      event.stopPropagation();
+      document.querySelectorAll('a.cal-free.is-selected').forEach(function (el) {
+        el.classList.remove('is-selected');
+      });
+      slot.classList.add('is-selected');
+    }
+  }, true);
+})();
