@@ -28,7 +28,7 @@ def planner_admin(view):
     return role_required(User.ADMIN)(wrapped)
 
 
-def render(template: str, blocks: dict | None = None, **context):
+def render(template_name: str, blocks: dict | None = None, /, **context):
     """The full page, or one block when htmx asks for the element it fills
     (chosen by HX-Target, never by HX-Request alone)."""
     target = request.headers.get('HX-Target', '')
@@ -36,8 +36,8 @@ def render(template: str, blocks: dict | None = None, **context):
     if target.startswith('wrap-') and 'form' in blocks.values():
         target = next(k for k, v in blocks.items() if v == 'form')  # one field's check
     if target in blocks:
-        return render_block(template, blocks[target], fragment=True, **context)
-    return render_template(template, fragment=False, **context)
+        return render_block(template_name, blocks[target], fragment=True, **context)
+    return render_template(template_name, fragment=False, **context)
 
 
 def org_id() -> int:
@@ -154,3 +154,27 @@ def unique_name(model, name: str, current=None) -> bool:
     if current is not None:
         query = query.where(model.id != current.id)
     return not query.exists()
+
+
+def strip(value):
+    """WTForms filter: surrounding spaces never count."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def team_choices(blank=None) -> list:
+    """The organisation's teams as (id, indented name), in tree order."""
+    from models import Team
+    choices = [('', blank)] if blank is not None else []
+    return choices + [(team.id, '\u2003' * depth + team.name)
+                      for team, depth in Team.tree(org_id())]
+
+
+SHOW_MEETINGS = 20   # meetings named when they block a delete
+
+
+def meeting_label(meeting) -> str:
+    """'Jobsamtale, 12 Jan 2027, 10:00' in the organisation's time (the meeting
+    joined with its type)."""
+    from flask_babel import format_datetime, get_locale
+    return _('%(type)s, %(when)s', type=meeting.meeting_type.label(str(get_locale())),
+             when=format_datetime(meeting.starts_at, 'medium'))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
-from flask_babel import format_datetime, get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from peewee import IntegrityError
 from wtforms import (BooleanField, IntegerField, SelectMultipleField, StringField,
@@ -10,23 +10,18 @@ from wtforms import (BooleanField, IntegerField, SelectMultipleField, StringFiel
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from access import get_in_org
-from admin_common import (address_errors, check_address, org_id, planner_admin,
-                          render, scoped_rows, unique_name)
+from admin_common import (SHOW_MEETINGS, address_errors, check_address,
+                          meeting_label, org_id, planner_admin, render, scoped_rows,
+                          strip, team_choices, unique_name)
 from blueprints.admin import section
 from models import Meeting, MeetingType, Room, RoomTeam, Team, db
 
 bp = Blueprint('admin_rooms', __name__, url_prefix='/admin/rooms')
 section('admin_rooms.index', _l('Rooms'), 50)
 
-SHOW_MEETINGS = 20
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
 
 class RoomForm(FlaskForm):
-    name = StringField(_l('Name'), filters=[_strip], validators=[
+    name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=120)],
         description=_l('Unique: it names the room in calendars and summons.'))
     capacity = IntegerField(_l('Maximum capacity'), validators=[
@@ -38,23 +33,18 @@ class RoomForm(FlaskForm):
         Optional(), NumberRange(min=1, max=1000)],
         description=_l('With overbooking: how many people beyond the capacity '
                        '(extra chairs).'))
-    address = StringField(_l('Address'), filters=[_strip], validators=[Length(max=200)],
+    address = StringField(_l('Address'), filters=[strip], validators=[Length(max=200)],
                           description=_l('Address, postcode and city: all three or '
                                          'none. Without them summons show the '
                                          "team's address."))
-    postcode = StringField(_l('Postcode'), filters=[_strip], validators=[Length(max=10)])
-    city = StringField(_l('City'), filters=[_strip], validators=[Length(max=80)])
+    postcode = StringField(_l('Postcode'), filters=[strip], validators=[Length(max=10)])
+    city = StringField(_l('City'), filters=[strip], validators=[Length(max=80)])
     can_host = BooleanField(_l('Can host meetings'), default=True,
                             description=_l('Only such rooms can be chosen for meetings.'))
     comment = TextAreaField(_l('Comment'), validators=[Length(max=4000)],
                             description=_l('Only administrators can read this.'))
     teams = SelectMultipleField(_l('Teams that may use the room'), choices=[],
                                 coerce=int, validate_choice=False)
-
-
-def _team_choices():
-    return [(team.id, '\u2003' * depth + team.name)
-            for team, depth in Team.tree(org_id())]
 
 
 @bp.route('/')
@@ -71,7 +61,7 @@ def index():
 
 
 def _save(form, room) -> bool:
-    form.teams.choices = _team_choices()
+    form.teams.choices = team_choices()
     # Posted team ids must be this organisation's: anything else is a 404.
     teams = scoped_rows(Team, request.form.getlist('teams'))
     valid = form.validate()
@@ -129,7 +119,7 @@ def create():
             flash(_('Room %(name)s created.', name=room.name), 'success')
             return redirect(url_for('.index'), code=303)
     else:
-        form.teams.choices = _team_choices()
+        form.teams.choices = team_choices()
     return _form_page(form, room, _('New room'))
 
 
@@ -146,15 +136,9 @@ def edit(room_id):
         form = RoomForm(obj=room)
         if not room.allow_overbooking:
             form.extra_seats.data = None
-        form.teams.choices = _team_choices()
+        form.teams.choices = team_choices()
         form.teams.data = [link.team_id for link in room.team_links]
     return _form_page(form, room, _('Edit room %(name)s', name=room.name))
-
-
-def meeting_label(meeting) -> str:
-    """'Jobsamtale, 12 Jan 2027, 10:00' in the organisation's time."""
-    return _('%(type)s, %(when)s', type=meeting.meeting_type.label(str(get_locale())),
-             when=format_datetime(meeting.starts_at, 'medium'))
 
 
 def _blockers(room) -> list[str]:

@@ -9,7 +9,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from admin_common import (address_errors, check_address, check_email, check_phone,
-                          org_id, planner_admin, render, scoped_row)
+                          org_id, planner_admin, render, scoped_row, strip)
 from access import get_in_org
 from blueprints.admin import section
 from models import Team, db
@@ -18,21 +18,17 @@ bp = Blueprint('admin_teams', __name__, url_prefix='/admin/teams')
 section('admin_teams.index', _l('Teams'), 30)
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class TeamForm(FlaskForm):
-    name = StringField(_l('Name'), filters=[_strip], validators=[
+    name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=120)])
     parent = SelectField(_l('Place under'), choices=[], validate_choice=False)
-    address = StringField(_l('Address'), filters=[_strip], validators=[Length(max=200)],
+    address = StringField(_l('Address'), filters=[strip], validators=[Length(max=200)],
                           description=_l('Shown to citizens in summons, unless a room '
                                          'with its own address is chosen.'))
-    postcode = StringField(_l('Postcode'), filters=[_strip], validators=[Length(max=10)])
-    city = StringField(_l('City'), filters=[_strip], validators=[Length(max=80)])
-    email = StringField(_l('Email'), filters=[_strip], validators=[Length(max=254)])
-    phone = StringField(_l('Phone'), filters=[_strip], validators=[Length(max=30)])
+    postcode = StringField(_l('Postcode'), filters=[strip], validators=[Length(max=10)])
+    city = StringField(_l('City'), filters=[strip], validators=[Length(max=80)])
+    email = StringField(_l('Email'), filters=[strip], validators=[Length(max=254)])
+    phone = StringField(_l('Phone'), filters=[strip], validators=[Length(max=30)])
     description = TextAreaField(_l('Description'), validators=[Length(max=4000)],
                                 description=_l('Only administrators can read this.'))
 
