@@ -56,9 +56,9 @@ FORM_TARGET = 'caseworker-form'
 @bp.before_request
 @role_required(User.ADMIN)
 def _only_job_centre_admins():
-    # Caseworkers exist only in a job centre; a pool has no such page.
+    # Caseworkers exist only in a job centre (as in the other Planner areas).
     if current_user.organisation.kind != Organisation.PLANNER:
-        abort(404)
+        abort(403)
 
 
 # --- helpers -----------------------------------------------------------------

@@ -523,4 +523,5 @@ def test_anonymous_goes_to_login(client):
 
 def test_pool_administrators_have_no_caseworkers(client, municipality, make_user, login):
     login(make_user(municipality, User.ADMIN))
-    assert client.get(BASE + '/').status_code == 404
+    assert client.get(BASE + '/').status_code == 403
+    assert f'href="{BASE}/"' not in text(client.get('/admin/'))
