@@ -36,6 +36,15 @@ def _placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text))
 
 
+FORMAT_SPEC = re.compile(r'%%|%\(\w+\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]')
+
+
+def _formats(text: str) -> bool:
+    """Every % starts a named placeholder or is doubled (gettext formats these
+    strings with a dict: a lone % would fail, or print the whole dict)."""
+    return '%' not in FORMAT_SPEC.sub('', text)
+
+
 @pytest.fixture(scope='module')
 def template():
     return _catalog(TRANSLATIONS / 'messages.pot')
@@ -93,7 +102,10 @@ def test_every_message_is_translated(template, language):
             problems.append(f'untranslated: {key!r}')
             continue
         wanted = set().union(*(_placeholders(i) for i in _forms(source.id)))
+        formatted = wanted or '%%' in key
         for translation in translations:
+            if formatted and not _formats(translation):
+                problems.append(f'cannot be formatted: {key!r} -> {translation!r}')
             got = _placeholders(translation)
             if got != wanted:
                 problems.append(f'placeholders {sorted(got)} instead of '
