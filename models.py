@@ -880,11 +880,234 @@ class SummonsTemplate(BaseModel):
         return value if isinstance(value, dict) else {}
 
 
+# --- Pool: units, qualifications, availability, vacancies, requests --------
+
+class PoolSettings(BaseModel):
+    """A pool organisation's staffing settings (defaults until saved)."""
+    organisation = ForeignKeyField(Organisation, unique=True, backref='pool_settings',
+                                   on_delete='CASCADE')
+    requests_per_wave = IntegerField(default=5)   # N: requests sent at once
+    answer_minutes = IntegerField(default=60)     # default time to answer
+
+    @classmethod
+    def of(cls, organisation) -> 'PoolSettings':
+        found = cls.get_or_none(cls.organisation == organisation)
+        return found or cls(organisation=organisation)
+
+
+class Unit(BaseModel):
+    """A place substitutes work (a ward, a home); a tree ordered by `position`."""
+    organisation = ForeignKeyField(Organisation, backref='units', on_delete='CASCADE')
+    parent = ForeignKeyField('self', null=True, backref='children', on_delete='RESTRICT')
+    position = IntegerField(default=0)
+    name = CharField(max_length=120)
+    address = CharField(max_length=200, default='')
+    postcode = CharField(max_length=10, default='')
+    city = CharField(max_length=80, default='')
+    phone = CharField(max_length=20, default='')
+
+    class Meta:
+        indexes = ((('organisation', 'parent', 'position'), False),)
+
+    @classmethod
+    def tree(cls, organisation) -> list[tuple['Unit', int]]:
+        """[(unit, depth)]: each unit followed by its sub-units."""
+        children: dict = {}
+        for unit in (cls.select().where(cls.organisation == organisation)
+                     .order_by(cls.position, cls.id)):
+            children.setdefault(unit.parent_id, []).append(unit)
+        out, seen = [], set()
+
+        def walk(parent_id, depth):
+            for unit in children.get(parent_id, ()):
+                if unit.id not in seen:
+                    seen.add(unit.id)
+                    out.append((unit, depth))
+                    walk(unit.id, depth + 1)
+        walk(None, 0)
+        return out
+
+    @property
+    def full_address(self) -> str:
+        place = ' '.join(p for p in (self.postcode, self.city) if p)
+        return ', '.join(p for p in (self.address, place) if p)
+
+    def descendant_ids(self) -> set[int]:
+        found, frontier = set(), {self.id}
+        while frontier:
+            frontier = {u.id for u in Unit.select(Unit.id).where(
+                Unit.parent.in_(list(frontier)))} - found
+            found |= frontier
+        return found
+
+    def siblings(self):
+        parent = (Unit.parent.is_null() if self.parent_id is None
+                  else Unit.parent == self.parent_id)
+        return (Unit.select().where(Unit.organisation == self.organisation_id, parent)
+                .order_by(Unit.position, Unit.id))
+
+    def move(self, step: int) -> bool:
+        """One place up (-1) or down (+1) among its siblings."""
+        with db.atomic():
+            order = list(self.siblings())
+            index = next(i for i, u in enumerate(order) if u.id == self.id)
+            other = index + step
+            if not 0 <= other < len(order):
+                return False
+            order[index], order[other] = order[other], order[index]
+            for position, unit in enumerate(order):
+                Unit.update(position=position).where(Unit.id == unit.id).execute()
+            self.position = other
+            return True
+
+    def move_under(self, parent: 'Unit | None') -> None:
+        """Last child of `parent` (None: top level). Never under itself."""
+        if parent is not None and (parent.id == self.id
+                                   or parent.id in self.descendant_ids()):
+            raise ValueError('a unit cannot move under itself')
+        with db.atomic():
+            self.parent = parent
+            last = self.siblings().where(Unit.id != self.id).select(
+                fn.MAX(Unit.position)).scalar()
+            self.position = 0 if last is None else last + 1
+            self.save(only=[Unit.parent, Unit.position])
+
+    def delete_blockers(self) -> dict[str, list[str]]:
+        """What keeps this unit from being deleted: sub-units and vacancies."""
+        blockers = {
+            'units': [u.name for u in Unit.select(Unit.name)
+                      .where(Unit.parent == self.id).order_by(Unit.position, Unit.id)],
+            'vacancies': [str(v.id) for v in Vacancy.select(Vacancy.id)
+                          .where(Vacancy.unit == self.id)],
+        }
+        return {kind: names for kind, names in blockers.items() if names}
+
+
+class Qualification(BaseModel):
+    """E.g. medication delegation, driving licence."""
+    organisation = ForeignKeyField(Organisation, backref='qualifications', on_delete='CASCADE')
+    name = CharField(max_length=120)
+
+    class Meta:
+        indexes = ((('organisation', 'name'), True),)
+
+
+class SubstituteUnit(BaseModel):
+    """A substitute is trained at (inskolad vid) a unit."""
+    user = ForeignKeyField(User, backref='unit_links', on_delete='CASCADE')
+    unit = ForeignKeyField(Unit, backref='substitute_links', on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('user', 'unit'), True),)
+
+
+class SubstituteQualification(BaseModel):
+    user = ForeignKeyField(User, backref='qualification_links', on_delete='CASCADE')
+    qualification = ForeignKeyField(Qualification, backref='substitute_links',
+                                    on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('user', 'qualification'), True),)
+
+
+class Availability(BaseModel):
+    """A time a substitute can work, as they registered it (UTC instants)."""
+    user = ForeignKeyField(User, backref='availability', on_delete='CASCADE')
+    starts_at = DateTimeField()   # UTC
+    ends_at = DateTimeField()     # UTC, exclusive
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('user', 'starts_at'), False),)
+
+
+class Vacancy(BaseModel):
+    """A vacant shift at a unit and, once booked, the substitute holding it."""
+    OPEN, REQUESTED, BOOKED, CANCELLED, UNFILLED = (
+        'open', 'requested', 'booked', 'cancelled', 'unfilled')
+    STATUSES = (OPEN, REQUESTED, BOOKED, CANCELLED, UNFILLED)
+    FILLABLE = (OPEN, REQUESTED, UNFILLED)
+    DIRECT, REQUEST, CALL = 'direct', 'request', 'call'   # how it was booked
+
+    organisation = ForeignKeyField(Organisation, backref='vacancies', on_delete='CASCADE')
+    unit = ForeignKeyField(Unit, backref='vacancies', on_delete='RESTRICT')
+    starts_at = DateTimeField()   # UTC
+    ends_at = DateTimeField()     # UTC, exclusive; may be the next local day
+    note = TextField(default='')
+    status = CharField(max_length=12, default=OPEN)
+    substitute = ForeignKeyField(User, null=True, backref='shifts', on_delete='SET NULL')
+    booked_at = DateTimeField(null=True)
+    booked_via = CharField(max_length=8, default='')
+    answer_deadline = DateTimeField(null=True)   # of the latest request wave
+    waves = IntegerField(default=0)
+    created_by = ForeignKeyField(User, null=True, backref='vacancies_created',
+                                 on_delete='SET NULL')
+    created_at = DateTimeField(default=utcnow)
+    cancelled_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((('organisation', 'starts_at'), False),
+                   (('organisation', 'status'), False),
+                   (('substitute', 'starts_at'), False))
+
+
+class VacancyQualification(BaseModel):
+    vacancy = ForeignKeyField(Vacancy, backref='qualification_links', on_delete='CASCADE')
+    qualification = ForeignKeyField(Qualification, backref='vacancy_links',
+                                    on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('vacancy', 'qualification'), True),)
+
+
+class ShiftRequest(BaseModel):
+    """A förfrågan: one substitute asked by SMS (and on the web) for a shift."""
+    OPEN = 'open'              # waiting for Ja / Nej
+    ACCEPTED = 'accepted'      # said yes and got the shift
+    DECLINED = 'declined'      # said no
+    LOST = 'lost'              # said yes, but someone else got it first
+    WITHDRAWN = 'withdrawn'    # the shift was filled or stopped before an answer
+    EXPIRED = 'expired'        # no answer before the deadline
+    STATUSES = (OPEN, ACCEPTED, DECLINED, LOST, WITHDRAWN, EXPIRED)
+
+    vacancy = ForeignKeyField(Vacancy, backref='requests', on_delete='CASCADE')
+    user = ForeignKeyField(User, backref='shift_requests', on_delete='CASCADE')
+    wave = IntegerField(default=1)
+    code = CharField(max_length=8)             # "Ja 4821" picks this request
+    status = CharField(max_length=12, default=OPEN)
+    sent_at = DateTimeField(default=utcnow)
+    deadline = DateTimeField()
+    answered_at = DateTimeField(null=True)
+    answered_via = CharField(max_length=8, default='')   # 'sms' or 'web'
+    message = ForeignKeyField(Message, null=True, on_delete='SET NULL')
+
+    class Meta:
+        indexes = ((('vacancy', 'user'), True), (('user', 'status'), False),
+                   (('user', 'sent_at'), False))
+
+
+class CallOutcome(BaseModel):
+    """The result of a planner's phone call from the call list."""
+    NO_ANSWER, DECLINED, ACCEPTED = 'no_answer', 'declined', 'accepted'
+    OUTCOMES = (NO_ANSWER, DECLINED, ACCEPTED)
+
+    vacancy = ForeignKeyField(Vacancy, backref='calls', on_delete='CASCADE')
+    user = ForeignKeyField(User, backref='calls_received', on_delete='CASCADE')
+    outcome = CharField(max_length=12)
+    called_by = ForeignKeyField(User, null=True, backref='calls_made', on_delete='SET NULL')
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('vacancy', 'at'), False), (('user', 'at'), False))
+
+
 ALL_MODELS = [Organisation, User, UserSession, OneTimeCode, TrustedDevice,
               Message, AuditEvent, Team, Competence, Caseworker, CaseworkerTeam,
               CaseworkerCompetence, WorkingHours, Pause, Absence, Room, RoomTeam,
               ClosingDay, MeetingType, TypeVariant, TypeVariantMeetingType,
-              TypeVariantTeam, Meeting, MeetingParticipant, SummonsTemplate]
+              TypeVariantTeam, Meeting, MeetingParticipant, SummonsTemplate,
+              PoolSettings, Unit, Qualification, SubstituteUnit, SubstituteQualification,
+              Availability, Vacancy, VacancyQualification, ShiftRequest, CallOutcome]
 
 
 def count_by(query, field):
