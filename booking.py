@@ -15,7 +15,7 @@ from flask_babel import force_locale, format_date, format_time, gettext as _
 import notify
 from models import (Caseworker, Meeting, MeetingParticipant, MeetingType,
                     Organisation, Room, Team, TypeVariant, User, db, utcnow)
-from planning import caseworker_inputs, room_bookings
+from planning import caseworker_inputs, organisation_closing_days, room_bookings
 from scheduling.availability import AvailabilityCalendar, room_free_intervals
 from scheduling.localtime import as_utc, naive_utc
 from scheduling.slots import STAFF_GRID_MINUTES, caseworker_starts
@@ -66,7 +66,6 @@ def check_free(request: MeetingRequest, *, now: dt.datetime,
     local_day = start.astimezone(org.zone).date()
     inputs = caseworker_inputs(org, [request.caseworker], local_day, local_day,
                                team=request.team, exclude_meeting_id=exclude_meeting_id)
-    from planning import organisation_closing_days
     calendar = AvailabilityCalendar(org.zone, local_day, local_day,
                                     organisation_closing_days(org, local_day, local_day))
     room_free = None

@@ -9,8 +9,10 @@ import datetime as dt
 from collections import defaultdict
 from typing import Iterable
 
+from peewee import fn
+
 from models import (Absence, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
-                    Organisation, Pause, Room, Team, WorkingHours)
+                    MeetingParticipant, Organisation, Pause, Room, Team, WorkingHours)
 from scheduling.availability import (BookedMeeting, CaseworkerAvailabilityInput,
                                      RoomBooking, WeeklySchedule)
 from scheduling.localtime import naive_utc
@@ -108,8 +110,6 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
 def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime,
                   *, exclude_meeting_id: int | None = None) -> list[RoomBooking]:
     """Seats taken in a room: a group meeting takes one seat per participant."""
-    from models import MeetingParticipant
-    from peewee import fn
     query = (Meeting.select(Meeting.id, Meeting.starts_at, Meeting.ends_at,
                             fn.COUNT(MeetingParticipant.id).alias('seats'))
              .join(MeetingParticipant, on=(
