@@ -33,9 +33,10 @@ class ClosingDayForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     year = SelectField(_l('Year'), choices=[], validate_choice=False)
-    more = BooleanField(_l('Also the days most offices close'), description=_l(
-        'Denmark: e.g. Grundlovsdag, Juleaftensdag, Nytårsaftensdag. '
-        'Sweden: e.g. Midsommarafton, Julafton, Nyårsafton.'))
+    more = BooleanField(_l('Also the days most offices close'))
+
+    MORE_EXAMPLES = {'DK': 'Grundlovsdag, Juleaftensdag, Nytårsaften',
+                     'SE': 'Midsommarafton, Julafton, Nyårsafton'}
 
 
 def _this_year() -> int:
@@ -55,6 +56,9 @@ def _import_form(year: int) -> ImportForm:
     this = _this_year()
     form.year.choices = [(str(y), str(y)) for y in range(this - 1, this + 4)]
     form.year.data = str(year if this - 1 <= year <= this + 3 else this)
+    examples = form.MORE_EXAMPLES.get(current_user.organisation.country)
+    if examples:
+        form.more.description = _('For example %(days)s.', days=examples)
     return form
 
 
