@@ -23,6 +23,8 @@ def role_required(*roles: str):
 
 def get_in_org(model, object_id):
     """Fetch a row of the current user's organisation or 404 (no IDOR)."""
+    if not 0 < object_id < 2 ** 63:   # a longer number would raise in the driver
+        abort(404)
     row = model.get_or_none(model.id == object_id,
                             model.organisation == current_user.organisation_id)
     if row is None:

@@ -41,8 +41,9 @@ def _posted_meeting_types():
     """The system types for posted ids; an unknown id is a 404."""
     rows = []
     for value in request.form.getlist('meeting_types'):
+        value = value.strip()
         row = MeetingType.get_or_none(MeetingType.id == int(value)) \
-            if value.strip().isdigit() else None
+            if value.isdigit() and len(value) <= 18 else None
         if row is None:
             abort(404)
         rows.append(row)

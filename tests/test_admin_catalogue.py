@@ -494,3 +494,13 @@ def test_sections_are_in_the_admin_navigation(client, admin):
                 '/admin/variants/', '/admin/summons-templates/', '/admin/rooms/',
                 '/admin/teams/'):
         assert f'href="{url}"' in page
+
+
+def test_absurd_ids_are_404_not_500(client, admin):
+    big = '9' * 25
+    assert client.get(f'/admin/variants/{big}/edit').status_code == 404
+    assert client.post('/admin/variants/new', data={
+        'name': 'X', 'meeting_types': [big]}).status_code == 404
+    assert client.post('/admin/summons-templates/new', data={
+        'name': 'X', 'room': big}).status_code == 404
+    assert not TypeVariant.select().exists() and not SummonsTemplate.select().exists()

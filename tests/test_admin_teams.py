@@ -345,3 +345,12 @@ def test_another_organisations_team_is_404(client, admin, jobcentre, make_org):
 def test_teams_are_in_the_admin_navigation(client, admin):
     page = text(client.get('/admin/'))
     assert 'href="/admin/teams/"' in page
+
+
+def test_absurd_ids_are_404_not_500(client, admin, jobcentre):
+    big = '9' * 25
+    assert client.get(f'/admin/teams/{big}/edit').status_code == 404
+    assert client.post(f'/admin/teams/{big}/delete').status_code == 404
+    assert post_team(client, 'X', parent=big).status_code == 404
+    assert post_team(client, 'X', parent='-1').status_code == 404
+    assert not Team.select().exists()
