@@ -56,9 +56,8 @@ def _import_form(year: int) -> ImportForm:
     this = _this_year()
     form.year.choices = [(str(y), str(y)) for y in range(this - 1, this + 4)]
     form.year.data = str(year if this - 1 <= year <= this + 3 else this)
-    examples = form.MORE_EXAMPLES.get(current_user.organisation.country)
-    if examples:
-        form.more.description = _('For example %(days)s.', days=examples)
+    # Proper names in the country's language: nothing to translate.
+    form.more.description = form.MORE_EXAMPLES.get(current_user.organisation.country, '')
     return form
 
 
