@@ -54,7 +54,7 @@ def scoped_rows(model, values, *, allow_blank=False):
         value = (value or '').strip()
         if not value and allow_blank:
             continue
-        if not value.isdigit() or len(value) > 18:   # longer overflows the driver
+        if not (value.isascii() and value.isdigit()) or len(value) > 18:   # overflow
             abort(404)
         row = model.get_or_none(model.id == int(value),
                                 model.organisation == org_id())

@@ -43,7 +43,7 @@ def _posted_meeting_types():
     for value in request.form.getlist('meeting_types'):
         value = value.strip()
         row = MeetingType.get_or_none(MeetingType.id == int(value)) \
-            if value.isdigit() and len(value) <= 18 else None
+            if value.isascii() and value.isdigit() and len(value) <= 18 else None
         if row is None:
             abort(404)
         rows.append(row)

@@ -353,4 +353,5 @@ def test_absurd_ids_are_404_not_500(client, admin, jobcentre):
     assert client.post(f'/admin/teams/{big}/delete').status_code == 404
     assert post_team(client, 'X', parent=big).status_code == 404
     assert post_team(client, 'X', parent='-1').status_code == 404
+    assert post_team(client, 'X', parent='²').status_code == 404
     assert not Team.select().exists()
