@@ -13,7 +13,7 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / 'data'
 FILES = {'DK': 'postcodes_dk.csv', 'SE': 'postcodes_se.csv'}
-_PATTERNS = {'DK': re.compile(r'\d{4}'), 'SE': re.compile(r'\d{3} ?\d{2}')}
+_PATTERNS = {'DK': re.compile(r'[0-9]{4}'), 'SE': re.compile(r'[0-9]{3} ?[0-9]{2}')}
 
 
 @functools.cache

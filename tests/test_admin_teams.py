@@ -355,3 +355,17 @@ def test_absurd_ids_are_404_not_500(client, admin, jobcentre):
     assert post_team(client, 'X', parent='-1').status_code == 404
     assert post_team(client, 'X', parent='²').status_code == 404
     assert not Team.select().exists()
+
+
+def test_postcode_lists_and_formats():
+    import postcodes
+    assert postcodes.city('DK', '2800') == 'Kongens Lyngby'
+    assert postcodes.city('DK', 'DK-8000') == 'Aarhus C'
+    assert postcodes.city('SE', '11455') == postcodes.city('SE', 'SE-114 55') == 'Stockholm'
+    assert postcodes.normalise('SE', '41105') == '411 05'
+    assert postcodes.lookup('DK', '\u0662\u0668\u0660\u0660').error == 'malformed'
+    assert postcodes.lookup('SE', '1145').error == 'malformed'
+    assert postcodes.lookup('DK', '0001').error == 'unknown'
+    # The shipped lists are whole: about 1,100 Danish and 16,000 Swedish codes.
+    assert 1000 < len(postcodes._table('DK')) < 1300
+    assert len(postcodes._table('SE')) > 10000
