@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
 from peewee import (BooleanField, CharField, DatabaseProxy, DateField,
-                    DateTimeField, ForeignKeyField, IntegerField, Model,
+                    DateTimeField, DeferredForeignKey, ForeignKeyField, IntegerField, Model,
                     SqliteDatabase, TextField, TimeField, fn)
 from playhouse.pool import PooledPostgresqlDatabase
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -76,6 +76,7 @@ class Organisation(BaseModel):
     sms_sender = CharField(max_length=11)      # alphanumeric sender id
     phone = CharField(max_length=20, default='')  # shown in automatic replies
     display_grid_minutes = IntegerField(default=15)  # citizens' booking grid: 15/30/60
+    rights_and_duties = TextField(default='')  # shown in full before a citizen books
     created_at = DateTimeField(default=utcnow)
 
     @property
@@ -833,6 +834,15 @@ class Meeting(BaseModel):
     created_by = ForeignKeyField(User, null=True, on_delete='SET NULL',
                                  backref='meetings_created')
     created_at = DateTimeField(default=utcnow)
+    # What the citizen may do, fixed when booked (later offer edits do not change it).
+    offer = DeferredForeignKey('OnlineOffer', null=True, backref='meetings',
+                               on_delete='SET NULL')
+    citizen_can_cancel = BooleanField(default=False)
+    citizen_can_rebook = BooleanField(default=False)
+    rebook_days_before = IntegerField(default=1)
+    show_caseworker = BooleanField(default=True)   # the citizen sees the name
+    hold_by = DateField(null=True)                 # frist for afholdelse
+    revision = IntegerField(default=0)             # .ics SEQUENCE: +1 per move
 
     class Meta:
         indexes = ((('caseworker', 'starts_at'), False),
@@ -1101,13 +1111,76 @@ class CallOutcome(BaseModel):
         indexes = ((('vacancy', 'at'), False), (('user', 'at'), False))
 
 
+# --- Planner: online offers and citizens' self-booking --------------------
+
+class CitizenProfile(BaseModel):
+    """What target-group rules read about a citizen (from the case system):
+    contact group, person-group markings and, for the control model, the
+    caseworker assigned. Age comes from the CPR number."""
+    user = ForeignKeyField(User, unique=True, backref='citizen_profiles', on_delete='CASCADE')
+    organisation = ForeignKeyField(Organisation, backref='citizen_profiles',
+                                   on_delete='CASCADE')
+    contact_group = CharField(max_length=40, default='')
+    markings = TextField(default='')    # person-group markings, one per line
+    caseworker = ForeignKeyField(Caseworker, null=True, backref='assigned_citizens',
+                                 on_delete='SET NULL')
+
+
+class OnlineOffer(BaseModel):
+    """Times citizens may book themselves (online tilbud). A draft until the
+    wizard's second step completes it; then it gets the next number."""
+    TEAM_MODEL, TRUST_MODEL, CONTROL_MODEL = 'team', 'trust', 'control'
+    MODELS = (TEAM_MODEL, TRUST_MODEL, CONTROL_MODEL)
+
+    organisation = ForeignKeyField(Organisation, backref='online_offers', on_delete='CASCADE')
+    number = IntegerField(null=True)    # sequential per organisation; None: draft
+    team = ForeignKeyField(Team, backref='online_offers', on_delete='CASCADE')
+    meeting_type = ForeignKeyField(MeetingType, on_delete='RESTRICT')
+    variant = ForeignKeyField(TypeVariant, null=True, on_delete='SET NULL')
+    duration_minutes = IntegerField(default=45)
+    reporting_minutes = IntegerField(default=0)
+    note = TextField(default='')        # to the caseworker
+    model = CharField(max_length=8, default=TEAM_MODEL)
+    title = CharField(max_length=200, default='')
+    active = BooleanField(default=False)
+    description = TextField(default='')
+    show_caseworker = BooleanField(default=True)
+    bookable_from = DateField(null=True)     # first date citizens see it
+    earliest_meeting = DateField(null=True)  # first meeting date
+    end_date = DateField(null=True)          # last date, included
+    allow_cancel = BooleanField(default=True)
+    allow_rebook = BooleanField(default=True)
+    rebook_days_before = IntegerField(default=1)
+    rules = TextField(default='')            # scheduling.rules.RuleSet as JSON
+    created_by = ForeignKeyField(User, null=True, on_delete='SET NULL',
+                                 backref='offers_created')
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('organisation', 'number'), True),)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.number is None
+
+
+class OfferCaseworker(BaseModel):
+    offer = ForeignKeyField(OnlineOffer, backref='caseworker_links', on_delete='CASCADE')
+    caseworker = ForeignKeyField(Caseworker, backref='offer_links', on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('offer', 'caseworker'), True),)
+
+
 ALL_MODELS = [Organisation, User, UserSession, OneTimeCode, TrustedDevice,
               Message, AuditEvent, Team, Competence, Caseworker, CaseworkerTeam,
               CaseworkerCompetence, WorkingHours, Pause, Absence, Room, RoomTeam,
               ClosingDay, MeetingType, TypeVariant, TypeVariantMeetingType,
               TypeVariantTeam, Meeting, MeetingParticipant, SummonsTemplate,
               PoolSettings, Unit, Qualification, SubstituteUnit, SubstituteQualification,
-              Availability, Vacancy, VacancyQualification, ShiftRequest, CallOutcome]
+              Availability, Vacancy, VacancyQualification, ShiftRequest, CallOutcome,
+              CitizenProfile, OnlineOffer, OfferCaseworker]
 
 
 def count_by(query, field):
