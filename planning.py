@@ -9,12 +9,15 @@ import datetime as dt
 from collections import defaultdict
 from typing import Iterable
 
-from peewee import fn
+from peewee import JOIN, fn
 
-from models import (Absence, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
-                    MeetingParticipant, Organisation, Pause, Room, Team, WorkingHours)
-from scheduling.availability import (BookedMeeting, CaseworkerAvailabilityInput,
-                                     RoomBooking, WeeklySchedule)
+from models import (Absence, Caseworker, CaseworkerTeam, CitizenProfile, ClosingDay, Meeting,
+                    MeetingParticipant, OfferCaseworker, Organisation, Pause, Room, Team, User,
+                    WorkingHours)
+from scheduling.availability import (AvailabilityCalendar, BookedMeeting,
+                                     CaseworkerAvailabilityInput, RoomBooking, WeeklySchedule)
+from scheduling.rules import CitizenFacts, birth_date_from_id, parse_markings
+from scheduling.slots import starts_in_calendar
 from scheduling.localtime import naive_utc
 
 # Meetings are shorter than this; a meeting starting this long before the
@@ -122,3 +125,54 @@ def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime
     if exclude_meeting_id is not None:
         query = query.where(Meeting.id != exclude_meeting_id)
     return [RoomBooking(row.starts_at, row.ends_at, row.seats) for row in query]
+
+
+# --- online offers and citizens -------------------------------------------------
+
+def citizen_facts(organisation: Organisation, user_ids: Iterable[int] | None = None) -> dict:
+    """{user id: CitizenFacts} of the organisation's active citizens (or of
+    `user_ids` among them) in one query: the rules' view of each citizen."""
+    query = (User.select(User.id, User.cpr, CitizenProfile.contact_group,
+                         CitizenProfile.markings)
+             .join(CitizenProfile, JOIN.LEFT_OUTER,
+                   on=(CitizenProfile.user == User.id))
+             .where(User.organisation == organisation, User.role == User.CITIZEN,
+                    User.active == True))  # noqa: E712
+    if user_ids is not None:
+        query = query.where(User.id.in_(list(user_ids)))
+    return {user_id: CitizenFacts(birth_date_from_id(cpr), group or '', parse_markings(marks))
+            for user_id, cpr, group, marks in query.tuples()}
+
+
+def offer_caseworkers(offer_ids: Iterable[int]) -> dict[int, list[Caseworker]]:
+    """{offer id: [Caseworker with its User]} ordered by name, in one query."""
+    result: dict[int, list[Caseworker]] = defaultdict(list)
+    ids = list(offer_ids)
+    if not ids:
+        return result
+    for link in (OfferCaseworker.select(OfferCaseworker, Caseworker, User)
+                 .join(Caseworker).join(User)
+                 .where(OfferCaseworker.offer.in_(ids))
+                 .order_by(User.name, Caseworker.id)):
+        result[link.offer_id].append(link.caseworker)
+    return result
+
+
+def free_starts(organisation: Organisation, team: Team, caseworkers: Iterable[Caseworker],
+                first_day: dt.date, last_day: dt.date, *, now: dt.datetime,
+                duration_minutes: int, reporting_minutes: int = 0,
+                exclude_meeting_id: int | None = None):
+    """Bookable starts for citizens: the organisation's display grid, the
+    max meeting share, the team's and the organisation's closing days.
+
+    Returns ``(starts, calendar, inputs)``: ``{caseworker id: [aware UTC
+    start]}`` plus the engine calendar and inputs (for day statistics)."""
+    caseworkers = list(caseworkers)
+    calendar = AvailabilityCalendar(organisation.zone, first_day, last_day,
+                                    organisation_closing_days(organisation, first_day, last_day))
+    inputs = caseworker_inputs(organisation, caseworkers, first_day, last_day, team=team,
+                               exclude_meeting_id=exclude_meeting_id)
+    starts = starts_in_calendar(calendar, inputs, now=now, duration_minutes=duration_minutes,
+                                reporting_minutes=reporting_minutes,
+                                grid_minutes=organisation.display_grid_minutes, share='max')
+    return starts, calendar, inputs
