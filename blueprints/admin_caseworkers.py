@@ -46,7 +46,7 @@ section('admin_caseworkers.index', _l('Caseworkers'), order=20)
 WEEKDAYS = range(7)            # 0 = Monday, as WorkingHours and Pause store them
 MIN_PASSWORD = 12
 # Rows a pause form may post per day: room for a fifth (refused with a
-# message) without letting a crafted request make us parse thousands.
+# message); more is no form of ours (400).
 MAX_PAUSE_ROWS = 20
 TABS_TARGET = 'caseworker-tabs'
 LIST_TARGET = 'caseworker-list'
@@ -573,7 +573,7 @@ def _days_from_saved(caseworker: Caseworker, schedule: WeeklySchedule) -> list[D
     return days
 
 
-PAUSE_FIELD = re.compile(r'^pause-([0-6])-(\d{1,3})-(label|start|end)$')
+PAUSE_FIELD = re.compile(r'^pause-([0-6])-(\d+)-(label|start|end)$')
 
 
 def _days_from_form(schedule: WeeklySchedule) -> list[DayPauses]:
@@ -584,9 +584,12 @@ def _days_from_form(schedule: WeeklySchedule) -> list[DayPauses]:
     posted = defaultdict(dict)
     for key, value in request.form.items():
         match = PAUSE_FIELD.match(key)
-        if match and int(match.group(2)) < MAX_PAUSE_ROWS:
-            posted[(int(match.group(1)), int(match.group(2)))][match.group(3)] = \
-                (value or '').strip()
+        if not match:
+            continue
+        if len(match.group(2)) > 3 or int(match.group(2)) >= MAX_PAUSE_ROWS:
+            abort(400)    # not from our form; never drop a row silently
+        posted[(int(match.group(1)), int(match.group(2)))][match.group(3)] = \
+            (value or '').strip()
     for (day, _index), fields in sorted(posted.items()):
         row = {'label': fields.get('label', '')[:60], 'start': fields.get('start', '')[:10],
                'end': fields.get('end', '')[:10], 'error': ''}

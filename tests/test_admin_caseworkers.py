@@ -390,6 +390,15 @@ def test_bad_pauses_are_refused_at_the_field(client, admin, make_caseworker, row
     assert pauses_of(cw) == [(2, T(12), T(12, 30), 'Lunch')]
 
 
+def test_a_pause_row_no_form_of_ours_posts_is_refused(client, admin, make_caseworker):
+    cw = make_caseworker(hours=WEEKDAYS_8_16, pauses={0: [(T(12), T(13), 'Lunch')]})
+    for index in (20, '9' * 5000):
+        response = client.post(f'{BASE}/{cw.id}/pauses', data=pause_form({
+            (1, 0): ('', '09:00', '09:10'), (1, index): ('', '10:00', '10:10')}))
+        assert response.status_code == 400
+    assert pauses_of(cw) == [(0, T(12), T(13), 'Lunch')]
+
+
 def test_copy_monday_pauses_to_days_with_hours(client, admin, make_caseworker):
     cw = make_caseworker(hours=WEEKDAYS_8_16, pauses={3: [(T(9), T(9, 30), 'Old')]})
     response = client.post(f'{BASE}/{cw.id}/pauses/copy-monday', data=pause_form({
