@@ -129,5 +129,8 @@ def test_team_week_shows_members_side_by_side(client, login, setup, make_user):
     login(setup['admin'])
     html = client.get(f"/calendar/team/{setup['team'].id}?week=2026-W50").get_data(as_text=True)
     assert 'Karen Vejleder' in html and 'Ole Olsen' in html
-    assert html.count('Monday 7 December 09:00, free') == 2
-    assert html.count('Tuesday 8 December 09:00, free') == 1
+    # The overview shows whole free periods, each opening New appointment for it.
+    assert 'Monday 7 December 08:00 to 12:00, free' in html     # Karen, until lunch
+    assert 'Monday 7 December 09:00 to 11:00, free' in html     # Ole
+    assert 'Tuesday 8 December 09:00 to 11:00, free' not in html
+    assert 'range=1' in html
