@@ -151,7 +151,8 @@ def _availability_page(form=None, status=200):
         prev_month=prev_month, next_month=next_month, presets=core.PRESETS,
         preset_labels=PRESET_LABELS, range_text=lambda row, d: _range_text(org, row, d),
         shift_text=lambda v: f'{v.unit.name} {staffing.vacancy_when(v)}',
-        format_date=format_date, timedelta=dt.timedelta)
+        format_date=format_date, timedelta=dt.timedelta,
+        upper_first=lambda text: text[:1].upper() + text[1:])
     return (response, status) if status != 200 else response
 
 

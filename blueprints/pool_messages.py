@@ -9,6 +9,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 import staffing
@@ -23,10 +24,11 @@ MAX_LENGTH = 480   # three SMS parts
 
 class ManualForm(FlaskForm):
     audience = RadioField(_l('To'), default=staffing.ALL, choices=[
-        (staffing.ALL, _l('All active substitutes')),
-        (staffing.UNIT, _l('Those trained at a unit')),
-        (staffing.QUALIFICATION, _l('Those with a qualification')),
-        (staffing.NO_AVAILABILITY, _l('Those with no availability registered in the coming weeks')),
+        SelectChoice(staffing.ALL, _l('All active substitutes')),
+        SelectChoice(staffing.UNIT, _l('Those trained at a unit')),
+        SelectChoice(staffing.QUALIFICATION, _l('Those with a qualification')),
+        SelectChoice(staffing.NO_AVAILABILITY,
+                     _l('Those with no availability registered in the coming weeks')),
     ])
     unit = SelectField(_l('Unit'), choices=[], validate_choice=False)
     qualification = SelectField(_l('Qualification'), choices=[], validate_choice=False)

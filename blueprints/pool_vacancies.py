@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 import staffing
 from access import get_in_org
-from admin_common import scoped_rows
+from admin_common import scoped_row, scoped_rows
 from blueprints.pool import VACANCY_STATUS, org, pool_staff, render, see_other
 from models import (CallOutcome, PoolSettings, Qualification, ShiftRequest, Unit, User,
                     Vacancy, VacancyQualification)
@@ -30,7 +30,8 @@ CALL_OUTCOMES = {CallOutcome.NO_ANSWER: _l('No answer'), CallOutcome.DECLINED: _
 
 
 class VacancyForm(FlaskForm):
-    unit = SelectField(_l('Unit'), choices=[], validators=[DataRequired(_l('Choose a unit.'))])
+    unit = SelectField(_l('Unit'), choices=[], validate_choice=False,
+                       validators=[DataRequired(_l('Choose a unit.'))])
     date = DateField(_l('Date'), validators=[DataRequired(_l('Enter the date.'))])
     start = TimeField(_l('Start'), validators=[DataRequired(_l('Enter the start.'))])
     end = TimeField(_l('End'), validators=[DataRequired(_l('Enter the end.'))],
@@ -90,9 +91,11 @@ def create():
     form.qualifications.choices = _qualification_choices()
     if request.method == 'GET' and request.args.get('unit'):
         form.unit.data = request.args['unit']
+    if request.method == 'POST':
+        # Another organisation's ids are a 404 before anything else.
+        unit = scoped_row(Unit, request.form.get('unit', ''))
+        quals = scoped_rows(Qualification, request.form.getlist('qualifications'))
     if form.validate_on_submit():
-        unit = scoped_rows(Unit, [form.unit.data])[0]              # not ours: 404
-        quals = scoped_rows(Qualification, form.qualifications.data or [])
         try:
             vacancy = staffing.create_vacancy(
                 org(), unit, form.date.data, form.start.data, form.end.data,
