@@ -52,9 +52,13 @@ class StaffingError(Exception):
 
 
 def _lock(model, row_id: int) -> None:
-    """Row lock on PostgreSQL; SQLite already holds the write lock (IMMEDIATE)."""
+    """Row lock on PostgreSQL; SQLite already holds the write lock (IMMEDIATE).
+    NO KEY UPDATE: deciders queue behind each other, while inserting rows that
+    refer to the row (messages, audit, call outcomes) takes no part in it, so
+    such inserts before the lock cannot deadlock two deciders."""
     if db.obj.for_update:
-        model.select(model.id).where(model.id == row_id).for_update().execute()
+        (model.select(model.id).where(model.id == row_id)
+         .for_update('FOR NO KEY UPDATE').execute())
 
 
 def _send_when_committed(message: Message) -> None:
@@ -617,6 +621,8 @@ def record_call(vacancy: Vacancy, user: User, outcome: str, *, by: User,
     if outcome not in CallOutcome.OUTCOMES:
         raise StaffingError('outcome', _('Choose what the call gave.'))
     with db.atomic():
+        _lock(Vacancy, vacancy.id)
+        _lock(User, user.id)
         row = CallOutcome.create(vacancy=vacancy, user=user, outcome=outcome, called_by=by,
                                  at=naive_utc(at))
         if outcome == CallOutcome.ACCEPTED:
