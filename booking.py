@@ -317,7 +317,20 @@ def offers_for_citizen(citizen: User, now: dt.datetime) -> list[OnlineOffer]:
                      OnlineOffer.active == True,  # noqa: E712
                      OnlineOffer.bookable_from <= today, OnlineOffer.end_date >= today)
               .order_by(OnlineOffer.title, OnlineOffer.number))
-    return [o for o in offers if rules.matches(offer_rules(o), facts, today)]
+    assigned = (CitizenProfile.select(CitizenProfile.caseworker)
+                .where(CitizenProfile.user == citizen).scalar())
+    found = [o for o in offers if rules.matches(offer_rules(o), facts, today)]
+    if any(o.model == OnlineOffer.CONTROL_MODEL for o in found):
+        # Control model: only when the citizen's own caseworker takes part.
+        links = offer_caseworkers([o.id for o in found])
+        found = [o for o in found if o.model != OnlineOffer.CONTROL_MODEL
+                 or any(c.id == assigned for c in links.get(o.id, ()))]
+    booked = {m.offer_id for m in Meeting.select(Meeting.offer).join(MeetingParticipant).where(
+        Meeting.offer.in_([o.id for o in found]), Meeting.status == Meeting.BOOKED,
+        Meeting.starts_at > naive_utc(as_utc(now)), MeetingParticipant.citizen == citizen,
+        MeetingParticipant.status == MeetingParticipant.BOOKED)} if found else set()
+    # One booking per offer: a booked offer is under My appointments instead.
+    return [o for o in found if o.id not in booked]
 
 
 def upcoming_meeting(offer: OnlineOffer, citizen: User, now: dt.datetime) -> Meeting | None:

@@ -158,10 +158,17 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class DetailsForm(FlaskForm):
-    team = SelectField(_l('Team'), coerce=int, validators=[DataRequired()])
+    team = SelectField(_l('Team'), coerce=int, validators=[DataRequired()],
+                       invalid_choice_message=_l('Choose a team.'),
+                       invalid_value_message=_l('Choose a team.'))
     variant = SelectField(_l('Meeting type variant'), coerce=int, validators=[Optional()],
-                          description=_l('Keeps target groups apart when citizens rebook.'))
-    caseworkers = MultiCheckboxField(_l('Caseworkers'), coerce=int)
+                          description=_l('Keeps target groups apart when citizens rebook.'),
+                          invalid_choice_message=_l('Choose a variant from the list.'),
+                          invalid_value_message=_l('Choose a variant from the list.'))
+    caseworkers = MultiCheckboxField(
+        _l('Caseworkers'), coerce=int,
+        invalid_choice_message=_l('Choose at least one caseworker of the team.'),
+        invalid_value_message=_l('Choose at least one caseworker of the team.'))
     model = RadioField(_l('Organisation model'), default=OnlineOffer.TEAM_MODEL, choices=[
         SelectChoice(key, label) for key, label in MODEL_LABELS.items()])
     duration = IntegerField(_l('Duration (minutes)'), default=45,
@@ -199,9 +206,10 @@ def _details_choices(form: DetailsForm) -> None:
 def _check_details(form: DetailsForm) -> bool:
     valid = form.validate()
     if not form.team.data or form.team.data not in {c.value for c in form.team.choices}:
-        form.team.errors = list(form.team.errors) + [_('Choose a team.')]
+        if not form.team.errors:
+            form.team.errors = [_('Choose a team.')]
         valid = False
-    if not form.caseworkers.data:
+    if not form.caseworkers.data and not form.caseworkers.errors:
         form.caseworkers.errors = list(form.caseworkers.errors) + [
             _('Choose at least one caseworker of the team.')]
         valid = False
@@ -456,7 +464,9 @@ def step2(offer_id):
         return _step2_page(form, offer, rule_set, [], show_problems=False)
 
     rule_set = _posted_rules(request.form)
-    action = request.form.get('rules_action', '')
+    # The editor's own requests (a button, or a change while htmx is on) redraw it.
+    action = request.form.get('rules_action') or (
+        'refresh' if request.headers.get('HX-Target') == 'rules' else '')
     if action:
         # Only the editor changed (a rule added, a type chosen): redraw, save nothing.
         if action != 'refresh':
