@@ -275,7 +275,7 @@ def vacancy_shift(vacancy: Vacancy) -> core.Shift:
                       vacancy.id)
 
 
-def load_candidates(org, shift: core.Shift, at: dt.datetime,
+def load_candidates(org: Organisation, shift: core.Shift, at: dt.datetime,
                     user_ids: list[int] | None = None) -> tuple[list[core.Candidate], dict]:
     """Engine input for the organisation's active substitutes (or `user_ids`
     of them) and the users by id. A fixed number of queries, each bounded by
@@ -284,6 +284,8 @@ def load_candidates(org, shift: core.Shift, at: dt.datetime,
     if user_ids is not None:
         users_query = users_query.where(User.id.in_(user_ids))
     users = {u.id: u for u in users_query}
+    for user in users.values():
+        user.organisation = org    # no query per user when they are texted
     ids = users_query.select(User.id)
     start, end = naive_utc(shift.start), naive_utc(shift.end)
 
@@ -467,14 +469,20 @@ def book_first(vacancy: Vacancy, *, by: User, at: dt.datetime) -> Vacancy:
     return book(vacancy, order[0].user, by=by, at=at)
 
 
-def _new_code(user: User) -> str:
-    """Four digits no other open request of this substitute has."""
-    taken = {r.code for r in ShiftRequest.select(ShiftRequest.code).where(
-        ShiftRequest.user == user, ShiftRequest.status == ShiftRequest.OPEN)}
-    while True:
+def _new_codes(users) -> dict[int, str]:
+    """For each user four digits none of their other open requests has."""
+    taken = defaultdict(set)
+    for user_id, code in ShiftRequest.select(ShiftRequest.user, ShiftRequest.code).where(
+            ShiftRequest.user.in_([u.id for u in users]),
+            ShiftRequest.status == ShiftRequest.OPEN).tuples():
+        taken[user_id].add(code)
+    codes = {}
+    for user in users:
         code = f'{1000 + secrets.randbelow(9000)}'
-        if code not in taken:
-            return code
+        while code in taken[user.id]:
+            code = f'{1000 + secrets.randbelow(9000)}'
+        codes[user.id] = code
+    return codes
 
 
 def send_requests(vacancy: Vacancy, count: int, deadline: dt.datetime, *, by: User,
@@ -498,15 +506,14 @@ def send_requests(vacancy: Vacancy, count: int, deadline: dt.datetime, *, by: Us
                 'Nobody eligible is left to ask. Use the call list, or check the reasons '
                 'under "Show everyone".'))
         wave = vacancy.waves + 1
+        codes = _new_codes([c.user for c in chosen])
         requests = []
         for choice in chosen:
-            request = ShiftRequest.create(vacancy=vacancy, user=choice.user, wave=wave,
-                                          code=_new_code(choice.user), sent_at=naive_utc(at),
-                                          deadline=deadline)
-            request.message = _tell(choice.user, vacancy, 'request', code=request.code,
-                                    deadline=deadline)
-            request.save(only=[ShiftRequest.message])
-            requests.append(request)
+            code = codes[choice.user.id]
+            message = _tell(choice.user, vacancy, 'request', code=code, deadline=deadline)
+            requests.append(ShiftRequest.create(
+                vacancy=vacancy, user=choice.user, wave=wave, code=code, message=message,
+                sent_at=naive_utc(at), deadline=deadline))
         Vacancy.update(status=Vacancy.REQUESTED, answer_deadline=deadline, waves=wave).where(
             Vacancy.id == vacancy.id).execute()
         AuditEvent.record('requests_sent', actor=by, obj=vacancy,

@@ -25,6 +25,7 @@ from scheduling.localtime import naive_utc
 bp = Blueprint('pool_vacancies', __name__, url_prefix='/pool/vacancies')
 
 PAGE_SIZE = 100
+MAX_NOT_ELIGIBLE = 100   # shown with reasons under "Show everyone"
 CALL_OUTCOMES = {CallOutcome.NO_ANSWER: _l('No answer'), CallOutcome.DECLINED: _l('Declined'),
                  CallOutcome.ACCEPTED: _l('Accepted: book')}
 
@@ -124,6 +125,11 @@ def _vacancy_page(vacancy, *, requests_form=None, everyone=None):
     fillable = vacancy.status in Vacancy.FILLABLE and vacancy.starts_at > at
     asked = {r.user_id for r in vacancy.requests}
     candidates = staffing.ranked(vacancy, at, everyone=everyone) if fillable else []
+    hidden = 0
+    if everyone:   # all the eligible, and the nearest misses of a large pool
+        eligible_count = sum(c.assessment.eligible for c in candidates)
+        hidden = max(len(candidates) - eligible_count - MAX_NOT_ELIGIBLE, 0)
+        candidates = candidates[:len(candidates) - hidden]
     requests = list(ShiftRequest.select(ShiftRequest, User).join(User)
                     .where(ShiftRequest.vacancy == vacancy)
                     .order_by(ShiftRequest.wave, ShiftRequest.id))
@@ -134,7 +140,7 @@ def _vacancy_page(vacancy, *, requests_form=None, everyone=None):
     return render(
         'pool/vacancies/show.html', {'eligible-list': 'eligible'}, vacancy=vacancy,
         mode=staffing.mode(vacancy, at), REQUEST=core.REQUEST, fillable=fillable, candidates=candidates,
-        everyone=everyone, asked=asked, requests=requests, quals=quals,
+        everyone=everyone, hidden=hidden, asked=asked, requests=requests, quals=quals,
         same_day=local_start.date() == staffing.local_today(org(), at),
         requests_form=requests_form or _requests_form(vacancy, at),
         reasons_text=staffing.reasons_text)
