@@ -73,6 +73,7 @@ def seed() -> list[str]:
             user.set_password(DEMO_PASSWORD)
             user.save()
     _demo_meetings(jc, rng)
+    _pool_setup(pool, rng)
     return [
         f'Demo data created ({dt.date.today():%Y-%m-%d}). Password for every demo account: {DEMO_PASSWORD}',
         '  Job centre admin       admin@jobcenter.demo',
@@ -141,3 +142,52 @@ def _demo_meetings(jc: Organisation, rng: random.Random) -> None:
                     citizens=(rng.choice(citizens),)), send_notifications=False)
             except booking.BookingError:
                 pass  # overlaps an earlier pick
+
+
+def _pool_setup(pool: Organisation, rng: random.Random) -> None:
+    """Units with addresses, qualifications, who is trained where, three weeks
+    of availability, and a few vacancies (no SMS for demo data)."""
+    import staffing
+    from models import (Qualification, SubstituteQualification, SubstituteUnit, Unit,
+                        Vacancy)
+    from scheduling.staffing import PRESETS, wall_range
+    area = Unit.create(organisation=pool, name='Äldreomsorg', address='Södra Torggatan 2',
+                       postcode='681 31', city='Kristinehamn', phone='+4655088000')
+    units = [Unit.create(organisation=pool, parent=area, position=i, name=name,
+                         address=address, postcode='681 30', city='Kristinehamn')
+             for i, (name, address) in enumerate((
+                 ('Hemtjänst Norr', 'Storgatan 12'), ('Solgläntans äldreboende', 'Vallgatan 4'),
+                 ('Kvarnbackens demensboende', 'Kvarnvägen 3')))]
+    quals = [Qualification.create(organisation=pool, name=name) for name in (
+        'Läkemedelsdelegering', 'Insulindelegering', 'Körkort')]
+    subs = list(User.select().where(User.organisation == pool, User.role == User.SUBSTITUTE)
+                .order_by(User.id))
+    now = utcnow()
+    today = pool.local(now).date()
+    for i, sub in enumerate(subs):
+        for unit in units if i == 0 else rng.sample(units, rng.randint(1, 2)):
+            SubstituteUnit.create(user=sub, unit=unit)
+        for qual in quals if i == 0 else [q for q in quals if rng.random() < 0.4]:
+            SubstituteQualification.create(user=sub, qualification=qual)
+        for offset in range(21):
+            if (i, offset) == (0, 1) or rng.random() < 0.55:
+                # Anna works tomorrow's day shift (booked below).
+                preset = 'day' if (i, offset) == (0, 1) else rng.choice(
+                    ['day', 'day', 'evening', 'night', 'whole_day'])
+                start, end, next_day = PRESETS[preset]
+                try:
+                    staffing.add_availability(sub, today + dt.timedelta(days=offset), start,
+                                              end, next_day, at=now)
+                except staffing.StaffingError:
+                    pass   # that time has passed today
+    planner = User.get(User.organisation == pool, User.role == User.PLANNER)
+    for days, unit, (start, end, next_day) in (
+            (2, units[0], PRESETS['day']), (3, units[1], PRESETS['evening']),
+            (4, units[2], PRESETS['night'])):
+        s, e = wall_range(today + dt.timedelta(days=days), start, end, next_day, pool.zone)
+        Vacancy.create(organisation=pool, unit=unit, created_by=planner,
+                       starts_at=s.replace(tzinfo=None), ends_at=e.replace(tzinfo=None))
+    s, e = wall_range(today + dt.timedelta(days=1), dt.time(7), dt.time(15), False, pool.zone)
+    Vacancy.create(organisation=pool, unit=units[1], status=Vacancy.BOOKED, substitute=subs[0],
+                   booked_at=now, booked_via=Vacancy.DIRECT, created_by=planner,
+                   starts_at=s.replace(tzinfo=None), ends_at=e.replace(tzinfo=None))

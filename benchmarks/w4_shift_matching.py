@@ -105,6 +105,7 @@ def dispatch_rate() -> float:
     from migrations import upgrade
     from models import Message, db
 
+    was_immediate = tasks.huey.immediate
     tasks.huey.immediate = True
     logging.getLogger('huey').setLevel(logging.WARNING)   # a line per task otherwise
     app = create_app({'DATABASE_URL': f'sqlite:///{folder}/w4.sqlite3',
@@ -133,7 +134,7 @@ def dispatch_rate() -> float:
                 rates.append(REQUESTS / seconds)
         assert not Message.select().where(Message.status != Message.SENT).exists()
         db.close()
-    tasks.huey.immediate = False
+    tasks.huey.immediate = was_immediate
     return statistics.median(rates)
 
 
