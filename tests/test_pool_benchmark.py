@@ -1,7 +1,7 @@
 """The W4 benchmark builds the workload it promises and prints its line."""
 from __future__ import annotations
-import re
 
+import re
 
 from benchmarks import w4_shift_matching as w4
 from benchmarks.__main__ import workload_modules
