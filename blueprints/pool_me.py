@@ -121,12 +121,14 @@ def _range_text(org, row, day: dt.date) -> str:
     return text
 
 
-def _availability_page(form=None, status=200):
+def _availability_page(form=None, day: dt.date | None = None):
+    """The month and a day's panel. A form with errors comes back with
+    status 200, as everywhere in the app (htmx swaps only 2xx answers)."""
     user = _me()
     org = user.organisation
     at = staffing.now()
     today = staffing.local_today(org, at)
-    day = _parse_day(request.args.get('day'))
+    day = day or _parse_day(request.args.get('day'))
     first = _parse_month(request.args.get('month'), day or today)
     if day is None and first.year == today.year and first.month == today.month:
         day = today
@@ -144,7 +146,7 @@ def _availability_page(form=None, status=200):
     prev_month = (first - dt.timedelta(days=1)).replace(day=1)
     next_month = (first + dt.timedelta(days=32)).replace(day=1)
     monday = day - dt.timedelta(days=day.weekday()) if day else None
-    response = render(
+    return render(
         'pool/me/availability.html', {'day-panel': 'day', 'month-grid': 'month'},
         form=form, week_form=WeekForm(formdata=None), first=first, weeks=weeks, ranges=ranges,
         shifts=shifts, day=day, today=today, remove=remove, monday=monday,
@@ -153,7 +155,6 @@ def _availability_page(form=None, status=200):
         shift_text=lambda v: f'{v.unit.name} {staffing.vacancy_when(v)}',
         format_date=format_date, timedelta=dt.timedelta,
         upper_first=lambda text: text[:1].upper() + text[1:])
-    return (response, status) if status != 200 else response
 
 
 @bp.route('/availability', methods=['GET'])
@@ -171,7 +172,7 @@ def _back_to(day: dt.date):
 def add_availability():
     form = AvailabilityForm()
     if not form.validate():
-        return _availability_page(form, 400)
+        return _availability_page(form, form.day.data)
     preset = request.form.get('preset', '')
     if preset:
         if preset not in core.PRESETS:
@@ -184,7 +185,7 @@ def add_availability():
                 form.start.errors = [_('Enter when you can start, or tap a preset.')]
             if end is None:
                 form.end.errors = [_('Enter when you must stop.')]
-            return _availability_page(form, 400)
+            return _availability_page(form, form.day.data)
     try:
         result = staffing.add_availability(_me(), form.day.data, start, end, next_day,
                                            until=form.until.data, at=staffing.now())
@@ -192,7 +193,7 @@ def add_availability():
         target = form.until if exc.code == 'too_far' else form.end if exc.code in (
             core.END_BEFORE_START, core.TOO_LONG) else form.day
         target.errors = list(target.errors) + [exc.message]
-        return _availability_page(form, 400)
+        return _availability_page(form, form.day.data)
     _flash_added(result)
     return _back_to(form.day.data)
 
