@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 import staffing
 from models import Availability, Message, SubstituteUnit, Unit, User
+from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_phone_layout import MIN_TARGET, TARGETS_JS
 from tests.conftest import PASSWORD
 
@@ -42,8 +43,14 @@ def assert_fits_a_phone(page):
     assert not small, '\n'.join(small)
 
 
+@pytest.fixture(scope='module')
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+    return Axe()
+
+
 def test_substitute_registers_availability_on_a_phone(page, live_server, municipality,
-                                                      make_user, monkeypatch):
+                                                      make_user, monkeypatch, axe):
     monkeypatch.setattr(staffing, 'now', lambda: NOW)
     anna = make_user(municipality, User.SUBSTITUTE, name='Anna Andersson', username='anna',
                      phone='+46701000001', language='en')
@@ -73,6 +80,7 @@ def test_substitute_registers_availability_on_a_phone(page, live_server, municip
     expect(panel.get_by_role('heading', level=2)).to_have_text('Thursday 9 May')
     expect(panel).to_contain_text('No times registered on this day.')
     expect(page).to_have_url(re.compile(r'day=2030-05-09'))
+    assert_accessible(axe, page, 'availability with a day open')
 
     # One tap on the "Day" preset.
     panel.get_by_role('button', name=re.compile(r'^Day 07:00–15:00')).click()
@@ -96,6 +104,7 @@ def test_substitute_registers_availability_on_a_phone(page, live_server, municip
     panel.get_by_label('To').fill('17:00')
     panel.get_by_role('button', name='Add time').click()
     expect(page.get_by_text('This overlaps the time you already registered')).to_be_visible()
+    assert_accessible(axe, page, 'availability with an error')
     assert len(local_ranges(anna)) == 4
 
     # The month shows the available days; removing asks first.
