@@ -37,12 +37,30 @@ def utc_window(organisation: Organisation, first_day: dt.date,
 def weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
     hours: dict[int, dict] = defaultdict(lambda: defaultdict(list))
     pauses: dict[int, dict] = defaultdict(lambda: defaultdict(list))
-    for row in WorkingHours.select().where(WorkingHours.caseworker.in_(caseworker_ids)):
-        hours[row.caseworker_id][row.weekday].append((row.start, row.end))
-    for row in Pause.select().where(Pause.caseworker.in_(caseworker_ids)):
-        pauses[row.caseworker_id][row.weekday].append((row.start, row.end))
+    # Plain tuples (no model rows), each distinct stored time parsed once:
+    # a team of 50 has hundreds of rows but a handful of times.
+    times: dict = {}
+
+    def wall(value):
+        parsed = times.get(value)
+        if parsed is None:
+            parsed = times[value] = WorkingHours.start.python_value(value)
+        return parsed
+
+    for model, into in ((WorkingHours, hours), (Pause, pauses)):
+        for cid, weekday, start, end in (
+                model.select(model.caseworker, model.weekday, model.start.coerce(False),
+                             model.end.coerce(False))
+                .where(model.caseworker.in_(caseworker_ids)).tuples()):
+            into[cid][weekday].append((wall(start), wall(end)))
     return {cid: WeeklySchedule(hours=dict(hours[cid]), pauses=dict(pauses[cid]))
             for cid in caseworker_ids}
+
+
+def _instant(value) -> dt.datetime:
+    """A stored instant as a naive UTC datetime. SQLite hands back text;
+    fromisoformat reads it far faster than the field's generic parser."""
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def organisation_closing_days(organisation: Organisation, first_day: dt.date,
@@ -71,22 +89,24 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
     schedules = weekly_schedules(ids)
 
     absences = defaultdict(list)
-    for row in Absence.select().where(Absence.caseworker.in_(ids),
-                                      Absence.starts_at < window_end,
-                                      Absence.ends_at > window_start):
-        absences[row.caseworker_id].append((row.starts_at, row.ends_at))
+    for cid, starts_at, ends_at in (Absence.select(Absence.caseworker,
+                                                   Absence.starts_at.coerce(False),
+                                                   Absence.ends_at.coerce(False))
+                                    .where(Absence.caseworker.in_(ids),
+                                           Absence.starts_at < window_end,
+                                           Absence.ends_at > window_start).tuples()):
+        absences[cid].append((_instant(starts_at), _instant(ends_at)))
 
     meetings = defaultdict(list)
-    query = (Meeting.select(Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
-                            Meeting.reporting_minutes)
+    query = (Meeting.select(Meeting.caseworker, Meeting.starts_at.coerce(False),
+                            Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
              .where(Meeting.caseworker.in_(ids), Meeting.status == Meeting.BOOKED,
                     Meeting.starts_at < window_end,
                     Meeting.starts_at >= window_start - LONGEST_MEETING))
     if exclude_meeting_id is not None:
         query = query.where(Meeting.id != exclude_meeting_id)
-    for row in query:
-        meetings[row.caseworker_id].append(
-            BookedMeeting(row.starts_at, row.ends_at, row.reporting_minutes))
+    for cid, starts_at, ends_at, reporting in query.tuples():
+        meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at), reporting))
 
     if team is not None:
         teams_of = {cid: {team.id} for cid in ids}
