@@ -100,6 +100,12 @@ def when_text(organisation: Organisation, starts_at: dt.datetime,
     return f'{text}–{end_time}'
 
 
+def local_text(organisation: Organisation, instant: dt.datetime) -> str:
+    """'ons 8 maj 09:30': a stored instant in the organisation's time."""
+    local = organisation.local(instant)
+    return f"{format_date(local.date(), 'EEE d MMM')} {format_time(local, 'HH:mm', rebase=False)}"
+
+
 def vacancy_when(vacancy: Vacancy) -> str:
     return when_text(vacancy.organisation, vacancy.starts_at, vacancy.ends_at)
 
@@ -116,9 +122,7 @@ def _tell(user: User, vacancy: Vacancy, event: str, *, code: str = '',
     with force_locale(language_of(user)):
         words = _shift_words(vacancy)
         if event == 'request':
-            local = vacancy.organisation.local(deadline)
-            words['deadline'] = (f"{format_date(local.date(), 'EEE d MMM')} "
-                                 f"{format_time(local, 'HH:mm', rebase=False)}")
+            words['deadline'] = local_text(vacancy.organisation, deadline)
             text = _('Request: shift at %(unit)s, %(when)s. Reply JA %(code)s or NEJ %(code)s '
                      'by %(deadline)s.', code=code, **words)
         elif event == 'won':

@@ -5,6 +5,7 @@ The other pool areas live in `pool_*.py`; the write paths in `staffing.py`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -76,10 +77,15 @@ def org():
     return current_user.organisation
 
 
+def local_datetime(instant: dt.datetime) -> str:
+    return staffing.local_text(current_user.organisation, instant)
+
+
 @bp.app_context_processor
 def _pool_helpers():
     return {'vacancy_status': VACANCY_STATUS, 'request_status': REQUEST_STATUS,
-            'mode_label': MODE, 'shift_when': staffing.when_text}
+            'mode_label': MODE, 'shift_when': staffing.when_text,
+            'local_datetime': local_datetime}
 
 
 @bp.route('/')

@@ -3,8 +3,6 @@ are not), book directly, send request waves with a deadline, work through
 the call list, stop it."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -248,10 +246,3 @@ def stop(vacancy_id):
         return see_other('.show', vacancy_id=vacancy.id)
     waiting = vacancy.requests.where(ShiftRequest.status == ShiftRequest.OPEN).count()
     return render('pool/vacancies/stop.html', vacancy=vacancy, waiting=waiting)
-
-
-@bp.app_template_global()
-def local_datetime(instant: dt.datetime) -> str:
-    from flask_babel import format_date, format_time
-    local = current_user.organisation.local(instant)
-    return f"{format_date(local.date(), 'EEE d MMM')} {format_time(local, 'HH:mm', rebase=False)}"

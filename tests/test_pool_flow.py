@@ -12,7 +12,7 @@ import pytest
 import notify
 import staffing
 from models import Message, ShiftRequest, SubstituteUnit, User, Vacancy
-from tests.test_pool_support import (INBOUND, NOW, TODAY, _empty_schedule, clock,  # noqa: F401
+from tests.test_pool_support import (INBOUND, TODAY, _empty_schedule, clock,  # noqa: F401
                                      inbound, last_message_id, local, make_available, pool,
                                      request_code, texts_to, vacancy)
 

@@ -193,6 +193,8 @@ def test_units_and_qualifications_of_another_organisation_are_404(client, pool, 
 
 def test_edit_keeps_the_password_and_deactivating_logs_out(client, pool, planner):
     anna = pool['subs'][0]
+    anna.set_password('correct horse battery')
+    anna.save()
     UserSession.open(anna)
     response = client.post(f'/pool/substitutes/{anna.id}', data=substitute_form(
         name='Anna Andersson', username=anna.username, phone='+46701000001', password='',

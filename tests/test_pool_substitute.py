@@ -10,7 +10,7 @@ import pytest
 import staffing
 from models import (Availability, ShiftRequest, SubstituteQualification, SubstituteUnit, User,
                     Vacancy)
-from tests.test_pool_support import (NOW, STOCKHOLM, TODAY, _empty_schedule, clock,  # noqa: F401
+from tests.test_pool_support import (STOCKHOLM, TODAY, _empty_schedule, clock,  # noqa: F401
                                      local, make_available, pool, texts_to, vacancy)
 
 TOMORROW = TODAY + dt.timedelta(days=1)
