@@ -248,3 +248,20 @@ def test_handler_leaves_other_organisations_and_roles_alone(client, jobcentre, m
     assert client.post(INBOUND, data=inbound(citizen, 'Ja')).status_code == 204
     assert texts_to(citizen, since=before) == []
     assert staffing.handle_sms(Message.get(Message.direction == Message.IN), citizen) is False
+
+
+class TestSignedWebhook:
+    @pytest.fixture
+    def app_config(self):
+        return {'VONAGE_API_KEY': 'key123', 'VONAGE_API_SECRET': 'secret456',
+                'VONAGE_SIGNATURE_SECRET': 'sig-secret-0123456789'}
+
+    def test_a_forged_ja_books_nothing_and_a_signed_one_does(self, client, pool, asked):
+        from tests.test_webhooks import sign
+        anna = pool['subs'][0]
+        forged = sign(inbound(anna, 'Ja'), secret='not-the-secret')
+        assert client.post(INBOUND, data=forged).status_code == 403
+        assert Vacancy.get_by_id(asked.id).status == Vacancy.REQUESTED
+        assert Message.select().where(Message.direction == Message.IN).count() == 0
+        assert client.post(INBOUND, data=sign(inbound(anna, 'Ja'))).status_code == 204
+        assert Vacancy.get_by_id(asked.id).substitute_id == anna.id

@@ -504,3 +504,17 @@ def test_the_overview_warns_when_substitutes_cannot_answer(client, pool, planner
     Organisation.update(sms_sender='46769436000').where(
         Organisation.id == pool['org'].id).execute()
     assert 'cannot answer an SMS' not in client.get('/pool/').get_data(as_text=True)
+
+
+def test_a_night_shift_on_the_night_the_clocks_go_back(client, pool, planner):
+    """27 October 2030: 22:00-07:00 is ten hours, and a night preset covers it."""
+    anna = pool['subs'][0]
+    night = dt.date(2030, 10, 26)
+    make_available(anna, night, dt.time(22), dt.time(7), True)
+    response = client.post('/pool/vacancies/new', data={
+        'unit': pool['north'].id, 'date': night.isoformat(), 'start': '22:00', 'end': '07:00'})
+    shift = Vacancy.get()
+    assert shift.ends_at - shift.starts_at == dt.timedelta(hours=10)
+    page = client.get(response.headers['Location']).get_data(as_text=True)
+    assert 'Sat 26 Oct 22:00–Sun 07:00' in page
+    assert 'Anna Andersson' in page.split('Eligible substitutes')[1]

@@ -302,3 +302,10 @@ def test_anonymous_goes_to_login(client, path):
 def test_a_substitute_of_a_job_centre_has_no_pool_pages(client, jobcentre, make_user, login):
     login(make_user(jobcentre, User.SUBSTITUTE))
     assert client.get('/my/availability').status_code == 403
+
+
+@pytest.mark.parametrize('path', ['/my/shifts', '/my/requests', '/my/profile'])
+def test_each_page_is_also_an_htmx_fragment(client, anna, path):
+    html = client.get(path, headers={'HX-Target': 'pool-panel'}).get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="pool-panel"') and '<html' not in html
+    assert '<html' in client.get(path).get_data(as_text=True)
