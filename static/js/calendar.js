@@ -1,8 +1,12 @@
-// Calendar range selection: choose a free time, then shift-click a later free
-// time of the same day to open "New appointment" for the whole range.
+// Calendar range selection: shift-click a free time, then shift-click another
+// free time of the same day to open "New appointment" for the whole range (a
+// plain click opens the form at once, so it cannot mark the start).
 // Without this script every free time still opens the form for its quarter.
 (function () {
   'use strict';
+  // Boosted navigation runs this again on every calendar page: listen once.
+  if (window.planpoolRangeSelection) { return; }
+  window.planpoolRangeSelection = true;
   var first = null;
 
   document.addEventListener('click', function (event) {
