@@ -62,6 +62,8 @@ RULE_TYPE_LABELS = {AGE: _l('Age'), CONTACT_GROUP: _l('Contact group'),
 CONDITION_LABELS = {rules.EQ: _l('= equal to'), rules.NE: _l('≠ not equal to'),
                     rules.GE: _l('≥ at least'), rules.LE: _l('≤ at most'),
                     rules.ONE_OF: _l('one of')}
+CONDITION_WORDS = {rules.EQ: _l('is'), rules.NE: _l('is not'), rules.GE: _l('is at least'),
+                   rules.LE: _l('is at most'), rules.ONE_OF: _l('is one of')}
 JOIN_LABELS = {rules.ALL: _l('All'), rules.ANY: _l('Any')}
 CONTACT_GROUP_LABELS = {
     'dagpenge': _l('Unemployment benefit (dagpenge)'),
@@ -110,7 +112,7 @@ def describe_rules(rule_set: RuleSet) -> tuple[str, list[tuple[str, list[str]]]]
         for rule in group.rules:
             values = ', '.join(_value_label(rule.type, v) for v in rule.values)
             lines.append(f'{RULE_TYPE_LABELS.get(rule.type, rule.type)} '
-                         f'{CONDITION_LABELS.get(rule.condition, rule.condition)} {values}')
+                         f'{CONDITION_WORDS.get(rule.condition, rule.condition)} {values}')
         groups.append((str(JOIN_LABELS.get(group.join, group.join)), lines))
     return str(JOIN_LABELS.get(rule_set.join, rule_set.join)), groups
 
