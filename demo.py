@@ -56,6 +56,7 @@ def seed() -> list[str]:
             User.create(organisation=jc, role=User.CITIZEN, name=dk.name(),
                         cpr=_cpr(dk, rng), phone=f'+452010{i:04d}',
                         email=f'borger{i}@example.invalid' if i % 3 else None)
+        _online_offer(jc)
 
         pool = Organisation.create(
             name='Demoby kommun – Bemanningscentrum', slug='demoby-kommun',
@@ -80,6 +81,7 @@ def seed() -> list[str]:
         '  Job centre planner     planner@jobcenter.demo',
         '  Caseworker             caseworker@jobcenter.demo',
         '  Citizen                CPR 010190-1234 (code by SMS: see the outbox)',
+        '  Online offer           "Jobsamtale for dagpengemodtagere over 30" (the citizen above may book it)',
         '  Municipality admin     admin@kommun.demo',
         '  Staffing planner       planner@kommun.demo',
         '  Substitute             username anna (code by SMS on a new device)',
@@ -115,6 +117,47 @@ def _planner_setup(jc: Organisation, users: list[User]) -> None:
     for day, name in sorted(holiday_calendars.country_holidays(
             'DK', years=[this_year, this_year + 1]).items()):
         ClosingDay.create(organisation=jc, date=day, name=name)
+
+
+def _online_offer(jc: Organisation) -> None:
+    """Citizens' profiles (contact group, markings, own caseworker), the
+    rights-and-duties text and one active online offer: the Dagpenge team's
+    job interviews for citizens on dagpenge aged 30 or more."""
+    from models import CitizenProfile, OfferCaseworker, OnlineOffer
+    from scheduling.rules import AGE, CONTACT_GROUP, EQ, GE, Rule, RuleGroup, RuleSet
+    rng = random.Random(SEED + 4)      # its own: the other demo data stays as it was
+    dagpenge = Team.get(Team.organisation == jc, Team.name == 'Dagpenge')
+    team = list(Caseworker.select().join(CaseworkerTeam)
+                .where(CaseworkerTeam.team == dagpenge).order_by(Caseworker.id))
+    groups = ('dagpenge', 'dagpenge', 'kontanthjaelp', 'sygedagpenge', 'uddannelseshjaelp')
+    for citizen in (User.select().where(User.organisation == jc, User.role == User.CITIZEN)
+                    .order_by(User.id)):
+        mette = citizen.cpr == '0101901234'
+        CitizenProfile.create(
+            user=citizen, organisation=jc,
+            contact_group='dagpenge' if mette else rng.choice(groups),
+            markings='Projekt Nord' if rng.random() < 0.2 else '',
+            caseworker=team[0] if mette else rng.choice(team))
+    jc.rights_and_duties = (
+        'Du skal møde op til samtalen på det tidspunkt, du har booket. Kan du ikke komme, '
+        'skal du melde afbud eller ombooke før samtalen, eller ringe til jobcentret.\n'
+        'Udebliver du uden rimelig grund, kan det få betydning for din ydelse.\n'
+        'Du har ret til at tage en bisidder med til samtalen.\n'
+        'Du har ret til at se de oplysninger, jobcentret har registreret om dig.')
+    jc.save(only=[Organisation.rights_and_duties])
+    today = jc.local(utcnow()).date()
+    rules = RuleSet(groups=(RuleGroup(rules=(Rule(CONTACT_GROUP, EQ, ('dagpenge',)),
+                                             Rule(AGE, GE, ('30',)))),))
+    offer = OnlineOffer.create(
+        organisation=jc, number=1, team=dagpenge,
+        meeting_type=MeetingType.get(MeetingType.code == 'jobsamtale'),
+        duration_minutes=45, reporting_minutes=15, model=OnlineOffer.TEAM_MODEL,
+        title='Jobsamtale for dagpengemodtagere over 30', active=True,
+        description='Book din næste jobsamtale her. Du kan vælge en bestemt vejleder '
+                    'eller den første ledige.',
+        bookable_from=today, earliest_meeting=today + dt.timedelta(days=1),
+        end_date=today + dt.timedelta(weeks=6), rules=rules.to_json())
+    OfferCaseworker.insert_many([{'offer': offer.id, 'caseworker': c.id} for c in team]).execute()
 
 
 def _demo_meetings(jc: Organisation, rng: random.Random) -> None:

@@ -554,3 +554,15 @@ def test_citizen_pages_carry_no_script_but_htmx(client, login, week, capsys):
     with capsys.disabled():
         print('\ncitizen page bytes:', ', '.join(f'{k}={v}' for k, v in sizes.items()))
     assert max(sizes.values()) < 20_000
+
+
+def test_the_demo_citizen_can_book_the_demo_offer(client, login, runner):
+    assert runner.invoke(args=['seed-demo']).exit_code == 0
+    mette = User.get(User.cpr == '0101901234')
+    login(mette)
+    html = client.get('/my/book').get_data(as_text=True)
+    assert 'Jobsamtale for dagpengemodtagere over 30' in html
+    offer = OnlineOffer.get()
+    assert confirm_links(client.get(f'/my/book/{offer.id}/time').get_data(as_text=True))
+    assert CitizenProfile.select().count() == User.select().where(
+        User.role == User.CITIZEN, User.organisation == mette.organisation_id).count()
