@@ -564,6 +564,19 @@ def _candidates(choice: TimeChoice, start: dt.datetime, caseworker_id: int | Non
     return [by_id[cid] for cid in rules.first_free_order(free, booked)]
 
 
+def ensure_free(choice: TimeChoice, start: dt.datetime, caseworker_id: int | None,
+                now: dt.datetime) -> None:
+    """BookingError unless `start` can be booked now (for the confirm page;
+    the booking itself checks again under the lock)."""
+    start = as_utc(start)
+    _candidates(choice, start, caseworker_id, now)
+    if caseworker_id is not None:
+        day = start.astimezone(choice.organisation.zone).date()
+        free = choice.starts(day, day, now=now, caseworker_id=caseworker_id)
+        if start not in free.get(caseworker_id, ()):
+            raise BookingError('taken', taken_message())
+
+
 def _outside() -> BookingError:
     return BookingError('outside', _('That time is outside the period you can book in. '
                                      'Please choose another.'))

@@ -392,6 +392,12 @@ def confirm(offer_id):
     if start is None:
         flash(_('Choose a day and a time first.'), 'error')
         return redirect(url_for('citizen.times', offer_id=offer.id), code=303)
+    if request.method == 'GET':
+        try:
+            booking.ensure_free(choice, start, caseworker_id, now)
+        except booking.BookingError as exc:
+            return _refused(exc, offer=offer, start=start,
+                            caseworker_id=caseworker_id if caseworker_id != -1 else None)
     if form.validate_on_submit():
         try:
             meeting = booking.book_offer(offer, citizen, start, caseworker_id=caseworker_id,
@@ -480,6 +486,12 @@ def rebook_confirm(meeting_id):
     if start is None:
         flash(_('Choose a day and a time first.'), 'error')
         return redirect(url_for('citizen.rebook', meeting_id=meeting.id), code=303)
+    if request.method == 'GET':
+        try:
+            booking.ensure_free(choice, start, caseworker_id, now)
+        except booking.BookingError as exc:
+            return _refused(exc, meeting=meeting, start=start,
+                            caseworker_id=caseworker_id if caseworker_id != -1 else None)
     language = _language()
     if form.validate_on_submit():
         try:
@@ -488,6 +500,7 @@ def rebook_confirm(meeting_id):
             return _refused(exc, meeting=meeting, start=start,
                             caseworker_id=caseworker_id if caseworker_id != -1 else None)
         AuditEvent.record('self_rebooked', actor=citizen, obj=meeting, ip=_ip())
+        flash(_('Your meeting is moved. We have sent you a receipt.'), 'info')
         return redirect(url_for('citizen.receipt', meeting_id=meeting.id), code=303)
     title = booking.meeting_title(meeting, language)
     return render_template(

@@ -243,6 +243,7 @@ def test_a_time_just_taken_sends_the_citizen_back_to_fresh_times(
     assert client.get(link).status_code == 200
     booking.book_offer(OnlineOffer.get_by_id(w['offer'].id), hans, start,
                        caseworker_id=w['karen'].id)
+    assert TAKEN in flash_text(client, client.get(link))      # opening it again
     r = book_via_http(client, w['offer'], start, w['karen'])
     assert f"caseworker={w['karen'].id}" in r.headers['Location']
     html = flash_text(client, r)
@@ -420,6 +421,7 @@ def test_rebooking_moves_the_meeting_within_the_offer(client, login, week):
     r = client.post(f'/my/appointments/{meeting.id}/rebook/confirm',
                     data={'start': start_param(new_start)})
     assert r.status_code == 303 and r.headers['Location'].endswith('/receipt')
+    assert 'Your meeting is moved.' in client.get(r.headers['Location']).get_data(as_text=True)
     moved = Meeting.get_by_id(meeting.id)
     assert moved.starts_at == new_start.astimezone(UTC).replace(tzinfo=None)
     assert moved.revision == 1 and Meeting.select().count() == 1
