@@ -568,3 +568,21 @@ def test_the_demo_citizen_can_book_the_demo_offer(client, login, runner):
     assert confirm_links(client.get(f'/my/book/{offer.id}/time').get_data(as_text=True))
     assert CitizenProfile.select().count() == User.select().where(
         User.role == User.CITIZEN, User.organisation == mette.organisation_id).count()
+
+
+def test_a_danish_citizen_books_in_danish(client, login, week):
+    w = week
+    User.update(language='da').where(User.id == w['mette'].id).execute()
+    login(w['mette'])
+    with client.session_transaction() as session:
+        session['lang'] = 'da'
+    html = client.get(f"/my/book/{w['offer'].id}/time").get_data(as_text=True)
+    assert 'Ledige tider' in html and 'Næste uge' in html
+    page = client.get(confirm_links(html)[0]).get_data(as_text=True)
+    assert 'Jeg har læst mine rettigheder og pligter' in page and 'Book mødet' in page
+    r = book_via_http(client, w['offer'], at(w['org'], w['monday'], 14), w['karen'])
+    assert 'Kvittering' in client.get(r.headers['Location']).get_data(as_text=True)
+    sms = Message.get(Message.channel == 'sms')
+    assert sms.body.startswith('Booket: ') and '14.00' in sms.body
+    email = Message.get(Message.channel == 'email')
+    assert 'Dine rettigheder og pligter' in email.body and 'mandag' in email.body
