@@ -977,7 +977,7 @@ class Unit(BaseModel):
             raise ValueError('a unit cannot move under itself')
         with db.atomic():
             self.parent = parent
-            last = self.siblings().where(Unit.id != self.id).select(
+            last = self.siblings().order_by().where(Unit.id != self.id).select(
                 fn.MAX(Unit.position)).scalar()
             self.position = 0 if last is None else last + 1
             self.save(only=[Unit.parent, Unit.position])
