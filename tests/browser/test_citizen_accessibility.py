@@ -26,6 +26,7 @@ def axe():
 
 
 def check(axe, page, name):
+    settled(page)      # not while a boosted request dims the buttons
     results = axe.run(page)
     blocking = [v for v in results.response['violations'] if v['impact'] in BLOCKING]
     assert not blocking, f'{name}: ' + '; '.join(
@@ -56,8 +57,12 @@ def test_every_citizen_page(page, axe, live_server, world, make_user):
     page.goto('/my/book')
     check(axe, page, 'book a meeting')
     page.get_by_role('link', name=offer.title).click()
+    expect(page.get_by_role('link', name='Next: choose a day and time')).to_be_visible()
+    settled(page)
     check(axe, page, 'offer description')
     page.get_by_role('link', name='Next: choose a day and time').click()
+    expect(page.get_by_role('heading', level=2)).to_contain_text('Week')
+    settled(page)
     check(axe, page, 'day and time')
     page.get_by_role('link', name='Next week').click()          # htmx swap of the week
     expect(page.get_by_role('heading', level=2)).to_contain_text(
@@ -90,6 +95,8 @@ def test_every_citizen_page(page, axe, live_server, world, make_user):
     page.goto(f'/my/appointments/{meeting.id}')
     check(axe, page, 'meeting')
     page.get_by_role('link', name='Rebook').click()
+    expect(page.get_by_text('Choose a new day and time.')).to_be_visible()
+    settled(page)
     check(axe, page, 'rebook: day and time')
     page.locator('.time-list a').last.click()
     expect(page.get_by_role('heading', level=1)).to_have_text('Confirm your new time')
