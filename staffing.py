@@ -94,10 +94,16 @@ def when_text(organisation: Organisation, starts_at: dt.datetime,
     zone (a range that ends on a later day shows that day's date too)."""
     start, end = organisation.local(starts_at), organisation.local(ends_at)
     text = f"{format_date(start.date(), 'EEE d MMM')} {format_time(start, 'HH:mm', rebase=False)}"
-    end_time = format_time(end, 'HH:mm', rebase=False)
     if (end - dt.timedelta(microseconds=1)).date() > start.date() and end.time() != dt.time():
-        return f"{text}–{format_date(end.date(), 'EEE')} {end_time}"
-    return f'{text}–{end_time}'
+        return f"{text}–{format_date(end.date(), 'EEE')} {end_clock(start, end)}"
+    return f'{text}–{end_clock(start, end)}'
+
+
+def end_clock(start: dt.datetime, end: dt.datetime) -> str:
+    """The end's wall time; midnight after the start's day reads 24:00."""
+    if end.time() == dt.time() and end.date() == start.date() + dt.timedelta(days=1):
+        return '24:00'
+    return format_time(end, 'HH:mm', rebase=False)
 
 
 def local_text(organisation: Organisation, instant: dt.datetime) -> str:

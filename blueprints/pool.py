@@ -128,7 +128,7 @@ def settings():
 
 
 @bp.route('/postcode')
-@role_required(User.ADMIN, User.PLANNER)
+@pool_staff
 def city():
     """The unit form's city lookup (as the team form's, for the pool)."""
     value = request.args.get('postcode', '')[:20]

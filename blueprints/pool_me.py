@@ -113,7 +113,7 @@ def _month_view(user: User, first: dt.date, today: dt.date):
 
 def _range_text(org, row, day: dt.date) -> str:
     start, end = org.local(row.starts_at), org.local(row.ends_at)
-    text = f'{_hm(start)}–{_hm(end)}'
+    text = f'{_hm(start)}–{staffing.end_clock(start, end)}'
     if start.date() < day:
         return _('%(range)s (from the day before)', range=text)
     if end.date() > day and end.time() != dt.time():

@@ -27,7 +27,7 @@ def test_done_when_short_shift_today_goes_to_the_first_ja(app, client, pool, log
                                                      'preset': 'whole_day'})
     assert response.status_code == 303
     page = client.get(response.headers['Location']).get_data(as_text=True)
-    assert '00:00–00:00' in page and 'Saved.' in page
+    assert '00:00–24:00' in page and 'Saved.' in page
     make_available(bo, TODAY)                 # Bo too; Cecilia registered nothing
 
     # A planner registers a 3-hour shift starting today.
