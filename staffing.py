@@ -777,7 +777,9 @@ def handle_sms(message: Message, user: User | None) -> bool:
                                'example JA %(code)s: %(list)s', count=len(waiting),
                                code=waiting[0].code, list=_code_list(waiting)))
     else:
-        latest = (ShiftRequest.select().where(ShiftRequest.user == user)
+        # The request most likely answered: the latest, while its shift is to come.
+        latest = (ShiftRequest.select().join(Vacancy)
+                  .where(ShiftRequest.user == user, Vacancy.ends_at > naive_utc(at))
                   .order_by(ShiftRequest.sent_at.desc(), ShiftRequest.id.desc()).first())
         if latest is not None and not _answering_manual(user, since=latest.sent_at):
             answer(latest, yes, via='sms', at=at)   # says filled, expired or answered

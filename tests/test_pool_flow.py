@@ -265,3 +265,11 @@ class TestSignedWebhook:
         assert Message.select().where(Message.direction == Message.IN).count() == 0
         assert client.post(INBOUND, data=sign(inbound(anna, 'Ja'))).status_code == 204
         assert Vacancy.get_by_id(asked.id).substitute_id == anna.id
+
+
+def test_a_ja_long_after_the_shift_is_not_taken_for_an_answer(client, pool, asked, clock):
+    anna = pool['subs'][0]
+    answer_by_sms(client, anna, 'Nej')
+    clock.advance(days=2)
+    [reply] = answer_by_sms(client, anna, 'Ja')
+    assert reply.startswith('You have no request to answer.')
