@@ -107,10 +107,13 @@ def test_substitute_registers_availability_on_a_phone(page, live_server, municip
     assert_accessible(axe, page, 'availability with an error')
     assert len(local_ranges(anna)) == 4
 
-    # The month shows the available days; removing asks first.
+    # The month shows the available days; removing asks first. (Each step
+    # waits for what only the new page shows: the old one has the same month.)
     page.get_by_role('link', name='Availability').click()
-    expect(page.get_by_role('link', name='Thursday 16 May, available')).to_be_visible()
+    heading = page.locator('#day-panel').get_by_role('heading', level=2)
+    expect(heading).to_have_text('Wednesday 8 May')            # today, by default
     page.get_by_role('link', name='Thursday 16 May, available').click()
+    expect(heading).to_have_text('Thursday 16 May')
     page.locator('#day-panel').get_by_role('link', name=re.compile('^Remove')).click()
     expect(page.get_by_text('Remove 16:00–21:30?')).to_be_visible()
     assert len(local_ranges(anna)) == 4
