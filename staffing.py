@@ -707,7 +707,9 @@ def send_manual(org, users, text: str, *, by: User) -> list[Message]:
 # --- inbound SMS -------------------------------------------------------------------
 
 def _reply(user: User, text_for) -> Message | None:
-    """An automatic reply, at most a few an hour to one number."""
+    """An automatic reply, at most a few an hour to one number (no SMS
+    ping-pong with an auto-responder). Outbound kind REPLY: it answers an
+    inbound SMS, so it never counts as what the substitute replies to."""
     recent = Message.select().where(
         Message.user == user, Message.direction == Message.OUT,
         Message.kind == Message.REPLY,
