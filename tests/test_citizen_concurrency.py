@@ -116,6 +116,9 @@ def _session(app, base: str, user) -> requests.Session:
     browser.cookies.set(app.config['SESSION_COOKIE_NAME'], cookie,
                         domain='127.0.0.1', path='/')
     browser.headers['Accept-Language'] = 'en'
+    # A fresh connection per request: a kept-alive one may have been closed by
+    # the server while the others loaded their pages (a POST is not retried).
+    browser.headers['Connection'] = 'close'
     return browser
 
 
