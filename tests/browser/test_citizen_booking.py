@@ -44,6 +44,7 @@ def settled(page):
     """htmx has swapped and settled (new content has its listeners)."""
     page.wait_for_function(
         "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    page.wait_for_timeout(50)   # past htmx's settle delay: new content is processed
 
 
 def no_sideways_scroll(page):
@@ -63,6 +64,7 @@ def test_planner_offers_citizen_books_rebooks_and_cancels(page, live_server, wor
     nav.get_by_role('link', name='Online offers').click()
     page.get_by_role('link', name='Create online offer').click()
     expect(page.get_by_role('heading', level=2)).to_have_text('Step 1 of 3: the meeting')
+    settled(page)
     page.get_by_label('Team', exact=True).select_option(label='Dagpenge')
     page.get_by_label('Karen Vejleder').check()           # drawn by htmx for the team
     settled(page)
@@ -74,6 +76,7 @@ def test_planner_offers_citizen_books_rebooks_and_cancels(page, live_server, wor
     expect(page.get_by_role('heading', level=2)).to_have_text(
         'Step 2 of 3: citizens and booking')
     expect(page).to_have_url(re.compile(r'/offers/\d+/step/2$'))
+    settled(page)
     page.get_by_label('Title (shown to citizens)').fill('Jobsamtale 30+')
     page.get_by_label('Description for citizens').fill('For dagpengemodtagere over 30 år.')
     page.get_by_label('Earliest meeting date').fill(monday.isoformat())
