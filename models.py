@@ -567,7 +567,7 @@ class Team(BaseModel):
             raise ValueError('a team cannot move under itself')
         with db.atomic():
             self.parent = parent
-            last = self.siblings().where(Team.id != self.id).select(
+            last = self.siblings().order_by().where(Team.id != self.id).select(
                 fn.MAX(Team.position)).scalar()
             self.position = 0 if last is None else last + 1
             self.save(only=[Team.parent, Team.position])
