@@ -497,7 +497,76 @@ class AuditEvent(BaseModel):
 
 # --- Planner: teams, caseworkers, rooms, calendars ------------------------
 
-class Team(BaseModel):
+class TreeMixin:
+    """An organisation's ordered tree (teams, pool units): needs `organisation`,
+    `parent` (self-reference) and `position` fields."""
+
+    @classmethod
+    def tree(cls, organisation) -> list[tuple]:
+        """[(node, depth)] in display order: each node followed by its
+        children, siblings by position."""
+        children: dict = {}
+        for node in (cls.select().where(cls.organisation == organisation)
+                     .order_by(cls.position, cls.id)):
+            children.setdefault(node.parent_id, []).append(node)
+        out, seen = [], set()
+
+        def walk(parent_id, depth):
+            for node in children.get(parent_id, ()):
+                if node.id not in seen:   # a cycle must not hang the page
+                    seen.add(node.id)
+                    out.append((node, depth))
+                    walk(node.id, depth + 1)
+        walk(None, 0)
+        return out
+
+    def descendant_ids(self) -> set[int]:
+        cls = type(self)
+        found, frontier = set(), {self.id}
+        while frontier:
+            frontier = {n.id for n in cls.select(cls.id).where(
+                cls.parent.in_(list(frontier)))} - found
+            found |= frontier
+        return found
+
+    def siblings(self):
+        cls = type(self)
+        parent = (cls.parent.is_null() if self.parent_id is None
+                  else cls.parent == self.parent_id)
+        return (cls.select().where(cls.organisation == self.organisation_id, parent)
+                .order_by(cls.position, cls.id))
+
+    def move(self, step: int) -> bool:
+        """One place up (-1) or down (+1) among its siblings."""
+        cls = type(self)
+        with db.atomic():
+            order = list(self.siblings())
+            index = next(i for i, n in enumerate(order) if n.id == self.id)
+            other = index + step
+            if not 0 <= other < len(order):
+                return False
+            order[index], order[other] = order[other], order[index]
+            for position, node in enumerate(order):
+                cls.update(position=position).where(cls.id == node.id).execute()
+            self.position = other
+            return True
+
+    def move_under(self, parent) -> None:
+        """Last child of `parent` (None: top level). Never under itself."""
+        cls = type(self)
+        if parent is not None and (parent.id == self.id
+                                   or parent.id in self.descendant_ids()):
+            raise ValueError(f'a {cls.__name__.lower()} cannot move under itself')
+        with db.atomic():
+            self.parent = parent
+            # No ORDER BY beside the aggregate (PostgreSQL refuses it).
+            last = self.siblings().order_by().where(cls.id != self.id).select(
+                fn.MAX(cls.position)).scalar()
+            self.position = 0 if last is None else last + 1
+            self.save(only=[cls.parent, cls.position])
+
+
+class Team(TreeMixin, BaseModel):
     """A node of the organisation's team tree; sibling order by `position`."""
     organisation = ForeignKeyField(Organisation, backref='teams', on_delete='CASCADE')
     parent = ForeignKeyField('self', null=True, backref='children', on_delete='RESTRICT')
@@ -512,65 +581,6 @@ class Team(BaseModel):
 
     class Meta:
         indexes = ((('organisation', 'parent', 'position'), False),)
-
-    @classmethod
-    def tree(cls, organisation) -> list[tuple['Team', int]]:
-        """[(team, depth)] in display order: each team followed by its
-        sub-teams, siblings by position."""
-        children: dict = {}
-        for team in (cls.select().where(cls.organisation == organisation)
-                     .order_by(cls.position, cls.id)):
-            children.setdefault(team.parent_id, []).append(team)
-        out, seen = [], set()
-
-        def walk(parent_id, depth):
-            for team in children.get(parent_id, ()):
-                if team.id not in seen:   # a cycle must not hang the page
-                    seen.add(team.id)
-                    out.append((team, depth))
-                    walk(team.id, depth + 1)
-        walk(None, 0)
-        return out
-
-    def descendant_ids(self) -> set[int]:
-        found, frontier = set(), {self.id}
-        while frontier:
-            frontier = {t.id for t in Team.select(Team.id).where(
-                Team.parent.in_(list(frontier)))} - found
-            found |= frontier
-        return found
-
-    def siblings(self):
-        parent = (Team.parent.is_null() if self.parent_id is None
-                  else Team.parent == self.parent_id)
-        return (Team.select().where(Team.organisation == self.organisation_id, parent)
-                .order_by(Team.position, Team.id))
-
-    def move(self, step: int) -> bool:
-        """One place up (-1) or down (+1) among its siblings."""
-        with db.atomic():
-            order = list(self.siblings())
-            index = next(i for i, t in enumerate(order) if t.id == self.id)
-            other = index + step
-            if not 0 <= other < len(order):
-                return False
-            order[index], order[other] = order[other], order[index]
-            for position, team in enumerate(order):
-                Team.update(position=position).where(Team.id == team.id).execute()
-            self.position = other
-            return True
-
-    def move_under(self, parent: 'Team | None') -> None:
-        """Last child of `parent` (None: top level). Never under itself."""
-        if parent is not None and (parent.id == self.id
-                                   or parent.id in self.descendant_ids()):
-            raise ValueError('a team cannot move under itself')
-        with db.atomic():
-            self.parent = parent
-            last = self.siblings().order_by().where(Team.id != self.id).select(
-                fn.MAX(Team.position)).scalar()
-            self.position = 0 if last is None else last + 1
-            self.save(only=[Team.parent, Team.position])
 
     def delete_blockers(self) -> dict[str, list[str]]:
         """What keeps this team from being deleted, by kind, as names."""
@@ -905,7 +915,7 @@ class PoolSettings(BaseModel):
         return found or cls(organisation=organisation)
 
 
-class Unit(BaseModel):
+class Unit(TreeMixin, BaseModel):
     """A place substitutes work (a ward, a home); a tree ordered by `position`."""
     organisation = ForeignKeyField(Organisation, backref='units', on_delete='CASCADE')
     parent = ForeignKeyField('self', null=True, backref='children', on_delete='RESTRICT')
@@ -919,68 +929,10 @@ class Unit(BaseModel):
     class Meta:
         indexes = ((('organisation', 'parent', 'position'), False),)
 
-    @classmethod
-    def tree(cls, organisation) -> list[tuple['Unit', int]]:
-        """[(unit, depth)]: each unit followed by its sub-units."""
-        children: dict = {}
-        for unit in (cls.select().where(cls.organisation == organisation)
-                     .order_by(cls.position, cls.id)):
-            children.setdefault(unit.parent_id, []).append(unit)
-        out, seen = [], set()
-
-        def walk(parent_id, depth):
-            for unit in children.get(parent_id, ()):
-                if unit.id not in seen:
-                    seen.add(unit.id)
-                    out.append((unit, depth))
-                    walk(unit.id, depth + 1)
-        walk(None, 0)
-        return out
-
     @property
     def full_address(self) -> str:
         place = ' '.join(p for p in (self.postcode, self.city) if p)
         return ', '.join(p for p in (self.address, place) if p)
-
-    def descendant_ids(self) -> set[int]:
-        found, frontier = set(), {self.id}
-        while frontier:
-            frontier = {u.id for u in Unit.select(Unit.id).where(
-                Unit.parent.in_(list(frontier)))} - found
-            found |= frontier
-        return found
-
-    def siblings(self):
-        parent = (Unit.parent.is_null() if self.parent_id is None
-                  else Unit.parent == self.parent_id)
-        return (Unit.select().where(Unit.organisation == self.organisation_id, parent)
-                .order_by(Unit.position, Unit.id))
-
-    def move(self, step: int) -> bool:
-        """One place up (-1) or down (+1) among its siblings."""
-        with db.atomic():
-            order = list(self.siblings())
-            index = next(i for i, u in enumerate(order) if u.id == self.id)
-            other = index + step
-            if not 0 <= other < len(order):
-                return False
-            order[index], order[other] = order[other], order[index]
-            for position, unit in enumerate(order):
-                Unit.update(position=position).where(Unit.id == unit.id).execute()
-            self.position = other
-            return True
-
-    def move_under(self, parent: 'Unit | None') -> None:
-        """Last child of `parent` (None: top level). Never under itself."""
-        if parent is not None and (parent.id == self.id
-                                   or parent.id in self.descendant_ids()):
-            raise ValueError('a unit cannot move under itself')
-        with db.atomic():
-            self.parent = parent
-            last = self.siblings().order_by().where(Unit.id != self.id).select(
-                fn.MAX(Unit.position)).scalar()
-            self.position = 0 if last is None else last + 1
-            self.save(only=[Unit.parent, Unit.position])
 
     def delete_blockers(self) -> dict[str, list[str]]:
         """What keeps this unit from being deleted: sub-units and vacancies."""
