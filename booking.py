@@ -242,9 +242,9 @@ def notify_citizen(meeting: Meeting, citizen: User, event: str) -> None:
                      kind=kind, org=org.name, when=when)
         subject = _('Your meeting with %(org)s', org=org.name)
     if citizen.phone:
-        notify.queue_sms(org, citizen.phone, text, user=citizen)
+        notify.queue_sms(org, citizen.phone, text, user=citizen, meeting=meeting)
     if citizen.email:
-        notify.queue_email(org, citizen.email, subject, text, user=citizen)
+        notify.queue_email(org, citizen.email, subject, text, user=citizen, meeting=meeting)
 
 
 def local_when(meeting: Meeting) -> str:
@@ -721,6 +721,6 @@ def _notify_self_service(meeting: Meeting, citizen: User, event: str) -> None:
                   '', org.name]
         body = '\n'.join(lines)
     if citizen.phone:
-        notify.queue_sms(org, citizen.phone, sms, user=citizen)
+        notify.queue_sms(org, citizen.phone, sms, user=citizen, meeting=meeting)
     if citizen.email:
-        notify.queue_email(org, citizen.email, subject, body, user=citizen)
+        notify.queue_email(org, citizen.email, subject, body, user=citizen, meeting=meeting)

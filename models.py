@@ -332,6 +332,9 @@ class Message(BaseModel):
     created_at = DateTimeField(default=utcnow, index=True)
     updated_at = DateTimeField(default=utcnow)
     handled_at = DateTimeField(null=True)   # inbound: dispatched
+    # The meeting a notice is about (summons follow-up: delivered or not).
+    meeting = DeferredForeignKey('Meeting', null=True, backref='messages',
+                                 on_delete='SET NULL')
 
     class Meta:
         indexes = ((('status', 'next_attempt_at'), False),
@@ -618,6 +621,11 @@ class Caseworker(BaseModel):
     comment = TextField(default='')      # admins only
     max_share = IntegerField(default=100)   # % of bookable time per day
     auto_share = IntegerField(default=100)  # % automatic distribution may fill
+    # CalDAV collection of the caseworker's own calendar; blank: derived from
+    # CALDAV_URL and the e-mail address (integrations.caldav).
+    calendar_url = CharField(max_length=300, default='')
+    # Secret of the private ICS feed URL (a capability: whoever has it reads it).
+    feed_token = CharField(max_length=64, null=True, unique=True)
 
     def active_meetings(self, now: dt.datetime | None = None):
         """Booked meetings not over yet (one in progress counts too), with
@@ -853,6 +861,10 @@ class Meeting(BaseModel):
     show_caseworker = BooleanField(default=True)   # the citizen sees the name
     hold_by = DateField(null=True)                 # frist for afholdelse
     revision = IntegerField(default=0)             # .ics SEQUENCE: +1 per move
+    summoned_at = DateTimeField(null=True)         # made by a summons (UTC)
+    late = BooleanField(default=False)             # summoned after its hold-by date
+    seats = IntegerField(null=True)                # group: seats offered to citizens
+    rebooking_seats = IntegerField(default=0)      # group: seats kept for rebooking
 
     class Meta:
         indexes = ((('caseworker', 'starts_at'), False),
@@ -863,6 +875,28 @@ class Meeting(BaseModel):
     def busy_until(self) -> dt.datetime:
         return self.ends_at + dt.timedelta(minutes=self.reporting_minutes)
 
+    def caseworker_ids(self) -> list[int]:
+        """Everyone holding the meeting: the lead caseworker first, then the
+        others of a group meeting."""
+        ids = [self.caseworker_id] if self.caseworker_id else []
+        ids += [row.caseworker_id for row in
+                MeetingCaseworker.select(MeetingCaseworker.caseworker)
+                .where(MeetingCaseworker.meeting == self.id)
+                .order_by(MeetingCaseworker.id)]
+        return ids
+
+
+class MeetingCaseworker(BaseModel):
+    """The other caseworkers of a group meeting (all of them attend every
+    meeting); `Meeting.caseworker` is the first. Their time is as busy as
+    the lead's (planning.caseworker_inputs)."""
+    meeting = ForeignKeyField(Meeting, backref='staff_links', on_delete='CASCADE')
+    caseworker = ForeignKeyField(Caseworker, backref='staff_meeting_links',
+                                 on_delete='RESTRICT')
+
+    class Meta:
+        indexes = ((('meeting', 'caseworker'), True),)
+
 
 class MeetingParticipant(BaseModel):
     BOOKED, CANCELLED = 'booked', 'cancelled'
@@ -871,6 +905,7 @@ class MeetingParticipant(BaseModel):
     citizen = ForeignKeyField(User, backref='meeting_links', on_delete='CASCADE')
     status = CharField(max_length=12, default=BOOKED)
     created_at = DateTimeField(default=utcnow)
+    letter_printed_at = DateTimeField(null=True)   # letter attendance: summons printed
 
     class Meta:
         indexes = ((('meeting', 'citizen'), True), (('citizen', 'status'), False))
@@ -1076,6 +1111,10 @@ class CitizenProfile(BaseModel):
     markings = TextField(default='')    # person-group markings, one per line
     caseworker = ForeignKeyField(Caseworker, null=True, backref='assigned_citizens',
                                  on_delete='SET NULL')
+    # From the CPR register: blank while the CPR number is active, else why
+    # not ('emigrated' may still be summoned, any other reason may not).
+    cpr_inactive_reason = CharField(max_length=40, default='')
+    due_date = DateField(null=True)     # falddato: Friday of the due week
 
 
 class OnlineOffer(BaseModel):
@@ -1125,6 +1164,96 @@ class OfferCaseworker(BaseModel):
         indexes = ((('offer', 'caseworker'), True),)
 
 
+class CitizenAbsence(BaseModel):
+    """A registered absence of a citizen (holiday), local dates inclusive."""
+    citizen = ForeignKeyField(User, backref='citizen_absences', on_delete='CASCADE')
+    first_day = DateField()
+    last_day = DateField()
+    reason = CharField(max_length=200, default='')
+
+    class Meta:
+        indexes = ((('citizen', 'first_day'), False),)
+
+
+# --- Planner: summons, pending list, calendar sync -----------------------------
+
+class SummonsDraft(BaseModel):
+    """A summons wizard in progress: step 1's frame and step 2's settings
+    as JSON (summons.SummonsFrame), the citizens as rows."""
+    organisation = ForeignKeyField(Organisation, backref='summons_drafts', on_delete='CASCADE')
+    created_by = ForeignKeyField(User, backref='summons_drafts', on_delete='CASCADE')
+    frame = TextField(default='{}')
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class SummonsDraftCitizen(BaseModel):
+    """One citizen on a draft, with step 2's dates and step 3's proposal."""
+    draft = ForeignKeyField(SummonsDraft, backref='citizens', on_delete='CASCADE')
+    citizen = ForeignKeyField(User, on_delete='CASCADE')
+    position = IntegerField(default=0)           # order added
+    selected = BooleanField(default=True)
+    earliest = DateField(null=True)              # earliest summons date
+    due_date = DateField(null=True)              # falddato, from the list
+    deadline = DateField(null=True)              # hold-by date
+    deadline_by_hand = BooleanField(default=False)
+    pending = DeferredForeignKey('PendingSummons', null=True, on_delete='SET NULL')
+    # Step 3: the proposed meeting (aware times stored as naive UTC).
+    proposed_start = DateTimeField(null=True)
+    proposed_caseworker = ForeignKeyField(Caseworker, null=True, on_delete='SET NULL')
+    proposed_group = IntegerField(null=True)     # same number: same group meeting
+    late = BooleanField(default=False)
+    problem = CharField(max_length=300, default='')
+    in_review = BooleanField(default=True)       # ticked on step 3
+
+    class Meta:
+        indexes = ((('draft', 'citizen'), True),)
+
+
+class PendingSummons(BaseModel):
+    """A citizen still to be summoned (afventerliste): unticked on step 3,
+    or a summons that failed. Keeps the frame it was meant for."""
+    UNTICKED, FAILED, NO_TIME = 'unticked', 'failed', 'no_time'
+
+    organisation = ForeignKeyField(Organisation, backref='pending_summons', on_delete='CASCADE')
+    citizen = ForeignKeyField(User, backref='pending_summons', on_delete='CASCADE')
+    team = ForeignKeyField(Team, null=True, on_delete='SET NULL')
+    meeting_type = ForeignKeyField(MeetingType, null=True, on_delete='SET NULL')
+    frame = TextField(default='{}')
+    earliest = DateField(null=True)
+    deadline = DateField(null=True)
+    reason = CharField(max_length=12, default=UNTICKED)
+    error = TextField(default='')
+    created_by = ForeignKeyField(User, null=True, on_delete='SET NULL',
+                                 backref='pending_summons_created')
+    created_at = DateTimeField(default=utcnow, index=True)
+
+
+class CalendarSync(BaseModel):
+    """One meeting in one caseworker's calendar: an outbox row (rule 4).
+
+    `wanted_revision` is what the calendar should show (the meeting's
+    revision; -1: removed); `synced_revision` what it last accepted. The
+    event UID is stable, so a retried sync overwrites instead of adding."""
+    QUEUED, SENDING, SYNCED, FAILED = 'queued', 'sending', 'synced', 'failed'
+    REMOVED = -1
+    MAX_ATTEMPTS = 6
+
+    meeting = ForeignKeyField(Meeting, backref='calendar_syncs', on_delete='CASCADE')
+    caseworker = ForeignKeyField(Caseworker, backref='calendar_syncs', on_delete='CASCADE')
+    status = CharField(max_length=12, default=QUEUED, index=True)
+    wanted_revision = IntegerField(default=0)
+    synced_revision = IntegerField(null=True)
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    last_error = TextField(default='')
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('meeting', 'caseworker'), True),
+                   (('status', 'next_attempt_at'), False))
+
+
 ALL_MODELS = [Organisation, User, UserSession, OneTimeCode, TrustedDevice,
               Message, AuditEvent, Team, Competence, Caseworker, CaseworkerTeam,
               CaseworkerCompetence, WorkingHours, Pause, Absence, Room, RoomTeam,
@@ -1132,7 +1261,9 @@ ALL_MODELS = [Organisation, User, UserSession, OneTimeCode, TrustedDevice,
               TypeVariantTeam, Meeting, MeetingParticipant, SummonsTemplate,
               PoolSettings, Unit, Qualification, SubstituteUnit, SubstituteQualification,
               Availability, Vacancy, VacancyQualification, ShiftRequest, CallOutcome,
-              CitizenProfile, OnlineOffer, OfferCaseworker]
+              CitizenProfile, OnlineOffer, OfferCaseworker, MeetingCaseworker,
+              CitizenAbsence, SummonsDraft, SummonsDraftCitizen, PendingSummons,
+              CalendarSync]
 
 
 def count_by(query, field):

@@ -33,25 +33,27 @@ def remove_inbound_handler(fn) -> None:
 
 
 def queue_sms(organisation: Organisation, to: str, text: str, *,
-              user: User | None = None, kind: str = Message.AUTOMATIC) -> Message:
+              user: User | None = None, kind: str = Message.AUTOMATIC,
+              meeting=None) -> Message:
     # E.164 when the number parses (national numbers read in the
     # organisation's country); otherwise kept as given, so the failure shows.
     to = normalise_phone(to, organisation.country or 'DK') or (to or '').strip()
     message = Message.create(
         organisation=organisation, user=user, channel=Message.SMS,
         direction=Message.OUT, kind=kind, recipient=to,
-        sender=organisation.sms_sender, body=text, **_initial_status(to))
+        sender=organisation.sms_sender, body=text, meeting=meeting, **_initial_status(to))
     _enqueue(message)
     return message
 
 
 def queue_email(organisation: Organisation, to: str, subject: str, body: str, *,
-                user: User | None = None, kind: str = Message.AUTOMATIC) -> Message:
+                user: User | None = None, kind: str = Message.AUTOMATIC,
+                meeting=None) -> Message:
     to = (to or '').strip()
     message = Message.create(
         organisation=organisation, user=user, channel=Message.EMAIL,
         direction=Message.OUT, kind=kind, recipient=to, subject=subject,
-        body=body, **_initial_status(to))
+        body=body, meeting=meeting, **_initial_status(to))
     _enqueue(message)
     return message
 

@@ -12,8 +12,8 @@ from typing import Iterable
 from peewee import JOIN, fn
 
 from models import (Absence, Caseworker, CaseworkerTeam, CitizenProfile, ClosingDay, Meeting,
-                    MeetingParticipant, OfferCaseworker, Organisation, Pause, Room, Team, User,
-                    WorkingHours)
+                    MeetingCaseworker, MeetingParticipant, OfferCaseworker, Organisation, Pause,
+                    Room, Team, User, WorkingHours)
 from scheduling.availability import (AvailabilityCalendar, BookedMeeting,
                                      CaseworkerAvailabilityInput, RoomBooking, WeeklySchedule)
 from scheduling.rules import CitizenFacts, birth_date_from_id, parse_markings
@@ -106,6 +106,17 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
     if exclude_meeting_id is not None:
         query = query.where(Meeting.id != exclude_meeting_id)
     for cid, starts_at, ends_at, reporting in query.tuples():
+        meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at), reporting))
+    # The other caseworkers of group meetings are just as busy.
+    staff = (Meeting.select(MeetingCaseworker.caseworker, Meeting.starts_at.coerce(False),
+                            Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
+             .join(MeetingCaseworker, on=(MeetingCaseworker.meeting == Meeting.id))
+             .where(MeetingCaseworker.caseworker.in_(ids), Meeting.status == Meeting.BOOKED,
+                    Meeting.starts_at < window_end,
+                    Meeting.starts_at >= window_start - LONGEST_MEETING))
+    if exclude_meeting_id is not None:
+        staff = staff.where(Meeting.id != exclude_meeting_id)
+    for cid, starts_at, ends_at, reporting in staff.tuples():
         meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at), reporting))
 
     if team is not None:
