@@ -26,7 +26,8 @@ from bisect import bisect_right
 from typing import Collection, Hashable, Iterable, Literal
 from zoneinfo import ZoneInfo
 
-from .availability import AvailabilityCalendar, CaseworkerAvailabilityInput, Instants
+from .availability import (AvailabilityCalendar, CaseworkerAvailabilityInput, Instants,
+                           _CaseworkerDays)
 from .intervals import merge
 from .localtime import MINUTES_PER_DAY, to_minute_ceil, to_minute_floor
 
@@ -138,7 +139,17 @@ def _room_windows(room_free: Iterable[Instants] | None,
 def _starts(calendar: AvailabilityCalendar, caseworker: CaseworkerAvailabilityInput,
             duration: int, reporting: int, grid: int, earliest: int, share_percent: int,
             room_windows: list[tuple[int, int]] | None) -> list[dt.datetime]:
-    days = calendar.caseworker_days(caseworker)
+    instant = calendar.instant
+    return [instant(m) for m in start_minutes(
+        calendar, calendar.caseworker_days(caseworker), duration, reporting, grid, earliest,
+        share_percent, room_windows)]
+
+
+def start_minutes(calendar: AvailabilityCalendar, days: _CaseworkerDays, duration: int,
+                  reporting: int, grid: int, earliest: int, share_percent: int,
+                  room_windows: list[tuple[int, int]] | None = None) -> list[int]:
+    """`_starts` in engine minutes, ascending, for a caseworker's day view
+    (`AvailabilityCalendar.caseworker_days`); `earliest` is a minute."""
     total = duration + reporting
     limit = share_percent  # (booked + D) * 100 <= limit * bookable
     room_ends = [e for _, e in room_windows] if room_windows is not None else None
@@ -170,8 +181,7 @@ def _starts(calendar: AvailabilityCalendar, caseworker: CaseworkerAvailabilityIn
                     high = w_stop if w_stop < seg_end else seg_end
                     if low < high:
                         minutes.extend(range(low + (-(low + offset)) % grid, high, grid))
-    instant = calendar.instant
-    return [instant(m) for m in minutes]
+    return minutes
 
 
 def _clip(windows: list[tuple[int, int]], ends: list[int], start: int,
