@@ -226,12 +226,27 @@ def notify_citizen(meeting: Meeting, citizen: User, event: str) -> None:
         _notify_self_service(meeting, citizen, event)
         return
     org = meeting.organisation
+    text, subject, body = staff_notice(meeting, citizen, event)
+    if citizen.phone:
+        notify.queue_sms(org, citizen.phone, text, user=citizen, meeting=meeting)
+    if citizen.email:
+        notify.queue_email(org, citizen.email, subject, body, user=citizen, meeting=meeting)
+
+
+def staff_notice(meeting: Meeting, citizen: User, event: str) -> tuple[str, str, str]:
+    """(SMS text, e-mail subject, e-mail body) telling a citizen, in their own
+    language, that staff booked ('booked', or 'summoned' by a summons),
+    moved or cancelled their meeting."""
+    org = meeting.organisation
     language = citizen.language or org.language
     with force_locale(language):
         when = local_when(meeting)
         kind = meeting.meeting_type.label(language)
-        place = meeting_place(meeting)
-        if event == 'booked':
+        place = meeting_place(meeting) or meeting.team.name
+        if event == 'summoned':
+            text = _('You are summoned to a meeting (%(kind)s) with %(org)s on %(when)s '
+                     'at %(place)s.', kind=kind, org=org.name, when=when, place=place)
+        elif event == 'booked':
             text = _('You have a meeting (%(kind)s) with %(org)s on %(when)s at %(place)s.',
                      kind=kind, org=org.name, when=when, place=place)
         elif event == 'moved':
@@ -241,10 +256,12 @@ def notify_citizen(meeting: Meeting, citizen: User, event: str) -> None:
             text = _('Your meeting (%(kind)s) with %(org)s on %(when)s has been cancelled.',
                      kind=kind, org=org.name, when=when)
         subject = _('Your meeting with %(org)s', org=org.name)
-    if citizen.phone:
-        notify.queue_sms(org, citizen.phone, text, user=citizen, meeting=meeting)
-    if citizen.email:
-        notify.queue_email(org, citizen.email, subject, text, user=citizen, meeting=meeting)
+        body = text
+        if event == 'summoned':
+            body = '\n'.join([text, '', _('Your rights and duties'), rights_and_duties(org),
+                              '', _('See and change your appointments under My appointments.'),
+                              '', org.name])
+    return text, subject, body
 
 
 def local_when(meeting: Meeting) -> str:

@@ -58,6 +58,38 @@ def queue_email(organisation: Organisation, to: str, subject: str, body: str, *,
     return message
 
 
+def queue_many(organisation: Organisation, notices: list[dict]) -> list[int]:
+    """Many messages at once (a summons of thousands): rows in a few inserts,
+    then ONE task sends them all. Each notice: channel, to, body, and
+    optionally subject, user (id), meeting (id), kind. Call it outside a
+    transaction, or the sweep sends them once it commits."""
+    rows = []
+    for notice in notices:
+        to = (notice.get('to') or '').strip()
+        if notice['channel'] == Message.SMS:
+            to = normalise_phone(to, organisation.country or 'DK') or to
+        rows.append(dict(
+            organisation=organisation.id, user=notice.get('user'), channel=notice['channel'],
+            direction=Message.OUT, kind=notice.get('kind', Message.AUTOMATIC), recipient=to,
+            sender=organisation.sms_sender if notice['channel'] == Message.SMS else '',
+            subject=notice.get('subject', ''), body=notice['body'],
+            meeting=notice.get('meeting'), created_at=utcnow(), updated_at=utcnow(),
+            **_initial_status(to)))
+    ids: list[int] = []
+    with db.atomic():
+        for start in range(0, len(rows), 100):
+            ids += [row[0] for row in Message.insert_many(rows[start:start + 100])
+                    .returning(Message.id).tuples().execute()]
+    queued = [i for i, row in zip(ids, rows) if row['status'] == Message.QUEUED]
+    if queued and not db.in_transaction():
+        import tasks
+        try:
+            tasks.send_messages(queued)
+        except Exception:  # queue down: the rows stay queued, the sweep retries
+            log.exception('could not enqueue %s messages', len(queued))
+    return ids
+
+
 def _initial_status(to: str) -> dict:
     """Queued; or failed at once when there is nobody to send to, so the
     row shows as not delivered instead of wasting five attempts."""

@@ -197,3 +197,51 @@ def _clip(windows: list[tuple[int, int]], ends: list[int], start: int,
             result.append((low, high))
     return result
 
+
+
+class StartChecker:
+    """Re-checks new meetings of one length for one caseworker, one by one.
+
+    Each start must be bookable (see the module doc) with the meetings
+    already `take`n counted: they may not overlap each other, and together
+    with the day's booked minutes they must fit the share. Used to verify a
+    whole batch (a summons) inside one transaction without re-reading the
+    database per meeting.
+    """
+
+    def __init__(self, calendar: AvailabilityCalendar, caseworker: CaseworkerAvailabilityInput,
+                 *, now: dt.datetime, duration_minutes: int, reporting_minutes: int = 0,
+                 grid_minutes: int = STAFF_GRID_MINUTES, share_percent: int | None = None):
+        _check_meeting(duration_minutes, reporting_minutes, grid_minutes)
+        self.calendar = calendar
+        self.days = calendar.caseworker_days(caseworker)
+        self.duration = duration_minutes
+        self.total = duration_minutes + reporting_minutes
+        self.share = caseworker.max_share_percent if share_percent is None else share_percent
+        # Every start that fits the free time, whatever the share: the share
+        # is checked here, with the taken meetings added.
+        self.starts = {to_minute_floor(s) for s in _starts(
+            calendar, caseworker, duration_minutes, reporting_minutes, grid_minutes,
+            to_minute_ceil(now), 10 ** 9, None)}
+        self.taken_starts: list[int] = []
+        self.added: dict[int, int] = {}
+
+    def fits(self, start: dt.datetime) -> bool:
+        minute = to_minute_floor(start)
+        if minute not in self.starts:
+            return False
+        index = bisect_right(self.taken_starts, minute)
+        if index and self.taken_starts[index - 1] + self.total > minute:
+            return False
+        if index < len(self.taken_starts) and minute + self.total > self.taken_starts[index]:
+            return False
+        day = self.calendar.day_index(minute)
+        _, bookable = self.days.plan(day)
+        booked = self.days.booked_minutes(day) + self.added.get(day, 0)
+        return share_allows(booked, self.duration, bookable, self.share)
+
+    def take(self, start: dt.datetime) -> None:
+        minute = to_minute_floor(start)
+        self.taken_starts.insert(bisect_right(self.taken_starts, minute), minute)
+        day = self.calendar.day_index(minute)
+        self.added[day] = self.added.get(day, 0) + self.duration
