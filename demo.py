@@ -74,6 +74,7 @@ def seed() -> list[str]:
             user.set_password(DEMO_PASSWORD)
             user.save()
     _demo_meetings(jc, rng)
+    _summons_setup(jc)
     _pool_setup(pool, rng)
     return [
         f'Demo data created ({dt.date.today():%Y-%m-%d}). Password for every demo account: {DEMO_PASSWORD}',
@@ -82,6 +83,7 @@ def seed() -> list[str]:
         '  Caseworker             caseworker@jobcenter.demo',
         '  Citizen                CPR 010190-1234 (code by SMS: see the outbox)',
         '  Online offer           "Jobsamtale for dagpengemodtagere over 30" (the citizen above may book it)',
+        '  Summons                citizens have due dates and some holidays; two templates',
         '  Municipality admin     admin@kommun.demo',
         '  Staffing planner       planner@kommun.demo',
         '  Substitute             username anna (code by SMS on a new device)',
@@ -185,6 +187,39 @@ def _demo_meetings(jc: Organisation, rng: random.Random) -> None:
                     citizens=(rng.choice(citizens),)), send_notifications=False)
             except booking.BookingError:
                 pass  # overlaps an earlier pick
+
+
+def _summons_setup(jc: Organisation) -> None:
+    """What summoning needs: due dates (Fridays) on the citizens' profiles,
+    some registered holidays, one emigrated and one inactive CPR number,
+    and two summons templates."""
+    import json
+    from models import CitizenAbsence, CitizenProfile, SummonsTemplate
+    rng = random.Random(SEED + 5)      # its own: the other demo data stays as it was
+    today = jc.local(utcnow()).date()
+    friday = today + dt.timedelta(days=(4 - today.weekday()) % 7)
+    profiles = list(CitizenProfile.select().join(User)
+                    .where(CitizenProfile.organisation == jc).order_by(User.id))
+    for i, profile in enumerate(profiles):
+        profile.due_date = friday + dt.timedelta(weeks=rng.randint(1, 8))
+        if i == len(profiles) - 1:
+            profile.cpr_inactive_reason = 'deceased'
+        elif i == len(profiles) - 2:
+            profile.cpr_inactive_reason = 'emigrated'
+        profile.save()
+        if rng.random() < 0.15:
+            first = today + dt.timedelta(days=rng.randint(3, 30))
+            CitizenAbsence.create(citizen=profile.user_id, first_day=first,
+                                  last_day=first + dt.timedelta(days=rng.choice((4, 6, 13))),
+                                  reason='Ferie')
+    SummonsTemplate.create(organisation=jc, name='Jobsamtale 45 min', fields=json.dumps({
+        'meeting_type': 'jobsamtale', 'form': 'individual', 'attendance': 'in_person',
+        'duration_minutes': 45, 'reporting_minutes': 15, 'rebooking_allowed': True,
+        'rebooking_days_before': 1}))
+    SummonsTemplate.create(organisation=jc, name='Informationsmøde i salen', fields=json.dumps({
+        'meeting_type': 'informationsmode', 'form': 'group', 'attendance': 'in_person',
+        'duration_minutes': 90, 'reporting_minutes': 0, 'rebooking_allowed': True,
+        'rebooking_days_before': 2}))
 
 
 def _pool_setup(pool: Organisation, rng: random.Random) -> None:
