@@ -59,6 +59,11 @@ def load_config(instance_path: str) -> dict:
         'SMTP_PASSWORD': env('SMTP_PASSWORD'),
         'SMTP_STARTTLS': env('SMTP_STARTTLS', 'true'),
         'MAIL_FROM': env('MAIL_FROM', 'Planpool <no-reply@planpool.invalid>'),
+        # Caseworkers' calendars (calendar_sync): off while CALDAV_URL is unset.
+        'CALDAV_URL': env('CALDAV_URL'),
+        'CALDAV_USERNAME': env('CALDAV_USERNAME'),
+        'CALDAV_PASSWORD': env('CALDAV_PASSWORD'),
+        'CALDAV_TIMEOUT': env('CALDAV_TIMEOUT', '10'),   # seconds per request
         # Cookies: HttpOnly + SameSite always; Secure when served over HTTPS
         # (set PREFERRED_URL_SCHEME=https behind a TLS-terminating proxy).
         'PREFERRED_URL_SCHEME': env('PREFERRED_URL_SCHEME', 'http'),

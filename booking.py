@@ -13,6 +13,7 @@ from typing import Callable
 
 from flask_babel import force_locale, format_date, format_time, gettext as _
 
+import calendar_sync
 import notify
 from models import (Caseworker, CitizenProfile, Meeting, MeetingParticipant, MeetingType,
                     OnlineOffer, Organisation, Room, Team, TypeVariant, User, db, utcnow)
@@ -132,6 +133,7 @@ def book(request: MeetingRequest, *, now: dt.datetime | None = None,
             show_caseworker=request.show_caseworker, hold_by=request.hold_by)
         for citizen in request.citizens:
             MeetingParticipant.create(meeting=meeting, citizen=citizen)
+    calendar_sync.queue_meeting(meeting)
     if send_notifications:
         for citizen in request.citizens:
             notify_citizen(meeting, citizen, 'booked')
@@ -160,6 +162,7 @@ def cancel(meeting: Meeting, *, send_notifications: bool = True,
         citizens = [p.citizen for p in meeting.participants
                     .where(MeetingParticipant.status == MeetingParticipant.BOOKED)]
     meeting.status = Meeting.CANCELLED
+    calendar_sync.queue_meeting(meeting)
     if send_notifications:
         for citizen in citizens:
             notify_citizen(meeting, citizen, event)
@@ -199,6 +202,7 @@ def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
         meeting.caseworker = caseworker
         meeting.starts_at, meeting.ends_at = start, end
         meeting.revision = (meeting.revision or 0) + 1
+    calendar_sync.queue_meeting(meeting)
     if send_notifications:
         for citizen in participants:
             notify_citizen(meeting, citizen, event)

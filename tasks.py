@@ -140,10 +140,39 @@ def dispatch_inbound(message_id: int) -> bool:
     return notify.dispatch(message)
 
 
+@huey.task(retries=2, retry_delay=2)
+@in_app_context
+def sync_calendar(sync_id: int) -> str:
+    """Put or delete one meeting's event in one caseworker's calendar; a
+    failure is recorded on the row, never raised (calendar_sync)."""
+    import calendar_sync
+    from models import CalendarSync
+    status = calendar_sync.sync_one(sync_id)
+    row = CalendarSync.get_or_none(CalendarSync.id == sync_id)
+    if row is not None and row.status == CalendarSync.QUEUED and row.next_attempt_at:
+        delay = max((row.next_attempt_at - row.updated_at).total_seconds(), 1)
+        try:
+            sync_calendar.schedule((sync_id,), delay=delay)
+        except Exception:   # the sweep covers it
+            log.exception('could not schedule a retry of calendar sync %s', sync_id)
+    return status
+
+
+@huey.task(retries=2, retry_delay=2)
+@in_app_context
+def sync_calendar_batch(sync_ids: list[int]) -> dict:
+    """Many calendar syncs (a summons, the sweep) in one task; retries of
+    the failed ones come from the sweep."""
+    import calendar_sync
+    return calendar_sync.sync_batch(sync_ids)
+
+
 @huey.periodic_task(crontab(minute='*'))
 @in_app_context
 def sweep() -> int:
-    """Re-enqueue messages that are due (lost tasks, retries, stalled sends)."""
+    """Re-enqueue messages and calendar syncs that are due (lost tasks,
+    retries, stalled sends)."""
+    import calendar_sync
     from models import Message, utcnow
     now = utcnow()
     count = 0
@@ -153,4 +182,7 @@ def sweep() -> int:
     for message_id in [row.id for row in Message.undispatched(now)]:
         dispatch_inbound(message_id)
         count += 1
+    for batch in calendar_sync.batches(calendar_sync.due(now)):
+        sync_calendar_batch(batch)
+        count += len(batch)
     return count

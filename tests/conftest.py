@@ -17,7 +17,7 @@ from urllib.parse import urlparse, urlunparse
 _INSTANCE = tempfile.mkdtemp(prefix='planpool-test-')
 os.environ['PLANPOOL_INSTANCE'] = _INSTANCE
 for _name in ('DATABASE_URL', 'REDIS_URL', 'HUEY_URL', 'VONAGE_API_KEY',
-              'VONAGE_API_SECRET', 'VONAGE_SIGNATURE_SECRET', 'SMTP_HOST'):
+              'VONAGE_API_SECRET', 'VONAGE_SIGNATURE_SECRET', 'SMTP_HOST', 'CALDAV_URL'):
     os.environ.pop(_name, None)
 
 import pytest  # noqa: E402

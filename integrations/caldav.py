@@ -1,0 +1,264 @@
+"""CalDAV: one meeting event in one caseworker's calendar.
+
+A thin adapter over the `caldav` library's client (authentication, session,
+timeouts), speaking plain WebDAV to an explicit URL per event:
+`<calendar url>/<quoted uid>.ics`. The resource name follows from the
+meeting's stable UID, so putting an event twice overwrites it instead of
+adding a second one, and deleting a missing event is no error.
+
+Before each write the calendar collection is looked up (PROPFIND): a
+missing one is created (MKCALENDAR, and its parent with MKCOL when the server
+wants that first), and a server that does not answer like a CalDAV server
+is a failure, even when it says "200 OK".
+
+Every failure raises `integrations.DeliveryError` with a message in plain
+words; it ends up on the sync row, where staff read it.
+"""
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from caldav import DAVClient
+from caldav.lib import error as dav_error
+from caldav.lib.http_sync import requests as http
+
+from integrations import DeliveryError
+
+log = logging.getLogger('planpool.caldav')
+
+DEFAULT_TIMEOUT = 10.0
+CALENDAR_PATH = 'planpool/'
+
+_DAV = '{DAV:}'
+_CALDAV = '{urn:ietf:params:xml:ns:caldav}'
+_PROPFIND_BODY = ('<?xml version="1.0" encoding="utf-8"?>'
+                  '<d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop>'
+                  '</d:propfind>')
+_MKCALENDAR_BODY = ('<?xml version="1.0" encoding="utf-8"?>'
+                    '<c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+                    '<d:set><d:prop><d:displayname>Planpool</d:displayname>'
+                    '<c:supported-calendar-component-set><c:comp name="VEVENT"/>'
+                    '</c:supported-calendar-component-set></d:prop></d:set>'
+                    '</c:mkcalendar>')
+
+
+class ServerUnreachable(DeliveryError):
+    """No answer at all (refused, timed out, unknown host): the server, not
+    the one calendar, is the problem."""
+
+
+def calendar_url_for(base_url: str, email: str) -> str:
+    """`<base>/<url-quoted e-mail>/planpool/`: a caseworker's own calendar
+    under the server's root (CALDAV_URL)."""
+    return f"{base_url.rstrip('/')}/{quote(email.strip(), safe='')}/{CALENDAR_PATH}"
+
+
+def event_url(calendar_url: str, uid: str) -> str:
+    return _collection(calendar_url) + quote(uid, safe='') + '.ics'
+
+
+def _collection(url: str) -> str:
+    return url if url.endswith('/') else url + '/'
+
+
+def _parent(url: str) -> str | None:
+    parts = urlsplit(_collection(url))
+    path = parts.path.rstrip('/')
+    if not path:
+        return None
+    parent = path.rsplit('/', 1)[0] + '/'
+    return urlunsplit(parts._replace(path=parent))
+
+
+def _where(url: str) -> str:
+    """The server part of a URL, for messages (no credentials, no path)."""
+    parts = urlsplit(url)
+    return parts.hostname + (f':{parts.port}' if parts.port else '') if parts.hostname else url
+
+
+class CalDAV:
+    """One connection setup (credentials, timeout) for many events; clients
+    are kept per server, so a batch reuses its connections."""
+
+    def __init__(self, *, username: str | None = None, password: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT):
+        self.username = username or None
+        self.password = password if username else None
+        self.timeout = timeout
+        self._clients: dict[str, DAVClient] = {}
+        self._known_calendars: set[str] = set()
+
+    # --- the two operations ---------------------------------------------------
+
+    def put_event(self, calendar_url: str, uid: str, ics: bytes) -> None:
+        """Create or overwrite the event with this UID (idempotent)."""
+        self._ensure_calendar(calendar_url)
+        url = event_url(calendar_url, uid)
+        response = self._request('PUT', url, ics,
+                                 {'Content-Type': 'text/calendar; charset=utf-8'})
+        if response.status not in (200, 201, 204):
+            raise DeliveryError(_refused('did not store the event', response, url))
+
+    def delete_event(self, calendar_url: str, uid: str) -> None:
+        """Remove the event with this UID; an event (or calendar) that is not
+        there any more is fine."""
+        if not self._calendar_exists(calendar_url):
+            return
+        url = event_url(calendar_url, uid)
+        response = self._request('DELETE', url)
+        if response.status in (200, 202, 204, 404, 410):
+            return
+        raise DeliveryError(_refused('did not delete the event', response, url))
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            try:
+                client.close()
+            except Exception:  # closing is best effort
+                log.debug('closing a CalDAV client failed', exc_info=True)
+        self._clients.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- the calendar collection ------------------------------------------
+
+    def _calendar_exists(self, calendar_url: str) -> bool:
+        """True for a calendar collection, False when nothing is there;
+        DeliveryError for anything else."""
+        url = _collection(calendar_url)
+        if url in self._known_calendars:
+            return True
+        response = self._request('PROPFIND', url, _PROPFIND_BODY,
+                                 {'Depth': '0', 'Content-Type': 'application/xml; charset=utf-8'})
+        if response.status in (404, 410):
+            return False
+        if response.status != 207 or response.tree is None:
+            if response.status >= 400:
+                raise DeliveryError(_refused('did not open the calendar', response, url))
+            raise DeliveryError(
+                f'The server at {_where(url)} did not answer like a CalDAV calendar server '
+                f'(HTTP {response.status} without a calendar description).')
+        types = response.tree.iter(f'{_DAV}resourcetype')
+        if not any(t.find(f'{_CALDAV}calendar') is not None for t in types):
+            raise DeliveryError(f'{url} exists on the calendar server but is not a calendar.')
+        self._known_calendars.add(url)
+        return True
+
+    def _ensure_calendar(self, calendar_url: str) -> None:
+        if self._calendar_exists(calendar_url):
+            return
+        url = _collection(calendar_url)
+        response = self._request('MKCALENDAR', url, _MKCALENDAR_BODY,
+                                 {'Content-Type': 'application/xml; charset=utf-8'})
+        if response.status == 409 and _parent(url):
+            # The parent collection (the person's home) is missing: make it.
+            parent = self._request('MKCOL', _parent(url))
+            if parent.status not in (201, 405):     # 405: it exists after all
+                raise DeliveryError(_refused('did not create the calendar folder',
+                                             parent, _parent(url)))
+            response = self._request('MKCALENDAR', url, _MKCALENDAR_BODY,
+                                     {'Content-Type': 'application/xml; charset=utf-8'})
+        if response.status not in (200, 201, 405):  # 405: made meanwhile
+            raise DeliveryError(_refused('did not create the calendar', response, url))
+        if not self._calendar_exists(url):
+            raise DeliveryError(f'The calendar server at {_where(url)} said it created '
+                                f'the calendar {url}, but it is not there.')
+
+    # --- HTTP ------------------------------------------------------------------
+
+    def _client(self, url: str) -> DAVClient:
+        parts = urlsplit(url)
+        if parts.scheme not in ('http', 'https') or not parts.hostname:
+            raise DeliveryError(f'"{url}" is not a calendar address (http:// or https://).')
+        key = f'{parts.scheme}://{parts.netloc}/'
+        client = self._clients.get(key)
+        if client is None:
+            client = DAVClient(url=key, username=self.username, password=self.password,
+                               timeout=self.timeout, enable_rfc6764=False)
+            self._clients[key] = client
+        return client
+
+    def _request(self, method: str, url: str, body: str | bytes = '',
+                 headers: dict | None = None):
+        where = _where(url)
+        try:
+            return self._client(url).request(url, method, body, headers or {})
+        except DeliveryError:
+            raise
+        except http.exceptions.Timeout as exc:
+            raise ServerUnreachable(f'The calendar server at {where} did not answer within '
+                                f'{self.timeout:g} seconds.') from exc
+        except http.exceptions.ConnectionError as exc:
+            raise ServerUnreachable(f'Could not connect to the calendar server at {where} '
+                                f'({_reason(exc)}).') from exc
+        except dav_error.AuthorizationError as exc:
+            raise DeliveryError(f'The calendar server at {where} refused the login or '
+                                f'access (check CALDAV_USERNAME and CALDAV_PASSWORD).') from exc
+        except dav_error.RateLimitError as exc:
+            raise DeliveryError(f'The calendar server at {where} is busy and asked us to '
+                                f'try again later.') from exc
+        except http.exceptions.RequestException as exc:
+            raise DeliveryError(f'Talking to the calendar server at {where} failed '
+                                f'({_reason(exc)}).') from exc
+        except Exception as exc:   # e.g. a body announced as XML that is not XML
+            raise DeliveryError(f'The calendar server at {where} sent an answer that '
+                                f'could not be read ({type(exc).__name__}).') from exc
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).lower()
+    if 'refused' in text:
+        return 'connection refused'
+    if 'name or service not known' in text or 'nodename nor servname' in text \
+            or 'name resolution' in text:
+        return 'unknown host name'
+    if 'reset' in text:
+        return 'the connection was reset'
+    if 'ssl' in text or 'certificate' in text:
+        return 'a TLS certificate problem'
+    return type(exc).__name__
+
+
+def _refused(what: str, response, url: str) -> str:
+    reason = (getattr(response, 'reason', '') or '').strip()
+    status = f'HTTP {response.status}' + (f' {reason}' if reason else '')
+    return f'The calendar server at {_where(url)} {what} ({status}).'
+
+
+def from_config(config) -> CalDAV:
+    """A CalDAV connection from CALDAV_USERNAME / CALDAV_PASSWORD / CALDAV_TIMEOUT."""
+    return CalDAV(username=config.get('CALDAV_USERNAME'),
+                  password=config.get('CALDAV_PASSWORD'),
+                  timeout=timeout_of(config))
+
+
+def timeout_of(config) -> float:
+    try:
+        value = float(config.get('CALDAV_TIMEOUT') or DEFAULT_TIMEOUT)
+    except (TypeError, ValueError):
+        return DEFAULT_TIMEOUT
+    return value if 0 < value <= 300 else DEFAULT_TIMEOUT
+
+
+def put_event(calendar_url: str, uid: str, ics_bytes: bytes, *, config=None) -> None:
+    """Create or overwrite one event (a connection of its own)."""
+    with from_config(_config(config)) as dav:
+        dav.put_event(calendar_url, uid, ics_bytes)
+
+
+def delete_event(calendar_url: str, uid: str, *, config=None) -> None:
+    """Delete one event; missing is fine (a connection of its own)."""
+    with from_config(_config(config)) as dav:
+        dav.delete_event(calendar_url, uid)
+
+
+def _config(config):
+    if config is not None:
+        return config
+    from flask import current_app
+    return current_app.config
