@@ -145,8 +145,10 @@ def _texts() -> dict[str, str]:
 
 
 def _new_url(base: str, **params) -> str:
-    """`url_for('calendar.new', ...)` without its cost per free slot (the
-    values are numbers, ISO dates and HH:MM: nothing to escape)."""
+    """`url_for('summons.index', ...)` without its cost per free slot (the
+    values are numbers, ISO dates and HH:MM: nothing to escape). A free time
+    opens a summons with the team, date, time, caseworker or room and, for a
+    whole free period, its duration filled in."""
     return base + '?' + '&'.join(f'{k}={v}' for k, v in params.items() if v is not None)
 
 
@@ -216,7 +218,7 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
                      whole_intervals=False):
     """{caseworker id: [DayLane]} for the local dates in `days`; free time as
     quarter-hour buttons, or as one button per free interval."""
-    new_base = url_for('calendar.new')
+    new_base = url_for('summons.index')
     zone = org.zone
     first, last = days[0], days[-1]
     window = utc_window(org, first, last)
@@ -272,8 +274,8 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
 
             def slot_url(start, stop, free_end, whole, cw=caseworker, d=day.day):
                 return _new_url(new_base, caseworker=cw.id, date=d.isoformat(),
-                                start=_hm(start), end=_hm(free_end),
-                                team=team.id if team else None, range=1 if whole else None)
+                                time=_hm(start), team=team.id if team else None,
+                                duration=free_end - start if whole else None)
             for s, e in free:
                 s = max(s, now_minute)
                 if s >= e:
@@ -408,7 +410,7 @@ def room(room_id):
         room.extra_seats if room.allow_overbooking else 0)
     labels = _type_labels(_language())
     meeting_aria = _('%(day)s %(start)s to %(end)s, meeting: %(what)s')
-    new_base = url_for('calendar.new')
+    new_base = url_for('summons.index')
     lanes = []
     for day in days:
         lane = DayLane(day)
@@ -435,7 +437,7 @@ def room(room_id):
         for start, end in sorted(busy) + [(DEFAULT_HOURS[1], DEFAULT_HOURS[1])]:
             if start > cursor:
                 lane.blocks += _free_slots(cursor, start, _day_label(day), lambda s, e, fe, whole, d=day: _new_url(
-                    new_base, room=room.id, date=d.isoformat(), start=_hm(s), end=_hm(fe)))
+                    new_base, room=room.id, date=d.isoformat(), time=_hm(s)))
             cursor = max(cursor, end)
         lane.blocks.sort(key=lambda b: (b.start, b.end))
         lanes.append(lane)

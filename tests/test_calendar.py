@@ -42,6 +42,9 @@ def test_week_shows_hours_pause_and_free_times(client, login, setup):
     assert 'Monday 7 December 12:00, free' not in html   # the lunch pause
     assert 'Saturday 12 December' not in html             # weekend hidden by default
     assert 'Monday 7 December 16:00, free' not in html    # end of bookable hours
+    # A free time starts a summons at that time with that caseworker.
+    cw = setup['cw'].id
+    assert f'href="/summons/?caseworker={cw}&amp;date=2026-12-07&amp;time=08:00"' in html
 
 
 def test_closing_day_and_week_navigation(client, login, setup):
@@ -133,4 +136,6 @@ def test_team_week_shows_members_side_by_side(client, login, setup, make_user):
     assert 'Monday 7 December 08:00 to 12:00, free' in html     # Karen, until lunch
     assert 'Monday 7 December 09:00 to 11:00, free' in html     # Ole
     assert 'Tuesday 8 December 09:00 to 11:00, free' not in html
-    assert 'range=1' in html
+    # A whole free period starts a summons for its length (08:00 to 12:00).
+    assert (f"/summons/?caseworker={setup['cw'].id}&amp;date=2026-12-07&amp;time=08:00"
+            f"&amp;team={setup['team'].id}&amp;duration=240") in html

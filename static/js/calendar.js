@@ -1,13 +1,19 @@
 // Calendar range selection: shift-click a free time, then shift-click another
-// free time of the same day to open "New appointment" for the whole range (a
-// plain click opens the form at once, so it cannot mark the start).
-// Without this script every free time still opens the form for its quarter.
+// free time of the same day to start a summons for the whole range: its
+// start time and duration (a plain click opens the summons at once, so it
+// cannot mark the start). Without this script every free time still opens
+// the summons at its own time.
 (function () {
   'use strict';
   // Boosted navigation runs this again on every calendar page: listen once.
   if (window.planpoolRangeSelection) { return; }
   window.planpoolRangeSelection = true;
   var first = null;
+
+  function minutes(hhmm) {  // "09:30" -> 570
+    var parts = hhmm.split(':');
+    return parseInt(parts[0], 10) * 60 + parseInt(parts[1], 10);
+  }
 
   document.addEventListener('click', function (event) {
     var slot = event.target.closest && event.target.closest('a.cal-free[data-stop]');
@@ -19,9 +25,9 @@
       var from = slot.dataset.stop > first.dataset.stop ? first : slot;
       var to = from === first ? slot : first;
       var url = new URL(first.href, window.location.href);
-      url.searchParams.set('start', from.textContent.trim());
-      url.searchParams.set('end', to.dataset.stop);
-      url.searchParams.set('range', '1');
+      var start = from.textContent.trim();
+      url.searchParams.set('time', start);
+      url.searchParams.set('duration', String(minutes(to.dataset.stop) - minutes(start)));
       window.location.assign(url.toString());
       return;
     }

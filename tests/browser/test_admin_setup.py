@@ -333,19 +333,35 @@ def test_admin_sets_up_a_team_and_the_team_calendar_shows_exactly_that(
     expect_exactly_free(day_column, [free(tuesday, q) for q in quarters])
 
     day_column.get_by_role('link', name=free(tuesday, '10:00'), exact=True).click()
-    expect(page.get_by_role('heading', level=1)).to_have_text('New appointment')
+    # A free time starts a summons for that time, caseworker and team.
+    expect(page.get_by_role('heading', level=1)).to_have_text('New summons')
+    expect(page).to_have_url(re.compile(r'/summons/\d+/frame'))
+    expect(page.get_by_text('Filled in from the calendar')).to_be_visible()
     expect(page.get_by_label('Team', exact=True)).to_have_value(str(Team.get(Team.name == TEAM).id))
-    expect(page.get_by_label('Caseworker', exact=True)).to_have_value(
-        str(Caseworker.get(Caseworker.initials == 'AA').id))
+    expect(page.get_by_label(ANNA, exact=True)).to_be_checked()
     expect(page.get_by_label('Date', exact=True)).to_have_value(tuesday.isoformat())
     expect(page.get_by_label('Start', exact=True)).to_have_value('10:00')
-    page.get_by_label('Room', exact=True).select_option(label=ROOM)
-    page.get_by_label('Duration (minutes)').fill('30')
-    page.get_by_label('Citizen CPR number').fill(f'{CITIZEN_CPR[:6]}-{CITIZEN_CPR[6:]}')
-    page.get_by_role('button', name='Book the meeting').click()
+    # The meeting type redraws the choices that depend on it (htmx): wait for that.
+    with page.expect_response(re.compile(r'/summons/\d+/frame\?')):
+        page.get_by_label('Meeting type', exact=True).select_option(label='Job interview')
+    page.get_by_label('Room (optional)').select_option(label=f'{ROOM} (4 seats)')
+    page.get_by_label('30 minutes', exact=True).check()
+    page.get_by_role('button', name='Next: citizens').click()
+    expect(page.get_by_role('heading', level=2)).to_have_text('Step 2 of 3: citizens')
+    page.get_by_label('CPR number', exact=True).fill(f'{CITIZEN_CPR[:6]}-{CITIZEN_CPR[6:]}')
+    page.get_by_role('button', name='Add', exact=True).click()
+    expect(page.get_by_role('status')).to_have_text(f'{CITIZEN} added to the list.')
+    page.get_by_role('button', name='Next: review the times').click()
+    expect(page.get_by_role('heading', level=2)).to_have_text('Step 3 of 3: review and summon')
+    expect(page.locator('.counts')).to_contain_text('1 citizen placed')
+    expect(page.get_by_role('row', name=re.compile(CITIZEN))).to_contain_text('10:00')
+    page.get_by_role('button', name='Summon now').click()
+    expect(page.get_by_role('heading', level=1)).to_have_text('Summons sent')
+    expect(page.locator('.counts')).to_contain_text('1 meeting made')
 
-    expect(page.get_by_role('status')).to_have_text(
-        'The meeting is booked and the citizen has been notified.')
+    page.get_by_role('navigation', name='Main').get_by_role('link', name='Calendar').click()
+    page.get_by_role('region', name='Caseworkers').get_by_role('link', name=ANNA).click()
+    go_to_date(page, tuesday)
     expect(page.get_by_role('heading', level=1)).to_have_text(f'{ANNA} (AA)')
     day_column = page.locator('#calendar-grid').get_by_role('region', name=day_name(tuesday))
     meeting = day_column.get_by_role('link', name=re.compile(
@@ -406,7 +422,7 @@ def caseworker_week(desktop, jobcentre, make_user):
     return dict(page=page, monday=monday, team=team, caseworker=anna)
 
 
-def test_shift_click_range_opens_new_appointment_with_its_duration(caseworker_week):
+def test_shift_click_range_starts_a_summons_with_its_duration(caseworker_week):
     page, monday = caseworker_week['page'], caseworker_week['monday']
     tuesday = monday + dt.timedelta(days=1)
     column = page.locator('#calendar-grid').get_by_role('region', name=day_name(tuesday))
@@ -420,17 +436,16 @@ def test_shift_click_range_opens_new_appointment_with_its_duration(caseworker_we
     first.click(modifiers=['Shift'])
     expect(first).to_have_class(re.compile(r'\bis-selected\b'))
     assert page.url == start_url
-    # Shift and the last: New appointment for 09:30 to 11:00.
+    # Shift and the last: a summons for 09:30 to 11:00.
     last.click(modifiers=['Shift'])
-    expect(page.get_by_role('heading', level=1)).to_have_text('New appointment')
-    expect(page).to_have_url(re.compile(r'/calendar/new\?'))
-    expect(page.get_by_label('Caseworker', exact=True)).to_have_value(
-        str(caseworker_week['caseworker'].id))
+    expect(page.get_by_role('heading', level=1)).to_have_text('New summons')
+    expect(page).to_have_url(re.compile(r'/summons/\d+/frame'))
+    expect(page.get_by_label(ANNA, exact=True)).to_be_checked()
     expect(page.get_by_label('Team', exact=True)).to_have_value(
         str(caseworker_week['team'].id))
     expect(page.get_by_label('Date', exact=True)).to_have_value(tuesday.isoformat())
     expect(page.get_by_label('Start', exact=True)).to_have_value('09:30')
-    expect(page.get_by_label('Duration (minutes)')).to_have_value('90')
+    expect(page.get_by_label('90 minutes', exact=True)).to_be_checked()
     assert len(page.context.pages) == 1        # no browser window of its own
     assert page.js_errors == []
 
@@ -449,8 +464,8 @@ def test_keyboard_only_tab_to_a_free_time_and_enter(caseworker_week):
     # The first free time of the week, announced by day, time and "free".
     expect(focused).to_have_accessible_name(free(monday, '08:00'))
     page.keyboard.press('Enter')
-    expect(page.get_by_role('heading', level=1)).to_have_text('New appointment')
+    expect(page.get_by_role('heading', level=1)).to_have_text('New summons')
     expect(page.get_by_label('Date', exact=True)).to_have_value(monday.isoformat())
     expect(page.get_by_label('Start', exact=True)).to_have_value('08:00')
-    expect(page.get_by_label('Duration (minutes)')).to_have_value('45')
+    expect(page.get_by_label('45 minutes', exact=True)).to_be_checked()
     assert page.js_errors == []
