@@ -162,7 +162,8 @@ def _queue_chunk(ids: list[int]) -> list[int]:
                                                    now)},
              # Already showing exactly this: nothing to do.
              where=~((CalendarSync.status == CalendarSync.SYNCED)
-                     & (CalendarSync.synced_revision == EXCLUDED.wanted_revision)))
+                     & (fn.COALESCE(CalendarSync.synced_revision, -2)
+                        == EXCLUDED.wanted_revision)))
          .execute())
     return [row_id for (row_id,) in
             CalendarSync.select(CalendarSync.id)
