@@ -26,11 +26,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 import booking
 import summons
 from access import role_required
-from models import Meeting, Organisation, User
+from models import Meeting, Organisation, PendingSummons, User, utcnow
 
 bp = Blueprint('summons', __name__, url_prefix='/summons')
 
 STAFF = (User.ADMIN, User.PLANNER, User.CASEWORKER)
+RESULT_LIST_LIMIT = 100      # failed citizens named on the result page
+LETTER_LINK_LIMIT = 200      # meetings one "Print the letters" link may name
 
 
 def staff_only(view):
@@ -618,7 +620,11 @@ def step2(draft_id):
             flash(_('Select at least one citizen to summon.') if rows else
                   _('Add at least one citizen to the list.'), 'error')
             return _back_to_step2(draft, args)
-        summons.propose(draft, now)
+        try:
+            summons.propose(draft, now)
+        except booking.BookingError as exc:
+            flash(exc.message, 'error')
+            return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
         return redirect(url_for('summons.step3', draft_id=draft.id), code=303)
     abort(400)
 
@@ -748,12 +754,28 @@ def step3(draft_id):
     if action == 'summon':
         summons.set_ticked(draft, ticked)
         frame = summons.frame_of(draft)
-        result = summons.summon(draft, _actor(), _now())
+        before = utcnow()
+        try:
+            result = summons.summon(draft, _actor(), _now())
+        except booking.BookingError as exc:
+            # Step 1 no longer holds (e.g. the fixed time was taken meanwhile).
+            flash(exc.message, 'error')
+            return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
+        # Only numbers go into the (cookie) session: names are read back from
+        # the pending list, where every failed citizen is put.
+        failed_ids = [p.id for p in PendingSummons.select(PendingSummons.id).where(
+            PendingSummons.organisation == draft.organisation_id,
+            PendingSummons.created_by == current_user.id,
+            PendingSummons.reason == PendingSummons.FAILED,
+            PendingSummons.created_at >= before).limit(RESULT_LIST_LIMIT)]
+        letters = frame.attendance == Meeting.LETTER
         session['summons_result'] = dict(
             draft_id=draft.id, meetings=result.meetings, pending=result.pending,
-            remaining=result.remaining, failed=[list(f) for f in result.failed[:50]],
+            remaining=result.remaining, failed_ids=failed_ids,
             failed_total=len(result.failed),
-            letters=frame.attendance == Meeting.LETTER and result.meetings > 0)
+            letter_meetings=list(result.meeting_ids)
+            if letters and len(result.meeting_ids) <= LETTER_LINK_LIMIT else [],
+            letters_elsewhere=letters and len(result.meeting_ids) > LETTER_LINK_LIMIT)
         return redirect(url_for('summons.result'), code=303)
     abort(400)
 
@@ -762,14 +784,26 @@ def step3(draft_id):
 @staff_only
 def result():
     """What "Summon now" did (kept in the session: the draft may be gone)."""
+    from flask import g
     data = session.get('summons_result')
     if not data:
         return redirect(url_for('summons.index'), code=303)
+    g.personal_data = True
     draft = summons.get_draft(_actor(), data['draft_id']) if data.get('remaining') else None
-    return render_template('summons/result.html', result=data, draft=draft,
+    failed = []
+    if data.get('failed_ids'):
+        failed = list(PendingSummons.select(PendingSummons, User)
+                      .join(User, on=(PendingSummons.citizen == User.id))
+                      .where(PendingSummons.id.in_(data['failed_ids']),
+                             PendingSummons.organisation == current_user.organisation_id)
+                      .order_by(User.name))
+    letters_url = None
+    if data.get('letter_meetings'):
+        letters_url = optional_url('followup.letters', meeting=data['letter_meetings'])
+    return render_template('summons/result.html', result=data, draft=draft, failed=failed,
                            pending_url=optional_url('pending.index'),
-                           letters_url=optional_url('summons.letters') if data.get('letters')
-                           else None)
+                           followup_url=optional_url('followup.index'),
+                           letters_url=letters_url)
 
 
 # --- the start page ----------------------------------------------------------------------

@@ -373,3 +373,108 @@ def test_calendar_click_prefills_step_1(client, login, world):
     assert 'value="90"' in html
     # Another organisation's caseworker is not found.
     assert client.get('/summons/?caseworker=999999&date=2030-01-01').status_code == 404
+
+
+def _to_review(client, w, cprs, **frame):
+    base = _new_draft(client)
+    r = client.post(base + '/frame', data=frame_data(w, **frame))
+    assert r.status_code == 303, _text(r)
+    client.post(base + '/citizens', data={'action': 'paste', 'text': _paste(cprs)})
+    assert client.post(base + '/citizens', data={'action': 'next'}).status_code == 303
+    return base
+
+
+def test_a_time_taken_before_summon_now_is_named_and_goes_to_the_pending_list(
+        client, login, world, citizens):
+    import booking
+    w = world
+    login(w['planner'])
+    base = _to_review(client, w, CPRS[:2], caseworker_ids=[w['karen'].id])
+    rows = {row.citizen_id: row for row in SummonsDraftCitizen.select()}
+    anna = rows[citizens[0].id]
+    # Someone books Karen at Anna's proposed time meanwhile.
+    booking.book(booking.MeetingRequest(
+        organisation=w['org'], team=w['team'], meeting_type=_jobsamtale(),
+        caseworker=w['karen'], starts_at=anna.proposed_start.replace(tzinfo=dt.timezone.utc),
+        duration_minutes=45, citizens=(citizens[4],)))
+    r = client.post(base + '/review', data={'action': 'summon',
+                                            'ticked': [row.id for row in rows.values()]})
+    html = _text(client.get(r.headers['Location']))
+    assert '1 meeting made' in html and '1 citizen could not be summoned' in html
+    assert 'Anna Andersen (010190-xxxx): The time was taken meanwhile.' in html
+    pending = PendingSummons.get()
+    assert pending.citizen_id == citizens[0].id and pending.reason == PendingSummons.FAILED
+
+
+def test_changing_a_proposal_to_a_busy_time_says_why(client, login, world, citizens):
+    w = world
+    login(w['planner'])
+    base = _to_review(client, w, CPRS[:1], caseworker_ids=[w['karen'].id])
+    row = SummonsDraftCitizen.get()
+    monday = next_monday(w['org'])
+    r = client.post(base + '/review', data={'action': 'change', 'row_id': row.id,
+                                            'date': monday.isoformat(), 'time': '12:00',
+                                            'caseworker': w['karen'].id})
+    html = _text(r)
+    assert r.status_code == 200
+    assert 'The caseworker is not free at that time. Choose another time.' in html
+    assert re.search(r'<details open>', html)
+    r = client.post(base + '/review', data={'action': 'change', 'row_id': row.id,
+                                            'date': monday.isoformat(), 'time': '13:05',
+                                            'caseworker': w['karen'].id})
+    assert r.status_code == 303
+    html = _text(client.get(base + '/review'))
+    assert 'The time is changed.' in html and '13:05' in html
+    # Removing a row from the review asks first.
+    html = _text(client.get(f'{base}/review?delete={row.id}'))
+    assert 'Remove Anna Andersen (010190-xxxx) from this summons?' in html
+    r = client.post(base + '/review', data={'action': 'delete', 'row_id': row.id})
+    assert r.status_code == 303 and SummonsDraftCitizen.select().count() == 0
+
+
+def test_letter_attendance_links_to_the_printable_letters(client, login, world, citizens):
+    w = world
+    login(w['planner'])
+    base = _to_review(client, w, CPRS[:2], attendance='letter')
+    rows = [row.id for row in SummonsDraftCitizen.select()]
+    r = client.post(base + '/review', data={'action': 'summon', 'ticked': rows})
+    html = _text(client.get(r.headers['Location']))
+    assert '2 meetings made' in html and 'Print the letters' in html
+    ids = sorted(m.id for m in Meeting.select())
+    assert all(f'meeting={i}' in html for i in ids)
+    assert all(m.attendance == 'letter' for m in Meeting.select())
+
+
+def test_fixed_time_taken_before_summon_sends_back_to_step_1(client, login, world, citizens):
+    import booking
+    w = world
+    login(w['planner'])
+    monday = next_monday(w['org'])
+    base = _to_review(client, w, CPRS[:1], caseworker_ids=[w['karen'].id],
+                      distribution='fixed', fixed_date=monday.isoformat(), fixed_time='09:00')
+    booking.book(booking.MeetingRequest(
+        organisation=w['org'], team=w['team'], meeting_type=_jobsamtale(),
+        caseworker=w['karen'], starts_at=dt.datetime.combine(monday, dt.time(9),
+                                                             tzinfo=w['org'].zone),
+        duration_minutes=45, citizens=(citizens[4],)))
+    rows = [row.id for row in SummonsDraftCitizen.select()]
+    r = client.post(base + '/review', data={'action': 'summon', 'ticked': rows},
+                    follow_redirects=True)
+    html = _text(r)
+    assert 'Step 1 of 3' in html
+    assert 'None of the chosen caseworkers is free at that time.' in html
+    assert Meeting.select().count() == 1 and SummonsDraftCitizen.select().count() == 1
+
+
+def test_room_click_prefills_room_and_its_team(client, login, world):
+    w = world
+    room = Room.create(organisation=w['org'], name='Lokale 3', capacity=10)
+    RoomTeam.create(room=room, team=w['team'])
+    login(w['planner'])
+    monday = next_monday(w['org'])
+    r = client.get(f'/summons/?room={room.id}&date={monday.isoformat()}&time=13:00')
+    assert r.status_code == 303
+    frame = summons.frame_of(SummonsDraft.get())
+    assert (frame.room_id, frame.team_id, frame.caseworker_ids) == (room.id, w['team'].id, [])
+    html = _text(client.get(r.headers['Location']))
+    assert re.search(rf'<option (selected value="{room.id}"|value="{room.id}" selected)', html)
