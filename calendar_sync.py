@@ -82,6 +82,28 @@ def calendar_url(caseworker: Caseworker, email: str, config=None) -> str:
     return caldav.calendar_url_for(config['CALDAV_URL'].strip(), email or '')
 
 
+def calendar_url_problem(url: str, config=None) -> str:
+    """Why a caseworker's own calendar address cannot be used ('' when it
+    can): an http(s) address on the calendar server of CALDAV_URL, so the
+    server never sends requests anywhere else."""
+    from urllib.parse import urlsplit
+    url = (url or '').strip()
+    if not url:
+        return ''
+    config = config if config is not None else current_app.config
+    parts = urlsplit(url)
+    if parts.scheme not in ('http', 'https') or not parts.hostname:
+        return _('Enter an address that starts with https:// or http://.')
+    base = (config.get('CALDAV_URL') or '').strip()
+    if base:
+        server = urlsplit(base)
+        if (parts.scheme, parts.hostname, parts.port) != (
+                server.scheme, server.hostname, server.port):
+            return _('The address must be on the calendar server %(server)s.',
+                     server=f'{server.scheme}://{server.netloc}')
+    return ''
+
+
 # --- queueing ------------------------------------------------------------------
 
 def queue_meeting(meeting: Meeting) -> int:
@@ -323,6 +345,12 @@ def _deliver(row: CalendarSync, target, dav: caldav.CalDAV) -> Exception | None:
         if target is None:
             raise DeliveryError('The caseworker no longer exists.')
         url, caseworker = target
+        if caseworker.calendar_url.strip():
+            with force_locale('en'):
+                problem = calendar_url_problem(url)
+            if problem:
+                raise DeliveryError(f"The caseworker's calendar address cannot be used: "
+                                    f'{problem}')
         meeting = _meetings().where(Meeting.id == row.meeting_id).first()
         if meeting is None:
             raise DeliveryError('The meeting no longer exists.')

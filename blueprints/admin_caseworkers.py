@@ -191,6 +191,13 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _check_calendar_url(form, field):
+    import calendar_sync
+    problem = calendar_sync.calendar_url_problem(field.data or '')
+    if problem:
+        raise ValidationError(problem)
+
+
 class DetailsForm(FlaskForm):
     initials = StringField(_l('Initials'), [Optional(), Length(max=10)], filters=[_strip],
                            description=_l('Shown in lists such as the follow-up list.'))
@@ -200,6 +207,11 @@ class DetailsForm(FlaskForm):
         description=_l('Can be chosen when citizens are summoned to meetings.'))
     comment = TextAreaField(_l('Comment'), [Optional(), Length(max=2000)],
                             description=_l('Only administrators see this.'))
+    calendar_url = StringField(
+        _l('Calendar address (CalDAV)'), [Optional(), Length(max=300), _check_calendar_url],
+        filters=[_strip],
+        description=_l('Leave blank to use the calendar made for this caseworker on the '
+                       'calendar server. Or the address of another calendar there.'))
     teams = MultiCheckboxField(
         _l('Teams'), coerce=int,
         validators=[DataRequired(message=_l('Choose at least one team.'))],
@@ -331,6 +343,7 @@ def _save_details(caseworker: Caseworker, form: DetailsForm) -> None:
     caseworker.work_phone = form.work_phone.data or ''
     caseworker.can_be_summoned = bool(form.can_be_summoned.data)
     caseworker.comment = (form.comment.data or '').strip()
+    caseworker.calendar_url = (form.calendar_url.data or '').strip()
     caseworker.save()
     CaseworkerTeam.delete().where(CaseworkerTeam.caseworker == caseworker).execute()
     CaseworkerTeam.insert_many([{'caseworker': caseworker.id, 'team': t}

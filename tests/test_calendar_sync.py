@@ -481,3 +481,33 @@ def test_feed_of_a_deactivated_caseworker_is_gone(app, client, setup):
     assert client.get(f'/calendar/feed/{token}.ics').status_code == 200
     User.update(active=False).where(User.id == setup['karen'].user_id).execute()
     assert client.get(f'/calendar/feed/{token}.ics').status_code == 404
+
+
+# --- a caseworker's own calendar address ------------------------------------------------
+
+def test_own_calendar_address_on_the_server_is_used_and_others_refused(app, client, login,
+                                                                       radicale, setup):
+    login(setup['admin'])
+    url = f"/admin/caseworkers/{setup['karen'].id}"
+    form = {'initials': 'KV', 'teams': [str(setup['team'].id)]}
+    elsewhere = client.post(url, data={**form, 'calendar_url': 'http://10.0.0.1/dav/cal/'})
+    assert elsewhere.status_code == 422
+    assert 'must be on the calendar server' in elsewhere.get_data(as_text=True)
+    not_http = client.post(url, data={**form, 'calendar_url': 'file:///etc/passwd'})
+    assert 'starts with https:// or http://' in not_http.get_data(as_text=True)
+    assert Caseworker.get_by_id(setup['karen'].id).calendar_url == ''
+
+    own = f'{radicale.url}/team-dagpenge/karen/'
+    assert client.post(url, data={**form, 'calendar_url': own}).status_code == 303
+    assert Caseworker.get_by_id(setup['karen'].id).calendar_url == own
+    meeting = _book(setup)
+    assert [str(e['UID']) for e in events(own)] == [_uid(meeting)]
+    assert events(_calendar(radicale, setup['karen'])) == []
+
+    # An address stored before the server moved is not followed elsewhere.
+    Caseworker.update(calendar_url='http://127.0.0.1:9/x/').where(
+        Caseworker.id == setup['karen'].id).execute()
+    other = _book(setup, hour=13)
+    (row,) = _rows(other)
+    assert row.status == 'queued'
+    assert 'must be on the calendar server' in row.last_error
