@@ -170,7 +170,13 @@ def _register_request_hooks(app: Flask) -> None:
         from flask_babel import get_locale
         from models import mask_phone
         return {'LANGUAGES': LANGUAGES, 'current_locale': str(get_locale()),
-                'mask_phone': mask_phone}
+                'mask_phone': mask_phone, 'summons_pending_count': _pending_count}
+
+    def _pending_count() -> int:
+        """The pending list's count on its tab (job centre staff only)."""
+        from flask_login import current_user
+        import summons
+        return summons.pending_count(current_user.organisation_id)
 
     @app.after_request
     def _security_headers(response):
