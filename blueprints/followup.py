@@ -28,7 +28,8 @@ bp = Blueprint('followup', __name__, url_prefix='/summons/follow-up')
 
 # Whoever may summon may follow up (the summons wizard lets all three).
 STAFF = (User.ADMIN, User.PLANNER, User.CASEWORKER)
-SEARCH_KEYS = ('kind', 'date_from', 'date_to', 'team', 'caseworker', 'meeting_type', 'status')
+SEARCH_KEYS = ('kind', 'date_from', 'date_to', 'team', 'caseworker', 'meeting_type', 'status',
+               'citizen', 'calendar')
 MAX_PAGE = 10_000
 
 
@@ -113,6 +114,12 @@ def _search_form(organisation: Organisation, language: str):
         form.date_from.data = today
     if 'date_to' not in request.args:
         form.date_to.data = today + dt.timedelta(days=followup.DEFAULT_DAYS - 1)
+    # Short links other pages may use: ?citizen=not_delivered, ?calendar=not_synced.
+    if 'status' not in request.args:
+        if request.args.get('citizen') == followup.NOT_DELIVERED:
+            form.status.data = followup.NOT_DELIVERED
+        elif request.args.get('calendar') == followup.NOT_SYNCED:
+            form.status.data = followup.NOT_SYNCED
     tree = Team.tree(organisation)
     form.team.choices = [SelectChoice(0, _('All teams'))] + [
         SelectChoice(team.id, '\u2014 ' * depth + team.name) for team, depth in tree]

@@ -253,6 +253,7 @@ def test_search_by_date_team_caseworker_type_and_status(client, login, world, ci
     assert shown(meeting_type=w.info.id) == {'Info'}
     # Status.
     assert shown(status='not_delivered') == {'Far'}
+    assert shown(citizen='not_delivered') == {'Far'}     # the short form of the link
     assert shown(status='not_delivered', team=w.adults.id) == set()
     assert shown(status='not_synced') == set()          # calendar sync is off here
     # A team of another organisation or nonsense is refused at the field, not a crash.
