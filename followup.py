@@ -216,6 +216,7 @@ class Row:
     @property
     def can_sync(self) -> bool:
         return (self.citizen_state.status in (FAILED, PENDING)
+                or needs_first_notice(self.meeting, self.participant, self.citizen_state)
                 or self.calendar.status in ('pending', 'failed'))
 
 
@@ -349,13 +350,14 @@ def _current_recipient(message: Message, citizen: User | None, country: str) -> 
 
 def resend_notices(meeting: Meeting, citizen_ids: Iterable[int] | None = None) -> int:
     """Send the meeting's undelivered notices again; returns how many went
-    back to the queue.
+    (back) to the queue.
 
     Failed notices go back to the queue with a fresh count of attempts (to
     the citizen's current number or address); notices waiting for a retry
-    are due at once. Never a new Message: a notice that was sent stays as it
-    is, so pressing Sync twice sends nothing twice (the claim in
-    tasks.send_message keeps two workers off the same row)."""
+    are due at once. A notice is never sent as a second Message: a notice
+    that was sent stays as it is, so pressing Sync twice sends nothing twice
+    (the claim in tasks.send_message keeps two workers off the same row).
+    Only a citizen who has no notice at all yet gets one (`_first_notices`)."""
     now = utcnow()
     country = (Organisation.select(Organisation.country)
                .where(Organisation.id == meeting.organisation_id).scalar()) or 'DK'
@@ -383,8 +385,71 @@ def resend_notices(meeting: Meeting, citizen_ids: Iterable[int] | None = None) -
                      .execute())
             if n:
                 queued.append(message.id)
+    queued += _first_notices(meeting, citizen_ids)
     _enqueue(queued)
     return len(queued)
+
+
+def needs_first_notice(meeting: Meeting, participant: MeetingParticipant,
+                       state: CitizenState) -> bool:
+    """A summoned citizen the summons never told (no notice at all, e.g. no
+    phone or e-mail then, or the summons stopped before its notices were
+    written) who can be told now."""
+    return (state.status == NONE and state.has_contact
+            and meeting.summoned_at is not None and meeting.status == Meeting.BOOKED
+            and meeting.attendance != Meeting.LETTER
+            and participant.status == MeetingParticipant.BOOKED
+            and participant.letter_printed_at is None)
+
+
+def _first_notices(meeting: Meeting, citizen_ids: Iterable[int] | None) -> list[int]:
+    """The summons notice (booking.staff_notice) for each citizen of the
+    meeting who has a phone or e-mail but no notice about it at all. Checked
+    and written under a lock on the participant row, so two Syncs at once
+    write it once. Returns the new queued message ids (not enqueued yet)."""
+    if meeting.summoned_at is None or meeting.status != Meeting.BOOKED \
+            or meeting.attendance == Meeting.LETTER:
+        return []
+    query = (MeetingParticipant.select(MeetingParticipant, User)
+             .join(User, on=(MeetingParticipant.citizen == User.id))
+             .where(MeetingParticipant.meeting == meeting.id,
+                    MeetingParticipant.status == MeetingParticipant.BOOKED,
+                    MeetingParticipant.letter_printed_at.is_null(),
+                    (User.phone.is_null(False) & (User.phone != ''))
+                    | (User.email.is_null(False) & (User.email != '')),
+                    ~fn.EXISTS(_notice_rows().select(SQL('1')).where(
+                        Message.meeting == meeting.id,
+                        Message.user == MeetingParticipant.citizen))))
+    if citizen_ids is not None:
+        query = query.where(User.id.in_(list(citizen_ids) or [0]))
+    participants = list(query)
+    if not participants:
+        return []
+    import notify
+    full = (Meeting.select(Meeting, Organisation, Team, MeetingType)
+            .join(Organisation, on=(Meeting.organisation == Organisation.id))
+            .switch(Meeting).join(Team, on=(Meeting.team == Team.id))
+            .switch(Meeting).join(MeetingType, on=(Meeting.meeting_type == MeetingType.id))
+            .where(Meeting.id == meeting.id).get())
+    org = full.organisation
+    created = []
+    for participant in participants:
+        citizen = participant.citizen
+        with db.atomic():
+            if db.obj.for_update:   # PostgreSQL; SQLite holds the write lock already
+                (MeetingParticipant.select(MeetingParticipant.id)
+                 .where(MeetingParticipant.id == participant.id).for_update().execute())
+            if _notice_rows().where(Message.meeting == meeting.id,
+                                    Message.user == citizen.id).exists():
+                continue
+            text, subject, body = booking.staff_notice(full, citizen, 'summoned')
+            if citizen.phone:
+                created.append(notify.queue_sms(org, citizen.phone, text, user=citizen,
+                                                meeting=full))
+            if citizen.email:
+                created.append(notify.queue_email(org, citizen.email, subject, body,
+                                                  user=citizen, meeting=full))
+    return [m.id for m in created if m.status == Message.QUEUED]
 
 
 def _enqueue(message_ids: list[int]) -> None:

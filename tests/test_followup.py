@@ -362,6 +362,35 @@ def test_sync_goes_to_the_corrected_number_and_skips_nobody(client, login, world
     assert row.status == Message.SENT and row.recipient == '+4520998877'
 
 
+def test_sync_tells_a_citizen_the_summons_never_told_once(client, login, world, citizen):
+    w = world
+    later = citizen('Nyt Nummer', phone=None)
+    meeting = summon(w, [later])
+    login(w.planner)
+    row = rows(text(client.get('/summons/follow-up/')))[pid(meeting, later)]
+    assert 'No phone or e-mail: send a letter.' in row
+    assert 'Sync' not in row.split('followup-actions')[1]
+    # The citizen has a number now: Sync sends the summons, once.
+    User.update(phone='+4520112233', email='nyt@example.test').where(
+        User.id == later.id).execute()
+    row = rows(text(client.get('/summons/follow-up/')))[pid(meeting, later)]
+    assert 'No notice has been sent to the citizen.' in row
+    assert 'Sync' in row.split('followup-actions')[1]
+    for _ in range(2):
+        client.post(f'/summons/follow-up/meetings/{meeting.id}/sync', data={})
+    sent = list(Message.select().where(Message.meeting == meeting).order_by(Message.channel))
+    assert [(m.channel, m.status) for m in sent] == [(Message.EMAIL, Message.SENT),
+                                                     (Message.SMS, Message.SENT)]
+    assert sent[1].recipient == '+4520112233' and 'summoned' in sent[1].body
+    assert 'Delivered' in rows(text(client.get('/summons/follow-up/')))[pid(meeting, later)]
+    # A cancelled meeting is never summoned afresh.
+    other = citizen('Aflyst Møde')
+    gone = summon(w, [other], days=5)
+    Meeting.update(status=Meeting.CANCELLED).where(Meeting.id == gone.id).execute()
+    client.post(f'/summons/follow-up/meetings/{gone.id}/sync', data={})
+    assert not Message.select().where(Message.meeting == gone).exists()
+
+
 def test_group_meeting_sync_covers_every_participant_and_swaps_the_rows(
         client, login, world, citizen):
     w = world
