@@ -79,7 +79,7 @@ def page(caseworker_id):
     return _no_store(make_response(render_template(
         'calendar_feed/page.html', caseworker=caseworker, form=form, feed_url=feed_url,
         webcal_url=webcal_url, confirm=request.args.get('confirm') == 'new',
-        own=caseworker.user_id == current_user.id, sync_on=sync_on,
+        sync_on=sync_on,
         calendar_url=calendar_sync.calendar_url(caseworker, caseworker.user.email)
         if sync_on else '', days_back=calendar_sync.FEED_DAYS_BACK)))
 
