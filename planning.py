@@ -143,16 +143,19 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
 
 def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime,
                   *, exclude_meeting_id: int | None = None) -> list[RoomBooking]:
-    """Seats taken in a room: a group meeting takes one seat per participant."""
+    """Seats taken in a room: a group meeting takes one seat per participant
+    and keeps its rebooking seats."""
     query = (Meeting.select(Meeting.id, Meeting.starts_at, Meeting.ends_at,
-                            fn.COUNT(MeetingParticipant.id).alias('seats'))
+                            (fn.COUNT(MeetingParticipant.id)
+                             + Meeting.rebooking_seats).alias('seats'))
              .join(MeetingParticipant, on=(
                  (MeetingParticipant.meeting == Meeting.id)
                  & (MeetingParticipant.status == MeetingParticipant.BOOKED)))
              .where(Meeting.room == room, Meeting.status == Meeting.BOOKED,
                     Meeting.starts_at < window_end,
                     Meeting.starts_at >= window_start - LONGEST_MEETING)
-             .group_by(Meeting.id, Meeting.starts_at, Meeting.ends_at))
+             .group_by(Meeting.id, Meeting.starts_at, Meeting.ends_at,
+                       Meeting.rebooking_seats))
     if exclude_meeting_id is not None:
         query = query.where(Meeting.id != exclude_meeting_id)
     return [RoomBooking(row.starts_at, row.ends_at, row.seats) for row in query]

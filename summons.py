@@ -26,7 +26,7 @@ from models import (AuditEvent, Caseworker, CaseworkerTeam, CitizenAbsence, Citi
                     TypeVariantTeam, User, db, mask_cpr, utcnow)
 from planning import caseworker_inputs, organisation_closing_days, room_bookings, utc_window
 from scheduling import distribution
-from scheduling.availability import AvailabilityCalendar
+from scheduling.availability import AvailabilityCalendar, RoomBooking, room_free_intervals
 from scheduling.localtime import as_utc, naive_utc
 from scheduling.slots import STAFF_GRID_MINUTES, StartChecker, caseworker_starts
 
@@ -85,19 +85,12 @@ class SummonsFrame:
             data = {}
         frame = cls()
         for f in fields(cls):
-            if f.name not in data:
-                continue
-            value = data[f.name]
-            try:
-                if f.name in ('earliest_date', 'deadline_fixed'):
-                    value = dt.date.fromisoformat(value) if value else None
-                elif f.name == 'fixed_start':
-                    value = dt.datetime.fromisoformat(value) if value else None
-                elif f.name == 'caseworker_ids':
-                    value = [int(v) for v in value or ()]
-            except (TypeError, ValueError):
-                continue
-            setattr(frame, f.name, value)
+            if f.name in data:
+                try:
+                    setattr(frame, f.name, _read_value(f.name, getattr(frame, f.name),
+                                                       data[f.name]))
+                except (TypeError, ValueError):
+                    pass     # keeps the default
         return frame
 
     @classmethod
@@ -124,6 +117,31 @@ class SummonsFrame:
         if isinstance(preset.get('note'), str):
             frame.note = preset['note'][:2000]
         return frame
+
+
+_OPTIONAL_INTS = ('meeting_type_id', 'variant_id', 'team_id', 'room_id', 'per_meeting')
+
+
+def _read_value(name: str, default, value):
+    """One stored frame value in the field's own type (ValueError if not)."""
+    if name in ('earliest_date', 'deadline_fixed'):
+        return dt.date.fromisoformat(value) if value else None
+    if name == 'fixed_start':
+        return dt.datetime.fromisoformat(value) if value else None
+    if name == 'caseworker_ids':
+        if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise ValueError(name)
+        return list(value)
+    if name in _OPTIONAL_INTS and value is None:
+        return None
+    if name in _OPTIONAL_INTS or isinstance(default, int) and not isinstance(default, bool):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(name)
+        return value
+    if not isinstance(value, type(default)):
+        raise ValueError(name)
+    return value
 
 
 # --- drafts --------------------------------------------------------------------
@@ -352,7 +370,6 @@ def fixed_time_problem(organisation: Organisation, frame: SummonsFrame,
         seats, extra = seats_of(frame, objects.room)
         needed = (seats or 1) + extra
         room_free = _room_input(objects.room, day, day, organisation)
-        from scheduling.availability import room_free_intervals
         end = starts_utc + dt.timedelta(minutes=frame.duration_minutes)
         window = room_free_intervals(room_free.bookings, capacity=room_free.capacity,
                                      seats_needed=needed, window=(starts_utc, end))
@@ -837,7 +854,6 @@ class _RoomSeats:
         self.by_day[as_utc(booking_.start).date()].append(booking_)
 
     def fits(self, start: dt.datetime, end: dt.datetime, seats: int) -> bool:
-        from scheduling.availability import room_free_intervals
         if self.capacity is None:
             return True
         near = self.by_day[start.date()] + self.by_day[start.date() - dt.timedelta(days=1)]
@@ -875,33 +891,41 @@ def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> 
     now = now or dt.datetime.now(dt.timezone.utc)
     org = draft.organisation
     frame, objects = _frame_or_error(draft, now)
-    rows = _selected_rows(draft)
     result = SummonResult()
-    ticked = [r for r in rows if r.in_review and r.proposed_start is not None]
-    unticked = [r for r in rows if not r.in_review]
-    unplaced = [r for r in rows if r.in_review and r.proposed_start is None]
-    stamp = utcnow()
-    pending, done_rows, failed_rows = [], [], []
-    for row in unticked:
-        pending.append(_pending_row(draft, row, frame, PendingSummons.UNTICKED, '', actor, stamp))
-        done_rows.append(row)
-    if frame.distribution != FIXED_TIME:
-        for row in unplaced:
-            pending.append(_pending_row(draft, row, frame, PendingSummons.NO_TIME, '',
-                                        actor, stamp))
-            done_rows.append(row)
     group = frame.form == GROUP
     seats, extra = seats_of(frame, objects.room)
     caseworkers = {c.id: c for c in objects.caseworkers}
     duration = dt.timedelta(minutes=frame.duration_minutes)
-    # One meeting per individual row; one per group index for groups.
-    planned: dict = defaultdict(list)
-    for row in ticked:
-        key = ('g', row.proposed_group) if group else ('i', row.id)
-        planned[key].append(row)
-    booked: list[tuple[Meeting, list]] = []
+    stamp = utcnow()
+    booked: list[tuple] = []
     with db.atomic():
+        # The draft first: a second "Summon now" of the same draft waits
+        # here and then finds it done (SQLite: the write lock is held already).
+        if db.obj.for_update:
+            SummonsDraft.select(SummonsDraft.id).where(SummonsDraft.id == draft.id) \
+                .for_update().execute()
+        if not SummonsDraft.select().where(SummonsDraft.id == draft.id).exists():
+            raise BookingError('gone', _('This summons has already been made.'))
         _lock_all(list(caseworkers), objects.room.id if objects.room else None)
+        rows = _selected_rows(draft)
+        ticked = [r for r in rows if r.in_review and r.proposed_start is not None]
+        unticked = [r for r in rows if not r.in_review]
+        unplaced = [r for r in rows if r.in_review and r.proposed_start is None]
+        pending, done_rows, failed_rows = [], [], []
+        for row in unticked:
+            pending.append(_pending_row(draft, row, frame, PendingSummons.UNTICKED, '',
+                                        actor, stamp))
+            done_rows.append(row)
+        if frame.distribution != FIXED_TIME:
+            for row in unplaced:
+                pending.append(_pending_row(draft, row, frame, PendingSummons.NO_TIME, '',
+                                            actor, stamp))
+                done_rows.append(row)
+        # One meeting per individual row; one per group index for groups.
+        planned: dict = defaultdict(list)
+        for row in ticked:
+            key = ('g', row.proposed_group) if group else ('i', row.id)
+            planned[key].append(row)
         if planned:
             days = [org.local(r.proposed_start).date() for r in ticked]
             first_day, last_day = min(days), max(days)
@@ -917,7 +941,6 @@ def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> 
             if objects.room is not None:
                 window = utc_window(org, first_day, last_day)
                 room_seats = _RoomSeats(objects.room, room_bookings(objects.room, *window))
-            from scheduling.availability import RoomBooking
             for key, members in sorted(planned.items(),
                                        key=lambda item: item[1][0].proposed_start):
                 start = members[0].proposed_start.replace(tzinfo=dt.timezone.utc)
@@ -949,8 +972,8 @@ def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> 
             result.meeting_ids = [m for m, _members in meetings]
         else:
             meetings = []
-        if pending:
-            PendingSummons.insert_many(pending).execute()
+        for first in range(0, len(pending), 200):
+            PendingSummons.insert_many(pending[first:first + 200]).execute()
         resolved = done_rows + failed_rows + [row for _s, _c, members in booked
                                               for row in members]
         old_pending = [row.pending_id for row in resolved if row.pending_id]
