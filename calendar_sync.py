@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Iterable
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import force_locale, gettext as _
 from icalendar import Calendar
 from peewee import EXCLUDED, JOIN, Case, fn
@@ -68,7 +68,10 @@ class SyncCounts:
 # --- configuration -----------------------------------------------------------
 
 def enabled(config=None) -> bool:
-    config = config if config is not None else current_app.config
+    if config is None:
+        if not has_app_context():
+            return False    # no app, no CALDAV_URL (e.g. a script on the models)
+        config = current_app.config
     return bool((config.get('CALDAV_URL') or '').strip())
 
 
