@@ -383,7 +383,10 @@ def _frame_ready(draft) -> bool:
 
 # --- step 2: the citizens -------------------------------------------------------------
 
-SORT_KEYS = ('selected', 'name', 'cpr', 'appointments', 'absences', 'earliest', 'deadline')
+SORT_LABELS = {'selected': _l('Summon'), 'name': _l('Name'), 'cpr': _l('CPR number'),
+               'appointments': _l('Appointments'), 'absences': _l('Absences'),
+               'earliest': _l('Earliest summons date'), 'deadline': _l('Deadline')}
+SORT_KEYS = tuple(SORT_LABELS)
 FILTER_ARGS = ('show', 'week', 'appointments', 'absence')
 
 
@@ -478,6 +481,7 @@ def _step2_context(draft, rows, args, **extra):
         remove = next((r for r in rows if r.id == int(value)), None)
     context = dict(draft=draft, frame=frame, rows=rows, shown=shown, args=args, weeks=weeks,
                    objects=summons.frame_objects(_org(), frame), labels=_labels(),
+                   sort_labels=SORT_LABELS,
                    deadline_form=deadline_form, remove=remove, report=None,
                    selected_count=sum(1 for r in rows if r.selected),
                    filtered=any(k in args for k in FILTER_ARGS),
