@@ -762,8 +762,13 @@ def step3(draft_id):
         try:
             result = summons.summon(draft, _actor(), _now())
         except booking.BookingError as exc:
-            # Step 1 no longer holds (e.g. the fixed time was taken meanwhile).
             flash(exc.message, 'error')
+            if exc.code == 'gone':
+                # Made already (a second click): show what the first one did.
+                made = session.get('summons_result', {}).get('draft_id') == draft.id
+                return redirect(url_for('summons.result' if made else 'summons.index'),
+                                code=303)
+            # Step 1 no longer holds (e.g. the fixed time was taken meanwhile).
             return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
         # Only numbers go into the (cookie) session: names are read back from
         # the pending list, where every failed citizen is put.
