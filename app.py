@@ -25,6 +25,15 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+def user_or_address() -> str:
+    """Rate-limit key for signed-in actions: the account (many citizens share
+    a job centre's or a home's address), else the client address (behind a
+    proxy only with TRUST_PROXY, which makes ProxyFix set it)."""
+    if has_request_context() and current_user.is_authenticated:
+        return f'user:{current_user.id}'
+    return get_remote_address()
+
+
 def _secret_key(instance_path: str) -> str:
     """SECRET_KEY from the environment, else generated once into instance/."""
     if os.environ.get('SECRET_KEY'):
@@ -48,6 +57,9 @@ def load_config(instance_path: str) -> dict:
         'RATELIMIT_STORAGE_URI': env('RATELIMIT_STORAGE_URI') or redis_url or 'memory://',
         'RATELIMIT_ENABLED': env('RATELIMIT_ENABLED', 'true').lower() != 'false',
         'RATELIMIT_HEADERS_ENABLED': True,
+        # Shared storage down (Redis restarting): count in this process's
+        # memory meanwhile instead of failing every limited request.
+        'RATELIMIT_IN_MEMORY_FALLBACK_ENABLED': True,
         'VONAGE_API_KEY': env('VONAGE_API_KEY'),
         'VONAGE_API_SECRET': env('VONAGE_API_SECRET'),
         'VONAGE_SIGNATURE_SECRET': env('VONAGE_SIGNATURE_SECRET'),
@@ -72,6 +84,8 @@ def load_config(instance_path: str) -> dict:
         'SESSION_COOKIE_SECURE': env('PREFERRED_URL_SCHEME') == 'https',
         'SESSION_COOKIE_NAME': 'planpool_session',
         'REMEMBER_COOKIE_HTTPONLY': True,
+        'REMEMBER_COOKIE_SAMESITE': 'Lax',
+        'REMEMBER_COOKIE_SECURE': env('PREFERRED_URL_SCHEME') == 'https',
         'MAX_CONTENT_LENGTH': 5 * 1024 * 1024,   # uploads (spreadsheets) fit
         'MAX_FORM_MEMORY_SIZE': 200 * 1024,      # one text field
         'WTF_CSRF_TIME_LIMIT': None,             # valid for the session's life
@@ -186,10 +200,14 @@ def _register_request_hooks(app: Flask) -> None:
             "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
             "frame-ancestors 'none'; form-action 'self'"))
         h.setdefault('X-Content-Type-Options', 'nosniff')
+        # Stricter than strict-origin-when-cross-origin: other sites get no
+        # referrer at all (paths hold ids, the feed URL holds its secret).
         h.setdefault('Referrer-Policy', 'same-origin')
         h.setdefault('X-Frame-Options', 'DENY')
+        # Only over HTTPS (behind a proxy: TRUST_PROXY, so that ProxyFix
+        # reads X-Forwarded-Proto); over plain HTTP browsers ignore it anyway.
         if request.is_secure:
-            h.setdefault('Strict-Transport-Security', 'max-age=31536000')
+            h.setdefault('Strict-Transport-Security', 'max-age=31536000; includeSubDomains')
         h.add('Vary', 'HX-Request')
         if getattr(g, 'personal_data', False) or current_user.is_authenticated:
             h['Cache-Control'] = 'no-store'
