@@ -20,6 +20,7 @@ from access import local_path
 from app import limiter
 from models import (AuditEvent, Message, OneTimeCode, TrustedDevice, User,
                     UserSession, utcnow)
+from privacy import mask_identifier
 from validators import normalise_cpr
 
 bp = Blueprint('auth', __name__)
@@ -74,8 +75,12 @@ def _start_session(user: User, *, method: str):
     AuditEvent.record('login', actor=user, detail=method, ip=_ip())
 
 
-def _failed(action: str, detail: str = ''):
-    AuditEvent.record(action, detail=detail, ip=_ip())
+def _failed(action: str, detail: str = '', user: User | None = None):
+    """A failed login in the audit log: the account when there is one (so
+    its organisation's admins see it), else only what was typed, masked;
+    never a CPR number."""
+    AuditEvent.record(action, detail=detail, ip=_ip(), obj=user,
+                      organisation=user.organisation_id if user is not None else None)
 
 
 def _home():
@@ -101,7 +106,7 @@ def login():
             # Back to the page that asked for the login (a path on this site).
             target = local_path(request.args.get('next'))
             return redirect(target, code=303) if target else _home()
-        _failed('login_failed', 'staff')
+        _failed('login_failed', f'staff {mask_identifier(form.email.data)}', user)
         flash(_('The email or password is not correct.'), 'error')
     return render_template('auth/login_staff.html', form=form)
 
@@ -128,7 +133,7 @@ def login_substitute():
                         'centre to have it added.'), 'error')
                 return render_template('auth/login_substitute.html', form=form)
             return _send_code(user, OneTimeCode.NEW_DEVICE)
-        _failed('login_failed', 'substitute')
+        _failed('login_failed', f'substitute {mask_identifier(form.username.data)}', user)
         flash(_('The username or password is not correct.'), 'error')
     return render_template('auth/login_substitute.html', form=form)
 
@@ -146,7 +151,9 @@ def login_citizen():
         if user is not None and user.active and user.phone:
             return _send_code(user, OneTimeCode.CITIZEN_LOGIN)
         # Same answer whether or not we know the number (no enumeration).
-        _failed('login_failed', 'citizen')
+        _failed('login_failed', 'citizen ' + (
+            'unknown CPR number' if user is None else
+            'inactive' if not user.active else 'no mobile number'), user)
         _remember_challenge(secrets.token_urlsafe(32))
         return redirect(url_for('auth.code'), code=303)
     return render_template('auth/login_citizen.html', form=form)
@@ -206,7 +213,8 @@ def code():
             return _home()
         pending['misses'] = pending.get('misses', 0) + 1
         session['otp'] = pending
-        _failed('code_failed')
+        _failed('code_failed', 'wrong or expired code',
+                row.user if row is not None else None)
         if pending['misses'] >= OneTimeCode.MAX_ATTEMPTS or (
                 row is not None and row.attempts >= OneTimeCode.MAX_ATTEMPTS):
             session.pop('otp', None)
