@@ -26,6 +26,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 import booking
 import summons
 from access import role_required
+from app import limiter, user_or_address
 from models import Meeting, Organisation, PendingSummons, User, utcnow
 
 bp = Blueprint('summons', __name__, url_prefix='/summons')
@@ -710,6 +711,9 @@ def _step3_page(draft, **extra):
 
 
 @bp.route('/<int:draft_id>/review', methods=['GET', 'POST'])
+# Summon now books a whole list: a few per minute per person is plenty.
+@limiter.limit('5 per minute;60 per hour', key_func=user_or_address, methods=['POST'],
+               exempt_when=lambda: request.form.get('action') != 'summon')
 @staff_only
 def step3(draft_id):
     draft = _draft_or_404(draft_id)
