@@ -41,8 +41,12 @@ class VonageSms:
         auth = Auth(api_key=api_key, api_secret=api_secret,
                     signature_secret=signature_secret if self.signed else None,
                     signature_method=signature_method)
-        self.client = Vonage(auth, HttpClientOptions(timeout=timeout,
-                                                     max_retries=0))
+        # No retries inside one attempt: a connection closed without an
+        # answer may come after Vonage took the SMS, and the SDK re-posts on
+        # that up to `pool_maxsize` times. A failed attempt goes back to the
+        # queue (with backoff) instead, where a delivery receipt can still win.
+        self.client = Vonage(auth, HttpClientOptions(timeout=timeout, max_retries=0,
+                                                     pool_connections=1, pool_maxsize=1))
 
     def send(self, *, to: str, sender: str, text: str, client_ref: str) -> str:
         from vonage_sms import SmsMessage
