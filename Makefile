@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 FLASK   := $(VENV)/bin/flask --app app
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres bench install translations extract-messages system-deps clean
+.PHONY: run test test-postgres bench install translations extract-messages system-deps clean security
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -38,7 +38,16 @@ run: install
 	$(FLASK) seed-demo --if-empty
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HOST=127.0.0.1 PORT=5000 honcho start
 
-test: install system-deps
+# Static security check of the code that ships, medium severity and up.
+# tests/ and benchmarks/ are left out: they are never deployed, and they do on
+# purpose what the app must not (open URLs of local test servers, start
+# processes, bind ports). tests/test_hardening.py runs the same BANDIT_ARGS.
+BANDIT_ARGS := -q -r . -x ./.venv,./tests,./benchmarks --severity-level medium --confidence-level medium
+
+security: $(VENV)/.installed
+	$(VENV)/bin/bandit $(BANDIT_ARGS)
+
+test: install system-deps security
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL: TEST_DATABASE_URL must name a server we may
