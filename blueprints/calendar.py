@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 import booking
 from access import get_in_org, role_required
-from models import (Absence, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
+from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
                     MeetingParticipant, MeetingType, Pause, Room, RoomTeam, Team,
                     User, mask_cpr, utcnow)
 from planning import caseworker_inputs, room_bookings, utc_window
@@ -567,11 +567,18 @@ def new():
             except booking.BookingError as exc:
                 form.start.errors.append(exc.message)
             else:
+                _audit('meeting_booked', meeting)
                 flash(_('The meeting is booked and the citizen has been notified.'), 'info')
                 return redirect(url_for('calendar.caseworker', caseworker_id=cw.id,
                                         week=week_id(parse_week(form.date.data.isoformat())))
                                 + f'#meeting-{meeting.id}', code=303)
     return render_template('calendar/new.html', form=form)
+
+
+def _audit(action: str, meeting: Meeting, detail: str = '') -> None:
+    """Who read or changed a meeting, and so its citizens' data."""
+    AuditEvent.record(action, actor=current_user._get_current_object(), obj=meeting,
+                      detail=detail, ip=request.remote_addr or '')
 
 
 @bp.route('/meeting/<int:meeting_id>', methods=['GET', 'POST'])
@@ -584,6 +591,7 @@ def meeting(meeting_id):
         if request.form.get('action') != 'cancel' or meeting.status != Meeting.BOOKED:
             abort(400)
         booking.cancel(meeting)
+        _audit('meeting_cancelled', meeting)
         flash(_('The meeting is cancelled and the citizen has been notified.'), 'info')
         target = (url_for('calendar.caseworker', caseworker_id=meeting.caseworker_id,
                           week=week_id(parse_week(meeting.organisation.local(
@@ -591,6 +599,8 @@ def meeting(meeting_id):
                   if meeting.caseworker_id else url_for('calendar.index'))
         return redirect(target, code=303)
     confirm = request.args.get('confirm') == 'cancel'
+    g.personal_data = True
+    _audit('meeting_read', meeting, f'{len(citizens)} citizens')
     return render_template('calendar/meeting.html', meeting=meeting, citizens=citizens,
                            when=booking.local_when(meeting),
                            place=booking.meeting_place(meeting), confirm=confirm,

@@ -123,6 +123,8 @@ def _nothing_selected():
 @staff_only
 def index():
     rows = _view_rows(_rows())
+    AuditEvent.record('pending_read', actor=current_user._get_current_object(),
+                      detail=f'{len(rows)} citizens', ip=request.remote_addr or '')
     select_all = request.args.get('all') == '1'
     return render_template('pending/index.html', rows=rows, select_all=select_all)
 

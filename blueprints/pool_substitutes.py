@@ -87,6 +87,7 @@ def _search(query: str):
 def index():
     query = request.args.get('q', '')[:100].strip()
     rows = list(_search(query).limit(PAGE_SIZE + 1))
+    _audit_read('substitutes_read', detail=f'{min(len(rows), PAGE_SIZE)} substitutes')
     units, quals = {}, {}
     ids = [u.id for u in rows]
     for link in SubstituteUnit.select(SubstituteUnit, Unit).join(Unit).where(
@@ -98,6 +99,11 @@ def index():
     return render('pool/substitutes/index.html', {'substitute-list': 'list'},
                   substitutes=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, query=query,
                   units=units, quals=quals)
+
+
+def _audit_read(action: str, obj=None, detail: str = '') -> None:
+    AuditEvent.record(action, actor=current_user._get_current_object(), obj=obj,
+                      detail=detail, ip=request.remote_addr or '')
 
 
 def _save(form, user) -> bool:
@@ -130,7 +136,8 @@ def _save(form, user) -> bool:
                 SubstituteQualification.create(user=user, qualification=qual)
             if deactivated:   # logged out everywhere at once
                 UserSession.delete().where(UserSession.user == user).execute()
-            AuditEvent.record('substitute_saved', actor=current_user, obj=user)
+            AuditEvent.record('substitute_saved', actor=current_user._get_current_object(),
+                              obj=user, ip=request.remote_addr or '')
     except IntegrityError:
         taken = User.select().where(fn.LOWER(User.username) == form.username.data.lower(),
                                     User.id != (user.id or 0)).exists()
@@ -179,6 +186,7 @@ def edit(user_id):
         form.units.data = [str(link.unit_id) for link in user.unit_links]
         form.qualifications.data = [str(link.qualification_id)
                                     for link in user.qualification_links]
+        _audit_read('substitute_read', user)
     shifts = list(Vacancy.select(Vacancy, Unit).join(Unit).where(
         Vacancy.substitute == user, Vacancy.status == Vacancy.BOOKED,
         Vacancy.ends_at > staffing.now()).order_by(Vacancy.starts_at).limit(20))

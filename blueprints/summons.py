@@ -488,6 +488,7 @@ def _step2_context(draft, rows, args, **extra):
                    filtered=any(k in args for k in FILTER_ARGS),
                    today=summons.local_today(_org(), _now()))
     context.update(extra)
+    _audit('summons_citizens_read', draft, f'{len(rows)} citizens')
     return context
 
 
@@ -707,6 +708,7 @@ def _step3_page(draft, **extra):
     if opened.isdigit():
         context['open_row'] = int(opened)
     context.update(extra)
+    _audit('summons_review_read', draft, f'{len(rows)} citizens')
     return _render('summons/step3.html', {'wizard': 'wizard'}, **context)
 
 
