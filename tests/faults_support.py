@@ -1,0 +1,321 @@
+"""Shared pieces of the fault tests (tests/test_faults.py; no tests here):
+an SMS provider that can be switched down and up, page scrapers for the
+follow-up list and the SMS log, and small servers on 127.0.0.1 that
+misbehave the way real ones do."""
+from __future__ import annotations
+
+import collections
+import http.client
+import re
+import threading
+from urllib.parse import parse_qsl
+
+import requests
+
+VONAGE_URL = 'https://rest.nexmo.com/sms/json'
+VONAGE = {'VONAGE_API_KEY': 'key123', 'VONAGE_API_SECRET': 'secret456'}
+
+# How the provider fails while it is down, in turn: an error page, no
+# connection, an answer that never comes, and a connection closed without
+# an answer (the request may or may not have been taken).
+OUTAGES = ('http500', 'connect_timeout', 'read_timeout', 'disconnected')
+
+
+def _outage(kind: str):
+    if kind == 'http500':
+        return (500, {'Content-Type': 'text/html'}, '<html>Internal Server Error</html>')
+    if kind == 'connect_timeout':
+        return requests.exceptions.ConnectTimeout('Connection to rest.nexmo.com timed out')
+    if kind == 'read_timeout':
+        return requests.exceptions.ReadTimeout('Read timed out. (read timeout=10)')
+    return requests.exceptions.ConnectionError(requests.packages.urllib3.exceptions.ProtocolError(
+        'Connection aborted.',
+        http.client.RemoteDisconnected('Remote end closed connection without response')))
+
+
+class FlakyVonage:
+    """The Vonage SMS API (mocked with `responses`): while `down`, every POST
+    fails in one of the OUTAGES ways, in turn; when up, it accepts the SMS.
+    Every POST is recorded per client-ref with what it got back."""
+
+    def __init__(self, mock):
+        self.down = True
+        self.calls: dict[str, list[str]] = collections.defaultdict(list)
+        self._lock = threading.Lock()
+        self._turn = 0
+        mock.add_callback('POST', VONAGE_URL, callback=self._answer)
+
+    def _answer(self, request):
+        fields = dict(parse_qsl(request.body or '', keep_blank_values=True))
+        ref = fields.get('client-ref', '')
+        with self._lock:
+            if self.down:
+                kind = OUTAGES[self._turn % len(OUTAGES)]
+                self._turn += 1
+            else:
+                kind = 'accepted'
+            self.calls[ref].append(kind)
+        if kind != 'accepted':
+            answer = _outage(kind)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        body = ('{"message-count": "1", "messages": [{"to": "%s", "message-id": '
+                '"0A%014d", "status": "0", "client-ref": "%s"}]}'
+                % (fields.get('to', ''), int(ref or 0), ref))
+        return 200, {'Content-Type': 'application/json'}, body
+
+    def accepted(self, ref) -> int:
+        return self.calls[str(ref)].count('accepted')
+
+    def failed(self, ref) -> int:
+        return len(self.calls[str(ref)]) - self.accepted(ref)
+
+
+# --- pages --------------------------------------------------------------------------
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def followup_count(html: str, which: str) -> int:
+    """The number at the top of the follow-up list ('citizen' or 'calendar')."""
+    return int(re.search(rf'<strong id="count-{which}">(\d+)</strong>', html).group(1))
+
+
+def followup_count_link(html: str, which: str) -> str:
+    link = re.search(rf'<a href="([^"]+)"[^>]*><strong id="count-{which}">', html).group(1)
+    return link.replace('&amp;', '&')
+
+
+def followup_rows(html: str) -> dict[int, str]:
+    """{participant id: the row's HTML} of a follow-up page."""
+    return {int(pid): body for pid, body in
+            re.findall(r'<tr id="followup-row-(\d+)"(.*?)</tr>', html, re.S)}
+
+
+def log_rows(html: str) -> list[str]:
+    """The rows of the SMS and email log, newest first."""
+    table = html.split('<tbody>', 1)[1].split('</tbody>', 1)[0] if '<tbody>' in html else ''
+    return re.findall(r'<tr class="status-[a-z]+">(.*?)</tr>', table, re.S)
+
+
+# --- a Vonage stand-in on 127.0.0.1 for other processes ---------------------------------
+
+def make_tls_files(directory, host: str) -> tuple[str, str, str]:
+    """A throwaway certificate authority and a certificate for `host` signed
+    by it: (ca.pem, cert.pem, key.pem) in `directory`."""
+    import datetime as dt
+    import os
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Planpool test CA')])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - dt.timedelta(hours=1))
+          .not_valid_after(now + dt.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(
+              digital_signature=True, key_cert_sign=True, crl_sign=True,
+              content_commitment=False, key_encipherment=False, data_encipherment=False,
+              key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                         critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+            .issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = [os.path.join(str(directory), name) for name in ('ca.pem', 'cert.pem', 'key.pem')]
+    with open(paths[0], 'wb') as fh:
+        fh.write(ca.public_bytes(serialization.Encoding.PEM))
+    with open(paths[1], 'wb') as fh:
+        fh.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(paths[2], 'wb') as fh:
+        fh.write(key.private_bytes(serialization.Encoding.PEM,
+                                   serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption()))
+    return paths[0], paths[1], paths[2]
+
+
+class SlowVonage:
+    """rest.nexmo.com for another process, without any network: an HTTPS
+    proxy on 127.0.0.1 (the process gets HTTPS_PROXY and REQUESTS_CA_BUNDLE)
+    that answers the tunnelled Vonage SMS API itself, taking `delay` seconds
+    per SMS. `received` lists the client-refs in the order the requests
+    arrived. The `hold_at`-th request is held (not answered) until
+    `release()`: `held` is then its client-ref."""
+
+    HOST = 'rest.nexmo.com'
+
+    def __init__(self, directory, delay: float = 0.1, hold_at: int | None = None):
+        import http.server
+        import socketserver
+        import ssl
+        import time
+
+        self.ca_file, cert, key = make_tls_files(directory, self.HOST)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.delay = delay
+        self.received: list[str] = []
+        self.hold_at, self.held = hold_at, None
+        self._released = threading.Event()
+        self.lock = threading.Lock()
+        fake = self
+
+        class Api(http.server.BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def do_POST(self):
+                length = int(self.headers.get('Content-Length') or 0)
+                fields = dict(parse_qsl(self.rfile.read(length).decode(),
+                                        keep_blank_values=True))
+                ref = fields.get('client-ref', '')
+                with fake.lock:
+                    fake.received.append(ref)
+                    number = len(fake.received)
+                    if number == fake.hold_at:
+                        fake.held = ref
+                if number == fake.hold_at:
+                    fake._released.wait(30)
+                time.sleep(fake.delay)
+                body = ('{"message-count": "1", "messages": [{"to": "%s", '
+                        '"message-id": "0B%014d", "status": "0", "client-ref": "%s"}]}'
+                        % (fields.get('to', ''), number, ref)).encode()
+                self.send_response(200)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        class Proxy(http.server.BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def do_CONNECT(self):
+                if self.path.split(':')[0] != fake.HOST:
+                    self.send_error(403)      # nowhere else: no network
+                    return
+                self.send_response(200, 'Connection established')
+                self.end_headers()
+                self.close_connection = True
+                try:
+                    tls = context.wrap_socket(self.connection, server_side=True)
+                    Api(tls, self.client_address, self.server)
+                except (OSError, ssl.SSLError):
+                    pass          # the client went away (killed): nothing to answer
+
+            def log_message(self, *args):
+                pass
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+
+        self.server = Server(('127.0.0.1', 0), Proxy)
+        self.proxy_url = f'http://127.0.0.1:{self.server.server_address[1]}'
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def env(self) -> dict:
+        """What a process needs to send its SMS here."""
+        return {'HTTPS_PROXY': self.proxy_url, 'https_proxy': self.proxy_url,
+                'REQUESTS_CA_BUNDLE': self.ca_file, 'NO_PROXY': '', 'no_proxy': ''}
+
+    def counts(self) -> collections.Counter:
+        with self.lock:
+            return collections.Counter(self.received)
+
+    def release(self) -> None:
+        self._released.set()
+
+    def close(self):
+        self._released.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+# --- processes ------------------------------------------------------------------------
+
+ROOT = __import__('os').path.dirname(__import__('os').path.dirname(__import__('os').path.abspath(
+    __file__)))
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.02, what: str = 'condition'):
+    """Poll `predicate` until it returns something true; fail after `timeout` s."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f'timed out after {timeout} s waiting for {what}')
+        time.sleep(interval)
+
+
+def app_env(instance_dir, database_url: str, **extra) -> dict:
+    """The environment of a Planpool process of its own (worker, server)."""
+    import os
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('DATABASE_URL', 'REDIS_URL', 'HUEY_URL', 'VONAGE_API_KEY',
+                        'VONAGE_API_SECRET', 'VONAGE_SIGNATURE_SECRET', 'SMTP_HOST',
+                        'CALDAV_URL', 'TEST_DATABASE_URL')}
+    env.update(PLANPOOL_INSTANCE=str(instance_dir), DATABASE_URL=database_url,
+               SECRET_KEY='fault-test-secret-key', PYTHONUNBUFFERED='1')
+    env.update(extra)
+    return env
+
+
+def start(args: list[str], env: dict, log_path):
+    """A child process in its own process group, output to `log_path`."""
+    import subprocess
+    log = open(log_path, 'ab')
+    try:
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    finally:
+        log.close()
+
+
+def kill(process, sig=None) -> None:
+    """SIGKILL (or `sig`) to the child's whole process group; reaped."""
+    import os
+    import signal
+    import subprocess
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, sig or signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def bin_path(name: str) -> str:
+    """A console script of the running Python's environment (e.g. flask)."""
+    import os
+    import sys
+    return os.path.join(os.path.dirname(sys.executable), name)
