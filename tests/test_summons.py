@@ -763,6 +763,57 @@ def test_group_meeting_on_the_first_day_anyone_can_come(centre, make_user):
     assert starts == {as_utc(local(WEDNESDAY, 8))}
 
 
+def test_fixed_time_group_meeting_takes_its_seats_and_keeps_the_rest(make_user, jobcentre):
+    centre = make_team(jobcentre, make_user, 2)
+    people = make_citizens(centre.org, make_user, 6)
+    frame = frame_for(centre, form=summons.GROUP, group_seats=summons.SEATS_FIXED,
+                      per_meeting=4, rebooking_seats=1, room_id=centre.room.id,
+                      distribution=summons.FIXED_TIME, fixed_start=dt.datetime(2027, 3, 3, 9, 0))
+    draft = draft_with(centre, people, frame)
+    assert summons.frame_problems(centre.org, frame, NOW) == {}
+    proposal = summons.propose(draft, NOW)
+    assert (proposal.placed, proposal.unplaced) == (4, 2)
+    result = summons.summon(draft, centre.planner, NOW)
+    assert (result.meetings, result.remaining, result.pending) == (1, 2, 0)
+    [meeting] = Meeting.select()
+    assert centre.org.local(meeting.starts_at).replace(tzinfo=None) == frame.fixed_start
+    assert [p.citizen_id for p in meeting.participants.order_by(MeetingParticipant.id)] == \
+        [c.id for c in people[:4]]
+    assert meeting.caseworker_ids() == centre.caseworker_ids
+    assert {r.user_id for r in summons.citizen_rows(draft, NOW)} == {people[4].id, people[5].id}
+
+
+def test_nobody_free_at_all_sends_the_citizens_to_the_pending_list(centre, make_user):
+    for caseworker in centre.caseworkers:
+        for hours in caseworker.working_hours:
+            hours.delete_instance()
+    people = make_citizens(centre.org, make_user, 2)
+    draft = draft_with(centre, people)
+    assert summons.frame_problems(centre.org, summons.frame_of(draft), NOW) == {}
+    proposal = summons.propose(draft, NOW)
+    assert (proposal.placed, proposal.unplaced) == (0, 2)
+    assert [(r.start, r.problem) for r in summons.review_rows(draft)] == [
+        (None, 'No free time found')] * 2
+    result = summons.summon(draft, centre.planner, NOW)
+    assert (result.meetings, result.pending) == (0, 2)
+    assert sorted((p.citizen_id, p.reason) for p in PendingSummons.select()) == [
+        (c.id, PendingSummons.NO_TIME) for c in people]
+    assert Meeting.select().count() == 0 and Message.select().count() == 0
+
+
+def test_citizens_deselected_on_step_2_are_not_summoned(centre, make_user):
+    people = make_citizens(centre.org, make_user, 3)
+    draft = draft_with(centre, people)
+    rows = summons.citizen_rows(draft, NOW)
+    summons.set_selected(draft, {rows[0].id, rows[2].id})
+    assert [r.selected for r in summons.citizen_rows(draft, NOW)] == [True, False, True]
+    assert summons.propose(draft, NOW).placed == 2
+    assert {r.name for r in summons.review_rows(draft)} == {people[0].name, people[2].name}
+    assert summons.summon(draft, centre.planner, NOW).meetings == 2
+    assert meetings_of(people[1]) == []
+    assert not Message.select().where(Message.user == people[1]).exists()
+
+
 def test_letter_attendance_sends_nothing_and_lists_the_letters(centre, make_user):
     people = make_citizens(centre.org, make_user, 3)
     draft = draft_with(centre, people, frame_for(centre, attendance=Meeting.LETTER))
