@@ -19,8 +19,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 import booking
 from access import get_in_org, role_required
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
-                    MeetingParticipant, MeetingType, Pause, Room, RoomTeam, Team,
-                    User, mask_cpr, utcnow)
+                    MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam,
+                    Team, User, mask_cpr, utcnow)
 from planning import caseworker_inputs, room_bookings, utc_window
 from scheduling.availability import AvailabilityCalendar
 from scheduling.localtime import as_utc, from_minute, to_minute_ceil
@@ -31,6 +31,14 @@ bp = Blueprint('calendar', __name__, url_prefix='/calendar')
 STAFF = (User.ADMIN, User.PLANNER, User.CASEWORKER)
 SLOT_MINUTES = 15                 # one free-time button per quarter hour
 DEFAULT_HOURS = (8 * 60, 16 * 60)  # shown when nobody has hours that week
+
+
+@bp.before_request
+def _job_centre_only():
+    """Caseworkers' and rooms' calendars are a job centre's: a substitute
+    pool's staff have none (anonymous users go on to the login)."""
+    if current_user.is_authenticated and current_user.organisation.kind != Organisation.PLANNER:
+        abort(403)
 
 
 # --- weeks -----------------------------------------------------------------
