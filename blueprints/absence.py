@@ -15,7 +15,7 @@ import booking
 from access import get_in_org, role_required
 from blueprints.admin import section
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, Meeting,
-                    MeetingParticipant, MeetingType, User, utcnow)
+                    MeetingParticipant, MeetingType, Organisation, User, utcnow)
 from planning import caseworker_inputs, organisation_closing_days
 from scheduling.localtime import naive_utc
 from scheduling.slots import bookable_starts
@@ -26,6 +26,13 @@ section('absence.index', _l('Absence'), 25)
 MANAGERS = (User.ADMIN, User.PLANNER)
 SUGGESTIONS = 8          # other free times offered per meeting
 SEARCH_DAYS = 21         # how far ahead to look for them
+
+
+@bp.before_request
+def _job_centre_only():
+    """Caseworkers' absence is a job centre's (anonymous users go on to the login)."""
+    if current_user.is_authenticated and current_user.organisation.kind != Organisation.PLANNER:
+        abort(403)
 
 
 class AbsenceForm(FlaskForm):
