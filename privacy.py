@@ -130,7 +130,7 @@ def events_about(user: User, meeting_ids: list[int] | None = None):
         about |= ((AuditEvent.object_type == 'Meeting')
                   & AuditEvent.object_id.in_(meeting_ids))
     Actor = User.alias()
-    return (AuditEvent.select(AuditEvent, Actor.role)
+    return (AuditEvent.select(AuditEvent, Actor.id, Actor.role)
             .join(Actor, JOIN.LEFT_OUTER, on=(AuditEvent.actor == Actor.id))
             .where(about)
             .order_by(AuditEvent.at, AuditEvent.id))

@@ -157,7 +157,7 @@ def _query(form):
 
     zone = current_user.organisation.zone
     Actor = User.alias()
-    query = (AuditEvent.select(AuditEvent, Actor.name, Actor.role)
+    query = (AuditEvent.select(AuditEvent, Actor.id, Actor.name, Actor.role)
              .join(Actor, JOIN.LEFT_OUTER, on=(AuditEvent.actor == Actor.id))
              .where(AuditEvent.organisation == current_user.organisation_id))
     if ok(form.date_from) and not form.date_to.errors:

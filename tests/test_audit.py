@@ -278,6 +278,8 @@ def test_the_search_filters_by_local_dates_action_actor_object_and_text(
     assert '2026-03-28 22:59:00 UTC' in page
     assert 'Mar 28, 2026' in page and '11:59:00' in page      # 23:59 CET
     assert 'datetime="2026-03-28T22:59:00Z"' in page
+    assert 'By Ole Olsen, caseworker' in page
+    assert f'Concerning: Person #{citizen.id}' in page
 
 
 def test_the_log_pages_by_fifty_newest_first(client, login, jobcentre, admin):
