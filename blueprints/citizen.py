@@ -183,6 +183,24 @@ def ics_file(meeting_id):
         'Content-Disposition': f'attachment; filename="meeting-{meeting.id}.ics"'})
 
 
+@bp.route('/data.json')
+@_citizen_only
+def export():
+    """Download my data: everything Planpool holds about the citizen."""
+    import json
+
+    import privacy
+    citizen = current_user._get_current_object()
+    data = privacy.export_citizen(citizen, _now(), _language())
+    AuditEvent.record('citizen.exported', actor=citizen, obj=citizen, ip=_ip())
+    day = citizen.organisation.local(_now().replace(tzinfo=None)).date().isoformat()
+    return Response(json.dumps(data, ensure_ascii=False, indent=2),
+                    mimetype='application/json', headers={
+                        'Content-Disposition':
+                            f'attachment; filename="planpool-my-data-{day}.json"',
+                        'Cache-Control': 'no-store'})
+
+
 class CancelForm(FlaskForm):
     pass
 
