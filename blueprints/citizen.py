@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired
 
 import booking
 from access import role_required
+from app import limiter, user_or_address
 from integrations import ics
 from models import AuditEvent, Meeting, MeetingParticipant, OnlineOffer, Organisation, User
 from scheduling import rules
@@ -29,6 +30,10 @@ from scheduling.localtime import as_utc
 bp = Blueprint('citizen', __name__, url_prefix='/my')
 
 START_FORMAT = '%Y-%m-%dT%H:%MZ'     # a start in URLs and forms: UTC to the minute
+# Book, rebook and cancel share one budget per citizen: ample for a person,
+# a wall for a script hammering the booking engine.
+write_limit = limiter.shared_limit('10 per minute;60 per hour', scope='citizen_booking',
+                                   key_func=user_or_address, methods=['POST'])
 
 
 def _now() -> dt.datetime:
@@ -206,6 +211,7 @@ class CancelForm(FlaskForm):
 
 
 @bp.route('/appointments/<int:meeting_id>/cancel', methods=['GET', 'POST'])
+@write_limit
 @_citizen_only
 def cancel(meeting_id):
     meeting = _meeting_or_404(meeting_id)
@@ -396,6 +402,7 @@ def _chosen_time(choice, form_start, form_caseworker):
 
 
 @bp.route('/book/<int:offer_id>/confirm', methods=['GET', 'POST'])
+@write_limit
 @_citizen_only
 def confirm(offer_id):
     offer = _offer_or_404(offer_id)
@@ -491,6 +498,7 @@ def rebook(meeting_id):
 
 
 @bp.route('/appointments/<int:meeting_id>/rebook/confirm', methods=['GET', 'POST'])
+@write_limit
 @_citizen_only
 def rebook_confirm(meeting_id):
     meeting = _meeting_or_404(meeting_id)

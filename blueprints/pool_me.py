@@ -14,6 +14,7 @@ from wtforms import BooleanField, DateField, TimeField
 from wtforms.validators import DataRequired, Optional
 
 import staffing
+from app import limiter, user_or_address
 from blueprints.pool import render, see_other, substitute_only
 from models import (Availability, Qualification, ShiftRequest, SubstituteQualification,
                     SubstituteUnit, Unit, User, Vacancy)
@@ -272,6 +273,7 @@ def requests():
 
 
 @bp.route('/requests/<int:request_id>', methods=['POST'])
+@limiter.limit('30 per minute;300 per hour', key_func=user_or_address)
 @substitute_only
 def answer(request_id):
     row = ShiftRequest.get_or_none(ShiftRequest.id == request_id,
