@@ -229,8 +229,11 @@ def sync(meeting_id):
     if request.headers.get('HX-Target') == f'followup-meeting-{meeting.id}':
         g.personal_data = True
         rows = followup.rows_of(org, meeting, request.form.getlist('row', type=int))
-        return render_template('followup/_meeting.html', meeting=meeting, rows=rows,
-                               next_url=next_url, synced=True)
+        counts = followup.counts(org, _now())
+        return (render_template('followup/_meeting.html', meeting=meeting, rows=rows,
+                                next_url=next_url, synced=True)
+                + render_template('followup/_counts.html', counts=counts, oob=True,
+                                  count_links=_count_links(counts)))
     if result.notices:
         flash(ngettext('%(num)d notice is being sent to the citizen again.',
                        '%(num)d notices are being sent to the citizens again.',

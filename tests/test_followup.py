@@ -416,6 +416,9 @@ def test_group_meeting_sync_covers_every_participant_and_swaps_the_rows(
     assert all('Delivered' in r for r in rows(body).values())
     assert [Message.get_by_id(n.id).status for n in notices] == [Message.SENT] * 3
     assert Message.select().count() == 3
+    # The counts at the top come along out of band, now at 0.
+    assert 'id="followup-counts" class="followup-counts" hx-swap-oob="true"' in body
+    assert '<strong id="count-citizen">0</strong>' in body
 
 
 @pytest.mark.parametrize('app_config', [CLOSED_CALDAV])
