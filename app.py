@@ -258,6 +258,23 @@ def _register_error_pages(app: Flask) -> None:
         return page(500, _('Something went wrong'), _(
             'Nothing was saved. Please try again in a moment.'))
 
+    from peewee import InterfaceError, OperationalError
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(e):
+        """The database is restarting or out of reach: a page that needs no
+        database (shown as to a visitor, whose user cannot be loaded now).
+        The broken connection leaves the pool at teardown; the next request
+        gets a fresh one."""
+        app.logger.warning('database unavailable: %s', e)
+        g._login_user = login_manager.anonymous_user()
+        g.personal_data = True      # still never cached
+        body, status = page(503, _('Temporarily unavailable'), _(
+            'We could not reach the database just now. Please try again in a moment; '
+            'if you were saving something, check first whether it was saved.'))
+        return body, status, {'Retry-After': '5'}
+
 
 def _register_cli(app: Flask) -> None:
     db_cli = click.Group('db', help='Database schema migrations.')
