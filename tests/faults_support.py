@@ -319,3 +319,113 @@ def bin_path(name: str) -> str:
     import os
     import sys
     return os.path.join(os.path.dirname(sys.executable), name)
+
+
+# --- a PostgreSQL server of the test's own --------------------------------------------
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def postgres_bin() -> str | None:
+    """The newest PostgreSQL server binaries installed (Debian's layout)."""
+    import glob
+    import os
+    found = [os.path.dirname(p) for p in glob.glob('/usr/lib/postgresql/*/bin/pg_ctl')
+             if os.path.exists(os.path.join(os.path.dirname(p), 'initdb'))]
+    found.sort(key=lambda p: int(p.split('/')[-2]) if p.split('/')[-2].isdigit() else 0)
+    return found[-1] if found else None
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 that a test may restart.
+    As root it runs as the unprivileged `postgres` user (initdb refuses
+    root), as .ci/run does. `why_not()` says why it cannot run here."""
+
+    def __init__(self):
+        import os
+        import tempfile
+        self.bin = postgres_bin()
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix='planpool-pg-')
+        self.data = os.path.join(self.dir, 'data')
+        self.log = os.path.join(self.dir, 'log')
+
+    @staticmethod
+    def why_not() -> str:
+        import os
+        import pwd
+        if postgres_bin() is None:
+            return 'PostgreSQL server binaries (/usr/lib/postgresql/*/bin) are not installed'
+        if os.geteuid() == 0:
+            try:
+                pwd.getpwnam('postgres')
+            except KeyError:
+                return 'running as root and there is no postgres user to run the server as'
+        return ''
+
+    def url(self, dbname: str = 'postgres') -> str:
+        return f'postgresql://postgres@127.0.0.1:{self.port}/{dbname}'
+
+    def _run(self, *args: str, timeout: float = 60) -> None:
+        import os
+        import subprocess
+        command = list(args)
+        if os.geteuid() == 0:
+            command = ['runuser', '-u', 'postgres', '--'] + command
+        subprocess.run(command, check=True, timeout=timeout, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+
+    def _ctl(self, *args: str) -> None:
+        import os
+        self._run(os.path.join(self.bin, 'pg_ctl'), '-D', self.data, '-l', self.log,
+                  '-w', '-t', '30', *args)
+
+    def start(self) -> None:
+        import os
+        import shutil
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, 'postgres')
+        self._run(os.path.join(self.bin, 'initdb'), '-D', self.data, '-U', 'postgres',
+                  '--auth=trust', '-E', 'UTF8')
+        self._start()
+
+    def _start(self) -> None:
+        self._ctl('-o', f'-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off '
+                        f'-c full_page_writes=off -c synchronous_commit=off', 'start')
+
+    def restart(self, down_for: float = 0) -> None:
+        """Stop (fast: open sessions are cut off, transactions rolled back)
+        and start again, after `down_for` seconds without a server."""
+        import time
+        if not down_for:
+            self._ctl('-m', 'fast', 'restart')
+            return
+        self._ctl('-m', 'fast', 'stop')
+        time.sleep(down_for)
+        self._start()
+
+    def execute(self, sql: str, dbname: str = 'postgres') -> None:
+        import psycopg2
+        conn = psycopg2.connect(self.url(dbname))
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+        finally:
+            conn.close()
+
+    def stop(self, keep_log=None) -> None:
+        """Stop at once and remove the cluster; its log copied to `keep_log`."""
+        import os
+        import shutil
+        if keep_log is not None and os.path.exists(self.log):
+            shutil.copy(self.log, keep_log)
+        try:
+            if os.path.exists(os.path.join(self.data, 'postmaster.pid')):
+                self._ctl('-m', 'immediate', 'stop')
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
+import re
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -31,9 +34,9 @@ import staffing
 import summons
 import tasks
 from models import Meeting, MeetingParticipant, Message, db, utcnow
-from tests.faults_support import (VONAGE, FlakyVonage, SlowVonage, app_env, bin_path,
-                                  followup_count, followup_count_link, followup_rows, kill,
-                                  log_rows, start, text, wait_until)
+from tests.faults_support import (VONAGE, FlakyVonage, PostgresServer, SlowVonage, app_env,
+                                  bin_path, followup_count, followup_count_link, followup_rows,
+                                  free_port, kill, log_rows, start, text, wait_until)
 from tests.summons_support import NOW as SUMMONS_NOW, draft_with, make_citizens, make_team
 from tests.test_pool_support import (TODAY as POOL_TODAY, clock, local as pool_local,  # noqa: F401
                                      make_available, pool, vacancy)
@@ -238,3 +241,229 @@ def test_system_consumer_killed_mid_batch_the_sweep_finishes_it(
     finally:
         kill(consumer)
         provider.close()
+
+
+# --- 3. PostgreSQL restarted under booking traffic ---------------------------------------
+
+PG_PASSWORD = 'correct horse battery'
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                  r'name="csrf_token" value="([^"]+)"')
+
+
+def _csrf(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, html[:500]
+    return match.group(1) or match.group(2)
+
+
+def _job_centre_in(url: str) -> dict:
+    """Migrate a fresh database and give it a job centre: a team, three
+    caseworkers (Mon-Fri 08:00-16:00), an admin and 30 citizens."""
+    from migrations import upgrade
+    from models import (Caseworker, CaseworkerTeam, MeetingType, Organisation, Team, User,
+                        WorkingHours, make_database)
+    from tests.summons_support import cpr_number
+    db.initialize(make_database(url))
+    db.connect(reuse_if_open=True)
+    upgrade()
+    org = Organisation.create(name='Jobcenter Genstart', slug='genstart', kind='planner',
+                              country='DK', timezone='Europe/Copenhagen', language='da',
+                              sms_sender='Jobcenter')
+    team = Team.create(organisation=org, name='Dagpenge', address='Jobvej 1', postcode='8000',
+                       city='Aarhus C')
+    caseworkers = []
+    for n in range(3):
+        user = User.create(organisation=org, role=User.CASEWORKER, name=f'Vejleder {n}',
+                           email=f'cw{n}@example.test')
+        cw = Caseworker.create(user=user, organisation=org, initials=f'V{n}')
+        CaseworkerTeam.create(caseworker=cw, team=team)
+        for weekday in range(5):
+            WorkingHours.create(caseworker=cw, weekday=weekday, start=dt.time(8),
+                                end=dt.time(16))
+        caseworkers.append(cw.id)
+    admin = User(organisation=org, role=User.ADMIN, name='Admin', email='admin@example.test')
+    admin.set_password(PG_PASSWORD)
+    admin.save()
+    cprs = []
+    for n in range(30):
+        cpr = cpr_number(9000 + n)
+        User.create(organisation=org, role=User.CITIZEN, name=f'Borger {n}', cpr=cpr,
+                    phone=f'+4521{n:06d}', language='en')
+        cprs.append(cpr)
+    today = dt.datetime.now(dt.timezone.utc).astimezone(org.zone).date()
+    monday = today + dt.timedelta(days=14 - today.weekday())
+    days = [monday + dt.timedelta(days=d) for d in range(12) if (monday + dt.timedelta(
+        days=d)).weekday() < 5]
+    data = dict(team=team.id, caseworkers=caseworkers, cprs=cprs, days=days,
+                meeting_type=MeetingType.get(MeetingType.code == 'jobsamtale').id)
+    db.close()
+    return data
+
+
+class _Staff:
+    """A staff member's browser: logs in, books through /calendar/new."""
+
+    def __init__(self, base: str, data: dict, seed: int):
+        import requests
+        self.base, self.data = base, data
+        self.random = random.Random(seed)
+        self.session = requests.Session()
+        self.session.trust_env = False        # 127.0.0.1 only, never a proxy
+        self.session.headers['Accept-Language'] = 'en'
+        self.token = None
+
+    def request(self, method: str, path: str, **kwargs):
+        return self.session.request(method, self.base + path, timeout=30,
+                                    allow_redirects=False, **kwargs)
+
+    def log_in(self):
+        page = self.request('GET', '/login')
+        if page.status_code != 200:
+            return page
+        answer = self.request('POST', '/login', data={
+            'csrf_token': _csrf(page.text), 'email': 'admin@example.test',
+            'password': PG_PASSWORD})
+        if answer.status_code == 303:
+            form = self.request('GET', '/calendar/new')
+            if form.status_code == 200:
+                self.token = _csrf(form.text)
+            return form
+        return answer
+
+    def book(self, day=None, hour=None, minute=None, caseworker=None):
+        pick = self.random.choice
+        return self.request('POST', '/calendar/new', data={
+            'csrf_token': self.token, 'team': self.data['team'],
+            'caseworker': caseworker or pick(self.data['caseworkers']), 'room': 0,
+            'meeting_type': self.data['meeting_type'], 'attendance': 'in_person',
+            'date': (day or pick(self.data['days'])).isoformat(),
+            'start': f'{hour or pick(range(8, 15)):02d}:{minute or pick((0, 15, 30, 45)):02d}',
+            'duration': 30, 'reporting': 0, 'cpr': pick(self.data['cprs']), 'note': ''})
+
+
+def _friendly(response) -> bool:
+    """An error page a person can read: our layout and words, no traceback,
+    no SQL (the server's bare "Internal Server Error" is not one)."""
+    body = response.text
+    return ('/static/css/app.css' in body and 'Please try again' in body
+            and 'Traceback' not in body and 'psycopg2' not in body
+            and 'OperationalError' not in body and 'InterfaceError' not in body)
+
+
+@pytest.mark.skipif(bool(PostgresServer.why_not()), reason=PostgresServer.why_not() or 'ok')
+def test_system_postgresql_restart_under_booking_traffic(tmp_path):
+    """Gunicorn (one worker, four threads) on a PostgreSQL server of this
+    test's own; four staff book for ~8 s while the server restarts."""
+    from models import Meeting, MeetingParticipant
+    pg = PostgresServer()
+    server = None
+    try:
+        pg.start()
+        pg.execute('CREATE DATABASE planpool')
+        url = pg.url('planpool')
+        data = _job_centre_in(url)
+        port = free_port()
+        base = f'http://127.0.0.1:{port}'
+        env = app_env(tmp_path / 'instance', url, RATELIMIT_ENABLED='false')
+        server = start([bin_path('gunicorn'), '--bind', f'127.0.0.1:{port}', '--workers', '1',
+                        '--threads', '4', '--timeout', '60', 'app:create_app()'],
+                       env, tmp_path / 'gunicorn.log')
+
+        def up():
+            try:
+                return _Staff(base, data, 0).request('GET', '/login').status_code == 200
+            except Exception:
+                return False
+        wait_until(up, 60, 0.2, 'gunicorn to answer')
+
+        results, lock = [], threading.Lock()
+        restarted = {}
+        stop_at = [time.monotonic() + 60]
+
+        def staff(seed):
+            browser = _Staff(base, data, seed)
+            while time.monotonic() < stop_at[0]:
+                began = time.monotonic()
+                kind = 'book' if browser.token else 'login'
+                try:
+                    response = browser.book() if browser.token else browser.log_in()
+                except Exception as exc:   # no answer at all: counted, never hidden
+                    response = exc
+                with lock:
+                    results.append((began, time.monotonic(), kind, response))
+                if not isinstance(response, Exception) and response.status_code >= 500:
+                    browser.token = None if kind == 'login' else browser.token
+
+        threads = [threading.Thread(target=staff, args=(seed,), daemon=True)
+                   for seed in range(1, 5)]
+        for thread in threads:
+            thread.start()
+
+        def booked_before():
+            with lock:
+                return sum(1 for r in results if r[2] == 'book'
+                           and not isinstance(r[3], Exception) and r[3].status_code == 303)
+        wait_until(lambda: booked_before() >= 8, 60, 0.05, 'bookings before the restart')
+        restarted['from'] = time.monotonic()
+        pg.restart(down_for=1.0)
+        restarted['to'] = time.monotonic()
+        stop_at[0] = restarted['to'] + 4
+        for thread in threads:
+            thread.join(timeout=45)
+        assert not any(thread.is_alive() for thread in threads)
+
+        # Every request got an answer: a page, a redirect, or a readable error.
+        no_answer = [r for r in results if isinstance(r[3], Exception)]
+        assert no_answer == []
+        errors = [r for r in results if r[3].status_code >= 500]
+        assert all(_friendly(r[3]) for r in errors), [r[3].text[:300] for r in errors]
+        assert all(r[3].status_code in (200, 303, 503) for r in results), \
+            {r[3].status_code for r in results}
+        # While the server was away (a second), people got the page saying so.
+        down = [r for r in errors if restarted['from'] < r[1] < restarted['to']]
+        assert down and all(r[3].headers.get('Retry-After') == '5' for r in down)
+        assert all('Temporarily unavailable' in r[3].text for r in down)
+        before = [r for r in results if r[1] < restarted['from']]
+        after = [r for r in results if r[0] > restarted['to'] + 1]
+        assert sum(r[3].status_code == 303 for r in before if r[2] == 'book') >= 5, \
+            [(round(r[0] - restarted['from'], 2), round(r[1] - r[0], 2), r[2], r[3].status_code)
+             for r in results]
+        # Reconnected by itself: bookings after the restart go through.
+        assert after and all(r[3].status_code < 500 for r in after), \
+            [(r[2], r[3].status_code) for r in after if r[3].status_code >= 500]
+        assert sum(r[3].status_code == 303 for r in after if r[2] == 'book') >= 3
+        # ... and a new visitor is served as ever, by the same server process.
+        browser = _Staff(base, data, 99)
+        assert browser.log_in().status_code == 200
+        answer = browser.book(day=data['days'][-1], hour=15, minute=30,
+                              caseworker=data['caseworkers'][0])
+        assert answer.status_code == 303, answer.text[:500]
+        assert browser.request('GET', answer.headers['Location']).status_code == 200
+        assert server.poll() is None
+        log = (tmp_path / 'gunicorn.log').read_text()
+        assert log.count('Booting worker') == 1, log[-2000:]
+        booked = sum(r[3].status_code == 303 for r in results if r[2] == 'book') + 1
+        kill(server)
+        server = None
+
+        # No half-written booking: each meeting has its citizen, nobody's
+        # calendar holds two meetings at once, and every 303 is a meeting.
+        db.connect(reuse_if_open=True)
+        meetings = list(Meeting.select().where(Meeting.status == Meeting.BOOKED)
+                        .order_by(Meeting.caseworker, Meeting.starts_at))
+        failed = sum(1 for r in results if r[2] == 'book' and r[3].status_code >= 500)
+        assert booked <= len(meetings) <= booked + failed
+        participants = {}
+        for p in MeetingParticipant.select():
+            participants.setdefault(p.meeting_id, []).append(p.citizen_id)
+        assert all(len(participants.get(m.id, [])) == 1 for m in meetings)
+        for first, second in zip(meetings, meetings[1:]):
+            if first.caseworker_id == second.caseworker_id:
+                assert second.starts_at >= first.ends_at, (first.id, second.id)
+    finally:
+        kill(server)
+        if not db.is_closed():
+            db.close()
+        if hasattr(db.obj, 'close_all'):
+            db.obj.close_all()
+        pg.stop(keep_log=tmp_path / 'postgresql.log')
