@@ -194,6 +194,15 @@ class CalDAV:
             raise ServerUnreachable(f'The calendar server at {where} did not answer within '
                                 f'{self.timeout:g} seconds.') from exc
         except http.exceptions.ConnectionError as exc:
+            # Connected, but the answer was no answer: say so, not "could not connect".
+            text = str(exc).lower()
+            if 'status line' in text or 'badstatusline' in text:
+                raise ServerUnreachable(f'The calendar server at {where} answered with '
+                                        f'something that is not HTTP: is CALDAV_URL the '
+                                        f'right address and port?') from exc
+            if 'closed connection without response' in text:
+                raise ServerUnreachable(f'The calendar server at {where} closed the '
+                                        f'connection without answering.') from exc
             raise ServerUnreachable(f'Could not connect to the calendar server at {where} '
                                 f'({_reason(exc)}).') from exc
         except dav_error.AuthorizationError as exc:
