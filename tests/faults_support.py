@@ -429,3 +429,71 @@ class PostgresServer:
                 self._ctl('-m', 'immediate', 'stop')
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# --- calendar servers that misbehave --------------------------------------------------
+
+class BadCalendarServer:
+    """A TCP server on 127.0.0.1 that reads each request and then:
+    'slow'    answers a proper 207 only after `delay` seconds;
+    'garbage' answers bytes that are not HTTP at all;
+    'hangup'  closes the connection without a word;
+    'trickle' sends a status line, then one byte every `delay` seconds for
+              `duration` seconds (each read is quick: a per-read timeout never
+              fires).
+    'refused' is a port where nothing listens."""
+
+    def __init__(self, kind: str, delay: float = 3.0, duration: float = 30.0):
+        import socket
+        self.kind, self.delay, self.duration = kind, delay, duration
+        self.requests = 0
+        self._stop = threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.url = f'http://127.0.0.1:{self.sock.getsockname()[1]}'
+        if kind == 'refused':
+            self.sock.close()
+            return
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        import time
+        try:
+            conn.settimeout(5)
+            conn.recv(65536)
+            self.requests += 1
+            if self.kind == 'slow':
+                if self._stop.wait(self.delay):
+                    return
+                body = (b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"/>')
+                conn.sendall(b'HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\n'
+                             b'Content-Length: %d\r\n\r\n%s' % (len(body), body))
+            elif self.kind == 'garbage':
+                conn.sendall(b'\x16\x03\x01\x00\xa5 SSH-2.0-OpenSSH_9.2 \xff\xfe garbage\r\n\r\n')
+            elif self.kind == 'trickle':
+                conn.sendall(b'HTTP/1.1 207 Multi-Status\r\nX-Slow: ')
+                ends = time.monotonic() + self.duration
+                while time.monotonic() < ends and not self._stop.wait(self.delay):
+                    conn.sendall(b'z')
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self._stop.set()
+        try:
+            self.sock.close()
+        except OSError:
+            pass

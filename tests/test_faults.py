@@ -34,9 +34,10 @@ import staffing
 import summons
 import tasks
 from models import Meeting, MeetingParticipant, Message, db, utcnow
-from tests.faults_support import (VONAGE, FlakyVonage, PostgresServer, SlowVonage, app_env,
-                                  bin_path, followup_count, followup_count_link, followup_rows,
-                                  free_port, kill, log_rows, start, text, wait_until)
+from tests.faults_support import (VONAGE, BadCalendarServer, FlakyVonage, PostgresServer,
+                                  SlowVonage, app_env, bin_path, followup_count,
+                                  followup_count_link, followup_rows, free_port, kill, log_rows,
+                                  start, text, wait_until)
 from tests.summons_support import NOW as SUMMONS_NOW, draft_with, make_citizens, make_team
 from tests.test_pool_support import (TODAY as POOL_TODAY, clock, local as pool_local,  # noqa: F401
                                      make_available, pool, vacancy)
@@ -467,3 +468,69 @@ def test_system_postgresql_restart_under_booking_traffic(tmp_path):
         if hasattr(db.obj, 'close_all'):
             db.obj.close_all()
         pg.stop(keep_log=tmp_path / 'postgresql.log')
+
+
+# --- 4. the CalDAV server down, slow or answering garbage ---------------------------------
+
+# What staff read on the follow-up list for each kind of calendar server.
+CALENDAR_WORDS = {
+    'refused': 'Could not connect to the calendar server at 127.0.0.1:{port} '
+               '(connection refused).',
+    'slow': 'The calendar server at 127.0.0.1:{port} did not answer within 1 seconds.',
+    'garbage': 'The calendar server at 127.0.0.1:{port} answered with something that is '
+               'not HTTP',
+    'hangup': 'The calendar server at 127.0.0.1:{port} closed the connection without '
+              'answering.',
+}
+
+
+class TestCalendarServerMisbehaving:
+    @pytest.fixture(params=sorted(CALENDAR_WORDS))
+    def calendar_server(self, request):
+        server = BadCalendarServer(request.param, delay=3)
+        yield server
+        server.close()
+
+    @pytest.fixture
+    def app_config(self, calendar_server):
+        return {'CALDAV_URL': calendar_server.url + '/dav/', 'CALDAV_TIMEOUT': '1'}
+
+    def test_a_summons_goes_through_and_the_followup_list_says_which_calendars_wait(
+            self, app, client, login, calendar_server, jobcentre, make_user):
+        from models import CalendarSync
+        centre = make_team(jobcentre, make_user, 3)
+        people = make_citizens(jobcentre, make_user, 6)
+        draft = draft_with(centre, people)
+        assert summons.propose(draft, SUMMONS_NOW).placed == 6
+        began = time.monotonic()
+        result = summons.summon(draft, centre.planner, SUMMONS_NOW)
+        took = time.monotonic() - began
+        # The summons is made and the citizens told, whatever the calendars do;
+        # the server is tried once per batch (here even inline: the test
+        # queue runs tasks at once), not once per meeting.
+        assert (result.meetings, result.failed) == (6, [])
+        assert took < 1 + 4, took
+        assert Meeting.select().where(Meeting.status == Meeting.BOOKED).count() == 6
+        assert {m.status for m in Message.select()} == {Message.SENT}
+        assert Message.select().count() == 12                   # SMS + e-mail each
+        words = CALENDAR_WORDS[calendar_server.kind].format(
+            port=calendar_server.url.rsplit(':', 1)[1])
+        rows = list(CalendarSync.select())
+        assert len(rows) == 6
+        assert all(r.status == CalendarSync.QUEUED and r.next_attempt_at > utcnow()
+                   for r in rows)
+        assert all(r.last_error.startswith(words) for r in rows), \
+            [r.last_error for r in rows]
+        assert sum(r.attempts for r in rows) == 1
+        assert calendar_server.requests <= 1
+
+        login(centre.planner)
+        html = text(client.get('/summons/follow-up/'))
+        assert followup_count(html, 'citizen') == 0
+        assert followup_count(html, 'calendar') == 6
+        listed = followup_rows(text(client.get(followup_count_link(html, 'calendar'))))
+        assert len(listed) == 6
+        for row in listed.values():
+            assert 'Waiting to be updated' in row
+            assert words in row.replace('&#39;', "'")
+            assert 'Traceback' not in row
