@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
@@ -352,6 +353,12 @@ def step1(draft_id):
         # "Save for later": keep what is filled in, checked on "Next".
         summons.save_frame(draft, frame)
         flash(_('The summons is saved as a draft.'), 'info')
+        if request.headers.get('HX-Request'):
+            # The form swaps only #wizard: leave for the start page instead.
+            response = current_app.response_class(status=204)
+            response.headers['HX-Location'] = json.dumps(
+                {'path': url_for('summons.index'), 'target': 'body'})
+            return response
         return redirect(url_for('summons.index'), code=303)
     if action == 'free_times':
         day = _free_day(form, frame, today)

@@ -320,6 +320,13 @@ def test_show_free_times_and_pick_one(client, login, world):
     html = _text(r)
     assert 'Start set to' in html and 'value="08:05"' in html
     assert summons.frame_of(SummonsDraft.get()).fixed_start is None   # not saved yet
+    # "Save for later" keeps it; htmx is sent on to the start page as a whole.
+    r = client.post(base + '/frame', data=frame_data(w, action='save', duration='other',
+                                                      duration_other=50),
+                    headers={'HX-Request': 'true', 'HX-Target': 'wizard'})
+    assert r.status_code == 204 and '"path": "/summons/"' in r.headers['HX-Location']
+    assert summons.frame_of(SummonsDraft.get()).duration_minutes == 50
+    assert 'The summons is saved as a draft.' in _text(client.get('/summons/'))
 
 
 def test_start_page_drafts_templates_and_discard(client, login, world):

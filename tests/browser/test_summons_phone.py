@@ -61,6 +61,14 @@ def test_summon_three_citizens_on_a_phone(page, jobcentre, make_user):
     page.get_by_label('Earliest summons date').fill(next_monday(org).isoformat())
     assert page.evaluate(NO_SIDEWAYS)
     assert_accessible(axe, page, 'step 1')
+    # Save for later, and resume from the start page with every field kept.
+    page.get_by_role('button', name='Save for later').click()
+    expect(page.get_by_role('heading', level=1)).to_have_text('Summon citizens')
+    expect(page.get_by_role('status')).to_have_text('The summons is saved as a draft.')
+    expect(page.locator('#wizard')).to_have_count(0)
+    page.get_by_role('link', name='Resume').click()
+    expect(page.get_by_label('Karen Vejleder', exact=True)).to_be_checked()
+    expect(page.get_by_label('30 minutes', exact=True)).to_be_checked()
     page.get_by_role('button', name='Next: citizens').click()
 
     expect(page.get_by_role('heading', level=2, name='Step 2 of 3: citizens')).to_be_visible()
