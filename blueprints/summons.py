@@ -878,7 +878,7 @@ def _calendar_frame():
 
 
 def _my_drafts():
-    from models import SummonsDraft, SummonsDraftCitizen, Team, fn
+    from models import MeetingType, SummonsDraft, SummonsDraftCitizen, Team, fn
     drafts = list(SummonsDraft.select()
                   .where(SummonsDraft.created_by == current_user.id,
                          SummonsDraft.organisation == current_user.organisation_id)
@@ -891,10 +891,13 @@ def _my_drafts():
                       .group_by(SummonsDraftCitizen.draft).tuples())
     teams = {t.id: t.name for t in Team.select(Team.id, Team.name)
              .where(Team.organisation == current_user.organisation_id)}
+    language = _language()
+    kinds = {t.id: t.label(language) for t in MeetingType.select()}
     result = []
     for draft in drafts:
         frame = summons.frame_of(draft)
         result.append(dict(draft=draft, frame=frame, team=teams.get(frame.team_id, ''),
+                           kind=kinds.get(frame.meeting_type_id, ''),
                            citizens=counts.get(draft.id, 0),
                            updated=_local(draft.updated_at)))
     return result

@@ -351,7 +351,7 @@ def test_start_page_drafts_templates_and_discard(client, login, world):
 
     draft = SummonsDraft.get()
     html = _text(client.get('/summons/'))
-    assert 'Dagpenge' in html and 'Resume' in html
+    assert 'Dagpenge · Job interview' in html and 'Resume' in html
     html = _text(client.get(f'/summons/?discard={draft.id}'))
     assert 'Discard this draft' in html and SummonsDraft.select().count() == 1
     r = client.post('/summons/', data={'action': 'discard', 'draft': draft.id})
