@@ -17,6 +17,9 @@ words; it ends up on the sync row, where staff read it.
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import weakref
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from caldav import DAVClient
@@ -77,9 +80,48 @@ def _where(url: str) -> str:
     return parts.hostname + (f':{parts.port}' if parts.port else '') if parts.hostname else url
 
 
+class DeadlinePassed(ServerUnreachable):
+    """The server kept the connection busy past the whole-request deadline."""
+
+
+def _tracked_adapter(sockets: weakref.WeakSet):
+    """A requests adapter whose connections put their sockets in `sockets`,
+    so a watchdog can cut off a request that outlives its deadline (the
+    per-read timeout never fires while a server sends a byte now and then).
+    None when the HTTP library is not requests (no whole-request deadline)."""
+    from caldav.lib import http_sync
+    if not getattr(http_sync, 'USE_REQUESTS', False):
+        return None
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def tracked(pool_class, connection_class):
+        def connect(self):
+            connection_class.connect(self)
+            sockets.add(self.sock)
+        connection = type('Tracked' + connection_class.__name__, (connection_class,),
+                          {'connect': connect})
+        return type('Tracked' + pool_class.__name__, (pool_class,),
+                    {'ConnectionCls': connection})
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {
+                'http': tracked(HTTPConnectionPool, HTTPConnection),
+                'https': tracked(HTTPSConnectionPool, HTTPSConnection)}
+    return Adapter()
+
+
 class CalDAV:
     """One connection setup (credentials, timeout) for many events; clients
-    are kept per server, so a batch reuses its connections."""
+    are kept per server, so a batch reuses its connections.
+
+    `timeout` bounds each connect and read; a whole request (connect, send,
+    every read of the answer) is cut off after `DEADLINE_FACTOR` times that."""
+
+    DEADLINE_FACTOR = 3
 
     def __init__(self, *, username: str | None = None, password: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT):
@@ -88,6 +130,7 @@ class CalDAV:
         self.timeout = timeout
         self._clients: dict[str, DAVClient] = {}
         self._known_calendars: set[str] = set()
+        self._sockets: weakref.WeakSet = weakref.WeakSet()
 
     # --- the two operations ---------------------------------------------------
 
@@ -180,14 +223,53 @@ class CalDAV:
         if client is None:
             client = DAVClient(url=key, username=self.username, password=self.password,
                                timeout=self.timeout, enable_rfc6764=False)
+            adapter = _tracked_adapter(self._sockets)
+            if adapter is not None:
+                client.session.mount('http://', adapter)
+                client.session.mount('https://', adapter)
             self._clients[key] = client
         return client
+
+    def _cut_off(self, key: str, fired: threading.Event) -> None:
+        """Deadline passed: shut every socket of this connection setup (the
+        request in progress fails at once) and forget the client."""
+        fired.set()
+        for sock in list(self._sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        client = self._clients.pop(key, None)
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # closing is best effort
+                log.debug('closing a CalDAV client failed', exc_info=True)
 
     def _request(self, method: str, url: str, body: str | bytes = '',
                  headers: dict | None = None):
         where = _where(url)
+        deadline = self.timeout * self.DEADLINE_FACTOR
+        fired = threading.Event()
+        client = self._client(url)
+        watchdog = threading.Timer(deadline, self._cut_off,
+                                   (f'{urlsplit(url).scheme}://{urlsplit(url).netloc}/', fired))
+        watchdog.daemon = True
+        watchdog.start()
         try:
-            return self._client(url).request(url, method, body, headers or {})
+            return self._send(client, method, url, body, headers, where)
+        except DeliveryError as exc:
+            if fired.is_set():
+                raise DeadlinePassed(f'The calendar server at {where} did not finish '
+                                     f'answering within {deadline:g} seconds.') from exc
+            raise
+        finally:
+            watchdog.cancel()
+
+    def _send(self, client: DAVClient, method: str, url: str, body, headers, where: str):
+        """One request; every failure as a DeliveryError in plain words."""
+        try:
+            return client.request(url, method, body, headers or {})
         except DeliveryError:
             raise
         except http.exceptions.Timeout as exc:
