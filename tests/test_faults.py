@@ -481,13 +481,17 @@ CALENDAR_WORDS = {
                'not HTTP',
     'hangup': 'The calendar server at 127.0.0.1:{port} closed the connection without '
               'answering.',
+    # A byte every 0.3 s for 20 s: no single read ever times out.
+    'trickle': 'The calendar server at 127.0.0.1:{port} did not finish answering within '
+               '3 seconds.',
 }
 
 
 class TestCalendarServerMisbehaving:
     @pytest.fixture(params=sorted(CALENDAR_WORDS))
     def calendar_server(self, request):
-        server = BadCalendarServer(request.param, delay=3)
+        server = BadCalendarServer(request.param, delay=0.3 if request.param == 'trickle'
+                                   else 3, duration=20)
         yield server
         server.close()
 
