@@ -740,3 +740,24 @@ def test_fixed_time_with_few_seats_still_prefers_the_last_met_caseworker():
                    local(MONDAY, 9), room=RoomInput(capacity=1))
     assert seen(result) == {1: ('2026-03-02 09:00', ('C',), False)}
     assert result.unplaced == [2]
+
+
+# --- the W3 workload ------------------------------------------------------------------------
+
+def test_w3_workload_has_the_promised_shape_and_everyone_gets_a_time():
+    from benchmarks import w3_bulk_summons
+    from benchmarks.__main__ import workload_modules
+    assert ('W3', 'w3_bulk_summons') in workload_modules()
+    workload = w3_bulk_summons.build_workload()
+    assert len(workload['citizens']) == 2000 and len(workload['caseworkers']) == 25
+    assert (workload['last_day'] - workload['first_day']).days + 1 == 12 * 7
+    assert all(c.deadline is not None for c in workload['citizens'])
+    result = w3_bulk_summons.distribute_workload(workload)
+    assert len(result.placements) == 2000 and not result.unplaced
+    # Only a citizen away on every day up to the deadline may come late.
+    for p in result.placements:
+        if p.late:
+            c = workload['citizens'][p.citizen_id]
+            days = (c.deadline - c.earliest).days + 1
+            assert all(c.earliest + dt.timedelta(d) in c.absent_days or
+                       (c.earliest + dt.timedelta(d)).weekday() >= 5 for d in range(days))
