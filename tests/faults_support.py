@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import http.client
+import os
 import re
 import threading
 from urllib.parse import parse_qsl
@@ -255,8 +256,7 @@ class SlowVonage:
 
 # --- processes ------------------------------------------------------------------------
 
-ROOT = __import__('os').path.dirname(__import__('os').path.dirname(__import__('os').path.abspath(
-    __file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # the repository
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.02, what: str = 'condition'):
