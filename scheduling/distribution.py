@@ -10,7 +10,8 @@ Automatic distribution (DESIGN.md, the Danish deck's "automatisk fordeling"):
   any chosen caseworker (ties by the order of `caseworkers`, i.e. by name).
 * Group meetings: every chosen caseworker attends every meeting; the
   earliest deadlines fill the earliest meeting, up to `seats_per_meeting`
-  citizens (None: everyone in one meeting).
+  citizens (None: everyone in one meeting); a citizen who may not come on
+  a meeting's day (earliest date later, away) waits for a later meeting.
 * Never before a citizen's earliest summons date, never on a day the citizen
   is registered absent; starts on the 5-minute staff grid; the auto-booking
   share of each caseworker's day; room seats when a room is given.
