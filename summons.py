@@ -23,7 +23,7 @@ from models import (AuditEvent, Caseworker, CaseworkerTeam, CitizenAbsence, Citi
                     Meeting, MeetingCaseworker, MeetingParticipant, MeetingType, Message,
                     Organisation, PendingSummons, Room, RoomTeam, SummonsDraft,
                     SummonsDraftCitizen, Team, TypeVariant, TypeVariantMeetingType,
-                    TypeVariantTeam, User, db, mask_cpr, utcnow)
+                    TypeVariantTeam, User, db, insert_rows, mask_cpr, update_rows, utcnow)
 from planning import caseworker_inputs, organisation_closing_days, room_bookings, utc_window
 from scheduling import distribution
 from scheduling.availability import AvailabilityCalendar, RoomBooking, room_free_intervals
@@ -258,14 +258,24 @@ def seats_of(frame: SummonsFrame, room: Room | None) -> tuple[int | None, int]:
     return None, 0
 
 
+def room_seats_for(room: Room, form: str) -> int | None:
+    """Seats a summons may fill in the room (None: unlimited). Individual
+    meetings leave the overbooking seats free for rebooking; a group meeting
+    counts them, as it keeps them as its rebooking seats (`seats_of`)."""
+    if room.capacity is None:
+        return None
+    if form == GROUP and room.allow_overbooking:
+        return room.capacity + room.extra_seats
+    return room.capacity
+
+
 def _room_input(room: Room | None, first_day: dt.date, last_day: dt.date,
-                organisation: Organisation) -> distribution.RoomInput | None:
+                organisation: Organisation, form: str) -> distribution.RoomInput | None:
     if room is None:
         return None
     start, end = utc_window(organisation, first_day, last_day)
-    capacity = None if room.capacity is None else (
-        room.capacity + (room.extra_seats if room.allow_overbooking else 0))
-    return distribution.RoomInput(bookings=room_bookings(room, start, end), capacity=capacity)
+    return distribution.RoomInput(bookings=room_bookings(room, start, end),
+                                  capacity=room_seats_for(room, form))
 
 
 def local_today(organisation: Organisation, now: dt.datetime) -> dt.date:
@@ -369,7 +379,7 @@ def fixed_time_problem(organisation: Organisation, frame: SummonsFrame,
     if objects.room is not None:
         seats, extra = seats_of(frame, objects.room)
         needed = (seats or 1) + extra
-        room_free = _room_input(objects.room, day, day, organisation)
+        room_free = _room_input(objects.room, day, day, organisation, frame.form)
         end = starts_utc + dt.timedelta(minutes=frame.duration_minutes)
         window = room_free_intervals(room_free.bookings, capacity=room_free.capacity,
                                      seats_needed=needed, window=(starts_utc, end))
@@ -459,9 +469,7 @@ def add_citizens(draft: SummonsDraft, entries: Iterable[tuple[User, dt.date | No
         rows.append({'draft': draft.id, 'citizen': user.id, 'position': position,
                      'earliest': earliest, 'due_date': due,
                      'deadline': deadline_for(frame, due)})
-    with db.atomic():
-        for start in range(0, len(rows), 200):
-            SummonsDraftCitizen.insert_many(rows[start:start + 200]).execute()
+    insert_rows(SummonsDraftCitizen, rows, returning=False)
     return len(rows), duplicates
 
 
@@ -472,9 +480,7 @@ def add_pending(draft: SummonsDraft, pending: list[PendingSummons]) -> None:
         rows.append({'draft': draft.id, 'citizen': item.citizen_id, 'position': position,
                      'earliest': item.earliest, 'deadline': item.deadline,
                      'deadline_by_hand': item.deadline is not None, 'pending': item.id})
-    with db.atomic():
-        for start in range(0, len(rows), 200):
-            SummonsDraftCitizen.insert_many(rows[start:start + 200]).execute()
+    insert_rows(SummonsDraftCitizen, rows, returning=False)
 
 
 def apply_deadlines(draft: SummonsDraft) -> None:
@@ -490,10 +496,7 @@ def apply_deadlines(draft: SummonsDraft) -> None:
         if deadline != row.deadline:
             row.deadline = deadline
             changed.append(row)
-    if changed:
-        with db.atomic():
-            SummonsDraftCitizen.bulk_update(changed, fields=[SummonsDraftCitizen.deadline],
-                                            batch_size=200)
+    update_rows(SummonsDraftCitizen, ['deadline'], [(row.id, row.deadline) for row in changed])
 
 
 @dataclass
@@ -696,7 +699,7 @@ def propose(draft: SummonsDraft, now: dt.datetime | None = None) -> Proposal:
                                     organisation_closing_days(org, first_day, last_day))
     inputs = caseworker_inputs(org, objects.caseworkers, first_day, last_day, team=objects.team)
     seats, extra = seats_of(frame, objects.room)
-    room = _room_input(objects.room, first_day, last_day, org)
+    room = _room_input(objects.room, first_day, last_day, org, frame.form)
     common = dict(calendar=calendar, now=now, duration_minutes=frame.duration_minutes,
                   reporting_minutes=frame.reporting_minutes, group=frame.form == GROUP,
                   seats_per_meeting=seats, extra_seats_per_meeting=extra, room=room)
@@ -719,13 +722,12 @@ def propose(draft: SummonsDraft, now: dt.datetime | None = None) -> Proposal:
         proposal.placed += 1
         proposal.late += placement.late
     proposal.unplaced = len(rows) - proposal.placed
-    with db.atomic():
-        SummonsDraftCitizen.bulk_update(
-            rows, fields=[SummonsDraftCitizen.proposed_start,
-                          SummonsDraftCitizen.proposed_caseworker,
-                          SummonsDraftCitizen.proposed_group, SummonsDraftCitizen.late,
-                          SummonsDraftCitizen.problem, SummonsDraftCitizen.in_review],
-            batch_size=200)
+    # One statement per row, its parameters typed by the columns (a CASE
+    # of NULLs would be text to PostgreSQL).
+    update_rows(SummonsDraftCitizen, ['proposed_start', 'proposed_caseworker', 'proposed_group',
+                                      'late', 'problem', 'in_review'],
+                [(row.id, row.proposed_start, row.proposed_caseworker_id, row.proposed_group,
+                  row.late, row.problem, row.in_review) for row in rows])
     return proposal
 
 
@@ -843,9 +845,8 @@ class _RoomSeats:
     """Seats of the chosen room while a batch is checked: existing bookings
     plus the meetings accepted so far, bucketed by UTC date for speed."""
 
-    def __init__(self, room: Room, bookings):
-        self.capacity = None if room.capacity is None else (
-            room.capacity + (room.extra_seats if room.allow_overbooking else 0))
+    def __init__(self, room: Room, form: str, bookings):
+        self.capacity = room_seats_for(room, form)
         self.by_day = defaultdict(list)
         for booking_ in bookings:
             self.add(booking_)
@@ -940,7 +941,8 @@ def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> 
             room_seats = None
             if objects.room is not None:
                 window = utc_window(org, first_day, last_day)
-                room_seats = _RoomSeats(objects.room, room_bookings(objects.room, *window))
+                room_seats = _RoomSeats(objects.room, frame.form,
+                                        room_bookings(objects.room, *window))
             for key, members in sorted(planned.items(),
                                        key=lambda item: item[1][0].proposed_start):
                 start = members[0].proposed_start.replace(tzinfo=dt.timezone.utc)
@@ -969,11 +971,10 @@ def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> 
                 booked.append((start, staff, members))
             meetings = _insert_meetings(org, frame, objects, booked, actor, stamp,
                                         seats if group else None, extra if group else 0)
-            result.meeting_ids = [m for m, _members in meetings]
+            result.meeting_ids = [m.id for m, _members in meetings]
         else:
             meetings = []
-        for first in range(0, len(pending), 200):
-            PendingSummons.insert_many(pending[first:first + 200]).execute()
+        insert_rows(PendingSummons, pending, returning=False)
         resolved = done_rows + failed_rows + [row for _s, _c, members in booked
                                               for row in members]
         old_pending = [row.pending_id for row in resolved if row.pending_id]
@@ -1007,7 +1008,10 @@ def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> 
 
 
 def _insert_meetings(org, frame, objects, booked, actor, stamp, seats, extra):
-    """Meetings, participants and group staff in a few inserts: [(id, rows)]."""
+    """Meetings, participants and group staff in a few inserts.
+
+    Returns [(meeting, rows)] with each meeting built in memory (its team,
+    type, room and organisation attached), ready for the notices."""
     if not booked:
         return []
     duration = dt.timedelta(minutes=frame.duration_minutes)
@@ -1026,20 +1030,19 @@ def _insert_meetings(org, frame, objects, booked, actor, stamp, seats, extra):
             hold_by=min((r.deadline for r in members if r.deadline), default=None),
             revision=0, summoned_at=stamp, late=any(r.late for r in members),
             seats=seats, rebooking_seats=extra))
-    ids: list[int] = []
-    for start in range(0, len(records), 100):
-        ids += [row[0] for row in Meeting.insert_many(records[start:start + 100])
-                .returning(Meeting.id).tuples().execute()]
-    participants, staff_rows = [], []
-    for meeting_id, (_start, staff, members) in zip(ids, booked):
+    ids = insert_rows(Meeting, records)
+    participants, staff_rows, made = [], [], []
+    for meeting_id, record, (_start, staff, members) in zip(ids, records, booked):
         participants += [dict(meeting=meeting_id, citizen=row.citizen_id, created_at=stamp)
                          for row in members]
         staff_rows += [dict(meeting=meeting_id, caseworker=cid) for cid in staff[1:]]
-    for start in range(0, len(participants), 200):
-        MeetingParticipant.insert_many(participants[start:start + 200]).execute()
-    for start in range(0, len(staff_rows), 200):
-        MeetingCaseworker.insert_many(staff_rows[start:start + 200]).execute()
-    return [(meeting_id, members) for meeting_id, (_s, _c, members) in zip(ids, booked)]
+        meeting = Meeting(id=meeting_id, **record)
+        meeting.organisation, meeting.team = org, objects.team
+        meeting.meeting_type, meeting.room = objects.meeting_type, objects.room
+        made.append((meeting, members))
+    insert_rows(MeetingParticipant, participants, returning=False)
+    insert_rows(MeetingCaseworker, staff_rows, returning=False)
+    return made
 
 
 def _tell(org: Organisation, frame: SummonsFrame, meetings: list) -> None:
@@ -1049,18 +1052,9 @@ def _tell(org: Organisation, frame: SummonsFrame, meetings: list) -> None:
     if not meetings:
         return
     import calendar_sync
-    ids = [meeting_id for meeting_id, _members in meetings]
     if frame.attendance != Meeting.LETTER:
-        loaded = {m.id: m for m in Meeting.select(Meeting, Team, MeetingType, Organisation)
-                  .join(Team).switch(Meeting).join(MeetingType).switch(Meeting)
-                  .join(Organisation).where(Meeting.id.in_(ids))}
-        rooms = {r.id: r for r in Room.select().where(Room.id == frame.room_id)} \
-            if frame.room_id else {}
         notices = []
-        for meeting_id, members in meetings:
-            meeting = loaded[meeting_id]
-            if meeting.room_id:
-                meeting.room = rooms[meeting.room_id]
+        for meeting, members in meetings:
             for row in members:
                 citizen = row.citizen
                 if not citizen.phone and not citizen.email:
@@ -1068,13 +1062,13 @@ def _tell(org: Organisation, frame: SummonsFrame, meetings: list) -> None:
                 text, subject, body = booking.staff_notice(meeting, citizen, 'summoned')
                 if citizen.phone:
                     notices.append(dict(channel=Message.SMS, to=citizen.phone, body=text,
-                                        user=citizen.id, meeting=meeting_id))
+                                        user=citizen.id, meeting=meeting.id))
                 if citizen.email:
                     notices.append(dict(channel=Message.EMAIL, to=citizen.email,
                                         subject=subject, body=body, user=citizen.id,
-                                        meeting=meeting_id))
+                                        meeting=meeting.id))
         notify.queue_many(org, notices)
-    calendar_sync.queue_meetings(ids)
+    calendar_sync.queue_meetings([meeting.id for meeting, _members in meetings])
 
 
 # --- the pending list --------------------------------------------------------------
