@@ -28,7 +28,8 @@ import booking
 import summons
 from access import role_required
 from app import limiter, user_or_address
-from models import Meeting, Organisation, PendingSummons, User, utcnow
+from models import (Caseworker, Meeting, MeetingType, Organisation, PendingSummons, Room, Team,
+                    TypeVariant, User, utcnow)
 
 bp = Blueprint('summons', __name__, url_prefix='/summons')
 
@@ -255,6 +256,34 @@ def _frame_from_form(form: FrameForm, saved):
     frame.rebooking_days_before = (form.rebooking_days_before.data
                                    if form.rebooking_days_before.data is not None else 1)
     frame.note = (form.note.data or '').strip()
+    return _own_ids(frame, form)
+
+
+def _own_ids(frame, form):
+    """Only the organisation's own teams, variants, rooms and caseworkers (and
+    meeting types that exist): another organisation's id, or a number too large
+    for the database, is never stored nor looked up; the field says so."""
+    def own(model, name, scoped=True):
+        value = getattr(frame, name)
+        if not value:
+            return None
+        query = model.select().where(model.id == value)
+        if scoped:
+            query = query.where(model.organisation == _org())
+        if 0 < value < 2 ** 63 and query.exists():
+            return value
+        _add_error(form[name], _('Choose one from the list.'))
+        return None
+    frame.meeting_type_id = own(MeetingType, 'meeting_type_id', scoped=False)
+    frame.team_id = own(Team, 'team_id')
+    frame.variant_id = own(TypeVariant, 'variant_id')
+    frame.room_id = own(Room, 'room_id')
+    wanted = [c for c in frame.caseworker_ids if 0 < c < 2 ** 63]
+    mine = {c for (c,) in Caseworker.select(Caseworker.id).where(
+        Caseworker.id.in_(wanted or [0]), Caseworker.organisation == _org()).tuples()}
+    if set(frame.caseworker_ids) - mine:
+        _add_error(form.caseworker_ids, _('Choose one from the list.'))
+    frame.caseworker_ids = [c for c in wanted if c in mine]
     return frame
 
 
