@@ -11,7 +11,7 @@ from typing import Callable
 
 from peewee import IntegrityError
 
-from models import Message, Organisation, User, db, utcnow
+from models import Message, Organisation, User, db, insert_rows, utcnow
 from validators import normalise_phone
 
 log = logging.getLogger('planpool.notify')
@@ -75,11 +75,7 @@ def queue_many(organisation: Organisation, notices: list[dict]) -> list[int]:
             subject=notice.get('subject', ''), body=notice['body'],
             meeting=notice.get('meeting'), created_at=utcnow(), updated_at=utcnow(),
             **_initial_status(to)))
-    ids: list[int] = []
-    with db.atomic():
-        for start in range(0, len(rows), 100):
-            ids += [row[0] for row in Message.insert_many(rows[start:start + 100])
-                    .returning(Message.id).tuples().execute()]
+    ids = insert_rows(Message, rows)
     queued = [i for i, row in zip(ids, rows) if row['status'] == Message.QUEUED]
     if queued and not db.in_transaction():
         import tasks
