@@ -13,6 +13,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
+from werkzeug.routing import IntegerConverter
 
 import tasks
 from models import UserSession, db, make_database
@@ -118,9 +119,19 @@ def select_timezone():
     return 'Europe/Copenhagen'
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in URLs: a number larger than any database id matches no
+    route (404) instead of failing in the database driver (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault('max', 2 ** 63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.environ.get('PLANPOOL_INSTANCE') or None)
+    app.url_map.converters['int'] = IdConverter
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path))
     if test_config:
