@@ -215,7 +215,7 @@ def _check_details(form: DetailsForm) -> bool:
         form.caseworkers.errors = list(form.caseworkers.errors) + [
             _('Choose at least one caseworker of the team.')]
         valid = False
-    if form.variant.data:
+    if form.variant.data and not form.variant.errors:   # not one of the list: said already
         linked = (TypeVariant.select().join(TypeVariantTeam).switch(TypeVariant)
                   .join(TypeVariantMeetingType)
                   .where(TypeVariant.id == form.variant.data,
