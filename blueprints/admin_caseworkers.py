@@ -73,6 +73,8 @@ def _caseworker_or_404(caseworker_id) -> Caseworker:
         caseworker_id = int(caseworker_id)
     except (TypeError, ValueError):
         abort(404)
+    if not 0 < caseworker_id < 2 ** 63:   # a longer number would fail in the driver
+        abort(404)
     row = (Caseworker.select(Caseworker, User).join(User)
            .where(Caseworker.id == caseworker_id,
                   Caseworker.organisation == current_user.organisation_id)
