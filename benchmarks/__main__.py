@@ -1,7 +1,10 @@
-"""Run every workload module (``w<N>_<name>.py``), or those named on the command line.
+"""Run every workload module (``w<N>_<name>.py``), then the load test
+(``load.py``, ID LOAD: servers and locust, about two minutes), or those named
+on the command line.
 
     python -m benchmarks            # all workloads
     python -m benchmarks W1 W3      # some of them
+    python -m benchmarks LOAD       # only the load test (LOAD_SECONDS, LOAD_USERS)
     python -m benchmarks --repeat 5
 """
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from . import DEFAULT_REPEAT
 
 WORKLOAD_MODULE = re.compile(r'^w(\d+)_\w+$')
+LAST = [('LOAD', 'load')]    # runs after the timed workloads
 
 
 def workload_modules() -> list[tuple[str, str]]:
@@ -25,7 +29,7 @@ def workload_modules() -> list[tuple[str, str]]:
         match = WORKLOAD_MODULE.match(module.name)
         if match:
             found.append((int(match.group(1)), f'W{match.group(1)}', module.name))
-    return [(workload_id, name) for _, workload_id, name in sorted(found)]
+    return [(workload_id, name) for _, workload_id, name in sorted(found)] + LAST
 
 
 def main(argv: list[str] | None = None) -> int:
