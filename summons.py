@@ -865,12 +865,18 @@ class _RoomSeats:
 
 def _lock_all(caseworker_ids: list[int], room_id: int | None) -> None:
     """PostgreSQL: lock the caseworkers' and room's rows (in id order, so two
-    summons cannot deadlock); SQLite holds the write lock already."""
+    summons cannot deadlock); SQLite holds the write lock already.
+
+    NO KEY UPDATE, not UPDATE: it still excludes bookings (booking.py locks
+    FOR UPDATE) and other summons, but not the KEY SHARE locks that rows
+    pointing at a caseworker take (a proposal being written, in no particular
+    order): with FOR UPDATE the two could deadlock."""
     if db.obj.for_update:
         (Caseworker.select(Caseworker.id).where(Caseworker.id.in_(sorted(caseworker_ids)))
-         .order_by(Caseworker.id).for_update().execute())
+         .order_by(Caseworker.id).for_update('FOR NO KEY UPDATE').execute())
         if room_id:
-            Room.select(Room.id).where(Room.id == room_id).for_update().execute()
+            (Room.select(Room.id).where(Room.id == room_id)
+             .for_update('FOR NO KEY UPDATE').execute())
 
 
 def _pending_row(draft, row, frame, reason, error, actor, now) -> dict:
