@@ -2,7 +2,8 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 FLASK   := $(VENV)/bin/flask --app app
-PYTEST_ARGS ?=
+# Two workers: the suite (SQLite, browser, PostgreSQL) stays well inside CI's time.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test test-postgres bench install translations extract-messages system-deps clean security
 
