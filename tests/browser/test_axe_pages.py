@@ -147,7 +147,7 @@ PAGES = [
     ('planner', '/summons/follow-up/?calendar=not_synced', 'Sune Andersen'),
     ('admin', '/admin/audit/', 'Ada Admin'),
     ('admin', '/admin/audit/?actor=Karen&action=login', 'Karen Vejleder'),
-    ('admin', '/admin/audit/?object_id=x', 'Ada Admin'),
+    ('admin', '/admin/audit/?object_id=x', 'Not a valid integer value.'),
     ('admin', '/admin/citizens/', 'Find a citizen'),
     ('admin', '/admin/citizens/{mette}', 'Mette Borger'),
     ('admin', '/admin/citizens/{sune}/erase', 'cannot be erased yet'),
