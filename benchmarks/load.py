@@ -246,7 +246,8 @@ def seed(out_path: str) -> None:
             offer_id=offer.id, team_id=team.id, meeting_type_id=kind.id,
             caseworker_ids=[c.id for c in caseworkers],
             weeks=[_week_id(today + dt.timedelta(weeks=w)) for w in range(OFFER_WEEKS + 1)],
-            earliest=tomorrow.isoformat(),
+            summons_days=[(tomorrow + dt.timedelta(days=d)).isoformat()
+                          for d in range(14) if (tomorrow + dt.timedelta(days=d)).weekday() < 5],
             citizens=[cookie(c) for c in citizens[:OFFER_CITIZENS]],
             caseworkers=[dict(cookie=cookie(c.user), caseworker_id=c.id) for c in caseworkers],
             planners=[dict(cookie=cookie(p), citizens=[
@@ -419,6 +420,8 @@ FACTS = {
     'sms_in_handled': "SELECT count(*) FROM message WHERE direction = 'in' "
                       "AND handled_at IS NOT NULL",
     'shifts_booked': "SELECT count(*) FROM vacancy WHERE status = 'booked'",
+    'pending_time_taken': "SELECT count(*) FROM pending_summons WHERE reason = 'failed'",
+    'pending_no_time': "SELECT count(*) FROM pending_summons WHERE reason = 'no_time'",
 }
 
 
@@ -546,6 +549,11 @@ def run(repeat: int = DEFAULT_REPEAT) -> str:
         server = subprocess.Popen(
             [str(venv_bin / 'gunicorn'), '--workers', '2', '--threads', '4',
              '--bind', f'127.0.0.1:{port}', '--timeout', '120', '--graceful-timeout', '30',
+             # Idle connections stay open longer than people pause between clicks:
+             # with gunicorn's 2 s the server may close one just as the next
+             # request goes out on it (a browser retries that on a new
+             # connection; locust counts it as a failure without an answer).
+             '--keep-alive', '75',
              '--access-logfile', access_log, '--access-logformat', '%(s)s %(m)s %(U)s %(M)s',
              'app:create_app()'],
             cwd=ROOT, env=env, stdout=logs['server'], stderr=subprocess.STDOUT)

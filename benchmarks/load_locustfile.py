@@ -3,7 +3,7 @@ the data and passes it in LOAD_FIXTURES; results go to LOAD_RESULTS).
 
 Everyone follows links and forms as a browser would (no JavaScript: full
 pages, POST-redirect-GET followed by hand so each page is timed on its own),
-with a few seconds of reading between pages:
+reading each page for 2-6 seconds, a few more between visits:
 
 * Citizen: My appointments; without a meeting, Book a meeting -> the offer
   -> its times (often the first ones shown, so citizens compete for them;
@@ -33,7 +33,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import gevent
 from locust import FastHttpUser, between, events, task
 
-FIXTURES = json.load(open(os.environ['LOAD_FIXTURES']))
+with open(os.environ['LOAD_FIXTURES']) as _fh:
+    FIXTURES = json.load(_fh)
 RESULTS = os.environ['LOAD_RESULTS']
 USERS = int(os.environ.get('LOAD_USERS', '200'))
 
@@ -112,6 +113,8 @@ class Person(FastHttpUser):
                                  allow_redirects=False, catch_response=True) as response:
             if response.status_code in expect:
                 response.success()
+            elif not response.status_code:
+                response.failure(f'no answer: {getattr(response, "error", None)!r}')
             else:
                 response.failure(f'HTTP {response.status_code}')
         if response.status_code == 200 and not self.csrf:
@@ -122,7 +125,8 @@ class Person(FastHttpUser):
 
     @staticmethod
     def location(response) -> str:
-        value = response.headers.get('Location') or response.headers.get('location') or ''
+        headers = response.headers or {}
+        value = headers.get('Location') or headers.get('location') or ''
         parts = urlsplit(value)
         return parts.path + (f'?{parts.query}' if parts.query else '')
 
@@ -312,7 +316,9 @@ class Planner(Person):
                  ('rebooking_seats', 0), ('attendance', 'in_person'), ('room_id', 0),
                  *[('caseworker_ids', c) for c in FIXTURES['caseworker_ids']],
                  ('duration', '45'), ('duration_other', ''), ('reporting_minutes', 15),
-                 ('distribution', 'auto'), ('earliest_date', FIXTURES['earliest']),
+                 # Lists for different weeks: from a day of the next two weeks on.
+                 ('distribution', 'auto'),
+                 ('earliest_date', random.choice(FIXTURES['summons_days'])),
                  ('fixed_date', ''), ('fixed_time', ''), ('rebooking_allowed', 'y'),
                  ('rebooking_days_before', 1), ('note', ''), ('action', 'next')]
         saved = self.call('POST', frame_url, 'summons_frame', data=frame, expect=(303,))
@@ -343,7 +349,11 @@ class Planner(Person):
         where = self.location(made)
         if where.endswith('/summons/result'):
             OUTCOMES['summons_made'] += 1
-            self.call('GET', where, 'summons_result')
+            page = self.call('GET', where, 'summons_result')
+            for count, what in re.findall(r'(\d+) (meetings? made|citizens? put on the pending)',
+                                          page.text or ''):
+                OUTCOMES['summons_meetings' if 'made' in what else 'summons_to_pending'] += \
+                    int(count)
         else:
             OUTCOMES['summons_refused'] += 1
 
