@@ -44,9 +44,7 @@ OUTCOMES: Counter = Counter()
 FRESH_CITIZENS = list(reversed(FIXTURES['citizens']))   # prepared sessions not used yet
 CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
 FORM = {'Content-Type': 'application/x-www-form-urlencoded'}
-
-
-STOPPING = []
+STOPPING: list[float] = []
 
 
 @events.test_stopping.add_listener
@@ -82,6 +80,11 @@ class Person(FastHttpUser):
     connection_timeout = 30.0
     csrf = ''
     signed_in = False
+
+    def arrive(self) -> None:
+        """People do not all click at the same instant: the first request of
+        each comes 0-8 s after it is spawned (not a burst of 200 at once)."""
+        gevent.sleep(random.uniform(0, 8))
 
     def think(self, low: float = 2.0, high: float = 6.0) -> None:
         """Reading a page before the next click."""
@@ -139,6 +142,7 @@ class Citizen(Person):
 
     def on_start(self):
         self.take_over()
+        self.arrive()
 
     def take_over(self) -> None:
         """A citizen not seen yet, while there are any; else go on as before."""
@@ -263,6 +267,7 @@ class Caseworker(Person):
         account = next(CASEWORKER_ACCOUNTS)
         self.caseworker_id = account['caseworker_id']
         self.use_session(account['cookie'])
+        self.arrive()
 
     @task
     def weeks(self):
@@ -297,6 +302,7 @@ class Planner(Person):
         account = next(PLANNER_ACCOUNTS)
         self.people = itertools.cycle(account['citizens'])
         self.use_session(account['cookie'])
+        self.arrive()
 
     @task
     def summon_a_list(self):
@@ -372,6 +378,7 @@ class Vonage(Person):
         self.auth = Auth(api_key='load', signature_secret=sms['secret'],
                          signature_method='md5')
         self.sent: list[dict] = []
+        self.arrive()
 
     def signed(self, params: dict) -> dict:
         params = dict(params, timestamp=str(int(time.time())),
