@@ -1,7 +1,7 @@
 """Landing page, each role's home, and the language switcher."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -21,6 +21,18 @@ class LanguageForm(FlaskForm):
     lang = SelectField(_l('Language'), choices=[SelectChoice(code, LANGUAGE_NAMES[code])
                                                 for code in LANGUAGES])
     next = HiddenField()
+
+
+@bp.before_app_request
+def _refuse_nul():
+    """400 for a NUL character in any form field or query parameter: nothing
+    a person types holds one, and PostgreSQL text cannot store it. (The
+    webhooks clean what Vonage sends themselves.)"""
+    if request.blueprint == 'webhooks':
+        return
+    for key, value in (*request.args.items(multi=True), *request.form.items(multi=True)):
+        if '\x00' in key or '\x00' in value:
+            abort(400)
 
 
 @bp.app_context_processor
