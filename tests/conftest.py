@@ -30,6 +30,12 @@ from models import Organisation, User, UserSession, db, make_database  # noqa: E
 
 tasks.huey.immediate = True
 
+# No per-example time limit: speed is measured in `make bench`, and a
+# deadline only makes property tests flaky on a busy machine.
+from hypothesis import settings  # noqa: E402
+settings.register_profile('planpool', deadline=None)
+settings.load_profile('planpool')
+
 TEST_DATABASE_URL = os.environ.get('TEST_DATABASE_URL', '')
 ON_POSTGRES = TEST_DATABASE_URL.startswith('postgres')
 _counter = itertools.count()
