@@ -1,6 +1,8 @@
 """Landing page, each role's home, and the language switcher."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,15 +25,20 @@ class LanguageForm(FlaskForm):
     next = HiddenField()
 
 
+# Control characters but tab and line breaks (C0, DEL and C1): nothing a
+# person types, and PostgreSQL text cannot even store a NUL.
+_CONTROL = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]')
+
+
 @bp.before_app_request
-def _refuse_nul():
-    """400 for a NUL character in any form field or query parameter: nothing
-    a person types holds one, and PostgreSQL text cannot store it. (The
-    webhooks clean what Vonage sends themselves.)"""
+def _refuse_control_characters():
+    """400 for a control character in any form field or query parameter,
+    instead of storing it in a name or a note. (The webhooks clean what
+    Vonage sends themselves.)"""
     if request.blueprint == 'webhooks':
         return
     for key, value in (*request.args.items(multi=True), *request.form.items(multi=True)):
-        if '\x00' in key or '\x00' in value:
+        if _CONTROL.search(key) or _CONTROL.search(value):
             abort(400)
 
 
