@@ -3,6 +3,7 @@ rendering, organisation-scoped ids from forms, and address validation."""
 from __future__ import annotations
 
 import functools
+import unicodedata
 
 from flask import abort, render_template, request
 from flask_babel import gettext as _
@@ -157,8 +158,21 @@ def unique_name(model, name: str, current=None) -> bool:
 
 
 def strip(value):
-    """WTForms filter: surrounding spaces never count."""
-    return value.strip() if isinstance(value, str) else value
+    """WTForms filter: surrounding spaces and invisible characters (zero-width
+    spaces, byte order and direction marks) never count, so a name of only
+    those is no name."""
+    if not isinstance(value, str):
+        return value
+    start, end = 0, len(value)
+    while start < end and _invisible(value[start]):
+        start += 1
+    while end > start and _invisible(value[end - 1]):
+        end -= 1
+    return value[start:end]
+
+
+def _invisible(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) == 'Cf'
 
 
 def team_choices(blank=None) -> list:

@@ -27,7 +27,7 @@ from wtforms.validators import (DataRequired, InputRequired, Length,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from access import role_required
-from admin_common import SHOW_MEETINGS, meeting_label
+from admin_common import SHOW_MEETINGS, meeting_label, strip
 from blueprints.admin import section
 from models import (AuditEvent, Caseworker, CaseworkerCompetence,
                     CaseworkerTeam, Competence, Meeting, Organisation, Pause,
@@ -189,8 +189,7 @@ def _check_email(form, field):
         raise ValidationError(_('This email address already belongs to an account.'))
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+_strip = strip   # surrounding spaces and invisible characters never count
 
 
 def _check_calendar_url(form, field):
