@@ -195,26 +195,25 @@ def nasty_text():
 @dataclass
 class Knowledge:
     """What a valid-looking value may name: ids of real objects (the user's
-    organisation's and other organisations'), CPR numbers and phone numbers."""
+    organisation's and other organisations') and citizens' CPR numbers."""
     today: dt.date
     ids: list                   # every id of every object of the world
     cprs: list                  # citizens' CPR numbers, ours and others'
-    phones: list = field(default_factory=lambda: [
-        '+4520123456', '20123456', '+45 20 12 34 56', '+46701234567', '070-123 45 67',
-        '12', '+4599999999999'])
 
 
-def _dates(k: Knowledge):
-    return st.integers(min_value=-30, max_value=120).map(lambda d: k.today + dt.timedelta(days=d))
+def _dates(k: Knowledge, good: bool):
+    days = st.integers(1, 60) if good else st.integers(-400, 4000)
+    return days.map(lambda d: k.today + dt.timedelta(days=d))
 
 
-def _times():
-    return st.builds(dt.time, st.integers(6, 20), st.sampled_from([0, 5, 15, 30, 45]))
+def _times(hours=(6, 20)):
+    return st.builds(dt.time, st.integers(*hours), st.sampled_from([0, 5, 15, 30, 45]))
 
 
-def _cprs(k: Knowledge):
+def _cprs(k: Knowledge, good: bool):
+    if good:
+        return st.sampled_from(k.cprs)
     return st.one_of(
-        st.sampled_from(k.cprs),
         st.builds(lambda d, n: f'{d:%d%m%y}{n:04d}',
                   st.dates(dt.date(1940, 1, 1), dt.date(2009, 12, 31)), st.integers(0, 9999)),
         st.builds(lambda d, n: f'{d:%d%m%y}-{n:04d}',
@@ -229,8 +228,8 @@ def _words():
 
 
 def valid_value(f: Field, k: Knowledge):
-    """A value the field's page could have sent, or one a person would type."""
-    name = f.name.lower()
+    """A value the field's page could have sent, or one a person would type
+    that should be accepted."""
     if f.options:
         choices = st.sampled_from(f.options)
         if f.multiple or f.kind == 'checkbox':
@@ -241,46 +240,66 @@ def valid_value(f: Field, k: Knowledge):
     if f.kind == 'file':
         return st.sampled_from([b'', b'Personnr.\n0101801234\n', b'PK\x03\x04junk',
                                 b'\x00' * 64]).map(lambda b: (io.BytesIO(b), 'list.xlsx'))
-    typed = _typed(f, name, k)
-    return st.one_of(st.just(f.value), st.just(''), typed, typed)
+    good = _typed(f, k, good=True)
+    return st.one_of(good, good, st.just(f.value), st.just(''))
 
 
-def _typed(f: Field, name: str, k: Knowledge):
+def wrong_value(f: Field, k: Knowledge):
+    """A value of the right shape that a form should refuse or cope with: a
+    date years away, an end before a start, a negative number, a CPR number
+    nobody has, an address in the wrong country."""
+    return _typed(f, k, good=False)
+
+
+def _typed(f: Field, k: Knowledge, *, good: bool):
+    name = f.name.lower()
     if f.kind == 'datetime-local':
-        return st.builds(dt.datetime.combine, _dates(k), _times()).map(
+        return st.builds(dt.datetime.combine, _dates(k, good), _times()).map(
             lambda d: d.strftime('%Y-%m-%dT%H:%M'))
     if f.kind == 'date' or 'date' in name or 'day' in name or name in ('earliest', 'deadline'):
-        return _dates(k).map(dt.date.isoformat)
+        return _dates(k, good).map(dt.date.isoformat)
     if f.kind == 'time' or 'start' in name or 'end' in name or 'time' in name:
-        return _times().map(lambda t: t.strftime('%H:%M'))
+        hours = ((7, 11) if 'start' in name else (12, 20) if 'end' in name else (6, 20)) \
+            if good else (0, 23)
+        return _times(hours).map(lambda t: t.strftime('%H:%M'))
     if f.kind == 'number' or 'minutes' in name or 'share' in name or name in (
             'capacity', 'duration', 'seats', 'count', 'extra_seats', 'reporting'):
-        return st.integers(-5, 200).map(str)
+        if not good:
+            return st.integers(-100, 100000).map(str)
+        if 'share' in name:
+            return st.integers(0, 100).map(str)
+        if 'duration' in name or 'minutes' in name:
+            return st.sampled_from(['15', '30', '45', '60', '90'])
+        return st.integers(0, 12).map(str)
     if 'cpr' in name or 'person' in name:
-        return _cprs(k)
+        return _cprs(k, good)
     if f.kind == 'tel' or 'phone' in name or name == 'msisdn':
-        return st.sampled_from(k.phones)
+        return st.sampled_from(['+4520123456', '20 12 34 56', '+46701234567', '070-123 45 67']
+                               if good else ['12', '+4599999999999', '+1 555 0100', 'ring mig'])
     if f.kind == 'email' or 'email' in name:
-        return st.sampled_from(['nina@example.test', 'a@b.c', 'no-at-sign', '@x.dk'])
+        return (st.integers(1, 10 ** 6).map(lambda n: f'nina{n}@example.test') if good
+                else st.sampled_from(['a@b', 'no-at-sign', '@x.dk', 'a b@c.dk', 'x@.dk']))
     if f.kind == 'password':
-        return st.sampled_from(['correct horse battery staple', 'short', 'x' * 80])
+        return st.sampled_from(['correct horse battery staple', 'Sommer2026!Sommer2026!']
+                               if good else ['short', '', 'x' * 300])
     if 'postcode' in name:
-        return st.sampled_from(['8000', '2800', '114 55', '68130', '0000', 'ABCD'])
+        return st.sampled_from(['8000', '2800', '114 55', '68130'] if good
+                               else ['0000', 'ABCD', '99999', '1'])
     if 'url' in name:
-        return st.sampled_from(['http://127.0.0.1:1/cal/', 'https://cal.example.test/x/',
-                                'ftp://x', 'not a url'])
+        return st.sampled_from(['', 'http://127.0.0.1:1/cal/'] if good
+                               else ['ftp://x', 'not a url', 'javascript:alert(1)'])
     if f.kind == 'textarea':
-        return st.one_of(_words(), st.lists(_cprs(k), max_size=5).map(
+        return st.one_of(_words(), st.lists(_cprs(k, good), max_size=5).map(
             lambda cprs: '\n'.join(['Personnr.', *cprs])))
     return _words()
 
 
 def junk_value(f: Field, k: Knowledge):
-    """Anything: an id of something (ours or another organisation's), junk,
-    nothing, or the field several times."""
+    """Anything: a wrong value of the right shape, an id of something (ours
+    or another organisation's), junk, nothing, or the field several times."""
     valid = valid_value(f, k)
     ids = st.sampled_from(k.ids).map(str)
-    return st.one_of(ids, nasty_text(), st.just(OMIT),
+    return st.one_of(wrong_value(f, k), ids, nasty_text(), st.just(OMIT),
                      st.lists(st.one_of(valid, ids, nasty_text()), min_size=2, max_size=4))
 
 
