@@ -5,34 +5,36 @@ import logging
 import os
 import secrets
 
-import click
 from flask import Flask, g, has_request_context, render_template, request, session
-from flask_babel import Babel
-from flask_login import LoginManager, current_user
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_babel import get_locale, gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from htmx_flask import Htmx
+from peewee import InterfaceError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+import cli
 import tasks
-from models import UserSession, db, make_database
+from blueprints import auth, main, messages, webhooks
+from blueprints.admin import (absence, audit, caseworkers, citizens, closing_days, competences,
+                              home as admin_home, meeting_types, postcodes, rooms,
+                              summons_templates, teams, variants)
+from blueprints.planner import calendar, calendar_feed, citizen, followup, offers, pending, summons
+from blueprints.pool import (home as pool_home, me as pool_me, messages as pool_messages,
+                             qualifications, substitutes, units, vacancies)
+from extensions import LANGUAGES, babel, csrf, limiter, login_manager
+from models import UserSession, db, make_database, mask_phone
+from planner import summons as summons_service
 
-LANGUAGES = ('en', 'da', 'sv')
-
-csrf = CSRFProtect()
-login_manager = LoginManager()
-babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
-
-
-def user_or_address() -> str:
-    """Rate-limit key for signed-in actions: the account (many citizens share
-    a job centre's or a home's address), else the client address (behind a
-    proxy only with TRUST_PROXY, which makes ProxyFix set it)."""
-    if has_request_context() and current_user.is_authenticated:
-        return f'user:{current_user.id}'
-    return get_remote_address()
+# Every blueprint, registered in this order (endpoint names are the `bp` names).
+BLUEPRINT_MODULES = (
+    absence, admin_home, audit, caseworkers, citizens, closing_days, competences,
+    meeting_types, postcodes, rooms, summons_templates, teams, variants,
+    auth, calendar, calendar_feed, citizen, followup, main, messages, offers, pending,
+    pool_home, pool_me, pool_messages, qualifications, substitutes, units, vacancies,
+    summons, webhooks,
+)
 
 
 def _secret_key(instance_path: str) -> str:
@@ -138,7 +140,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
 
     if app.config['TRUST_PROXY']:
-        from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     logging.basicConfig(level=logging.INFO)
@@ -160,19 +161,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     _register_request_hooks(app)
     _register_error_pages(app)
-    _register_cli(app)
+    cli.register(app)
     return app
 
 
 def blueprint_modules():
-    """Every module in blueprints/ (each defines `bp`), in name order."""
-    import importlib
-    import pkgutil
-
-    import blueprints
-    return [importlib.import_module(f'blueprints.{info.name}')
-            for info in sorted(pkgutil.iter_modules(blueprints.__path__),
-                               key=lambda info: info.name)]
+    """Every blueprint module of the app (tests build bare apps from them)."""
+    return list(BLUEPRINT_MODULES)
 
 
 @login_manager.user_loader
@@ -192,16 +187,13 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals():
-        from flask_babel import get_locale
-        from models import mask_phone
         return {'LANGUAGES': LANGUAGES, 'current_locale': str(get_locale()),
                 'mask_phone': mask_phone, 'summons_pending_count': _pending_count}
 
     def _pending_count() -> int:
         """The pending list's count on its tab (job centre staff only)."""
         from flask_login import current_user
-        import summons
-        return summons.pending_count(current_user.organisation_id)
+        return summons_service.pending_count(current_user.organisation_id)
 
     @app.after_request
     def _security_headers(response):
@@ -226,8 +218,6 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
-    from flask_babel import gettext as _
-
     def page(status, title, text):
         return render_template('errors/error.html', status=status, title=title,
                                text=text), status
@@ -269,8 +259,6 @@ def _register_error_pages(app: Flask) -> None:
         return page(500, _('Something went wrong'), _(
             'Nothing was saved. Please try again in a moment.'))
 
-    from peewee import InterfaceError, OperationalError
-
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     def _database_unavailable(e):
@@ -285,54 +273,3 @@ def _register_error_pages(app: Flask) -> None:
             'We could not reach the database just now. Please try again in a moment; '
             'if you were saving something, check first whether it was saved.'))
         return body, status, {'Retry-After': '5'}
-
-
-def _register_cli(app: Flask) -> None:
-    db_cli = click.Group('db', help='Database schema migrations.')
-
-    @db_cli.command('upgrade')
-    @click.option('--target', default=None, help='Stop after this migration.')
-    def upgrade(target):
-        """Apply pending migrations."""
-        from migrations import upgrade as run_upgrade
-        applied = run_upgrade(target)
-        click.echo('\n'.join(f'applied: {n}' for n in applied) or 'up to date')
-
-    @db_cli.command('status')
-    def status():
-        """List migrations and whether they are applied."""
-        from migrations import runner
-        for m in runner().status():
-            click.echo(f"[{'x' if m.applied else ' '}] {m.name}")
-
-    app.cli.add_command(db_cli)
-
-    @app.cli.command('seed-demo')
-    @click.option('--if-empty', is_flag=True, help='Only when there is no organisation.')
-    def seed_demo(if_empty):
-        """Create demo organisations and accounts (demo passwords!)."""
-        import demo
-        from models import Organisation
-        if if_empty and Organisation.select().exists():
-            click.echo('Database has data; demo seed skipped.')
-            return
-        for line in demo.seed():
-            click.echo(line)
-
-    @app.cli.command('worker')
-    @click.option('--workers', default=2, show_default=True)
-    def worker(workers):
-        """Run the Huey consumer (background tasks and the periodic sweep)."""
-        consumer = tasks.huey.create_consumer(workers=workers, periodic=True,
-                                              worker_type='thread')
-        consumer.run()
-
-    @app.cli.command('outbox')
-    @click.option('--limit', default=10, show_default=True)
-    def outbox(limit):
-        """Print the newest outbound messages (login codes in development)."""
-        from models import Message
-        for m in (Message.select().where(Message.direction == Message.OUT)
-                  .order_by(Message.id.desc()).limit(limit)):
-            click.echo(f'{m.created_at:%H:%M:%S} {m.channel} {m.recipient} '
-                       f'[{m.status}] {m.subject or m.body}')

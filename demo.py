@@ -6,9 +6,17 @@ import random
 
 from faker import Faker
 
-from models import (Caseworker, CaseworkerTeam, ClosingDay, MeetingType, Organisation,
-                    Pause, Room, RoomTeam, Team, User, WorkingHours, db, utcnow)
-from validators import normalise_cpr
+from common.validators import normalise_cpr
+from models import (Caseworker, CaseworkerTeam, CitizenAbsence, CitizenProfile, ClosingDay,
+                    MeetingType, OfferCaseworker, OnlineOffer, Organisation, Pause, Qualification,
+                    Room, RoomTeam, SubstituteQualification, SubstituteUnit, SummonsTemplate, Team,
+                    Unit, User, Vacancy, WorkingHours, db, utcnow)
+from planner import booking
+from planner.loading import caseworker_inputs, organisation_closing_days
+from pool import staffing
+from scheduling.rules import AGE, CONTACT_GROUP, EQ, GE, Rule, RuleGroup, RuleSet
+from scheduling.slots import bookable_starts
+from scheduling.staffing import PRESETS, wall_range
 
 DEMO_PASSWORD = 'demo-password'
 SEED = 20261122
@@ -125,8 +133,6 @@ def _online_offer(jc: Organisation) -> None:
     """Citizens' profiles (contact group, markings, own caseworker), the
     rights-and-duties text and one active online offer: the Dagpenge team's
     job interviews for citizens on dagpenge aged 30 or more."""
-    from models import CitizenProfile, OfferCaseworker, OnlineOffer
-    from scheduling.rules import AGE, CONTACT_GROUP, EQ, GE, Rule, RuleGroup, RuleSet
     rng = random.Random(SEED + 4)      # its own: the other demo data stays as it was
     dagpenge = Team.get(Team.organisation == jc, Team.name == 'Dagpenge')
     team = list(Caseworker.select().join(CaseworkerTeam)
@@ -164,9 +170,6 @@ def _online_offer(jc: Organisation) -> None:
 
 def _demo_meetings(jc: Organisation, rng: random.Random) -> None:
     """Some booked meetings in the coming two weeks (no SMS for demo data)."""
-    import booking
-    from planning import caseworker_inputs, organisation_closing_days
-    from scheduling.slots import bookable_starts
     today = jc.local(utcnow()).date()
     last = today + dt.timedelta(days=14)
     caseworkers = list(Caseworker.select().where(Caseworker.organisation == jc))
@@ -194,7 +197,6 @@ def _summons_setup(jc: Organisation) -> None:
     some registered holidays, one emigrated and one inactive CPR number,
     and two summons templates."""
     import json
-    from models import CitizenAbsence, CitizenProfile, SummonsTemplate
     rng = random.Random(SEED + 5)      # its own: the other demo data stays as it was
     today = jc.local(utcnow()).date()
     friday = today + dt.timedelta(days=(4 - today.weekday()) % 7)
@@ -225,10 +227,6 @@ def _summons_setup(jc: Organisation) -> None:
 def _pool_setup(pool: Organisation, rng: random.Random) -> None:
     """Units with addresses, qualifications, who is trained where, three weeks
     of availability, and a few vacancies (no SMS for demo data)."""
-    import staffing
-    from models import (Qualification, SubstituteQualification, SubstituteUnit, Unit,
-                        Vacancy)
-    from scheduling.staffing import PRESETS, wall_range
     area = Unit.create(organisation=pool, name='Äldreomsorg', address='Södra Torggatan 2',
                        postcode='681 31', city='Kristinehamn', phone='+4655088000')
     units = [Unit.create(organisation=pool, parent=area, position=i, name=name,

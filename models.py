@@ -9,13 +9,13 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from urllib.parse import urlparse, unquote
+from urllib.parse import unquote, urlparse
 from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
-from peewee import (BooleanField, CharField, DatabaseProxy, DateField,
-                    DateTimeField, DeferredForeignKey, ForeignKeyField, IntegerField, Model,
-                    SqliteDatabase, TextField, TimeField, fn)
+from peewee import (BooleanField, CharField, DatabaseProxy, DateField, DateTimeField,
+                    DeferredForeignKey, ForeignKeyField, IntegerField, Model, SqliteDatabase,
+                    TextField, TimeField, fn)
 from playhouse.pool import PooledPostgresqlDatabase
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -875,6 +875,11 @@ class Meeting(BaseModel):
     def busy_until(self) -> dt.datetime:
         return self.ends_at + dt.timedelta(minutes=self.reporting_minutes)
 
+    def place(self) -> str:
+        """The room's address when it has one, else the team's (as the deck says)."""
+        source = self.room if self.room_id and self.room.address else self.team
+        return address_line(source)
+
     def caseworker_ids(self) -> list[int]:
         """Everyone holding the meeting: the lead caseworker first, then the
         others of a group meeting."""
@@ -884,6 +889,12 @@ class Meeting(BaseModel):
                 .where(MeetingCaseworker.meeting == self.id)
                 .order_by(MeetingCaseworker.id)]
         return ids
+
+
+def address_line(source) -> str:
+    """'Jobvej 1, 8000 Aarhus C' of a team or room ('' when it has none)."""
+    parts = [source.address, ' '.join(p for p in (source.postcode, source.city) if p)]
+    return ', '.join(p for p in parts if p)
 
 
 class MeetingCaseworker(BaseModel):

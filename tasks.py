@@ -2,7 +2,8 @@
 
 Huey delivers at most once, so nothing here trusts it alone: messages are
 rows first, tasks are idempotent (a message is claimed before it is sent), and
-`sweep` re-enqueues whatever is due but was lost.
+`sweep` re-enqueues whatever is due but was lost. Services never import this
+module: `init_app` connects the tasks to `messaging.queue`.
 """
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ import functools
 import logging
 import os
 
+from flask import current_app
 from huey import RedisHuey, SqliteHuey, crontab
+
+from integrations import DeliveryError
+from integrations.mail import mailer_from_config, stable_message_id
+from integrations.sms import sender_from_config
+from messaging import outbox, queue
+from models import CalendarSync, Message, db, utcnow
+from planner import calendar_sync
+from pool import replies
 
 log = logging.getLogger('planpool.tasks')
 
@@ -32,17 +42,23 @@ huey = _make_huey()
 _flask_app = None
 
 
+# Who answers an inbound SMS, asked in this order (the first that takes it wins).
+INBOUND_ROUTES: tuple[outbox.InboundRoute, ...] = (replies.handle_sms,)
+
+
 def init_app(app) -> None:
-    """Give tasks the app whose config and database they run under."""
+    """Give tasks the app whose config and database they run under, and let
+    the services hand work to them."""
     global _flask_app
     _flask_app = app
+    queue.connect(send_message=send_message, send_messages=send_messages,
+                  dispatch_inbound=dispatch_inbound, sync_calendar=sync_calendar,
+                  sync_calendar_batch=sync_calendar_batch)
 
 
 def _app():
-    global _flask_app
-    if _flask_app is None:  # a consumer started without `flask worker`
-        from app import create_app
-        _flask_app = create_app()
+    if _flask_app is None:
+        raise RuntimeError('No app: start the worker with `flask --app app worker`.')
     return _flask_app
 
 
@@ -51,7 +67,6 @@ def in_app_context(fn):
     def wrapper(*args, **kwargs):
         app = _app()
         with app.app_context():
-            from models import db
             db.connect(reuse_if_open=True)
             return fn(*args, **kwargs)
     return wrapper
@@ -61,11 +76,6 @@ def in_app_context(fn):
 @in_app_context
 def send_message(message_id: int) -> str:
     """Send one outbound message; safe to run twice (the claim decides)."""
-    from flask import current_app
-    from integrations import DeliveryError
-    from integrations.mail import mailer_from_config, stable_message_id
-    from integrations.sms import sender_from_config
-    from models import Message
 
     message = Message.get_or_none(Message.id == message_id)
     if message is None:
@@ -130,14 +140,12 @@ def _schedule_retry(message) -> None:
 @in_app_context
 def dispatch_inbound(message_id: int) -> bool:
     """Run the inbound handlers for one received SMS (claimed, so once)."""
-    from models import Message
-    import notify
     message = Message.get_or_none(Message.id == message_id)
     if message is None:
         raise LookupError(f'message {message_id} not visible yet')
     if message.handled_at is not None:
         return False
-    return notify.dispatch(message)
+    return outbox.dispatch(message, INBOUND_ROUTES)
 
 
 @huey.task(retries=2, retry_delay=2)
@@ -145,8 +153,6 @@ def dispatch_inbound(message_id: int) -> bool:
 def sync_calendar(sync_id: int) -> str:
     """Put or delete one meeting's event in one caseworker's calendar; a
     failure is recorded on the row, never raised (calendar_sync)."""
-    import calendar_sync
-    from models import CalendarSync
     status = calendar_sync.sync_one(sync_id)
     row = CalendarSync.get_or_none(CalendarSync.id == sync_id)
     if row is not None and row.status == CalendarSync.QUEUED and row.next_attempt_at:
@@ -163,7 +169,6 @@ def sync_calendar(sync_id: int) -> str:
 def sync_calendar_batch(sync_ids: list[int]) -> dict:
     """Many calendar syncs (a summons, the sweep) in one task; retries of
     the failed ones come from the sweep."""
-    import calendar_sync
     return calendar_sync.sync_batch(sync_ids)
 
 
@@ -172,8 +177,6 @@ def sync_calendar_batch(sync_ids: list[int]) -> dict:
 def sweep() -> int:
     """Re-enqueue messages and calendar syncs that are due (lost tasks,
     retries, stalled sends)."""
-    import calendar_sync
-    from models import Message, utcnow
     now = utcnow()
     count = 0
     for message_id in [row.id for row in Message.due(now)]:

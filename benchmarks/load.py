@@ -123,7 +123,7 @@ def seed(out_path: str) -> None:
                         MeetingParticipant, MeetingType, OfferCaseworker, OnlineOffer,
                         Organisation, Pause, PoolSettings, ShiftRequest, SubstituteUnit, Team,
                         Unit, User, UserSession, WorkingHours, db, utcnow)
-    import staffing
+    from pool import staffing
 
     app = create_app()
     serializer = app.session_interface.get_signing_serializer(app)

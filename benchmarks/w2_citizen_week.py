@@ -17,9 +17,8 @@ import os
 import tempfile
 
 from . import DEFAULT_REPEAT, measure, report
-from .w1_slot_search import CASEWORKERS, DURATION, REPORTING, WEEKS, build_workload
+from .w1_slot_search import CASEWORKERS, DURATION, FIRST_DAY, REPORTING, WEEKS, build_workload
 from .w2_team_week import SHIFT, WEEK_SHOWN, _populate
-from .w1_slot_search import FIRST_DAY
 
 RULES = {'join': 'all', 'groups': [{'join': 'all', 'rules': [
     {'type': 'contact_group', 'condition': 'eq', 'values': ['dagpenge']},

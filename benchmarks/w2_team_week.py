@@ -13,8 +13,7 @@ import os
 import tempfile
 
 from . import DEFAULT_REPEAT, measure, report
-from .w1_slot_search import (CASEWORKERS, FIRST_DAY, HOURS, PAUSES, WEEKS, ZONE,
-                             build_workload)
+from .w1_slot_search import CASEWORKERS, FIRST_DAY, HOURS, PAUSES, WEEKS, ZONE, build_workload
 
 CITIZENS = 2000
 # W1's eight weeks are moved (by whole weeks) to start next Monday, so the
@@ -27,8 +26,8 @@ WEEK_SHOWN = FIRST_DAY + SHIFT + dt.timedelta(weeks=3)
 def _populate(workload) -> tuple[int, str]:
     """Write the W1 data; return (team id, admin session token)."""
     from models import (Absence, Caseworker, CaseworkerTeam, Meeting, MeetingParticipant,
-                        MeetingType, Organisation, Pause, Team, User, UserSession,
-                        WorkingHours, db)
+                        MeetingType, Organisation, Pause, Team, User, UserSession, WorkingHours,
+                        db)
     with db.atomic():
         org = Organisation.create(name='Jobcenter Bench', slug='bench', kind='planner',
                                   country='DK', timezone=str(ZONE), language='da',

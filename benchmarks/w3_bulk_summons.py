@@ -150,10 +150,10 @@ def cpr_number(n: int) -> str:
 
 def _populate(workload: dict):
     """Write the workload: returns (organisation id, planner id, frame)."""
-    import summons
     from models import (Absence, Caseworker, CaseworkerTeam, CitizenAbsence, CitizenProfile,
-                        Meeting, MeetingParticipant, MeetingType, Organisation, Pause, Team,
-                        User, WorkingHours, db)
+                        Meeting, MeetingParticipant, MeetingType, Organisation, Pause, Team, User,
+                        WorkingHours, db)
+    from planner import summons
 
     def chunks(rows, size=500):
         for i in range(0, len(rows), size):
@@ -240,8 +240,8 @@ def _populate(workload: dict):
 
 def _summon_all(org_id: int, planner_id: int, frame, now: dt.datetime) -> dict:
     """One whole summons; the time of each step in milliseconds."""
-    import summons
     from models import Organisation, User
+    from planner import summons
     timings = {}
     started = time.perf_counter()
     org = Organisation.get_by_id(org_id)

@@ -27,7 +27,8 @@ import tempfile
 import time
 from zoneinfo import ZoneInfo
 
-from scheduling.staffing import PRESETS, Booking, Candidate, Shift, assess_all, eligible, wall_range
+from scheduling.staffing import (PRESETS, Booking, Candidate, Shift, assess_all, eligible,
+                                 wall_range)
 
 from . import DEFAULT_REPEAT, measure, report
 
@@ -99,11 +100,11 @@ def dispatch_rate() -> float:
     os.environ.setdefault('PLANPOOL_INSTANCE', folder)
     import responses
 
-    import staffing
     import tasks
     from app import create_app
     from migrations import upgrade
     from models import Message, db
+    from pool import staffing
 
     was_immediate = tasks.huey.immediate
     tasks.huey.immediate = True
@@ -149,8 +150,8 @@ def _vonage_ok(request):
 
 
 def _populate():
-    import staffing
     from models import Organisation, SubstituteUnit, Unit, User, db
+    from pool import staffing
     with db.atomic():
         org = Organisation.create(name='Bench kommun', slug='bench-pool', kind='pool',
                                   country='SE', timezone=str(ZONE), language='sv',

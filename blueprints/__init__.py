@@ -1,1 +1,2 @@
-"""One module per area; each defines `bp = Blueprint(...)` at the top."""
+"""Views grouped by area (`admin`, `planner`, `pool`, and the shared pages at
+this level); each module defines `bp = Blueprint(...)` near the top."""

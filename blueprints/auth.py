@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask import (Blueprint, current_app, flash, redirect, render_template,
-                   request, session, url_for)
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -15,13 +15,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-import notify
-from access import local_path
-from app import limiter
-from models import (AuditEvent, Message, OneTimeCode, TrustedDevice, User,
-                    UserSession, utcnow)
-from privacy import mask_identifier
-from validators import normalise_cpr
+from common.validators import normalise_cpr
+from extensions import limiter
+from messaging import outbox
+from models import AuditEvent, Message, OneTimeCode, TrustedDevice, User, UserSession, utcnow
+from planner.privacy import mask_identifier
+from web import local_path
 
 bp = Blueprint('auth', __name__)
 
@@ -165,7 +164,7 @@ def _send_code(user: User, purpose: str):
         row, code = OneTimeCode.issue(user, purpose)
         text = _('%(code)s is your Planpool code. It is valid for 10 minutes. '
                  'Never give it to anyone.', code=code)
-        notify.queue_sms(user.organisation, user.phone, text, user=user,
+        outbox.queue_sms(user.organisation, user.phone, text, user=user,
                          kind=Message.CODE)
         challenge = row.challenge
     else:

@@ -10,9 +10,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 
-from access import local_path
-from app import LANGUAGES
+from extensions import LANGUAGES
 from models import Message, User, count_by
+from web import local_path
 
 bp = Blueprint('main', __name__)
 

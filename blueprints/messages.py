@@ -6,8 +6,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
-from access import get_in_org, role_required
 from models import AuditEvent, Message, User
+from web import get_in_org, role_required
 
 bp = Blueprint('messages', __name__, url_prefix='/messages')
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request
 
-import notify
-from app import csrf, limiter
+from common.validators import normalise_phone
+from extensions import csrf, limiter
 from integrations.sms import check_signature
-from validators import normalise_phone
+from messaging import outbox
 
 bp = Blueprint('webhooks', __name__, url_prefix='/webhooks/vonage')
 csrf.exempt(bp)  # authenticated by Vonage's signature instead
@@ -48,7 +48,7 @@ def inbound():
     if not message_id or not msisdn or len(message_id) > 80:
         abort(400)
     sender = normalise_phone('+' + msisdn.lstrip('+')) or msisdn[:20]
-    message = notify.receive_sms(provider_id=message_id, sender=sender,
+    message = outbox.receive_sms(provider_id=message_id, sender=sender,
                                  recipient=_clean(data.get('to') or '')[:20],
                                  text=_clean(data.get('text') or '')[:2000])
     if message is None:
@@ -60,7 +60,7 @@ def inbound():
 @limiter.limit('600 per minute')
 def delivery():
     data = _params()
-    found = notify.apply_delivery_receipt(
+    found = outbox.apply_delivery_receipt(
         _clean(data.get('client-ref') or ''), _clean(data.get('status') or ''),
         _clean(data.get('err-code') or '')[:20], _clean(data.get('messageId') or ''))
     if not found:

@@ -334,22 +334,3 @@ def timeout_of(config) -> float:
     except (TypeError, ValueError):
         return DEFAULT_TIMEOUT
     return value if 0 < value <= 300 else DEFAULT_TIMEOUT
-
-
-def put_event(calendar_url: str, uid: str, ics_bytes: bytes, *, config=None) -> None:
-    """Create or overwrite one event (a connection of its own)."""
-    with from_config(_config(config)) as dav:
-        dav.put_event(calendar_url, uid, ics_bytes)
-
-
-def delete_event(calendar_url: str, uid: str, *, config=None) -> None:
-    """Delete one event; missing is fine (a connection of its own)."""
-    with from_config(_config(config)) as dav:
-        dav.delete_event(calendar_url, uid)
-
-
-def _config(config):
-    if config is not None:
-        return config
-    from flask import current_app
-    return current_app.config

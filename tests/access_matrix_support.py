@@ -17,17 +17,16 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlparse
 
-import booking
-import staffing
-import summons
+from common.validators import normalise_cpr
 from models import (Absence, AuditEvent, Availability, Caseworker, CaseworkerTeam, CitizenProfile,
                     ClosingDay, Competence, Meeting, MeetingType, Message, OfferCaseworker,
                     OnlineOffer, Organisation, Pause, PendingSummons, Qualification, Room,
-                    RoomTeam, ShiftRequest, SubstituteUnit, SummonsDraftCitizen,
-                    SummonsTemplate, Team, TypeVariant, TypeVariantMeetingType,
-                    TypeVariantTeam, Unit, User, UserSession, WorkingHours, db, utcnow)
+                    RoomTeam, ShiftRequest, SubstituteUnit, SummonsDraftCitizen, SummonsTemplate,
+                    Team, TypeVariant, TypeVariantMeetingType, TypeVariantTeam, Unit, User,
+                    UserSession, WorkingHours, db, utcnow)
+from planner import booking, summons
+from pool import staffing
 from tests.test_offers_support import DAGPENGE_30
-from validators import normalise_cpr
 
 UTC = dt.timezone.utc
 _serial = itertools.count(1)

@@ -33,6 +33,7 @@ tasks.huey.immediate = True
 # No per-example time limit: speed is measured in `make bench`, and a
 # deadline only makes property tests flaky on a busy machine.
 from hypothesis import settings  # noqa: E402
+
 settings.register_profile('planpool', deadline=None)
 settings.load_profile('planpool')
 

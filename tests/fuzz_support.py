@@ -17,14 +17,14 @@ from html.parser import HTMLParser
 from hypothesis import strategies as st
 from peewee import CharField, ForeignKeyField, IntegerField, SqliteDatabase, TextField
 
-from models import (ALL_MODELS, Absence, Message, Availability, Caseworker, CaseworkerTeam,
-                    CitizenAbsence, CitizenProfile, Competence, Meeting, MeetingCaseworker,
-                    MeetingParticipant, OfferCaseworker, OnlineOffer, Organisation, Pause,
-                    PendingSummons, PoolSettings, Qualification, Room, RoomTeam, ShiftRequest,
+from common.validators import normalise_cpr
+from models import (ALL_MODELS, Absence, Availability, Caseworker, CaseworkerTeam, CitizenAbsence,
+                    CitizenProfile, Competence, Meeting, MeetingCaseworker, MeetingParticipant,
+                    Message, OfferCaseworker, OnlineOffer, Organisation, Pause, PendingSummons,
+                    PoolSettings, Qualification, Room, RoomTeam, ShiftRequest,
                     SubstituteQualification, SubstituteUnit, SummonsDraft, SummonsDraftCitizen,
                     SummonsTemplate, Team, TypeVariant, TypeVariantTeam, Unit, User, Vacancy,
                     VacancyQualification, WorkingHours, db)
-from validators import normalise_cpr
 
 # --- the forms of a page ---------------------------------------------------------------
 

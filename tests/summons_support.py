@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import summons
-from models import (CitizenProfile, Meeting, MeetingCaseworker, MeetingType, Room, RoomTeam,
-                    Team, User)
+from common.validators import normalise_cpr
+from models import (CitizenProfile, Meeting, MeetingCaseworker, MeetingType, Room, RoomTeam, Team,
+                    User)
+from planner import summons
 from scheduling.localtime import as_utc
 from tests.test_offers_support import make_caseworker, make_citizen
-from validators import normalise_cpr
 
 CPH = ZoneInfo('Europe/Copenhagen')
 UTC = dt.timezone.utc

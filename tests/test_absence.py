@@ -3,9 +3,9 @@ import datetime as dt
 
 import pytest
 
-import booking
-from models import (Absence, Caseworker, CaseworkerTeam, Meeting, MeetingType, Message,
-                    Team, User, WorkingHours)
+from models import (Absence, Caseworker, CaseworkerTeam, Meeting, MeetingType, Message, Team, User,
+                    WorkingHours)
+from planner import booking
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from flask_babel import force_locale, gettext
 
-import notify
+from messaging import outbox
 from models import Message, User
 
 
@@ -32,7 +32,7 @@ def org_b(make_org):
 
 
 def sms(org, body='Your appointment is on Monday at 10:00.', **fields):
-    return notify.queue_sms(org, '+4520123456', body, **fields)
+    return outbox.queue_sms(org, '+4520123456', body, **fields)
 
 
 # --- roles -----------------------------------------------------------------

@@ -37,11 +37,9 @@ import tasks
 from app import create_app
 from models import Meeting, UserSession, db, make_database
 from tests.access_matrix_support import (ALLOW, DENY, JOB_CENTRE, LOGIN, PUBLIC, ROLES, SIGNED,
-                                         TOKEN, build_world, changed_tables, expected,
-                                         fingerprint, forms_by_action, row_counts, rule_for,
-                                         url_values)
+                                         TOKEN, build_world, changed_tables, expected, fingerprint,
+                                         forms_by_action, row_counts, rule_for, url_values)
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, _pg_admin_url, _pg_execute
-
 
 # Webhooks are signed in production: without a secret they would accept anything.
 SIGNATURE_SECRET = 'matrix-signature-secret'
@@ -512,8 +510,8 @@ class Attempts:
 
 def _second_meeting(centre, name):
     """Another citizen of the job centre with a meeting of their own."""
+    from planner import booking
     from tests.access_matrix_support import citizen, next_weekday
-    import booking
     person = citizen(centre.org, name, caseworker=centre.caseworker)
     day = next_weekday(centre.org, 2, 1)
     meeting = booking.book(booking.MeetingRequest(
@@ -716,7 +714,7 @@ def test_summons_refuse_another_organisations_ids_and_another_planners_draft(mat
 
 
 def summons_frame(text_value):
-    import summons
+    from planner import summons
     return summons.SummonsFrame.from_json(text_value)
 
 
@@ -762,8 +760,8 @@ def test_pending_and_follow_up_ignore_another_organisations_ids(matrix_db):
 
 
 def test_a_substitute_never_answers_another_substitutes_request(matrix_db):
-    import staffing
     from models import Availability, ShiftRequest, Vacancy
+    from pool import staffing
     from tests.access_matrix_support import substitute
     app, world = matrix_db.app, matrix_db.world
     p = world.p

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from models import (Caseworker, CaseworkerTeam, Competence, Meeting, MeetingType,
-                    Pause, Team, User, UserSession, WorkingHours, utcnow)
+from models import (Caseworker, CaseworkerTeam, Competence, Meeting, MeetingType, Pause, Team,
+                    User, UserSession, WorkingHours, utcnow)
 
 BASE = '/admin/caseworkers'
 T = dt.time

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from models import (Caseworker, CaseworkerCompetence, ClosingDay, Competence,
-                    Meeting, MeetingType, Room, RoomTeam, SummonsTemplate, Team,
-                    TypeVariant, TypeVariantMeetingType, TypeVariantTeam, User)
+from models import (Caseworker, CaseworkerCompetence, ClosingDay, Competence, Meeting, MeetingType,
+                    Room, RoomTeam, SummonsTemplate, Team, TypeVariant, TypeVariantMeetingType,
+                    TypeVariantTeam, User)
 
 
 def text(response) -> str:

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from models import (Caseworker, CaseworkerTeam, ClosingDay, Meeting, MeetingType,
-                    Room, RoomTeam, Team, User, utcnow)
+from models import (Caseworker, CaseworkerTeam, ClosingDay, Meeting, MeetingType, Room, RoomTeam,
+                    Team, User, utcnow)
 
 
 def text(response) -> str:
@@ -358,7 +358,7 @@ def test_absurd_ids_are_404_not_500(client, admin, jobcentre):
 
 
 def test_postcode_lists_and_formats():
-    import postcodes
+    from common import postcodes
     assert postcodes.city('DK', '2800') == 'Kongens Lyngby'
     assert postcodes.city('DK', 'DK-8000') == 'Aarhus C'
     assert postcodes.city('SE', '11455') == postcodes.city('SE', 'SE-114 55') == 'Stockholm'

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from models import (AuditEvent, Meeting, MeetingParticipant, MeetingType, Message,
-                    PendingSummons, Team, User, utcnow)
+from models import (AuditEvent, Meeting, MeetingParticipant, MeetingType, Message, PendingSummons,
+                    Team, User, utcnow)
 from tests.conftest import PASSWORD
 
 UTC = dt.timezone.utc

@@ -10,8 +10,7 @@ import re
 import pytest
 from flask_babel import force_locale, gettext
 
-from models import (AuditEvent, Message, OneTimeCode, TrustedDevice, User,
-                    UserSession)
+from models import AuditEvent, Message, OneTimeCode, TrustedDevice, User, UserSession
 from tests.conftest import PASSWORD
 
 SESSION_COOKIE = 'planpool_session'

@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-import booking
-from models import (Caseworker, CaseworkerTeam, Meeting, MeetingType, Room, RoomTeam,
-                    Team, User, WorkingHours, db)
+from models import (Caseworker, CaseworkerTeam, Meeting, MeetingType, Room, RoomTeam, Team, User,
+                    WorkingHours, db)
+from planner import booking
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
 THREADS = 8

@@ -3,8 +3,8 @@ import datetime as dt
 
 import pytest
 
-from models import (Caseworker, CaseworkerTeam, ClosingDay, Meeting, MeetingType,
-                    Message, Pause, Team, User, WorkingHours)
+from models import (Caseworker, CaseworkerTeam, ClosingDay, Meeting, MeetingType, Message, Pause,
+                    Team, User, WorkingHours)
 
 MONDAY = dt.date(2026, 12, 7)   # ISO week 2026-W50
 
@@ -27,8 +27,8 @@ def setup(jobcentre, make_user):
 
 
 def _now(monkeypatch, when):
-    import booking
-    import blueprints.calendar as cal
+    import blueprints.planner.calendar as cal
+    from planner import booking
     monkeypatch.setattr(cal, 'utcnow', lambda: when)
 
 
@@ -97,7 +97,7 @@ def test_book_from_a_free_time_then_the_slot_is_gone(client, login, setup):
 
 
 def test_cancel_needs_confirmation_and_notifies(client, login, setup):
-    import booking
+    from planner import booking
     login(setup['admin'])
     meeting = booking.book(booking.MeetingRequest(
         organisation=setup['org'], team=setup['team'],

@@ -11,13 +11,13 @@ import threading
 import pytest
 from icalendar import Calendar
 
-import booking
-import calendar_sync
 import tasks
 from integrations import ics
+from messaging import queue
 from integrations.caldav import CalDAV
 from models import (CalendarSync, Caseworker, CaseworkerTeam, Meeting, MeetingCaseworker,
                     MeetingType, Team, User, WorkingHours, db, utcnow)
+from planner import booking, calendar_sync
 from tests.radicale_server import events, radicale  # noqa: F401
 
 UTC = dt.timezone.utc
@@ -281,7 +281,7 @@ def test_a_summons_sized_batch_is_one_task_and_few_queries(app, radicale, setup,
 
     batches = []
     real_batch = tasks.sync_calendar_batch
-    monkeypatch.setattr(tasks, 'sync_calendar_batch',
+    monkeypatch.setitem(queue.jobs, 'sync_calendar_batch',
                         lambda ids: batches.append(list(ids)) or real_batch(ids))
     CalendarSync.update(status='queued', next_attempt_at=None).execute()
     calendar_sync.queue_meetings([m.id for m in meetings])

@@ -7,11 +7,12 @@ from html import unescape
 import pytest
 from icalendar import Calendar
 
-import booking
-from models import (AuditEvent, CitizenProfile, Meeting, MeetingParticipant, MeetingType,
-                    Message, OnlineOffer, Room, TypeVariant, User, WorkingHours)
-from tests.test_offers_support import (UTC, make_caseworker, make_citizen, make_offer,
-                                       next_monday, rules_json, world)  # noqa: F401
+from models import (AuditEvent, CitizenProfile, Meeting, MeetingParticipant, MeetingType, Message,
+                    OnlineOffer, Room, TypeVariant, User, WorkingHours)
+from planner import booking
+from tests.test_offers_support import next_monday  # noqa: F401
+from tests.test_offers_support import (UTC, make_caseworker, make_citizen, make_offer, rules_json,
+                                       world)
 
 TAKEN = 'That time was just taken. Please choose another.'
 

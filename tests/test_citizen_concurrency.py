@@ -24,8 +24,7 @@ import requests
 from werkzeug.serving import make_server
 
 from models import AuditEvent, Meeting, MeetingParticipant, Message, UserSession, db
-from tests.test_offers_support import (UTC, make_caseworker, make_citizen, make_offer,
-                                       next_monday)
+from tests.test_offers_support import UTC, make_caseworker, make_citizen, make_offer, next_monday
 
 BOOKERS = 24
 TAKEN = 'That time was just taken. Please choose another.'

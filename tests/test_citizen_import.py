@@ -5,9 +5,9 @@ import io
 import pytest
 from openpyxl import Workbook
 
-import citizen_import
-from citizen_import import friday_of, lookup_one, parse_citizen_list
 from models import CitizenProfile, User
+from planner import citizen_import
+from planner.citizen_import import friday_of, lookup_one, parse_citizen_list
 
 ANNA, BO, CARL, DORTE, EMIL = ('0101901111', '0202902222', '0303903333', '0404904444',
                                '0505905555')

@@ -1,5 +1,5 @@
+from common.validators import normalise_cpr, normalise_phone
 from models import Organisation, User
-from validators import normalise_cpr, normalise_phone
 
 
 def test_seed_demo_creates_working_accounts_once(app, runner, client):
@@ -26,7 +26,7 @@ def test_seed_demo_creates_working_accounts_once(app, runner, client):
 
 
 def test_outbox_command_prints_newest_messages(app, runner, jobcentre):
-    import notify
-    notify.queue_sms(jobcentre, '+4520000009', 'Husk dit møde i morgen')
+    from messaging import outbox
+    outbox.queue_sms(jobcentre, '+4520000009', 'Husk dit møde i morgen')
     result = runner.invoke(args=['outbox'])
     assert 'Husk dit møde i morgen' in result.output

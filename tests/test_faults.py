@@ -31,11 +31,11 @@ import time
 import pytest
 import responses
 
-import notify
-import staffing
-import summons
 import tasks
+from messaging import outbox
 from models import Meeting, MeetingParticipant, Message, db, utcnow
+from planner import summons
+from pool import staffing
 from tests.faults_support import (ROOT, VONAGE, BadCalendarServer, FlakyVonage, PostgresServer,
                                   SlowVonage, app_env, bin_path, followup_count,
                                   followup_count_link, followup_rows, free_port, kill, log_rows,
@@ -186,7 +186,7 @@ def test_system_consumer_killed_mid_batch_the_sweep_finishes_it(
     try:
         # A summons-sized batch: 50 SMS rows, committed, then ONE task.
         with db.atomic():
-            ids = notify.queue_many(jobcentre, [
+            ids = outbox.queue_many(jobcentre, [
                 dict(channel=Message.SMS, to=f'+4520{i:06d}', body=f'Indkaldelse {i}')
                 for i in range(50)])
         assert Message.select().where(Message.status == Message.QUEUED).count() == 50

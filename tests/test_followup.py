@@ -12,11 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-import booking
-import followup
 import tasks
 from models import (CalendarSync, Caseworker, CaseworkerTeam, Meeting, MeetingCaseworker,
                     MeetingParticipant, MeetingType, Message, Team, User, db, utcnow)
+from planner import booking, followup
 
 CLOSED_CALDAV = {'CALDAV_URL': 'http://127.0.0.1:9/dav/', 'CALDAV_TIMEOUT': '2'}
 

@@ -46,10 +46,10 @@ from werkzeug.routing import RequestRedirect
 
 import tasks
 from app import create_app
-from models import (Caseworker, CaseworkerTeam, Meeting, MeetingParticipant, Message, Team, User, UserSession,
-                    db, make_database, utcnow)
-from tests.access_matrix_support import (ALLOW, PUBLIC, ROLE, build_world, expected,
-                                         fingerprint, url_values)
+from models import (Caseworker, CaseworkerTeam, Meeting, MeetingParticipant, Message, Team, User,
+                    UserSession, db, make_database, utcnow)
+from tests.access_matrix_support import (ALLOW, PUBLIC, ROLE, build_world, expected, fingerprint,
+                                         url_values)
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, _pg_admin_url, _pg_execute
 from tests.fuzz_support import (Knowledge, as_request_data, form_data, htmx_headers, nasty_text,
                                 problems, read_forms)
@@ -100,8 +100,8 @@ class Spare:
 
 
 def _spare(world) -> Spare:
-    import staffing
     from models import Room, Unit
+    from pool import staffing
     a, p = world.a, world.p
     team = Team.create(organisation=a.org, name='Tomt team')
     room = Room.create(organisation=a.org, name='Ledigt lokale')

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-import calendar_sync
-import staffing
-from app import limiter, load_config
+from app import load_config
+from extensions import limiter
 from models import Meeting, ShiftRequest, User
+from planner import calendar_sync
+from pool import staffing
 from tests.test_citizen import at, book_via_http, week  # noqa: F401
 from tests.test_offers_support import make_citizen, world  # noqa: F401
 from tests.test_pool_support import (TODAY, clock, local, make_available, pool,  # noqa: F401

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-import notify
 import tasks
+from messaging.outbox import queue_email, queue_sms
 from models import AuditEvent, Message, User, mask_phone
 
 PHONE = '+4520123456'
@@ -30,10 +30,10 @@ def outbox(jobcentre, make_user):
     """Outbox mode (nothing configured): one SMS, one email, one login code."""
     citizen = make_user(jobcentre, User.CITIZEN, phone=PHONE)
     return {
-        'sms': notify.queue_sms(jobcentre, PHONE, 'Husk dit møde tirsdag', user=citizen),
-        'email': notify.queue_email(jobcentre, 'borger@example.test',
+        'sms': queue_sms(jobcentre, PHONE, 'Husk dit møde tirsdag', user=citizen),
+        'email': queue_email(jobcentre, 'borger@example.test',
                                     'Indkaldelse til samtale', 'Kære borger'),
-        'code': notify.queue_sms(jobcentre, PHONE, '481516 is your Planpool code',
+        'code': queue_sms(jobcentre, PHONE, '481516 is your Planpool code',
                                  user=citizen, kind=Message.CODE),
     }
 
@@ -88,7 +88,7 @@ def test_login_codes_never_show(client, login, outbox, jobcentre, make_user, rol
 
 
 def test_code_email_hides_subject_too(client, login, admin, jobcentre):
-    message = notify.queue_email(jobcentre, 'a@example.test', 'Code 778899',
+    message = queue_email(jobcentre, 'a@example.test', 'Code 778899',
                                  'Your code is 778899', kind=Message.CODE)
     login(admin)
     for url in ('/messages/', f'/messages/{message.id}'):
@@ -146,7 +146,7 @@ def test_another_organisations_message_is_404(client, login, outbox, make_org, m
 
 
 def test_filters_channel_and_status(client, login, outbox, jobcentre, admin):
-    failed = notify.queue_sms(jobcentre, PHONE, 'Kunne ikke sendes')
+    failed = queue_sms(jobcentre, PHONE, 'Kunne ikke sendes')
     Message.update(status=Message.FAILED, last_error='Vonage status 29: Non-Whitelisted '
                    'Destination').where(Message.id == failed.id).execute()
     login(admin)
@@ -190,7 +190,7 @@ def test_plain_htmx_request_gets_the_full_page(client, login, outbox, admin):
 
 
 def test_failed_message_shows_failed_and_the_error(client, login, admin, jobcentre):
-    message = notify.queue_sms(jobcentre, PHONE, 'Hej')
+    message = queue_sms(jobcentre, PHONE, 'Hej')
     Message.update(status=Message.FAILED, attempts=5,
                    last_error='Vonage status 1: Throttled').where(
         Message.id == message.id).execute()

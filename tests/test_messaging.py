@@ -18,9 +18,9 @@ import responses
 from aiosmtpd.controller import Controller
 from vonage import Auth
 
-import notify
 import tasks
 from integrations.mail import stable_message_id
+from messaging import outbox
 from models import Message, User, db, utcnow
 
 VONAGE_URL = 'https://rest.nexmo.com/sms/json'
@@ -89,7 +89,7 @@ class TestVonageSms:
     def test_one_request_with_our_fields_and_the_row_ends_sent(
             self, vonage_api, jobcentre):
         vonage_api.post(VONAGE_URL, json=vonage_ok('0A00000001234567'))
-        message = notify.queue_sms(jobcentre, '+4520123456', 'Husk dit møde i morgen kl. 10')
+        message = outbox.queue_sms(jobcentre, '+4520123456', 'Husk dit møde i morgen kl. 10')
 
         assert len(vonage_api.calls) == 1
         body = form(vonage_api.calls[0])
@@ -111,8 +111,8 @@ class TestVonageSms:
     def test_national_number_is_stored_and_sent_as_e164(self, vonage_api, jobcentre,
                                                        municipality):
         vonage_api.post(VONAGE_URL, json=vonage_ok())
-        dk = notify.queue_sms(jobcentre, '20 12 34 56', 'Hej')
-        se = notify.queue_sms(municipality, '070-123 45 67', 'Hej')
+        dk = outbox.queue_sms(jobcentre, '20 12 34 56', 'Hej')
+        se = outbox.queue_sms(municipality, '070-123 45 67', 'Hej')
         assert dk.recipient == '+4520123456'
         assert se.recipient == '+46701234567'
         assert [form(c)['to'] for c in vonage_api.calls] == ['4520123456', '46701234567']
@@ -120,7 +120,7 @@ class TestVonageSms:
 
     def test_text_outside_gsm_goes_as_unicode(self, vonage_api, jobcentre):
         vonage_api.post(VONAGE_URL, json=vonage_ok())
-        notify.queue_sms(jobcentre, '+4520123456', 'Mødet er flyttet 🙂')
+        outbox.queue_sms(jobcentre, '+4520123456', 'Mødet er flyttet 🙂')
         assert form(vonage_api.calls[0])['type'] == 'unicode'
 
     @pytest.mark.parametrize('answer, expected_error', [
@@ -133,7 +133,7 @@ class TestVonageSms:
     def test_failed_attempt_is_recorded_and_queued_again(
             self, vonage_api, jobcentre, answer, expected_error):
         vonage_api.post(VONAGE_URL, **answer)
-        message = notify.queue_sms(jobcentre, '+4520123456', 'Hej')
+        message = outbox.queue_sms(jobcentre, '+4520123456', 'Hej')
 
         row = Message.get_by_id(message.id)
         assert row.status == Message.QUEUED
@@ -147,7 +147,7 @@ class TestVonageSms:
 
     def test_backoff_grows_and_the_fifth_failure_is_final(self, vonage_api, jobcentre):
         vonage_api.post(VONAGE_URL, json=vonage_error('1', 'Throttled'))
-        message = notify.queue_sms(jobcentre, '+4520123456', 'Hej')
+        message = outbox.queue_sms(jobcentre, '+4520123456', 'Hej')
         for attempt, seconds in enumerate(BACKOFF, start=1):
             row = Message.get_by_id(message.id)
             assert (row.status, row.attempts) == (Message.QUEUED, attempt)
@@ -170,7 +170,7 @@ class TestVonageSms:
     def test_a_later_attempt_succeeds_and_clears_the_error(self, vonage_api, jobcentre):
         vonage_api.post(VONAGE_URL, json={}, status=500)
         vonage_api.post(VONAGE_URL, json=vonage_ok('0A000000000000B2'))
-        message = notify.queue_sms(jobcentre, '+4520123456', 'Hej')
+        message = outbox.queue_sms(jobcentre, '+4520123456', 'Hej')
         assert Message.get_by_id(message.id).status == Message.QUEUED
         make_due(message)
         assert tasks.sweep.call_local() == 1
@@ -181,7 +181,7 @@ class TestVonageSms:
     def test_timed_retry_is_scheduled_and_sends(self, vonage_api, jobcentre):
         vonage_api.post(VONAGE_URL, json=vonage_error('1', 'Throttled'))
         vonage_api.post(VONAGE_URL, json=vonage_ok())
-        message = notify.queue_sms(jobcentre, '+4520123456', 'Hej')
+        message = outbox.queue_sms(jobcentre, '+4520123456', 'Hej')
         scheduled = tasks.huey.scheduled()
         assert len(scheduled) == 1 and scheduled[0].args == (message.id,)
         row = Message.get_by_id(message.id)
@@ -197,7 +197,7 @@ class TestVonageSms:
             self, vonage_api, jobcentre, first):
         vonage_api.post(VONAGE_URL, json=vonage_error('1', 'Throttled'))
         vonage_api.post(VONAGE_URL, json=vonage_ok())
-        message = notify.queue_sms(jobcentre, '+4520123456', 'Hej')
+        message = outbox.queue_sms(jobcentre, '+4520123456', 'Hej')
         make_due(message)
         if first == 'sweep':
             tasks.sweep.call_local()
@@ -286,7 +286,7 @@ class TestVonageSms:
                                                            jobcentre):
         # A key without any secret: the SDK refuses to build a client.
         app.config['VONAGE_API_SECRET'] = None
-        message = notify.queue_sms(jobcentre, '+4520123456', 'Hej')
+        message = outbox.queue_sms(jobcentre, '+4520123456', 'Hej')
         row = Message.get_by_id(message.id)
         assert (row.status, row.attempts) == (Message.QUEUED, 1)
         assert row.last_error.startswith('InvalidAuthError')
@@ -296,7 +296,7 @@ class TestVonageSms:
                                                              jobcentre):
         vonage_api.post(VONAGE_URL, json=vonage_ok())
         with db.atomic():
-            message = notify.queue_sms(jobcentre, '+4520123456', 'Hej')
+            message = outbox.queue_sms(jobcentre, '+4520123456', 'Hej')
         assert not vonage_api.calls
         assert Message.get_by_id(message.id).status == Message.QUEUED
         assert tasks.sweep.call_local() == 1
@@ -307,7 +307,7 @@ class TestVonageSms:
                                  direction=Message.OUT, recipient='+4520123456',
                                  body='Hej', status=Message.QUEUED)
         assert message.claim()
-        assert notify.apply_delivery_receipt(str(message.id), 'delivered', '0')
+        assert outbox.apply_delivery_receipt(str(message.id), 'delivered', '0')
         message.mark_sent('vonage', '0A00000000000099')
         row = Message.get_by_id(message.id)
         assert (row.status, row.provider_id) == (Message.DELIVERED, '0A00000000000099')
@@ -324,7 +324,7 @@ class TestSignedVonageSms:
 
     def test_signed_request_verifies(self, vonage_api, jobcentre):
         vonage_api.post(VONAGE_URL, json=vonage_ok())
-        message = notify.queue_sms(jobcentre, '+4520123456', 'Hej & farvel = ok')
+        message = outbox.queue_sms(jobcentre, '+4520123456', 'Hej & farvel = ok')
         body = form(vonage_api.calls[0])
         assert body['api_key'] == 'key123' and 'timestamp' in body
         sig = body.pop('sig')
@@ -387,7 +387,7 @@ class TestSmtpMail:
 
     def test_one_mail_with_the_stable_message_id(self, app, smtp_sink, jobcentre):
         smtp_sink.start()
-        message = notify.queue_email(jobcentre, 'borger@example.test',
+        message = outbox.queue_email(jobcentre, 'borger@example.test',
                                      'Indkaldelse til møde', 'Kære borger,\nvelkommen.')
         row = Message.get_by_id(message.id)
         assert (row.status, row.provider, row.attempts) == (Message.SENT, 'smtp', 1)
@@ -410,7 +410,7 @@ class TestSmtpMail:
 
     def test_sink_down_fails_the_attempt_and_a_retry_delivers(
             self, app, smtp_sink, jobcentre):
-        message = notify.queue_email(jobcentre, 'borger@example.test', 'Emne', 'Tekst')
+        message = outbox.queue_email(jobcentre, 'borger@example.test', 'Emne', 'Tekst')
         row = Message.get_by_id(message.id)
         assert (row.status, row.attempts) == (Message.QUEUED, 1)
         assert 'Refused' in row.last_error or 'refused' in row.last_error
@@ -425,7 +425,7 @@ class TestSmtpMail:
         assert smtp_sink.inbox.mails[0]['Message-ID'] == row.provider_id
 
     def test_sink_down_five_times_is_failed(self, smtp_sink, jobcentre):
-        message = notify.queue_email(jobcentre, 'borger@example.test', 'Emne', 'Tekst')
+        message = outbox.queue_email(jobcentre, 'borger@example.test', 'Emne', 'Tekst')
         for seconds in BACKOFF:
             row = Message.get_by_id(message.id)
             assert_backoff(row, seconds)
@@ -439,14 +439,14 @@ class TestSmtpMail:
             self, app, smtp_sink, jobcentre):
         app.config['SMTP_STARTTLS'] = 'true'   # never falls back to clear text
         smtp_sink.start()
-        message = notify.queue_email(jobcentre, 'borger@example.test', 'Emne', 'Tekst')
+        message = outbox.queue_email(jobcentre, 'borger@example.test', 'Emne', 'Tekst')
         row = Message.get_by_id(message.id)
         assert row.status == Message.QUEUED and 'STARTTLS' in row.last_error
         assert smtp_sink.inbox.envelopes == []
 
     def test_header_injection_is_refused_not_sent(self, smtp_sink, jobcentre):
         smtp_sink.start()
-        message = notify.queue_email(jobcentre, 'a@example.test\nBcc: evil@example.test',
+        message = outbox.queue_email(jobcentre, 'a@example.test\nBcc: evil@example.test',
                                      'Emne', 'Tekst')
         row = Message.get_by_id(message.id)
         assert row.status == Message.QUEUED and 'invalid message' in row.last_error
@@ -458,8 +458,8 @@ class TestSmtpMail:
 
 def test_outbox_sms_and_email_end_sent(jobcentre, make_user, caplog):
     citizen = make_user(jobcentre, User.CITIZEN)
-    sms = notify.queue_sms(jobcentre, citizen.phone, 'Husk dit møde', user=citizen)
-    mail = notify.queue_email(jobcentre, 'borger@example.test', 'Emne', 'Tekst')
+    sms = outbox.queue_sms(jobcentre, citizen.phone, 'Husk dit møde', user=citizen)
+    mail = outbox.queue_email(jobcentre, 'borger@example.test', 'Emne', 'Tekst')
     for message in (sms, mail):
         row = Message.get_by_id(message.id)
         assert (row.status, row.provider, row.attempts) == (Message.SENT, 'outbox', 1)
@@ -469,8 +469,8 @@ def test_outbox_sms_and_email_end_sent(jobcentre, make_user, caplog):
 
 def test_no_recipient_fails_at_once(jobcentre, make_user):
     citizen = make_user(jobcentre, User.CITIZEN, phone=None)
-    sms = notify.queue_sms(jobcentre, citizen.phone, 'Hej', user=citizen)
-    mail = notify.queue_email(jobcentre, '  ', 'Emne', 'Tekst')
+    sms = outbox.queue_sms(jobcentre, citizen.phone, 'Hej', user=citizen)
+    mail = outbox.queue_email(jobcentre, '  ', 'Emne', 'Tekst')
     for message in (sms, mail):
         row = Message.get_by_id(message.id)
         assert (row.status, row.attempts, row.last_error) == (
@@ -485,7 +485,7 @@ def test_receipt_arriving_before_a_timed_out_attempt_is_recorded_wins(jobcentre)
                              direction=Message.OUT, recipient='+4520123456',
                              body='Hej', status=Message.QUEUED)
     assert message.claim()
-    notify.apply_delivery_receipt(str(message.id), 'delivered', '0')
+    outbox.apply_delivery_receipt(str(message.id), 'delivered', '0')
     message.mark_failed_attempt('ReadTimeout: read timed out')
     assert message.status == Message.DELIVERED
     row = Message.get_by_id(message.id)

@@ -5,11 +5,13 @@ import re
 
 import pytest
 
-import booking
-from models import (AuditEvent, Meeting, OfferCaseworker, OnlineOffer, SummonsTemplate, Team,
-                    TypeVariant, TypeVariantMeetingType, TypeVariantTeam, MeetingType, User)
-from tests.test_offers_support import (DAGPENGE_30, UTC, make_caseworker, make_offer,
-                                       next_monday, rules_json, world)  # noqa: F401
+from models import (AuditEvent, Meeting, MeetingType, OfferCaseworker, OnlineOffer,
+                    SummonsTemplate, Team, TypeVariant, TypeVariantMeetingType, TypeVariantTeam,
+                    User)
+from planner import booking
+from tests.test_offers_support import next_monday  # noqa: F401
+from tests.test_offers_support import (DAGPENGE_30, UTC, make_caseworker, make_offer, rules_json,
+                                       world)
 
 DETAILS = dict(model='team', duration=45, reporting=15, variant=0, note='Husk CV')
 

@@ -6,7 +6,7 @@ import pytest
 
 from models import (AuditEvent, MeetingType, PendingSummons, SummonsDraft, SummonsDraftCitizen,
                     Team, User, utcnow)
-from summons import SummonsFrame
+from planner.summons import SummonsFrame
 
 
 @pytest.fixture
@@ -165,7 +165,7 @@ def test_summon_selected_makes_a_draft_with_those_citizens(app, client, login, p
              SummonsDraftCitizen.select().where(SummonsDraftCitizen.draft == draft)}
     assert names == {'Anna Andersen', 'Bo Berg'}
     # The frame the citizens were pending for comes along.
-    from summons import frame_of
+    from planner.summons import frame_of
     assert frame_of(draft).team_id == pending['team'].id
     if 'summons.step1' in app.view_functions:
         with app.test_request_context():

@@ -11,11 +11,11 @@ import threading
 
 import pytest
 
-import notify
-import staffing
+from messaging import outbox
 from models import ShiftRequest, Vacancy, db
-from tests.test_pool_support import (TODAY, _empty_schedule, clock,  # noqa: F401
-                                     local, make_available, pool, texts_to, vacancy)
+from pool import staffing
+from tests.test_pool_support import (TODAY, _empty_schedule, clock, local,  # noqa: F401
+                                     make_available, pool, texts_to, vacancy)
 
 
 def race(app, jobs):
@@ -69,7 +69,7 @@ def web_yes(request):
 
 
 def sms_ja(user, n):
-    return lambda: notify.receive_sms(provider_id=f'race-{user.id}-{n}', sender=user.phone,
+    return lambda: outbox.receive_sms(provider_id=f'race-{user.id}-{n}', sender=user.phone,
                                       recipient='46769436000', text='Ja')
 
 

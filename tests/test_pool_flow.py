@@ -9,12 +9,12 @@ import re
 
 import pytest
 
-import notify
-import staffing
+from messaging import outbox
 from models import Message, ShiftRequest, SubstituteUnit, User, Vacancy
-from tests.test_pool_support import (INBOUND, TODAY, _empty_schedule, clock,  # noqa: F401
-                                     inbound, last_message_id, local, make_available, pool,
-                                     request_code, texts_to, vacancy)
+from pool import replies, staffing
+from tests.test_pool_support import (INBOUND, TODAY, _empty_schedule, clock, inbound,  # noqa: F401
+                                     last_message_id, local, make_available, pool, request_code,
+                                     texts_to, vacancy)
 
 
 def test_done_when_short_shift_today_goes_to_the_first_ja(app, client, pool, login):
@@ -173,7 +173,7 @@ def test_automatic_replies_stop_after_a_few_an_hour(client, pool):
 
 
 def test_unknown_numbers_are_logged_not_answered(client, pool, asked, caplog):
-    caplog.set_level(logging.INFO, logger='planpool.notify')
+    caplog.set_level(logging.INFO, logger='planpool.outbox')
     before = last_message_id()
     assert client.post(INBOUND, data=inbound('+46709999999', 'Ja')).status_code == 204
     assert 'unknown number' in caplog.text
@@ -243,11 +243,11 @@ def test_request_sms_are_in_the_substitutes_language(client, pool, make_user):
 
 def test_handler_leaves_other_organisations_and_roles_alone(client, jobcentre, make_user):
     citizen = make_user(jobcentre, User.CITIZEN, phone='+4520123456')
-    notify.queue_sms(jobcentre, citizen.phone, 'Hello', user=citizen)
+    outbox.queue_sms(jobcentre, citizen.phone, 'Hello', user=citizen)
     before = last_message_id()
     assert client.post(INBOUND, data=inbound(citizen, 'Ja')).status_code == 204
     assert texts_to(citizen, since=before) == []
-    assert staffing.handle_sms(Message.get(Message.direction == Message.IN), citizen) is False
+    assert replies.handle_sms(Message.get(Message.direction == Message.IN), citizen) is False
 
 
 class TestSignedWebhook:

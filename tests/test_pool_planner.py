@@ -9,13 +9,12 @@ from urllib.parse import parse_qsl
 import pytest
 import responses
 
-import staffing
 from models import (AuditEvent, CallOutcome, Message, Organisation, Qualification, ShiftRequest,
                     SubstituteQualification, SubstituteUnit, Unit, User, UserSession, Vacancy,
                     VacancyQualification)
-from tests.test_pool_support import (TODAY, _empty_schedule, clock,  # noqa: F401
-                                     last_message_id, local, make_available, pool, qualify,
-                                     texts_to, vacancy)
+from pool import staffing
+from tests.test_pool_support import (TODAY, _empty_schedule, clock, last_message_id,  # noqa: F401
+                                     local, make_available, pool, qualify, texts_to, vacancy)
 
 TOMORROW = TODAY + dt.timedelta(days=1)
 

@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 
-import staffing
 from models import (Availability, ShiftRequest, SubstituteQualification, SubstituteUnit, User,
                     Vacancy)
-from tests.test_pool_support import (STOCKHOLM, TODAY, _empty_schedule, clock,  # noqa: F401
-                                     local, make_available, pool, texts_to, vacancy)
+from pool import staffing
+from tests.test_pool_support import (STOCKHOLM, TODAY, _empty_schedule, clock, local,  # noqa: F401
+                                     make_available, pool, texts_to, vacancy)
 
 TOMORROW = TODAY + dt.timedelta(days=1)
 

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import staffing
 import tasks
-from models import (Message, Qualification, SubstituteQualification, SubstituteUnit, Unit,
-                    User, Vacancy, utcnow)
+from models import (Message, Qualification, SubstituteQualification, SubstituteUnit, Unit, User,
+                    Vacancy, utcnow)
+from pool import staffing
 
 STOCKHOLM = ZoneInfo('Europe/Stockholm')
 # Wednesday 8 May 2030, 08:00 in Stockholm: far from any real clock, so a

@@ -9,12 +9,12 @@ import json
 
 import pytest
 
-import notify
-import privacy
+from messaging import outbox
 from models import (AuditEvent, Caseworker, CaseworkerTeam, CitizenAbsence, CitizenProfile,
-                    Meeting, MeetingParticipant, MeetingType, Message, OneTimeCode,
-                    PendingSummons, SummonsDraft, SummonsDraftCitizen, Team, TrustedDevice,
-                    User, UserSession, utcnow)
+                    Meeting, MeetingParticipant, MeetingType, Message, OneTimeCode, PendingSummons,
+                    SummonsDraft, SummonsDraftCitizen, Team, TrustedDevice, User, UserSession,
+                    utcnow)
+from planner import privacy
 
 METTE_CPR = '0512884321'
 
@@ -70,17 +70,17 @@ def world(jobcentre, make_user):
     w.individual = _meeting(w, past, [w.mette], note='Mette Hansen brings her CV')
     w.group = _meeting(w, past + dt.timedelta(days=1), [w.mette, w.sune], form=Meeting.GROUP)
     w.sunes_own = _meeting(w, past + dt.timedelta(days=2), [w.sune])
-    w.sms = notify.queue_sms(org, w.mette.phone, 'Kære Mette Hansen, du er indkaldt.',
+    w.sms = outbox.queue_sms(org, w.mette.phone, 'Kære Mette Hansen, du er indkaldt.',
                              user=w.mette, meeting=w.individual)
-    w.mail = notify.queue_email(org, w.mette.email, 'Indkaldelse til Mette Hansen',
+    w.mail = outbox.queue_email(org, w.mette.email, 'Indkaldelse til Mette Hansen',
                                 'Hej Mette Hansen', user=w.mette)
-    w.code = notify.queue_sms(org, w.mette.phone, '918273 is your Planpool code.',
+    w.code = outbox.queue_sms(org, w.mette.phone, '918273 is your Planpool code.',
                               user=w.mette, kind=Message.CODE)
     w.reply = Message.create(organisation=org, user=None, channel=Message.SMS,
                              direction=Message.IN, kind=Message.REPLY, recipient='Jobcenter',
                              sender=w.mette.phone, body='Jeg kommer, Mette',
                              status=Message.RECEIVED)
-    w.sunes_sms = notify.queue_sms(org, w.sune.phone, 'Kære Sune, du er indkaldt.',
+    w.sunes_sms = outbox.queue_sms(org, w.sune.phone, 'Kære Sune, du er indkaldt.',
                                    user=w.sune, meeting=w.sunes_own)
     PendingSummons.create(organisation=org, citizen=w.mette, team=w.team,
                           meeting_type=w.meeting_type, deadline=dt.date(2027, 2, 1))

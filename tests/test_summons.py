@@ -9,18 +9,16 @@ import threading
 
 import pytest
 
-import booking
-import summons
-from booking import BookingError
-from models import (CitizenAbsence, CitizenProfile, Meeting, MeetingCaseworker,
-                    MeetingParticipant, MeetingType, Message, PendingSummons, Room, RoomTeam,
-                    SummonsDraft, SummonsDraftCitizen, SummonsTemplate, Team, TypeVariant, User,
-                    db)
-from planning import caseworker_inputs
+from models import (CitizenAbsence, CitizenProfile, Meeting, MeetingCaseworker, MeetingParticipant,
+                    MeetingType, Message, PendingSummons, Room, RoomTeam, SummonsDraft,
+                    SummonsDraftCitizen, SummonsTemplate, Team, TypeVariant, User, db)
+from planner import booking, summons
+from planner.booking import BookingError
+from planner.loading import caseworker_inputs
 from scheduling.localtime import as_utc, naive_utc
 from tests.summons_support import (CPH, MONDAY, NOW, TUESDAY, busy_by_caseworker,  # noqa: F401
-                                   centre, draft_with, frame_for, local, make_citizens,
-                                   make_team, overlaps)
+                                   centre, draft_with, frame_for, local, make_citizens, make_team,
+                                   overlaps)
 
 WEDNESDAY = MONDAY + dt.timedelta(days=2)
 THURSDAY = MONDAY + dt.timedelta(days=3)

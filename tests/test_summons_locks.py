@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-import summons
 from models import Meeting, SummonsDraftCitizen, db
+from planner import summons
 from tests.conftest import ON_POSTGRES
 from tests.summons_support import NOW, draft_with, make_citizens, make_team
 

@@ -5,10 +5,11 @@ import re
 
 import pytest
 
-import summons
 from models import (Meeting, MeetingCaseworker, MeetingParticipant, MeetingType, PendingSummons,
                     Room, RoomTeam, SummonsDraft, SummonsDraftCitizen, TypeVariant, User)
-from tests.test_offers_support import make_caseworker, make_citizen, next_monday, world  # noqa: F401
+from planner import summons
+from tests.test_offers_support import (make_caseworker, make_citizen, next_monday,  # noqa: F401
+                                       world)
 
 CPRS = ('0101901111', '0202902222', '0303903333', '0404904444', '0505905555')
 NAMES = ('Anna Andersen', 'Bent Berg', 'Carla Clausen', 'Dorte Dam', 'Erik Eriksen')
@@ -330,8 +331,9 @@ def test_show_free_times_and_pick_one(client, login, world):
 
 
 def test_start_page_drafts_templates_and_discard(client, login, world):
-    from models import SummonsTemplate
     import json
+
+    from models import SummonsTemplate
     w = world
     SummonsTemplate.create(organisation=w['org'], name='Gruppemøde 10', fields=json.dumps(
         {'meeting_type': 'jobsamtale', 'team': w['team'].id, 'duration_minutes': 60,
@@ -393,7 +395,7 @@ def _to_review(client, w, cprs, **frame):
 
 def test_a_time_taken_before_summon_now_is_named_and_goes_to_the_pending_list(
         client, login, world, citizens):
-    import booking
+    from planner import booking
     w = world
     login(w['planner'])
     base = _to_review(client, w, CPRS[:2], caseworker_ids=[w['karen'].id])
@@ -453,7 +455,7 @@ def test_letter_attendance_links_to_the_printable_letters(client, login, world, 
 
 
 def test_fixed_time_taken_before_summon_sends_back_to_step_1(client, login, world, citizens):
-    import booking
+    from planner import booking
     w = world
     login(w['planner'])
     monday = next_monday(w['org'])

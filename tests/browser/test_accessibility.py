@@ -65,8 +65,8 @@ def test_citizen_pages_have_no_serious_axe_violations(page, axe, jobcentre, make
 def test_staff_login_home_and_message_log(page, axe, live_server, jobcentre, make_user):
     admin = make_user(jobcentre, User.ADMIN, name='Anne Admin')
     citizen = make_user(jobcentre, User.CITIZEN)
-    import notify
-    notify.queue_sms(jobcentre, citizen.phone, 'Reminder: your meeting is tomorrow.',
+    from messaging import outbox
+    outbox.queue_sms(jobcentre, citizen.phone, 'Reminder: your meeting is tomorrow.',
                      user=citizen)
 
     page.goto('/')

@@ -19,10 +19,11 @@ import pytest
 from playwright.sync_api import expect
 
 from models import Caseworker, Team, User
-from tests.browser.test_admin_setup import (
-    ANNA, BO, CLOSING, TEAM, coming_week, create_caseworker, create_closing_day, create_room,
-    create_team, day_name, expect_exactly_free, expect_placed_as_named, fill_pause, free,
-    go_to_date, log_in, open_tab, set_hours_monday_to_friday)
+from tests.browser.test_admin_setup import (ANNA, BO, CLOSING, TEAM, coming_week,
+                                            create_caseworker, create_closing_day, create_room,
+                                            create_team, day_name, expect_exactly_free,
+                                            expect_placed_as_named, fill_pause, free, go_to_date,
+                                            log_in, open_tab, set_hours_monday_to_friday)
 
 pytestmark = pytest.mark.browser
 

@@ -16,8 +16,8 @@ import pytest
 from babel.dates import format_date
 from playwright.sync_api import expect
 
-from models import (Caseworker, CaseworkerTeam, ClosingDay, Meeting, Pause, Room, Team,
-                    User, WorkingHours)
+from models import (Caseworker, CaseworkerTeam, ClosingDay, Meeting, Pause, Room, Team, User,
+                    WorkingHours)
 from scheduling.localtime import as_utc
 from tests.conftest import PASSWORD
 

@@ -19,10 +19,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-import booking
-from models import (AuditEvent, CalendarSync, Meeting, MeetingParticipant, MeetingType,
-                    Message, PendingSummons, ShiftRequest, SubstituteUnit, Unit, User,
-                    UserSession, Vacancy, utcnow)
+from models import (AuditEvent, CalendarSync, Meeting, MeetingParticipant, MeetingType, Message,
+                    PendingSummons, ShiftRequest, SubstituteUnit, Unit, User, UserSession, Vacancy,
+                    utcnow)
+from planner import booking
 from tests.test_offers_support import make_offer, next_monday, world  # noqa: F401
 
 pytestmark = pytest.mark.browser

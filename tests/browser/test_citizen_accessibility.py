@@ -9,8 +9,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-import booking
 from models import Meeting, MeetingParticipant, MeetingType, OnlineOffer
+from planner import booking
 from tests.browser.test_citizen_booking import citizen_login, settled
 from tests.conftest import PASSWORD
 from tests.test_offers_support import make_citizen, make_offer, next_monday, world  # noqa: F401

@@ -10,8 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-import staffing
 from models import Availability, Message, SubstituteUnit, Unit, User
+from pool import staffing
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_phone_layout import MIN_TARGET, TARGETS_JS
 from tests.conftest import PASSWORD

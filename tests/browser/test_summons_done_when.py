@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 import tasks
+from common.validators import normalise_cpr
 from integrations import ics
 from integrations.caldav import calendar_url_for
 from models import (CalendarSync, CitizenProfile, Meeting, MeetingParticipant, Message,
@@ -21,7 +22,6 @@ from models import (CalendarSync, CitizenProfile, Meeting, MeetingParticipant, M
 from tests.conftest import PASSWORD
 from tests.radicale_server import events, radicale  # noqa: F401
 from tests.test_offers_support import make_caseworker, make_citizen
-from validators import normalise_cpr
 
 pytestmark = pytest.mark.browser
 

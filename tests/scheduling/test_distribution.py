@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from scheduling.availability import (AvailabilityCalendar, BookedMeeting,
                                      CaseworkerAvailabilityInput, RoomBooking, WeeklySchedule,
                                      bookable_minutes_by_day, room_free_intervals)
-from scheduling.distribution import (CitizenToPlace, Distribution, RoomInput,
-                                     at_fixed_time, distribute)
+from scheduling.distribution import (CitizenToPlace, Distribution, RoomInput, at_fixed_time,
+                                     distribute)
 from scheduling.slots import caseworker_starts
 
 UTC = dt.timezone.utc

@@ -4,13 +4,12 @@ import datetime as dt
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from scheduling.rules import (AGE, ALL, ANY, CONTACT_GROUP, CONTACT_GROUPS, EQ, GE, LE,
-                              MARKING, NE, ONE_OF, CitizenFacts, OfferPeriod, Rule,
-                              RuleGroup, RuleSet, age_on, birth_date_from_id, clamp_week,
-                              day_capacity, first_free_order, is_open, matches, matching,
-                              may_cancel, may_rebook, meeting_days, normalised,
-                              parse_markings, period_problems, rebook_days, rule_matches,
-                              starts_by_day, validate)
+from scheduling.rules import (AGE, ALL, ANY, CONTACT_GROUP, CONTACT_GROUPS, EQ, GE, LE, MARKING,
+                              NE, ONE_OF, CitizenFacts, OfferPeriod, Rule, RuleGroup, RuleSet,
+                              age_on, birth_date_from_id, clamp_week, day_capacity,
+                              first_free_order, is_open, matches, matching, may_cancel, may_rebook,
+                              meeting_days, normalised, parse_markings, period_problems,
+                              rebook_days, rule_matches, starts_by_day, validate)
 
 DAY = dt.date(2026, 6, 15)
 MARKS = ('Unge 30+', 'Projekt Nord', 'Sprog', 'Stat 1')

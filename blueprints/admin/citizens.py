@@ -1,0 +1,160 @@
+"""Administration: find a citizen (by name, birth date or CPR number, posted:
+a CPR number never goes into a URL), see what Planpool holds about them,
+and erase their personal data once their meetings have passed."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from peewee import fn
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from blueprints.admin.audit import action_label
+from blueprints.admin.home import section
+from blueprints.forms import SHOW_MEETINGS, meeting_label, org_id, planner_admin, render, strip
+from common.validators import normalise_cpr
+from models import (AuditEvent, CitizenProfile, Meeting, MeetingParticipant, MeetingType, Message,
+                    PendingSummons, User, utcnow)
+from planner import privacy
+from web import get_in_org
+
+bp = Blueprint('admin_citizens', __name__, url_prefix='/admin/citizens')
+section('admin_citizens.index', _l('Citizens'), 15)
+
+RESULTS = 50
+EVENTS_SHOWN = 20
+
+
+class SearchForm(FlaskForm):
+    query = StringField(_l('Name, birth date or CPR number'), filters=[strip], validators=[
+        DataRequired(_l('Enter a name, a birth date (ddmmyy) or a CPR number.')),
+        Length(max=100)],
+        description=_l('For example "Anna Jensen", 010190 or 010190-1234.'))
+
+
+class EraseForm(FlaskForm):
+    pass
+
+
+def _now() -> dt.datetime:
+    return utcnow()
+
+
+def _audit(action: str, obj=None, detail: str = '') -> None:
+    AuditEvent.record(action, actor=current_user._get_current_object(), obj=obj,
+                      detail=detail, ip=request.remote_addr or '')
+
+
+def _search(text: str) -> tuple[list[User], str]:
+    """Citizens of the organisation matching a CPR number (exactly), a birth
+    date (the first six digits) or the words of a name; and how it searched."""
+    citizens = User.select().where(User.organisation == org_id(),
+                                   User.role == User.CITIZEN)
+    cpr = normalise_cpr(text)
+    digits = ''.join(c for c in text if c.isdigit())
+    if cpr is not None:
+        citizens, how = citizens.where(User.cpr == cpr), 'CPR number'
+    elif len(digits) == 6 and not any(c.isalpha() for c in text):
+        citizens, how = citizens.where(User.cpr.startswith(digits)), 'birth date'
+    else:
+        for word in text.split()[:5]:
+            citizens = citizens.where(fn.LOWER(User.name).contains(word.lower()))
+        how = 'name'
+    return list(citizens.order_by(User.name, User.id).limit(RESULTS + 1)), how
+
+
+@bp.route('/', methods=['GET', 'POST'])
+@planner_admin
+def index():
+    """The search. A POST that only reads: the CPR number stays out of URLs
+    and browser history."""
+    g.personal_data = True
+    form = SearchForm()
+    found = None
+    if request.method == 'POST' and form.validate():
+        found, how = _search(form.query.data)
+        _audit('citizens_searched', detail=f'by {how}, {min(len(found), RESULTS)} found')
+        if how != 'name':
+            form.query.data = ''   # a CPR number is not shown back, even to who typed it
+    return render('admin/citizens/index.html', form=form,
+                  found=found[:RESULTS] if found is not None else None,
+                  more=found is not None and len(found) > RESULTS)
+
+
+def _citizen(user_id: int) -> User:
+    user = get_in_org(User, user_id)
+    if user.role != User.CITIZEN:
+        abort(404)
+    return user
+
+
+def _erased(user: User) -> bool:
+    return user.name == privacy.erased_name(user.id) and not user.cpr
+
+
+@bp.route('/<int:user_id>')
+@planner_admin
+def show(user_id):
+    g.personal_data = True
+    user = _citizen(user_id)
+    now = _now()
+    links = MeetingParticipant.select().where(MeetingParticipant.citizen == user)
+    ahead = privacy.future_meetings(user, now).count()
+    facts = dict(
+        meetings=links.count(), ahead=ahead,
+        messages=Message.select().where(Message.user == user).count(),
+        pending=PendingSummons.select().where(PendingSummons.citizen == user).count(),
+        profile=CitizenProfile.get_or_none(CitizenProfile.user == user))
+    events = list(privacy.events_about(user).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                  .limit(EVENTS_SHOWN))
+    _audit('citizen_read', user)
+    return render('admin/citizens/show.html', citizen=user, erased=_erased(user),
+                  events=events, action_label=action_label, **facts)
+
+
+@bp.route('/<int:user_id>/erase', methods=['GET', 'POST'])
+@planner_admin
+def erase(user_id):
+    """The confirmation, then the erasure (refused while meetings lie ahead)."""
+    g.personal_data = True
+    user = _citizen(user_id)
+    form = EraseForm()
+    if request.method == 'POST':
+        if not form.validate():
+            abort(400)
+        try:
+            result = privacy.erase_citizen(user, current_user._get_current_object(), _now(),
+                                           ip=request.remote_addr or '')
+        except privacy.ErasureRefused as refused:
+            flash(_refusal(refused.future_meetings), 'error')
+            return redirect(url_for('.erase', user_id=user.id), code=303)
+        flash(ngettext("The citizen's personal data is erased. Their %(num)d meeting is "
+                       'kept, without their name, for statistics.',
+                       "The citizen's personal data is erased. Their %(num)d meetings are "
+                       'kept, without their name, for statistics.', result.meetings_kept),
+              'success')
+        return redirect(url_for('.show', user_id=user.id), code=303)
+    if _erased(user):
+        flash(_("This citizen's personal data is already erased."), 'info')
+        return redirect(url_for('.show', user_id=user.id), code=303)
+    ahead = list(privacy.future_meetings(user, _now()).switch(Meeting).join(MeetingType)
+                 .select(Meeting, MeetingType).order_by(Meeting.starts_at)
+                 .limit(SHOW_MEETINGS + 1))
+    count = privacy.future_meetings(user, _now()).count() if ahead else 0
+    _audit('citizen_read', user, 'erase confirmation')
+    return render('admin/citizens/erase.html', citizen=user, form=form,
+                  refusal=_refusal(count) if count else '',
+                  ahead=[meeting_label(m) for m in ahead[:SHOW_MEETINGS]],
+                  more=max(count - SHOW_MEETINGS, 0))
+
+
+def _refusal(count: int) -> str:
+    return ngettext(
+        'The personal data cannot be erased yet: %(num)d meeting is still booked ahead. '
+        'Cancel it or wait until it has passed.',
+        'The personal data cannot be erased yet: %(num)d meetings are still booked ahead. '
+        'Cancel them or wait until they have passed.', count)

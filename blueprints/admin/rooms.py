@@ -1,0 +1,165 @@
+"""Administration: meeting rooms (capacity, overbooking, address, teams)."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from peewee import IntegrityError
+from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from blueprints.admin.home import section
+from blueprints.forms import (SHOW_MEETINGS, address_errors, check_address, meeting_label, org_id,
+                              planner_admin, render, scoped_rows, strip, team_choices, unique_name)
+from models import Meeting, MeetingType, Room, RoomTeam, Team, db
+from web import get_in_org
+
+bp = Blueprint('admin_rooms', __name__, url_prefix='/admin/rooms')
+section('admin_rooms.index', _l('Rooms'), 50)
+
+
+class RoomForm(FlaskForm):
+    name = StringField(_l('Name'), filters=[strip], validators=[
+        DataRequired(_l('Enter a name.')), Length(max=120)],
+        description=_l('Unique: it names the room in calendars and summons.'))
+    capacity = IntegerField(_l('Maximum capacity'), validators=[
+        Optional(), NumberRange(min=1, max=10000)],
+        description=_l('How many people can be summoned to one meeting here. '
+                       'Leave blank for unlimited.'))
+    allow_overbooking = BooleanField(_l('Accept overbooking'))
+    extra_seats = IntegerField(_l('Extra seats'), validators=[
+        Optional(), NumberRange(min=1, max=1000)],
+        description=_l('With overbooking: how many people beyond the capacity '
+                       '(extra chairs).'))
+    address = StringField(_l('Address'), filters=[strip], validators=[Length(max=200)],
+                          description=_l('Address, postcode and city: all three or '
+                                         'none. Without them summons show the '
+                                         "team's address."))
+    postcode = StringField(_l('Postcode'), filters=[strip], validators=[Length(max=10)])
+    city = StringField(_l('City'), filters=[strip], validators=[Length(max=80)])
+    can_host = BooleanField(_l('Can host meetings'), default=True,
+                            description=_l('Only such rooms can be chosen for meetings.'))
+    comment = TextAreaField(_l('Comment'), validators=[Length(max=4000)],
+                            description=_l('Only administrators can read this.'))
+    teams = SelectMultipleField(_l('Teams that may use the room'), choices=[],
+                                coerce=int, validate_choice=False)
+
+
+@bp.route('/')
+@planner_admin
+def index():
+    rooms = list(Room.select().where(Room.organisation == org_id())
+                 .order_by(Room.name))
+    teams: dict[int, list[str]] = {}
+    for link in (RoomTeam.select(RoomTeam.room, Team.name).join(Team)
+                 .where(RoomTeam.room.in_([r.id for r in rooms]))
+                 .order_by(Team.name)):
+        teams.setdefault(link.room_id, []).append(link.team.name)
+    return render('admin/rooms/index.html', rooms=rooms, teams=teams)
+
+
+def _save(form, room) -> bool:
+    form.teams.choices = team_choices()
+    # Posted team ids must be this organisation's: anything else is a 404.
+    teams = scoped_rows(Team, request.form.getlist('teams'))
+    valid = form.validate()
+    if form.name.data and not unique_name(Room, form.name.data, room if room.id else None):
+        form.name.errors.append(_('Name must be unique'))
+        valid = False
+    if form.allow_overbooking.data:
+        if form.capacity.data is None and not form.capacity.errors:
+            form.allow_overbooking.errors = [
+                _('Overbooking needs a maximum capacity: enter the capacity too.')]
+            valid = False
+        if form.extra_seats.data is None and not form.extra_seats.errors:
+            form.extra_seats.errors.append(_('Enter how many extra seats.'))
+            valid = False
+    elif form.extra_seats.data is not None:
+        form.extra_seats.errors.append(
+            _('Tick "Accept overbooking" to use extra seats, or clear this field.'))
+        valid = False
+    check_address(form, required=False)
+    if address_errors(form):
+        valid = False
+    if not valid or request.args.get('check'):
+        return False
+    room.organisation = org_id()
+    room.name = form.name.data
+    room.capacity = form.capacity.data
+    room.allow_overbooking = bool(form.allow_overbooking.data)
+    room.extra_seats = form.extra_seats.data or 0
+    room.address, room.postcode, room.city = (form.address.data, form.postcode.data,
+                                              form.city.data)
+    room.can_host = bool(form.can_host.data)
+    room.comment = form.comment.data or ''
+    try:
+        with db.atomic():
+            room.save()
+            room.set_teams(teams)
+    except IntegrityError:   # the same name saved meanwhile
+        form.name.errors.append(_('Name must be unique'))
+        return False
+    return True
+
+
+def _form_page(form, room, title):
+    return render('admin/rooms/form.html', {'room-form': 'form'},
+                  form=form, room=room, title=title)
+
+
+@bp.route('/new', methods=['GET', 'POST'])
+@planner_admin
+def create():
+    room = Room()
+    form = RoomForm()
+    if request.method == 'POST':
+        if _save(form, room):
+            flash(_('Room %(name)s created.', name=room.name), 'success')
+            return redirect(url_for('.index'), code=303)
+    else:
+        form.teams.choices = team_choices()
+    return _form_page(form, room, _('New room'))
+
+
+@bp.route('/<int:room_id>/edit', methods=['GET', 'POST'])
+@planner_admin
+def edit(room_id):
+    room = get_in_org(Room, room_id)
+    if request.method == 'POST':
+        form = RoomForm()
+        if _save(form, room):
+            flash(_('Room %(name)s saved.', name=room.name), 'success')
+            return redirect(url_for('.index'), code=303)
+    else:
+        form = RoomForm(obj=room)
+        if not room.allow_overbooking:
+            form.extra_seats.data = None
+        form.teams.choices = team_choices()
+        form.teams.data = [link.team_id for link in room.team_links]
+    return _form_page(form, room, _('Edit room %(name)s', name=room.name))
+
+
+def _blockers(room) -> list[str]:
+    meetings = list(room.active_meetings().select(Meeting, MeetingType)
+                    .join(MeetingType).limit(SHOW_MEETINGS + 1))
+    if not meetings:
+        return []
+    lines = [_('%(name)s cannot be deleted while it has booked meetings that have '
+               'not taken place. Rebook or cancel them first:', name=room.name)]
+    lines += [meeting_label(m) for m in meetings[:SHOW_MEETINGS]]
+    if len(meetings) > SHOW_MEETINGS:
+        lines.append(_('… and more.'))
+    return lines
+
+
+@bp.route('/<int:room_id>/delete', methods=['GET', 'POST'])
+@planner_admin
+def delete(room_id):
+    room = get_in_org(Room, room_id)
+    if request.method == 'POST':
+        name = room.name
+        if room.remove():
+            flash(_('Room %(name)s deleted.', name=name), 'success')
+            return redirect(url_for('.index'), code=303)
+        return redirect(url_for('.delete', room_id=room.id), code=303)
+    return render('admin/rooms/delete.html', room=room, blockers=_blockers(room))

@@ -1,0 +1,213 @@
+"""Administration: the team tree (create, edit, reorder, move, delete)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from peewee import IntegrityError
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from blueprints.admin.home import section
+from blueprints.forms import (address_errors, check_address, check_email, check_phone, org_id,
+                              planner_admin, render, scoped_row, strip)
+from models import Team, db
+from web import get_in_org
+
+bp = Blueprint('admin_teams', __name__, url_prefix='/admin/teams')
+section('admin_teams.index', _l('Teams'), 30)
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l('Name'), filters=[strip], validators=[
+        DataRequired(_l('Enter a name.')), Length(max=120)])
+    parent = SelectField(_l('Place under'), choices=[], validate_choice=False)
+    address = StringField(_l('Address'), filters=[strip], validators=[Length(max=200)],
+                          description=_l('Shown to citizens in summons, unless a room '
+                                         'with its own address is chosen.'))
+    postcode = StringField(_l('Postcode'), filters=[strip], validators=[Length(max=10)])
+    city = StringField(_l('City'), filters=[strip], validators=[Length(max=80)])
+    email = StringField(_l('Email'), filters=[strip], validators=[Length(max=254)])
+    phone = StringField(_l('Phone'), filters=[strip], validators=[Length(max=30)])
+    description = TextAreaField(_l('Description'), validators=[Length(max=4000)],
+                                description=_l('Only administrators can read this.'))
+
+    def validate_email(self, field):
+        check_email(field)
+
+    def validate_phone(self, field):
+        check_phone(field)
+
+
+def _tree_with_subtrees():
+    """The tree, and for each team the ids of its sub-teams (all levels)."""
+    tree = Team.tree(org_id())
+    below: dict[int, set[int]] = {}
+    for i, (team, depth) in enumerate(tree):
+        ids = set()
+        for other, other_depth in tree[i + 1:]:
+            if other_depth <= depth:
+                break
+            ids.add(other.id)
+        below[team.id] = ids
+    return tree, below
+
+
+def _parent_choices(tree, exclude=frozenset()):
+    return [('', _('Top level'))] + [
+        (str(team.id), '\u2003' * depth + team.name)
+        for team, depth in tree if team.id not in exclude]
+
+
+@bp.route('/')
+@planner_admin
+def index():
+    tree, below = _tree_with_subtrees()
+    children: dict = {}
+    for team, _depth in tree:
+        children.setdefault(team.parent_id, []).append(team)
+    targets = {team.id: _parent_choices(tree, below[team.id] | {team.id})
+               for team, _depth in tree}
+    return render('admin/teams/index.html', {'team-tree': 'tree'},
+                  tree=tree, children=children, targets=targets)
+
+
+def _save(form, team, tree, below):
+    """Validate the posted form into `team`; True when saved."""
+    exclude = below.get(team.id, set()) | {team.id} if team.id else set()
+    form.parent.choices = _parent_choices(tree, exclude)
+    # Another organisation's team (or no team at all) is a 404, like in a URL.
+    parent = scoped_row(Team, request.form.get('parent', ''))
+    valid = form.validate()
+    if parent is not None and parent.id in exclude:
+        form.parent.errors.append(
+            _('A team cannot be placed under itself or one of its sub-teams.'))
+        valid = False
+    check_address(form, required=True)
+    if address_errors(form):
+        valid = False
+    if not valid or request.args.get('check'):
+        return False
+    with db.atomic():
+        moved = team.id is None or team.parent_id != (parent.id if parent else None)
+        for name in ('name', 'address', 'postcode', 'city', 'email', 'phone',
+                     'description'):
+            setattr(team, name, getattr(form, name).data or '')
+        if team.id is None:
+            team.organisation = org_id()
+            team.parent = parent
+            team.save()
+        else:
+            team.save()
+        if moved:
+            team.move_under(parent)
+    return True
+
+
+def _form_page(form, team, template_title):
+    return render('admin/teams/form.html', {'team-form': 'form'},
+                  form=form, team=team, title=template_title)
+
+
+@bp.route('/new', methods=['GET', 'POST'])
+@planner_admin
+def create():
+    tree, below = _tree_with_subtrees()
+    team = Team()
+    form = TeamForm()
+    if request.method == 'POST':
+        if _save(form, team, tree, below):
+            flash(_('Team %(name)s created.', name=team.name), 'success')
+            return redirect(url_for('.index'), code=303)
+    else:
+        parent = scoped_row(Team, request.args.get('parent', ''))
+        form.parent.choices = _parent_choices(tree)
+        form.parent.data = str(parent.id) if parent else ''
+    return _form_page(form, team, _('New team'))
+
+
+@bp.route('/<int:team_id>/edit', methods=['GET', 'POST'])
+@planner_admin
+def edit(team_id):
+    team = get_in_org(Team, team_id)
+    tree, below = _tree_with_subtrees()
+    if request.method == 'POST':
+        form = TeamForm()
+        if _save(form, team, tree, below):
+            flash(_('Team %(name)s saved.', name=team.name), 'success')
+            return redirect(url_for('.index'), code=303)
+    else:
+        form = TeamForm(obj=team)
+        form.parent.choices = _parent_choices(tree, below[team.id] | {team.id})
+        form.parent.data = str(team.parent_id or '')
+    return _form_page(form, team, _('Edit team %(name)s', name=team.name))
+
+
+@bp.route('/<int:team_id>/move', methods=['POST'])
+@planner_admin
+def move(team_id):
+    """Up or down among its siblings, or under another team."""
+    team = get_in_org(Team, team_id)
+    direction = request.form.get('direction', '')
+    if direction in ('up', 'down'):
+        if team.move(-1 if direction == 'up' else 1):
+            flash(_('%(name)s moved up.', name=team.name) if direction == 'up'
+                  else _('%(name)s moved down.', name=team.name), 'success')
+        else:
+            flash(_('%(name)s is already first.', name=team.name) if direction == 'up'
+                  else _('%(name)s is already last.', name=team.name), 'error')
+    elif 'parent' in request.form:
+        parent = scoped_row(Team, request.form['parent'])
+        try:
+            team.move_under(parent)
+        except ValueError:
+            flash(_('A team cannot be placed under itself or one of its sub-teams.'),
+                  'error')
+        else:
+            flash(_('%(name)s moved under %(parent)s.', name=team.name,
+                    parent=parent.name) if parent else
+                  _('%(name)s moved to the top level.', name=team.name), 'success')
+    else:
+        abort(400)
+    return redirect(url_for('.index'), code=303)
+
+
+BLOCKER_LABELS = {
+    'teams': _l('Sub-teams: %(names)s.'),
+    'caseworkers': _l('Caseworkers: %(names)s.'),
+    'rooms': _l('Rooms: %(names)s.'),
+}
+
+
+def _blocker_lines(team) -> list[str]:
+    blockers = team.delete_blockers()
+    if not blockers:
+        return []
+    lines = [_('%(name)s cannot be deleted while it has sub-teams, caseworkers, '
+               'rooms or meetings:', name=team.name)]
+    for kind, label in BLOCKER_LABELS.items():
+        if kind in blockers:
+            lines.append(label % {'names': ', '.join(blockers[kind])})
+    if 'meetings' in blockers:
+        lines.append(_('Meetings: %(count)d (past or booked).',
+                       count=len(blockers['meetings'])))
+    return lines
+
+
+@bp.route('/<int:team_id>/delete', methods=['GET', 'POST'])
+@planner_admin
+def delete(team_id):
+    team = get_in_org(Team, team_id)
+    blockers = _blocker_lines(team)
+    if request.method == 'POST':
+        if blockers:   # the page shows what blocks it
+            return redirect(url_for('.delete', team_id=team.id), code=303)
+        name = team.name
+        try:
+            with db.atomic():
+                team.delete_instance()
+        except IntegrityError:   # something was attached meanwhile
+            return redirect(url_for('.delete', team_id=team.id), code=303)
+        flash(_('Team %(name)s deleted.', name=name), 'success')
+        return redirect(url_for('.index'), code=303)
+    return render('admin/teams/delete.html', team=team, blockers=blockers)

@@ -1,0 +1,169 @@
+"""Administration: meeting type variants, which keep target groups apart on
+rebooking (team + meeting type + variant must match)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from peewee import IntegrityError
+from wtforms import SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length
+
+from blueprints.admin.home import section
+from blueprints.forms import (SHOW_MEETINGS, meeting_label, org_id, planner_admin, render,
+                              scoped_rows, strip, team_choices, unique_name)
+from models import (Meeting, MeetingType, Team, TypeVariant, TypeVariantMeetingType,
+                    TypeVariantTeam, db, utcnow)
+from web import get_in_org
+
+bp = Blueprint('admin_variants', __name__, url_prefix='/admin/variants')
+section('admin_variants.index', _l('Meeting type variants'), 80)
+
+
+class VariantForm(FlaskForm):
+    name = StringField(_l('Name'), filters=[strip], validators=[
+        DataRequired(_l('Enter a name.')), Length(max=120)],
+        description=_l('For example "Under 30". Unique in the job centre.'))
+    meeting_types = SelectMultipleField(_l('Meeting types'), choices=[], coerce=int,
+                                        validate_choice=False,
+                                        description=_l('Choose at least one.'))
+    teams = SelectMultipleField(_l('Teams that can use the variant'), choices=[],
+                                coerce=int, validate_choice=False)
+
+
+def _type_choices():
+    lang = str(get_locale())
+    return [(t.id, t.label(lang))
+            for t in MeetingType.select().order_by(MeetingType.position, MeetingType.id)]
+
+
+def _posted_meeting_types():
+    """The system types for posted ids; an unknown id is a 404."""
+    rows = []
+    for value in request.form.getlist('meeting_types'):
+        value = value.strip()
+        row = MeetingType.get_or_none(MeetingType.id == int(value)) \
+            if value.isascii() and value.isdigit() and len(value) <= 18 else None
+        if row is None:
+            abort(404)
+        rows.append(row)
+    return rows
+
+
+def _links(variants):
+    ids = [v.id for v in variants]
+    lang = str(get_locale())
+    types, teams = {}, {}
+    for link in (TypeVariantMeetingType.select(TypeVariantMeetingType, MeetingType)
+                 .join(MeetingType).where(TypeVariantMeetingType.variant.in_(ids))
+                 .order_by(MeetingType.position)):
+        types.setdefault(link.variant_id, []).append(link.meeting_type.label(lang))
+    for link in (TypeVariantTeam.select(TypeVariantTeam, Team).join(Team)
+                 .where(TypeVariantTeam.variant.in_(ids)).order_by(Team.name)):
+        teams.setdefault(link.variant_id, []).append(link.team.name)
+    return types, teams
+
+
+@bp.route('/')
+@planner_admin
+def index():
+    variants = list(TypeVariant.select().where(TypeVariant.organisation == org_id())
+                    .order_by(TypeVariant.name))
+    types, teams = _links(variants)
+    return render('admin/variants/index.html', variants=variants, types=types,
+                  teams=teams)
+
+
+def _save(form, variant) -> bool:
+    form.meeting_types.choices = _type_choices()
+    form.teams.choices = team_choices()
+    meeting_types = _posted_meeting_types()
+    teams = scoped_rows(Team, request.form.getlist('teams'))   # theirs: 404
+    valid = form.validate()
+    if form.name.data and not unique_name(TypeVariant, form.name.data,
+                                          variant if variant.id else None):
+        form.name.errors.append(_('Name must be unique'))
+        valid = False
+    if not meeting_types:
+        form.meeting_types.errors.append(_('Choose at least one meeting type.'))
+        valid = False
+    if not valid or request.args.get('check'):
+        return False
+    variant.organisation = org_id()
+    variant.name = form.name.data
+    try:
+        with db.atomic():
+            variant.save()
+            variant.set_links(meeting_types, teams)
+    except IntegrityError:
+        form.name.errors.append(_('Name must be unique'))
+        return False
+    return True
+
+
+def _form_page(form, variant, title):
+    return render('admin/variants/form.html', {'variant-form': 'form'},
+                  form=form, variant=variant, title=title)
+
+
+@bp.route('/new', methods=['GET', 'POST'])
+@planner_admin
+def create():
+    variant = TypeVariant()
+    form = VariantForm()
+    if request.method == 'POST':
+        if _save(form, variant):
+            flash(_('Variant %(name)s created.', name=variant.name), 'success')
+            return redirect(url_for('.index'), code=303)
+    else:
+        form.meeting_types.choices = _type_choices()
+        form.teams.choices = team_choices()
+    return _form_page(form, variant, _('New meeting type variant'))
+
+
+@bp.route('/<int:variant_id>/edit', methods=['GET', 'POST'])
+@planner_admin
+def edit(variant_id):
+    variant = get_in_org(TypeVariant, variant_id)
+    if request.method == 'POST':
+        form = VariantForm()
+        if _save(form, variant):
+            flash(_('Variant %(name)s saved.', name=variant.name), 'success')
+            return redirect(url_for('.index'), code=303)
+    else:
+        form = VariantForm(obj=variant)
+        form.meeting_types.choices = _type_choices()
+        form.teams.choices = team_choices()
+        form.meeting_types.data = [link.meeting_type_id for link in variant.type_links]
+        form.teams.data = [link.team_id for link in variant.team_links]
+    return _form_page(form, variant, _('Edit variant %(name)s', name=variant.name))
+
+
+def _blockers(variant) -> list[str]:
+    """Booked meetings ahead keep their variant: rebooking depends on it."""
+    meetings = list(Meeting.select(Meeting, MeetingType).join(MeetingType)
+                    .where(Meeting.variant == variant.id, Meeting.status == Meeting.BOOKED,
+                           Meeting.ends_at > utcnow())
+                    .order_by(Meeting.starts_at).limit(SHOW_MEETINGS + 1))
+    if not meetings:
+        return []
+    lines = [_('%(name)s cannot be deleted while booked meetings use it: citizens '
+               'rebook by it. Rebook or cancel them first:', name=variant.name)]
+    lines += [meeting_label(m) for m in meetings[:SHOW_MEETINGS]]
+    if len(meetings) > SHOW_MEETINGS:
+        lines.append(_('… and more.'))
+    return lines
+
+
+@bp.route('/<int:variant_id>/delete', methods=['GET', 'POST'])
+@planner_admin
+def delete(variant_id):
+    variant = get_in_org(TypeVariant, variant_id)
+    blockers = _blockers(variant)
+    if request.method == 'POST':
+        if blockers:
+            return redirect(url_for('.delete', variant_id=variant.id), code=303)
+        variant.delete_instance()
+        flash(_('Variant %(name)s deleted.', name=variant.name), 'success')
+        return redirect(url_for('.index'), code=303)
+    return render('admin/variants/delete.html', variant=variant, blockers=blockers)

@@ -1,0 +1,615 @@
+"""The staff calendar: a week for one caseworker, one room or a whole team,
+and "New appointment" from a free time."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from jinja2_fragments.flask import render_block
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from common.validators import normalise_cpr
+from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
+                    MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam, Team,
+                    User, mask_cpr, utcnow)
+from planner import booking
+from planner.loading import caseworker_inputs, utc_window
+from scheduling.availability import AvailabilityCalendar
+from scheduling.localtime import as_utc, from_minute, to_minute_ceil
+from web import get_in_org, role_required
+
+bp = Blueprint('calendar', __name__, url_prefix='/calendar')
+
+STAFF = (User.ADMIN, User.PLANNER, User.CASEWORKER)
+SLOT_MINUTES = 15                 # one free-time button per quarter hour
+DEFAULT_HOURS = (8 * 60, 16 * 60)  # shown when nobody has hours that week
+
+
+@bp.before_request
+def _job_centre_only():
+    """Caseworkers' and rooms' calendars are a job centre's: a substitute
+    pool's staff have none (anonymous users go on to the login)."""
+    if current_user.is_authenticated and current_user.organisation.kind != Organisation.PLANNER:
+        abort(403)
+
+
+# --- weeks -----------------------------------------------------------------
+
+def _today() -> dt.date:
+    return current_user.organisation.local(utcnow()).date()
+
+
+def parse_week(value: str | None) -> dt.date:
+    """Monday of the week named by 'YYYY-Www' or containing 'YYYY-MM-DD'."""
+    day = None
+    if value:
+        try:
+            if 'W' in value:
+                year, week = value.split('-W')
+                day = dt.date.fromisocalendar(int(year), int(week), 1)
+            else:
+                day = dt.date.fromisoformat(value)
+        except ValueError:
+            day = None
+    if day is None:
+        day = _today()
+        if day.weekday() >= 5:  # at the weekend the coming week is what matters
+            day += dt.timedelta(days=7 - day.weekday())
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_id(monday: dt.date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f'{year}-W{week:02d}'
+
+
+@dataclass
+class Block:
+    """Something on a day, in local minutes after midnight."""
+    kind: str          # free, meeting, pause, absence, closed
+    start: int
+    end: int
+    label: str = ''
+    aria: str = ''
+    url: str = ''
+    place: str = ''    # grid placement classes, set by `place`
+
+
+def place(lanes_by_owner, top: int, axis: str) -> None:
+    """Set each block's grid placement classes (see calendar-grid.css): rows
+    ('r') for the week columns, columns ('c') for the team timeline."""
+    for lanes in lanes_by_owner:
+        for lane in lanes:
+            for b in lane.blocks:
+                b.place = (f'{axis}s-{(b.start - top) // 5 + 1} '
+                           f'{axis}n-{max((b.end - b.start) // 5, 1)}')
+
+
+@dataclass
+class DayLane:
+    day: dt.date
+    blocks: list[Block] = field(default_factory=list)
+    closed: str = ''      # name of the closing day, if closed
+
+
+def _local_minutes(moment: dt.datetime, zone, day: dt.date) -> int:
+    """Local minutes after midnight of `day` (clamped to the day)."""
+    local = as_utc(moment).astimezone(zone)
+    if local.date() < day:
+        return 0
+    if local.date() > day:
+        return 24 * 60
+    return local.hour * 60 + local.minute
+
+
+def _hm(minutes: int) -> str:
+    return f'{minutes // 60:02d}:{minutes % 60:02d}'
+
+
+def _day_label(day: dt.date) -> str:
+    return _day_labels(day, str(get_locale()))
+
+
+@functools.lru_cache(maxsize=512)
+def _day_labels(day: dt.date, locale: str) -> str:
+    return format_date(day, 'EEEE d MMMM')
+
+
+def _free_slots(start: int, end: int, label: str, url_for_slot, *,
+                whole: bool = False) -> list[Block]:
+    """Quarter-hour buttons covering a free interval (ragged ends kept), or
+    one button for the whole interval (`whole`, the team overview). `label`
+    names the day."""
+    if whole:
+        return [Block('free', start, end, f'{_hm(start)}–{_hm(end)}',
+                      _texts()['free_range'] % dict(day=label, start=_hm(start), end=_hm(end)),
+                      url_for_slot(start, end, end, True))]
+    template = _texts()['free_slot']
+    blocks = []
+    cursor = start
+    while cursor < end:
+        stop = min(end, (cursor // SLOT_MINUTES + 1) * SLOT_MINUTES)
+        blocks.append(Block('free', cursor, stop, _hm(cursor),
+                            template % dict(day=label, time=_hm(cursor)),
+                            url_for_slot(cursor, stop, end, False)))
+        cursor = stop
+    return blocks
+
+
+def _texts() -> dict[str, str]:
+    """Translated templates, looked up once per request (hot loops below)."""
+    if 'calendar_texts' not in g:
+        g.calendar_texts = {'free_slot': _('%(day)s %(time)s, free'),
+                            'free_range': _('%(day)s %(start)s to %(end)s, free')}
+    return g.calendar_texts
+
+
+def _new_url(base: str, **params) -> str:
+    """`url_for('summons.index', ...)` without its cost per free slot (the
+    values are numbers, ISO dates and HH:MM: nothing to escape). A free time
+    opens a summons with the team, date, time, caseworker or room and, for a
+    whole free period, its duration filled in."""
+    return base + '?' + '&'.join(f'{k}={v}' for k, v in params.items() if v is not None)
+
+
+# --- loading a week ----------------------------------------------------------
+
+@dataclass
+class MeetingRow:
+    """The few fields a calendar shows of a meeting (no full model rows: a
+    team week holds hundreds of meetings)."""
+    id: int
+    caseworker_id: int | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    meeting_type_id: int
+    citizens: list = field(default_factory=list)   # [(name, cpr)]
+
+
+def _meeting_rows(where, key) -> dict:
+    """Booked meetings matching `where`, with their citizens, grouped by `key`."""
+    rows = [MeetingRow(*values) for values in
+            Meeting.select(Meeting.id, Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
+                           Meeting.meeting_type)
+            .where(where, Meeting.status == Meeting.BOOKED)
+            .order_by(Meeting.starts_at).tuples()]
+    by_id = {row.id: row for row in rows}
+    if rows:
+        for meeting_id, name, cpr in (
+                MeetingParticipant.select(MeetingParticipant.meeting, User.name, User.cpr)
+                .join(User)
+                .where(MeetingParticipant.meeting.in_(list(by_id)),
+                       MeetingParticipant.status == MeetingParticipant.BOOKED).tuples()):
+            by_id[meeting_id].citizens.append((name, cpr))
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(row)
+    return grouped
+
+
+def _citizen_tag(name: str, cpr: str | None) -> str:
+    """Initials and the first six CPR digits, as the deck's calendar shows."""
+    initials = ''.join(part[0] for part in name.split() if part)[:3].upper()
+    return f'{initials} {mask_cpr(cpr)[:6]}'.strip()
+
+
+@functools.lru_cache(maxsize=64)
+def _type_labels(language: str) -> dict[int, str]:
+    return {t.id: t.label(language) for t in MeetingType.select()}
+
+
+def _meeting_block(meeting: MeetingRow, zone, day, day_label, labels, aria_template) -> Block:
+    start = _local_minutes(meeting.starts_at, zone, day)
+    end = _local_minutes(meeting.ends_at, zone, day)
+    tags = ', '.join(_citizen_tag(name, cpr) for name, cpr in meeting.citizens)
+    label = f'{_hm(start)}–{_hm(end)} {labels[meeting.meeting_type_id]}' + (
+        f' · {tags}' if tags else '')
+    return Block('meeting', start, max(end, start + 5), label,
+                 aria_template % dict(day=day_label, start=_hm(start), end=_hm(end),
+                                      what=label),
+                 f'{_meeting_base()}{meeting.id}')
+
+
+def _meeting_base() -> str:
+    return url_for('calendar.meeting', meeting_id=0)[:-1]
+
+
+def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
+                     whole_intervals=False):
+    """{caseworker id: [DayLane]} for the local dates in `days`; free time as
+    quarter-hour buttons, or as one button per free interval."""
+    new_base = url_for('summons.index')
+    zone = org.zone
+    first, last = days[0], days[-1]
+    window = utc_window(org, first, last)
+    ids = [c.id for c in caseworkers]
+    inputs = {i.caseworker_id: i for i in caseworker_inputs(
+        org, caseworkers, first, last, team=team)}
+    closing = ClosingDay.select().where(
+        ClosingDay.organisation == org, ClosingDay.date.between(first, last))
+    org_closed = {c.date: c.name for c in closing if c.team_id is None}
+    team_closed = defaultdict(dict)
+    for c in closing:
+        if c.team_id is not None:
+            team_closed[c.team_id][c.date] = c.name
+    teams_of = defaultdict(set)
+    if team is not None:
+        teams_of = defaultdict(lambda: {team.id})
+    else:
+        for link in CaseworkerTeam.select().where(CaseworkerTeam.caseworker.in_(ids)):
+            teams_of[link.caseworker_id].add(link.team_id)
+    pauses = defaultdict(list)
+    for p in Pause.select().where(Pause.caseworker.in_(ids)):
+        pauses[(p.caseworker_id, p.weekday)].append(p)
+    absences = defaultdict(list)
+    for a in Absence.select().where(Absence.caseworker.in_(ids),
+                                    Absence.starts_at < window[1],
+                                    Absence.ends_at > window[0]):
+        absences[a.caseworker_id].append(a)
+    meetings = _meeting_rows(Meeting.caseworker.in_(ids) & (Meeting.starts_at < window[1])
+                             & (Meeting.ends_at > window[0]), key=lambda m: m.caseworker_id)
+    labels = _type_labels(language)
+    meeting_aria = _('%(day)s %(start)s to %(end)s, meeting: %(what)s')
+    day_labels = {day: _day_label(day) for day in days}
+
+    calendar = AvailabilityCalendar(zone, first, last, set(org_closed))
+    # Free time that has passed cannot be booked: show it as not free.
+    now_minute = to_minute_ceil(dt.datetime.now(dt.timezone.utc))
+    result = {}
+    for caseworker in caseworkers:
+        days_view = calendar.caseworker_days(inputs[caseworker.id])
+        lanes = []
+        for index, day in enumerate(calendar.days):
+            lane = DayLane(day.day)
+            names = [org_closed.get(day.day)] + [team_closed[t].get(day.day)
+                                                 for t in teams_of[caseworker.id]]
+            closed = [n for n in names if n is not None]
+            if closed:
+                lane.closed = closed[0] or _('Closed')
+                lane.blocks.append(Block('closed', 0, 0, lane.closed))
+                lanes.append(lane)
+                continue
+            planned, _minutes = days_view.plan(index)
+            free = days_view.free(index, planned) if planned else []
+
+            def slot_url(start, stop, free_end, whole, cw=caseworker, d=day.day):
+                return _new_url(new_base, caseworker=cw.id, date=d.isoformat(),
+                                time=_hm(start), team=team.id if team else None,
+                                duration=free_end - start if whole else None)
+            for s, e in free:
+                s = max(s, now_minute)
+                if s >= e:
+                    continue
+                lane.blocks += _free_slots(
+                    _local_minutes(from_minute(s), zone, day.day),
+                    _local_minutes(from_minute(e), zone, day.day), day_labels[day.day],
+                    slot_url, whole=whole_intervals)
+            for p in pauses[(caseworker.id, day.weekday)]:
+                start, end = p.start.hour * 60 + p.start.minute, p.end.hour * 60 + p.end.minute
+                lane.blocks.append(Block('pause', start, end, p.label or _('Pause'),
+                                         _('%(start)s to %(end)s, %(label)s', start=_hm(start),
+                                           end=_hm(end), label=p.label or _('pause'))))
+            for a in absences[caseworker.id]:
+                start = _local_minutes(a.starts_at, zone, day.day)
+                end = _local_minutes(a.ends_at, zone, day.day)
+                if start < end:
+                    lane.blocks.append(Block('absence', start, end, a.reason or _('Absent'),
+                                             _('%(start)s to %(end)s, absent', start=_hm(start),
+                                               end=_hm(end))))
+            for m in meetings[caseworker.id]:
+                if org.local(m.starts_at).date() == day.day:
+                    lane.blocks.append(_meeting_block(m, zone, day.day, day_labels[day.day],
+                                                      labels, meeting_aria))
+            lane.blocks.sort(key=lambda b: (b.start, b.end))
+            lanes.append(lane)
+        result[caseworker.id] = lanes
+    return result
+
+
+def _bounds(lanes_by_owner, hours_source=None) -> tuple[int, int]:
+    """First and last minute shown: whole hours around everything on the page."""
+    starts = [b.start for lanes in lanes_by_owner for lane in lanes for b in lane.blocks
+              if b.kind != 'closed']
+    ends = [b.end for lanes in lanes_by_owner for lane in lanes for b in lane.blocks
+            if b.kind != 'closed']
+    if not starts:
+        return DEFAULT_HOURS
+    return (min(starts) // 60 * 60, -(-max(ends) // 60) * 60)
+
+
+def _week_days(monday: dt.date, weekend: bool) -> list[dt.date]:
+    return [monday + dt.timedelta(days=i) for i in range(7 if weekend else 5)]
+
+
+def _render(template: str, **context):
+    """Full page, or only the grid when htmx asks for it (target #calendar-grid)."""
+    if request.headers.get('HX-Target') == 'calendar-grid':
+        return render_block(template, 'grid', **context)
+    return render_template(template, **context)
+
+
+def _week_context(monday, weekend):
+    return dict(monday=monday, week=week_id(monday), weekend=weekend,
+                prev_week=week_id(monday - dt.timedelta(days=7)),
+                next_week=week_id(monday + dt.timedelta(days=7)),
+                this_week=week_id(parse_week(None)),
+                day_label=_day_label, hm=_hm, format_date=format_date)
+
+
+def _language() -> str:
+    from flask_babel import get_locale
+    return str(get_locale())
+
+
+# --- pages -------------------------------------------------------------------
+
+@bp.route('/')
+@role_required(*STAFF)
+def index():
+    org = current_user.organisation_id
+    mine = Caseworker.get_or_none(Caseworker.user == current_user.id)
+    if mine is not None and not request.args:
+        return redirect(url_for('calendar.caseworker', caseworker_id=mine.id), code=303)
+    teams = list(Team.select().where(Team.organisation == org).order_by(Team.name))
+    caseworkers = list(Caseworker.select(Caseworker, User).join(User)
+                       .where(Caseworker.organisation == org).order_by(User.name))
+    rooms = list(Room.select().where(Room.organisation == org).order_by(Room.name))
+    return render_template('calendar/index.html', teams=teams,
+                           caseworkers=caseworkers, rooms=rooms)
+
+
+@bp.route('/caseworker/<int:caseworker_id>')
+@role_required(*STAFF)
+def caseworker(caseworker_id):
+    cw = get_in_org(Caseworker, caseworker_id)
+    monday = parse_week(request.args.get('week') or request.args.get('date'))
+    weekend = request.args.get('weekend') == '1'
+    days = _week_days(monday, weekend)
+    lanes = caseworker_lanes(cw.organisation, [cw], days, language=_language())[cw.id]
+    top, bottom = _bounds([lanes])
+    place([lanes], top, 'r')
+    return _render('calendar/caseworker.html', owner=cw, lanes=lanes, top=top,
+                   bottom=bottom, **_week_context(monday, weekend))
+
+
+@bp.route('/team/<int:team_id>')
+@role_required(*STAFF)
+def team(team_id):
+    team = get_in_org(Team, team_id)
+    monday = parse_week(request.args.get('week') or request.args.get('date'))
+    weekend = request.args.get('weekend') == '1'
+    days = _week_days(monday, weekend)
+    members = list(Caseworker.select(Caseworker, User).join(User)
+                   .switch(Caseworker).join(CaseworkerTeam)
+                   .where(CaseworkerTeam.team == team).order_by(User.name))
+    lanes = caseworker_lanes(team.organisation, members, days, team=team,
+                             language=_language(), whole_intervals=True)
+    top, bottom = _bounds(lanes.values())
+    place(lanes.values(), top, 'c')
+    rows = [(cw, lanes[cw.id]) for cw in members]
+    return _render('calendar/team.html', owner=team, rows=rows, top=top, bottom=bottom,
+                   **_week_context(monday, weekend))
+
+
+@bp.route('/room/<int:room_id>')
+@role_required(*STAFF)
+def room(room_id):
+    room = get_in_org(Room, room_id)
+    org = room.organisation
+    monday = parse_week(request.args.get('week') or request.args.get('date'))
+    weekend = request.args.get('weekend') == '1'
+    days = _week_days(monday, weekend)
+    window = utc_window(org, days[0], days[-1])
+    closing = {c.date: c.name for c in ClosingDay.select().where(
+        ClosingDay.organisation == org, ClosingDay.team.is_null(),
+        ClosingDay.date.between(days[0], days[-1]))}
+    meetings = _meeting_rows((Meeting.room == room) & (Meeting.starts_at < window[1])
+                             & (Meeting.ends_at > window[0]),
+                             key=lambda m: org.local(m.starts_at).date())
+    seats = None if room.capacity is None else room.capacity + (
+        room.extra_seats if room.allow_overbooking else 0)
+    labels = _type_labels(_language())
+    meeting_aria = _('%(day)s %(start)s to %(end)s, meeting: %(what)s')
+    new_base = url_for('summons.index')
+    lanes = []
+    for day in days:
+        lane = DayLane(day)
+        if day in closing:
+            lane.closed = closing[day] or _('Closed')
+            lane.blocks.append(Block('closed', 0, 0, lane.closed))
+            lanes.append(lane)
+            continue
+        busy = []
+        for m in meetings[day]:
+            block = _meeting_block(m, org.zone, day, _day_label(day), labels, meeting_aria)
+            used = len(m.citizens)
+            if seats is not None:
+                block.label += ' ' + _('(%(used)s of %(seats)s seats)', used=used, seats=seats)
+            lane.blocks.append(block)
+            if seats is None or used >= seats:
+                busy.append((block.start, block.end))
+        cursor = DEFAULT_HOURS[0]
+        now_local = org.local(utcnow())
+        if day < now_local.date():
+            cursor = DEFAULT_HOURS[1]
+        elif day == now_local.date():
+            cursor = max(cursor, now_local.hour * 60 + now_local.minute)
+        for start, end in sorted(busy) + [(DEFAULT_HOURS[1], DEFAULT_HOURS[1])]:
+            if start > cursor:
+                lane.blocks += _free_slots(cursor, start, _day_label(day), lambda s, e, fe, whole, d=day: _new_url(
+                    new_base, room=room.id, date=d.isoformat(), time=_hm(s)))
+            cursor = max(cursor, end)
+        lane.blocks.sort(key=lambda b: (b.start, b.end))
+        lanes.append(lane)
+    top, bottom = _bounds([lanes])
+    place([lanes], top, 'r')
+    return _render('calendar/room.html', owner=room, lanes=lanes, top=top, bottom=bottom,
+                   seats=seats, **_week_context(monday, weekend))
+
+
+# --- new appointment (one citizen, by CPR) ----------------------------------
+
+DURATIONS = (15, 30, 45, 60, 90, 120)
+
+
+class NewAppointmentForm(FlaskForm):
+    team = SelectField(_l('Team'), coerce=int, validators=[DataRequired()])
+    caseworker = SelectField(_l('Caseworker'), coerce=int, validators=[DataRequired()])
+    room = SelectField(_l('Room'), coerce=int, validators=[Optional()])
+    meeting_type = SelectField(_l('Meeting type'), coerce=int, validators=[DataRequired()])
+    attendance = SelectField(_l('Attendance'), choices=[
+        SelectChoice(Meeting.IN_PERSON, _l('In person')), SelectChoice(Meeting.PHONE, _l('Phone')),
+        SelectChoice(Meeting.LETTER, _l('Letter')), SelectChoice(Meeting.OTHER, _l('Other'))])
+    date = DateField(_l('Date'), validators=[DataRequired()])
+    start = TimeField(_l('Start'), validators=[DataRequired()])
+    duration = IntegerField(_l('Duration (minutes)'),
+                            validators=[DataRequired(), NumberRange(5, 480)])
+    reporting = IntegerField(_l('Reporting time after the meeting (minutes)'), default=0,
+                             validators=[Optional(), NumberRange(0, 120)])
+    cpr = StringField(_l('Citizen CPR number'), validators=[DataRequired(), Length(max=20)])
+    note = TextAreaField(_l('Note to the caseworker'), validators=[Length(max=2000)])
+
+    def validate_start(self, field):
+        if field.data and field.data.minute % 5:
+            raise ValidationError(_('Meetings start on 5-minute steps (e.g. 10:05).'))
+
+    def validate_cpr(self, field):
+        cpr = normalise_cpr(field.data)
+        if cpr is None:
+            raise ValidationError(_('Enter a valid CPR number (10 digits).'))
+        citizen = User.get_or_none(User.cpr == cpr, User.role == User.CITIZEN,
+                                   User.organisation == current_user.organisation_id)
+        if citizen is None:
+            raise ValidationError(_('No citizen with this CPR number is registered.'))
+        self.citizen = citizen
+
+
+def _choices(form):
+    org = current_user.organisation_id
+    form.team.choices = [SelectChoice(t.id, t.name) for t in
+                         Team.select().where(Team.organisation == org).order_by(Team.name)]
+    form.caseworker.choices = [SelectChoice(c.id, c.user.name) for c in
+                               Caseworker.select(Caseworker, User).join(User)
+                               .where(Caseworker.organisation == org).order_by(User.name)]
+    form.room.choices = [SelectChoice(0, _('No room'))] + [
+        SelectChoice(r.id, r.name) for r in Room.select().where(Room.organisation == org,
+                                                    Room.can_host == True)  # noqa: E712
+        .order_by(Room.name)]
+    language = _language()
+    form.meeting_type.choices = [SelectChoice(t.id, t.label(language)) for t in
+                                 MeetingType.select().order_by(MeetingType.position)]
+
+
+def _prefill(form):
+    """Fill from the free time that was clicked (URL parameters)."""
+    args = request.args
+    cw = room = None
+    if args.get('caseworker', type=int):
+        cw = get_in_org(Caseworker, args.get('caseworker', type=int))
+        form.caseworker.data = cw.id
+        team_ids = [link.team_id for link in cw.team_links]
+        if args.get('team', type=int) in team_ids:
+            form.team.data = args.get('team', type=int)
+        elif team_ids:
+            form.team.data = team_ids[0]
+    if args.get('room', type=int):
+        room = get_in_org(Room, args.get('room', type=int))
+        form.room.data = room.id
+        links = [link.team_id for link in room.team_links]
+        if links:
+            form.team.data = links[0]
+    try:
+        if args.get('date'):
+            form.date.data = dt.date.fromisoformat(args['date'])
+        if args.get('start'):
+            form.start.data = dt.time.fromisoformat(args['start'])
+        if args.get('start') and args.get('end'):
+            start = dt.time.fromisoformat(args['start'])
+            end = dt.time.fromisoformat(args['end'])
+            minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+            if args.get('range') == '1' and minutes > 0:
+                form.duration.data = minutes
+    except ValueError:
+        pass
+    if not form.duration.data:
+        form.duration.data = 45
+
+
+@bp.route('/new', methods=['GET', 'POST'])
+@role_required(User.ADMIN, User.PLANNER, User.CASEWORKER)
+def new():
+    form = NewAppointmentForm()
+    _choices(form)
+    if request.method == 'GET':
+        _prefill(form)
+    if form.validate_on_submit():
+        org = current_user.organisation
+        team = get_in_org(Team, form.team.data)
+        cw = get_in_org(Caseworker, form.caseworker.data)
+        room = get_in_org(Room, form.room.data) if form.room.data else None
+        if not CaseworkerTeam.select().where(CaseworkerTeam.caseworker == cw,
+                                             CaseworkerTeam.team == team).exists():
+            form.caseworker.errors.append(_('The caseworker does not work for this team.'))
+        elif room is not None and not RoomTeam.select().where(
+                RoomTeam.room == room, RoomTeam.team == team).exists():
+            form.room.errors.append(_('This team may not use the room.'))
+        else:
+            starts = dt.datetime.combine(form.date.data, form.start.data, tzinfo=org.zone)
+            try:
+                meeting = booking.book(booking.MeetingRequest(
+                    organisation=org, team=team,
+                    meeting_type=MeetingType.get_by_id(form.meeting_type.data),
+                    caseworker=cw, room=room, starts_at=starts,
+                    duration_minutes=form.duration.data,
+                    reporting_minutes=form.reporting.data or 0,
+                    citizens=(form.citizen,), attendance=form.attendance.data,
+                    note=form.note.data or '', created_by=current_user))
+            except booking.BookingError as exc:
+                form.start.errors.append(exc.message)
+            else:
+                _audit('meeting_booked', meeting)
+                flash(_('The meeting is booked and the citizen has been notified.'), 'info')
+                return redirect(url_for('calendar.caseworker', caseworker_id=cw.id,
+                                        week=week_id(parse_week(form.date.data.isoformat())))
+                                + f'#meeting-{meeting.id}', code=303)
+    return render_template('calendar/new.html', form=form)
+
+
+def _audit(action: str, meeting: Meeting, detail: str = '') -> None:
+    """Who read or changed a meeting, and so its citizens' data."""
+    AuditEvent.record(action, actor=current_user._get_current_object(), obj=meeting,
+                      detail=detail, ip=request.remote_addr or '')
+
+
+@bp.route('/meeting/<int:meeting_id>', methods=['GET', 'POST'])
+@role_required(*STAFF)
+def meeting(meeting_id):
+    meeting = get_in_org(Meeting, meeting_id)
+    citizens = [p.citizen for p in meeting.participants
+                .where(MeetingParticipant.status == MeetingParticipant.BOOKED)]
+    if request.method == 'POST':
+        if request.form.get('action') != 'cancel' or meeting.status != Meeting.BOOKED:
+            abort(400)
+        booking.cancel(meeting)
+        _audit('meeting_cancelled', meeting)
+        flash(_('The meeting is cancelled and the citizen has been notified.'), 'info')
+        target = (url_for('calendar.caseworker', caseworker_id=meeting.caseworker_id,
+                          week=week_id(parse_week(meeting.organisation.local(
+                              meeting.starts_at).date().isoformat())))
+                  if meeting.caseworker_id else url_for('calendar.index'))
+        return redirect(target, code=303)
+    confirm = request.args.get('confirm') == 'cancel'
+    g.personal_data = True
+    _audit('meeting_read', meeting, f'{len(citizens)} citizens')
+    return render_template('calendar/meeting.html', meeting=meeting, citizens=citizens,
+                           when=booking.local_when(meeting),
+                           place=meeting.place(), confirm=confirm,
+                           language=_language(), week_id=week_id, parse_week=parse_week)

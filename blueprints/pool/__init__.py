@@ -1,0 +1,2 @@
+"""The staffing centre's pages (units, substitutes, vacancies, messages) and
+the substitute's own pages."""

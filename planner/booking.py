@@ -1,0 +1,735 @@
+"""The one write path for booking, moving and cancelling Planner meetings.
+
+No double booking, ever (DESIGN rule 3): every write re-checks availability
+inside one transaction while holding a lock on the caseworker (and room):
+SQLite takes the database write lock at BEGIN (IMMEDIATE transactions),
+PostgreSQL locks the caseworker's and room's rows with SELECT ... FOR UPDATE.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+from flask_babel import force_locale, format_date, format_time, gettext as _
+
+from messaging import outbox
+from models import (Caseworker, CitizenProfile, Meeting, MeetingParticipant, MeetingType,
+                    OnlineOffer, Organisation, Room, Team, TypeVariant, User, db, utcnow)
+from planner import calendar_sync
+from planner.loading import (caseworker_inputs, citizen_facts, free_starts, offer_caseworkers,
+                             organisation_closing_days, room_bookings)
+from scheduling import rules
+from scheduling.availability import AvailabilityCalendar, room_free_intervals
+from scheduling.localtime import as_utc, naive_utc
+from scheduling.slots import STAFF_GRID_MINUTES, caseworker_starts
+
+
+class BookingError(Exception):
+    """Why a booking was refused; `code` is stable, the message is for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class MeetingRequest:
+    organisation: Organisation
+    team: Team
+    meeting_type: MeetingType
+    caseworker: Caseworker
+    starts_at: dt.datetime            # aware, or naive UTC
+    duration_minutes: int
+    reporting_minutes: int = 0
+    citizens: tuple[User, ...] = ()
+    room: Room | None = None
+    variant: TypeVariant | None = None
+    form: str = Meeting.INDIVIDUAL
+    attendance: str = Meeting.IN_PERSON
+    note: str = ''
+    created_by: User | None = None
+    grid_minutes: int = STAFF_GRID_MINUTES
+    share: str = 'max'                 # 'auto' for automatic distribution
+    # What the citizen may do later, kept on the meeting.
+    offer: OnlineOffer | None = None
+    citizen_can_cancel: bool = False
+    citizen_can_rebook: bool = False
+    rebook_days_before: int = 1
+    show_caseworker: bool = True
+    hold_by: dt.date | None = None
+
+
+def _lock(model, row_id: int) -> None:
+    """Row lock on PostgreSQL; SQLite already holds the write lock (IMMEDIATE)."""
+    if db.obj.for_update:
+        model.select(model.id).where(model.id == row_id).for_update().execute()
+
+
+def check_free(request: MeetingRequest, *, now: dt.datetime,
+               exclude_meeting_id: int | None = None) -> None:
+    """Raise BookingError unless the caseworker (and room) can take the meeting."""
+    org = request.organisation
+    start = as_utc(request.starts_at)
+    if start < as_utc(now):
+        raise BookingError('past', _('The time has already passed.'))
+    local_day = start.astimezone(org.zone).date()
+    inputs = caseworker_inputs(org, [request.caseworker], local_day, local_day,
+                               team=request.team, exclude_meeting_id=exclude_meeting_id)
+    calendar = AvailabilityCalendar(org.zone, local_day, local_day,
+                                    organisation_closing_days(org, local_day, local_day))
+    room_free = None
+    if request.room is not None:
+        end = start + dt.timedelta(minutes=request.duration_minutes)
+        window = (start, end)
+        bookings = room_bookings(request.room, naive_utc(start), naive_utc(end),
+                                 exclude_meeting_id=exclude_meeting_id)
+        extra = request.room.extra_seats if request.room.allow_overbooking else 0
+        room_free = room_free_intervals(bookings, capacity=request.room.capacity,
+                                        overbooking_seats=extra,
+                                        seats_needed=max(1, len(request.citizens)),
+                                        window=window)
+        if not room_free or room_free[0] != window:
+            raise BookingError('room_full', _('The room has no free seats at that time.'))
+    share = (request.caseworker.max_share if request.share == 'max'
+             else request.caseworker.auto_share)
+    starts = caseworker_starts(calendar, inputs[0], now=now,
+                               duration_minutes=request.duration_minutes,
+                               reporting_minutes=request.reporting_minutes,
+                               grid_minutes=request.grid_minutes, share_percent=share)
+    if start not in starts:
+        raise BookingError('taken', _('The caseworker is not free at that time any more. '
+                                      'Choose another time.'))
+
+
+def book(request: MeetingRequest, *, now: dt.datetime | None = None,
+         send_notifications: bool = True,
+         guard: Callable[[], None] | None = None) -> Meeting:
+    """Create the meeting after re-checking inside the transaction.
+
+    `guard` runs inside the transaction once the locks are held and raises
+    BookingError to refuse (the caller's own rules, checked race-free)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with db.atomic():
+        _lock(Caseworker, request.caseworker.id)
+        if request.room is not None:
+            _lock(Room, request.room.id)
+        if guard is not None:
+            guard()
+        check_free(request, now=now)
+        start = naive_utc(as_utc(request.starts_at))
+        meeting = Meeting.create(
+            organisation=request.organisation, team=request.team,
+            meeting_type=request.meeting_type, variant=request.variant,
+            caseworker=request.caseworker, room=request.room, form=request.form,
+            attendance=request.attendance, starts_at=start,
+            ends_at=start + dt.timedelta(minutes=request.duration_minutes),
+            reporting_minutes=request.reporting_minutes, note=request.note,
+            created_by=request.created_by, created_at=utcnow(), offer=request.offer,
+            citizen_can_cancel=request.citizen_can_cancel,
+            citizen_can_rebook=request.citizen_can_rebook,
+            rebook_days_before=request.rebook_days_before,
+            show_caseworker=request.show_caseworker, hold_by=request.hold_by)
+        for citizen in request.citizens:
+            MeetingParticipant.create(meeting=meeting, citizen=citizen)
+    calendar_sync.queue_meeting(meeting)
+    if send_notifications:
+        for citizen in request.citizens:
+            notify_citizen(meeting, citizen, 'booked')
+    return meeting
+
+
+def _locked_status(meeting: Meeting) -> str:
+    """The meeting's status as stored, its row locked (PostgreSQL)."""
+    _lock(Meeting, meeting.id)
+    return Meeting.select(Meeting.status).where(Meeting.id == meeting.id).scalar()
+
+
+def cancel(meeting: Meeting, *, send_notifications: bool = True,
+           guard: Callable[[], None] | None = None, event: str = 'cancelled') -> None:
+    """Cancel a booked meeting. Cancelling it twice tells nobody twice; with a
+    `guard` (run inside the transaction) the second time is an error."""
+    with db.atomic():
+        if _locked_status(meeting) != Meeting.BOOKED:
+            if guard is not None:
+                raise BookingError('gone', _('This meeting is already cancelled.'))
+            meeting.status = Meeting.CANCELLED
+            return
+        if guard is not None:
+            guard()
+        Meeting.update(status=Meeting.CANCELLED).where(Meeting.id == meeting.id).execute()
+        citizens = [p.citizen for p in meeting.participants
+                    .where(MeetingParticipant.status == MeetingParticipant.BOOKED)]
+    meeting.status = Meeting.CANCELLED
+    calendar_sync.queue_meeting(meeting)
+    if send_notifications:
+        for citizen in citizens:
+            notify_citizen(meeting, citizen, event)
+
+
+def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
+         now: dt.datetime | None = None, send_notifications: bool = True,
+         grid_minutes: int = STAFF_GRID_MINUTES,
+         guard: Callable[[], None] | None = None, event: str = 'moved') -> Meeting:
+    """Give a meeting another caseworker and/or time (same length, team, room).
+
+    Refused ('gone') when the meeting was cancelled meanwhile; `guard` runs
+    inside the transaction with the locks held, as for `book`."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    duration = int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
+    participants = [p.citizen for p in meeting.participants
+                    .where(MeetingParticipant.status == MeetingParticipant.BOOKED)]
+    request = MeetingRequest(
+        organisation=meeting.organisation, team=meeting.team,
+        meeting_type=meeting.meeting_type, caseworker=caseworker, starts_at=starts_at,
+        duration_minutes=duration, reporting_minutes=meeting.reporting_minutes,
+        citizens=tuple(participants), room=meeting.room, grid_minutes=grid_minutes)
+    with db.atomic():
+        _lock(Caseworker, caseworker.id)
+        if meeting.room_id:
+            _lock(Room, meeting.room_id)
+        if _locked_status(meeting) != Meeting.BOOKED:
+            raise BookingError('gone', _('This meeting has been cancelled.'))
+        if guard is not None:
+            guard()
+        check_free(request, now=now, exclude_meeting_id=meeting.id)
+        start = naive_utc(as_utc(starts_at))
+        end = start + dt.timedelta(minutes=duration)
+        # Only these columns: a stale copy must not undo other changes.
+        Meeting.update(caseworker=caseworker, starts_at=start, ends_at=end,
+                       revision=Meeting.revision + 1).where(Meeting.id == meeting.id).execute()
+        meeting.caseworker = caseworker
+        meeting.starts_at, meeting.ends_at = start, end
+        meeting.revision = (meeting.revision or 0) + 1
+    calendar_sync.queue_meeting(meeting)
+    if send_notifications:
+        for citizen in participants:
+            notify_citizen(meeting, citizen, event)
+    return meeting
+
+
+def notify_citizen(meeting: Meeting, citizen: User, event: str) -> None:
+    """Tell a citizen by SMS (and email when known) in their own language.
+
+    Events: booked, moved, cancelled (by staff); self_booked, self_rebooked,
+    self_cancelled (by the citizen: a short SMS and a receipt by email)."""
+    if event in SELF_SERVICE_EVENTS:
+        _notify_self_service(meeting, citizen, event)
+        return
+    org = meeting.organisation
+    text, subject, body = staff_notice(meeting, citizen, event)
+    if citizen.phone:
+        outbox.queue_sms(org, citizen.phone, text, user=citizen, meeting=meeting)
+    if citizen.email:
+        outbox.queue_email(org, citizen.email, subject, body, user=citizen, meeting=meeting)
+
+
+def staff_notice(meeting: Meeting, citizen: User, event: str) -> tuple[str, str, str]:
+    """(SMS text, e-mail subject, e-mail body) telling a citizen, in their own
+    language, that staff booked ('booked', or 'summoned' by a summons),
+    moved or cancelled their meeting."""
+    org = meeting.organisation
+    language = citizen.language or org.language
+    with force_locale(language):
+        when = local_when(meeting)
+        kind = meeting.meeting_type.label(language)
+        place = meeting.place() or meeting.team.name
+        if event == 'summoned':
+            text = _('You are summoned to a meeting (%(kind)s) with %(org)s on %(when)s '
+                     'at %(place)s.', kind=kind, org=org.name, when=when, place=place)
+        elif event == 'booked':
+            text = _('You have a meeting (%(kind)s) with %(org)s on %(when)s at %(place)s.',
+                     kind=kind, org=org.name, when=when, place=place)
+        elif event == 'moved':
+            text = _('Your meeting (%(kind)s) with %(org)s has been moved to %(when)s '
+                     'at %(place)s.', kind=kind, org=org.name, when=when, place=place)
+        else:
+            text = _('Your meeting (%(kind)s) with %(org)s on %(when)s has been cancelled.',
+                     kind=kind, org=org.name, when=when)
+        subject = _('Your meeting with %(org)s', org=org.name)
+        body = text
+        if event == 'summoned':
+            body = '\n'.join([text, '', _('Your rights and duties'), rights_and_duties(org),
+                              '', _('See and change your appointments under My appointments.'),
+                              '', org.name])
+    return text, subject, body
+
+
+def local_when(meeting: Meeting) -> str:
+    """'torsdag den 5. februar 2026 14.00' in the organisation's zone and the
+    current language."""
+    local = meeting.organisation.local(meeting.starts_at)
+    return f"{format_date(local.date(), 'full')} {format_time(local, 'short', rebase=False)}"
+
+
+def local_when_short(meeting: Meeting) -> str:
+    """'5. feb. 2026 14.00': for SMS (plain spaces keep it in the GSM alphabet)."""
+    local = meeting.organisation.local(meeting.starts_at)
+    text = f"{format_date(local.date(), 'medium')} {format_time(local, 'short', rebase=False)}"
+    return text.replace('\u202f', ' ').replace('\xa0', ' ')
+
+
+# --- citizens' self-service: online offers, rebooking, cancelling -------------
+
+SELF_SERVICE_EVENTS = ('self_booked', 'self_rebooked', 'self_cancelled')
+
+
+def taken_message() -> str:
+    return _('That time was just taken. Please choose another.')
+
+
+def local_today(organisation: Organisation, now: dt.datetime) -> dt.date:
+    return as_utc(now).astimezone(organisation.zone).date()
+
+
+def offer_period(offer: OnlineOffer) -> rules.OfferPeriod | None:
+    if None in (offer.bookable_from, offer.earliest_meeting, offer.end_date):
+        return None
+    return rules.OfferPeriod(offer.bookable_from, offer.earliest_meeting, offer.end_date)
+
+
+def offer_rules(offer: OnlineOffer) -> rules.RuleSet:
+    return rules.RuleSet.from_json(offer.rules)
+
+
+def meeting_title(meeting: Meeting, language: str) -> str:
+    """What the citizen booked: the offer's title, else the meeting type."""
+    if meeting.offer_id and meeting.offer.title:
+        return meeting.offer.title
+    return meeting.meeting_type.label(language)
+
+
+def default_rights_and_duties() -> str:
+    return _('You must attend the meeting at the time you have booked. If you cannot '
+             'come, cancel or rebook the meeting before it starts, or call the job centre. '
+             'If you stay away without a valid reason, your benefits may be affected. '
+             'You may bring someone with you to the meeting. You have the right to see '
+             'what the job centre has registered about you and to have it corrected.')
+
+
+def rights_and_duties(organisation: Organisation) -> str:
+    """The organisation's text; a general one until it has written its own."""
+    return (organisation.rights_and_duties or '').strip() or default_rights_and_duties()
+
+
+def offers_for_citizen(citizen: User, now: dt.datetime) -> list[OnlineOffer]:
+    """Offers the citizen may book now: completed, active, open today, and
+    the citizen in the target group (rules evaluated here, on the server)."""
+    org = citizen.organisation
+    today = local_today(org, now)
+    facts = citizen_facts(org, [citizen.id]).get(citizen.id)
+    if facts is None:
+        return []
+    offers = (OnlineOffer.select(OnlineOffer, Team).join(Team)
+              .where(OnlineOffer.organisation == org, OnlineOffer.number.is_null(False),
+                     OnlineOffer.active == True,  # noqa: E712
+                     OnlineOffer.bookable_from <= today, OnlineOffer.end_date >= today)
+              .order_by(OnlineOffer.title, OnlineOffer.number))
+    assigned = (CitizenProfile.select(CitizenProfile.caseworker)
+                .where(CitizenProfile.user == citizen).scalar())
+    found = [o for o in offers if rules.matches(offer_rules(o), facts, today)]
+    if any(o.model == OnlineOffer.CONTROL_MODEL for o in found):
+        # Control model: only when the citizen's own caseworker takes part.
+        links = offer_caseworkers([o.id for o in found])
+        found = [o for o in found if o.model != OnlineOffer.CONTROL_MODEL
+                 or any(c.id == assigned for c in links.get(o.id, ()))]
+    booked = {m.offer_id for m in Meeting.select(Meeting.offer).join(MeetingParticipant).where(
+        Meeting.offer.in_([o.id for o in found]), Meeting.status == Meeting.BOOKED,
+        Meeting.starts_at > naive_utc(as_utc(now)), MeetingParticipant.citizen == citizen,
+        MeetingParticipant.status == MeetingParticipant.BOOKED)} if found else set()
+    # One booking per offer: a booked offer is under My appointments instead.
+    return [o for o in found if o.id not in booked]
+
+
+def upcoming_meeting(offer: OnlineOffer, citizen: User, now: dt.datetime) -> Meeting | None:
+    """The citizen's booked meeting of this offer that has not started yet."""
+    return (Meeting.select().join(MeetingParticipant)
+            .where(Meeting.offer == offer, Meeting.status == Meeting.BOOKED,
+                   Meeting.starts_at > naive_utc(as_utc(now)),
+                   MeetingParticipant.citizen == citizen,
+                   MeetingParticipant.status == MeetingParticipant.BOOKED)
+            .order_by(Meeting.starts_at).first())
+
+
+@dataclass
+class TimeChoice:
+    """Where a citizen may book (or move a meeting to): which caseworkers on
+    which local dates, for a meeting of one team and length."""
+    organisation: Organisation
+    team: Team
+    duration_minutes: int
+    reporting_minutes: int
+    caseworkers: list[Caseworker]                 # ordered by name
+    windows: dict[int, list[tuple[dt.date, dt.date]]] = field(default_factory=dict)
+    may_choose: bool = False        # the citizen may pick a caseworker
+    must_choose: bool = False       # ... and has to (trust model)
+    show_names: bool = True
+    exclude_meeting_id: int | None = None
+
+    @property
+    def first_day(self) -> dt.date:
+        return min(first for spans in self.windows.values() for first, _last in spans)
+
+    @property
+    def last_day(self) -> dt.date:
+        return max(last for spans in self.windows.values() for _first, last in spans)
+
+    def allows(self, caseworker_id: int, day: dt.date) -> bool:
+        return any(first <= day <= last for first, last in self.windows.get(caseworker_id, ()))
+
+    def starts(self, first_day: dt.date, last_day: dt.date, *, now: dt.datetime,
+               caseworker_id: int | None = None) -> dict[int, list[dt.datetime]]:
+        """{caseworker id: bookable starts} on the dates given (clipped to the
+        choice), only for caseworkers and dates the choice allows."""
+        first_day, last_day = max(first_day, self.first_day), min(last_day, self.last_day)
+        wanted = [c for c in self.caseworkers if c.id in self.windows
+                  and (caseworker_id is None or c.id == caseworker_id)]
+        if first_day > last_day or not wanted:
+            return {}
+        starts, _calendar, _inputs = free_starts(
+            self.organisation, self.team, wanted, first_day, last_day, now=now,
+            duration_minutes=self.duration_minutes, reporting_minutes=self.reporting_minutes,
+            exclude_meeting_id=self.exclude_meeting_id)
+        zone = self.organisation.zone
+        return {cid: [s for s in found if self.allows(cid, s.astimezone(zone).date())]
+                for cid, found in starts.items()}
+
+
+def _not_offered() -> BookingError:
+    return BookingError('not_offered', _('This meeting is not offered to you. '
+                                         'Choose one of the meetings you can book.'))
+
+
+def _model_caseworkers(offer: OnlineOffer, citizen: User,
+                       caseworkers: list[Caseworker]) -> list[Caseworker]:
+    """Control model: only the citizen's own caseworker; else all of the offer's."""
+    if offer.model != OnlineOffer.CONTROL_MODEL:
+        return caseworkers
+    assigned = (CitizenProfile.select(CitizenProfile.caseworker)
+                .where(CitizenProfile.user == citizen).scalar())
+    return [c for c in caseworkers if c.id == assigned]
+
+
+def offer_choice(offer: OnlineOffer, citizen: User, now: dt.datetime, *,
+                 rebooking: bool = False) -> TimeChoice:
+    """Where the citizen may book this offer, or BookingError saying why not
+    (not offered to them, no dates left, already booked)."""
+    org = citizen.organisation
+    today = local_today(org, now)
+    period = offer_period(offer)
+    if (offer.organisation_id != org.id or offer.is_draft or period is None
+            or not (offer.active or rebooking)):
+        raise _not_offered()
+    days = rules.meeting_days(period, today)
+    facts = citizen_facts(org, [citizen.id]).get(citizen.id)
+    if not rebooking and (facts is None or not rules.is_open(period, today)
+                          or not rules.matches(offer_rules(offer), facts, today)):
+        raise _not_offered()
+    if not rebooking and upcoming_meeting(offer, citizen, now) is not None:
+        raise BookingError('already_booked', _('You have already booked this meeting. '
+                                               'You find it under My appointments.'))
+    caseworkers = _model_caseworkers(offer, citizen,
+                                     offer_caseworkers([offer.id]).get(offer.id, []))
+    if days is None or not caseworkers:
+        raise BookingError('no_dates', _('There are no free times left in this offer.'))
+    return TimeChoice(
+        organisation=org, team=offer.team, duration_minutes=offer.duration_minutes,
+        reporting_minutes=offer.reporting_minutes, caseworkers=caseworkers,
+        windows={c.id: [days] for c in caseworkers},
+        may_choose=offer.model in (OnlineOffer.TEAM_MODEL, OnlineOffer.TRUST_MODEL)
+        and len(caseworkers) > 1,
+        must_choose=offer.model == OnlineOffer.TRUST_MODEL and len(caseworkers) > 1,
+        show_names=offer.show_caseworker)
+
+
+def citizen_meeting(meeting_id: int, citizen: User) -> Meeting | None:
+    """A meeting of this citizen (in their organisation), or None: another
+    citizen's meeting id finds nothing."""
+    return (Meeting.select().join(MeetingParticipant)
+            .where(Meeting.id == meeting_id, Meeting.organisation == citizen.organisation_id,
+                   MeetingParticipant.citizen == citizen).first())
+
+
+def may_cancel(meeting: Meeting, now: dt.datetime) -> bool:
+    return meeting.status == Meeting.BOOKED and rules.may_cancel(
+        meeting.citizen_can_cancel, as_utc(now), as_utc(meeting.starts_at))
+
+
+def rebook_deadline(meeting: Meeting) -> dt.date:
+    day = meeting.organisation.local(meeting.starts_at).date()
+    return rules.rebook_deadline(day, meeting.rebook_days_before)
+
+
+def _rebook_last_day(meeting: Meeting) -> dt.date | None:
+    """The live end date of the meeting's offer (edits bound existing
+    bookings) and the meeting's hold-by date, whichever comes first."""
+    bounds = [d for d in (meeting.offer.end_date if meeting.offer_id else None,
+                          meeting.hold_by) if d is not None]
+    return min(bounds) if bounds else None
+
+
+def may_rebook(meeting: Meeting, now: dt.datetime) -> bool:
+    if meeting.status != Meeting.BOOKED or not meeting.citizen_can_rebook:
+        return False
+    last = _rebook_last_day(meeting)
+    if last is None:
+        return False
+    org = meeting.organisation
+    return rules.may_rebook(True, meeting.rebook_days_before,
+                            org.local(meeting.starts_at).date(), local_today(org, now),
+                            as_utc(now), as_utc(meeting.starts_at), last)
+
+
+def rebook_choice(meeting: Meeting, citizen: User, now: dt.datetime) -> TimeChoice:
+    """Where the citizen may move their meeting: the caseworkers of its own
+    offer and of the other offers of the same team + meeting type + variant
+    that the citizen may book, up to the end date and the hold-by date."""
+    if not may_rebook(meeting, now):
+        if meeting.status == Meeting.BOOKED and meeting.citizen_can_rebook \
+                and as_utc(now) < as_utc(meeting.starts_at):
+            raise BookingError('deadline', _('The deadline for rebooking this meeting has '
+                                             'passed. Call the job centre if you cannot come.'))
+        raise BookingError('not_allowed', _('This meeting cannot be rebooked here.'))
+    org = meeting.organisation
+    today = local_today(org, now)
+    last = _rebook_last_day(meeting)
+    windows: dict[int, list[tuple[dt.date, dt.date]]] = {}
+    caseworkers: dict[int, Caseworker] = {}
+    sources = []
+    if meeting.offer_id:
+        sources.append((meeting.offer, True))
+    siblings = (OnlineOffer.select().where(
+        OnlineOffer.organisation == org, OnlineOffer.team == meeting.team_id,
+        OnlineOffer.meeting_type == meeting.meeting_type_id,
+        (OnlineOffer.variant.is_null() if meeting.variant_id is None
+         else OnlineOffer.variant == meeting.variant_id),
+        OnlineOffer.id != (meeting.offer_id or 0)))
+    facts = citizen_facts(org, [citizen.id]).get(citizen.id)
+    for offer in siblings:
+        period = offer_period(offer)
+        if (offer.active and not offer.is_draft and period is not None and facts is not None
+                and rules.is_open(period, today)
+                and rules.matches(offer_rules(offer), facts, today)):
+            sources.append((offer, False))
+    for offer, own in sources:
+        span = rules.rebook_days(today, earliest=offer.earliest_meeting,
+                                 end=offer.end_date if own else min(offer.end_date, last),
+                                 hold_by=meeting.hold_by)
+        if span is None:
+            continue
+        for cw in _model_caseworkers(offer, citizen,
+                                     offer_caseworkers([offer.id]).get(offer.id, [])):
+            caseworkers[cw.id] = cw
+            windows.setdefault(cw.id, []).append(span)
+    if not meeting.offer_id and meeting.hold_by and meeting.caseworker_id:
+        # Booked by staff with rebooking allowed: the same caseworker until the hold-by date.
+        span = rules.rebook_days(today, earliest=None, end=None, hold_by=meeting.hold_by)
+        if span is not None:
+            caseworkers[meeting.caseworker_id] = meeting.caseworker
+            windows.setdefault(meeting.caseworker_id, []).append(span)
+    if not windows:
+        raise BookingError('no_dates', _('There are no free times left to move this '
+                                         'meeting to.'))
+    ordered = sorted(caseworkers.values(), key=lambda c: (c.user.name, c.id))
+    own = meeting.offer if meeting.offer_id else None
+    return TimeChoice(
+        organisation=org, team=meeting.team,
+        duration_minutes=int((meeting.ends_at - meeting.starts_at).total_seconds() // 60),
+        reporting_minutes=meeting.reporting_minutes, caseworkers=ordered, windows=windows,
+        may_choose=(own is None or own.model != OnlineOffer.CONTROL_MODEL) and len(ordered) > 1,
+        must_choose=own is not None and own.model == OnlineOffer.TRUST_MODEL
+        and len(ordered) > 1,
+        show_names=meeting.show_caseworker, exclude_meeting_id=meeting.id)
+
+
+def _candidates(choice: TimeChoice, start: dt.datetime, caseworker_id: int | None,
+                now: dt.datetime) -> list[Caseworker]:
+    """Who to try for a start: the chosen caseworker, or for "first free"
+    those free then, the least booked that day first."""
+    day = start.astimezone(choice.organisation.zone).date()
+    by_id = {c.id: c for c in choice.caseworkers}
+    if caseworker_id is not None:
+        if caseworker_id not in by_id:
+            raise _not_offered()
+        if not choice.allows(caseworker_id, day):
+            raise _outside()
+        return [by_id[caseworker_id]]
+    if choice.must_choose:
+        raise BookingError('choose_caseworker', _('Choose your caseworker first.'))
+    if not any(choice.allows(c.id, day) for c in choice.caseworkers):
+        raise _outside()
+    free = [cid for cid, starts in choice.starts(day, day, now=now).items() if start in starts]
+    if not free:
+        raise BookingError('taken', taken_message())
+    booked: dict[int, int] = {}
+    for row in (Meeting.select(Meeting.caseworker, Meeting.starts_at, Meeting.ends_at)
+                .where(Meeting.caseworker.in_(free), Meeting.status == Meeting.BOOKED,
+                       Meeting.starts_at >= naive_utc(start) - dt.timedelta(days=1),
+                       Meeting.starts_at < naive_utc(start) + dt.timedelta(days=1))):
+        if choice.organisation.local(row.starts_at).date() == day:
+            minutes = int((row.ends_at - row.starts_at).total_seconds() // 60)
+            booked[row.caseworker_id] = booked.get(row.caseworker_id, 0) + minutes
+    return [by_id[cid] for cid in rules.first_free_order(free, booked)]
+
+
+def ensure_free(choice: TimeChoice, start: dt.datetime, caseworker_id: int | None,
+                now: dt.datetime) -> None:
+    """BookingError unless `start` can be booked now (for the confirm page;
+    the booking itself checks again under the lock)."""
+    start = as_utc(start)
+    _candidates(choice, start, caseworker_id, now)
+    if caseworker_id is not None:
+        day = start.astimezone(choice.organisation.zone).date()
+        free = choice.starts(day, day, now=now, caseworker_id=caseworker_id)
+        if start not in free.get(caseworker_id, ()):
+            raise BookingError('taken', taken_message())
+
+
+def _outside() -> BookingError:
+    return BookingError('outside', _('That time is outside the period you can book in. '
+                                     'Please choose another.'))
+
+
+def _lock_citizen(citizen: User) -> None:
+    """One self-service write per citizen at a time (PostgreSQL row lock;
+    SQLite holds the database write lock already)."""
+    _lock(User, citizen.id)
+
+
+def book_offer(offer: OnlineOffer, citizen: User, starts_at: dt.datetime, *,
+               caseworker_id: int | None = None, now: dt.datetime | None = None) -> Meeting:
+    """A citizen books a time of an online offer. Everything the pages
+    checked is checked again inside the transaction; the meeting keeps the
+    offer's cancel / rebook permissions of this moment."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    start = as_utc(starts_at)
+    choice = offer_choice(offer, citizen, now)
+    day = start.astimezone(choice.organisation.zone).date()
+    for caseworker in _candidates(choice, start, caseworker_id, now):
+        def guard(cw=caseworker):
+            _lock_citizen(citizen)
+            fresh = OnlineOffer.get_by_id(offer.id)
+            if not offer_choice(fresh, citizen, now).allows(cw.id, day):
+                raise _outside()
+        request = MeetingRequest(
+            organisation=choice.organisation, team=offer.team,
+            meeting_type=offer.meeting_type, caseworker=caseworker, starts_at=start,
+            duration_minutes=offer.duration_minutes, reporting_minutes=offer.reporting_minutes,
+            citizens=(citizen,), variant=offer.variant, note=offer.note, created_by=citizen,
+            grid_minutes=choice.organisation.display_grid_minutes, offer=offer,
+            citizen_can_cancel=offer.allow_cancel, citizen_can_rebook=offer.allow_rebook,
+            rebook_days_before=offer.rebook_days_before,
+            show_caseworker=offer.show_caseworker)
+        try:
+            meeting = book(request, now=now, send_notifications=False, guard=guard)
+        except BookingError as exc:
+            if exc.code == 'taken':
+                continue     # "first free": the next caseworker free at that time
+            raise
+        notify_citizen(meeting, citizen, 'self_booked')
+        return meeting
+    raise BookingError('taken', taken_message())
+
+
+def rebook(meeting: Meeting, citizen: User, starts_at: dt.datetime, *,
+           caseworker_id: int | None = None, now: dt.datetime | None = None) -> Meeting:
+    """A citizen moves their meeting within the rules it was booked under."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    start = as_utc(starts_at)
+    choice = rebook_choice(meeting, citizen, now)
+    day = start.astimezone(choice.organisation.zone).date()
+    for caseworker in _candidates(choice, start, caseworker_id, now):
+        def guard(cw=caseworker):
+            _lock_citizen(citizen)
+            fresh = citizen_meeting(meeting.id, citizen)
+            if fresh is None:
+                raise BookingError('gone', _('This meeting has been cancelled.'))
+            if not rebook_choice(fresh, citizen, now).allows(cw.id, day):
+                raise _outside()
+        try:
+            moved = move(meeting, caseworker=caseworker, starts_at=start, now=now,
+                         send_notifications=False,
+                         grid_minutes=choice.organisation.display_grid_minutes, guard=guard)
+        except BookingError as exc:
+            if exc.code == 'taken':
+                continue
+            raise
+        notify_citizen(moved, citizen, 'self_rebooked')
+        return moved
+    raise BookingError('taken', taken_message())
+
+
+def cancel_by_citizen(meeting: Meeting, citizen: User, *,
+                      now: dt.datetime | None = None) -> None:
+    now = now or dt.datetime.now(dt.timezone.utc)
+
+    def guard():
+        _lock_citizen(citizen)
+        fresh = citizen_meeting(meeting.id, citizen)
+        if fresh is None or not may_cancel(fresh, now):
+            raise BookingError('not_allowed', _('This meeting cannot be cancelled here. '
+                                                'Call the job centre if you cannot come.'))
+    cancel(meeting, guard=guard, event='self_cancelled')
+
+
+def receipt_facts(meeting: Meeting, language: str,
+                  now: dt.datetime | None = None) -> list[tuple[str, str]]:
+    """(label, value) lines of a booking receipt: the page and the email."""
+    org = meeting.organisation
+    minutes = int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
+    facts = [(_('Meeting'), meeting_title(meeting, language)),
+             (_('Date and time'), local_when(meeting)),
+             (_('Duration'), _('%(n)s minutes', n=minutes)),
+             (_('Place'), meeting.place() or meeting.team.name)]
+    if meeting.show_caseworker and meeting.caseworker_id:
+        facts.append((_('Caseworker'), meeting.caseworker.user.name))
+    facts.append((_('Booking number'), str(meeting.id)))
+    if meeting.status == Meeting.CANCELLED:
+        facts.append((_('Status'), _('Cancelled')))
+        return facts
+    facts.append((_('Cancelling'), _('You can cancel the meeting here until it starts.')
+                  if meeting.citizen_can_cancel
+                  else _('Call the job centre if you cannot come.')))
+    if meeting.citizen_can_rebook and _rebook_last_day(meeting):
+        facts.append((_('Rebooking'), _('You can rebook the meeting here until %(day)s.',
+                                        day=format_date(rebook_deadline(meeting), 'long'))))
+    else:
+        facts.append((_('Rebooking'), _('This meeting cannot be rebooked here.')))
+    return facts
+
+
+def _notify_self_service(meeting: Meeting, citizen: User, event: str) -> None:
+    org = meeting.organisation
+    language = citizen.language or org.language
+    with force_locale(language):
+        title = meeting_title(meeting, language)
+        short = local_when_short(meeting)
+        if event == 'self_cancelled':
+            sms = _('Cancelled: %(title)s %(when)s. %(org)s', title=title, when=short,
+                    org=org.name)
+            subject = _('Receipt: your meeting with %(org)s is cancelled', org=org.name)
+            intro = _('You have cancelled this meeting:')
+        else:
+            place = meeting.place() or meeting.team.name
+            if event == 'self_booked':
+                sms = _('Booked: %(title)s %(when)s, %(place)s. %(org)s', title=title,
+                        when=short, place=place, org=org.name)
+                subject = _('Receipt for your booking with %(org)s', org=org.name)
+                intro = _('You have booked this meeting:')
+            else:
+                sms = _('Moved: %(title)s is now %(when)s, %(place)s. %(org)s', title=title,
+                        when=short, place=place, org=org.name)
+                subject = _('Receipt: your meeting with %(org)s is moved', org=org.name)
+                intro = _('You have moved your meeting. The new time:')
+        lines = [intro, ''] + [f'{label}: {value}' for label, value
+                               in receipt_facts(meeting, language)]
+        if event != 'self_cancelled':
+            lines += ['', _('Your rights and duties'), rights_and_duties(org)]
+        lines += ['', _('See and change your appointments under My appointments.'),
+                  '', org.name]
+        body = '\n'.join(lines)
+    if citizen.phone:
+        outbox.queue_sms(org, citizen.phone, sms, user=citizen, meeting=meeting)
+    if citizen.email:
+        outbox.queue_email(org, citizen.email, subject, body, user=citizen, meeting=meeting)

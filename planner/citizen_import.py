@@ -1,0 +1,385 @@
+"""Lists of citizens for a summons (step 2 of the wizard): pasted from a
+spreadsheet, or an uploaded .csv or .xlsx.
+
+A table needs a header row with a CPR column ("Personnr.", "Person-nr.",
+"CPR-nr.", "Personnummer"); an optional due-date column ("Falddato") gives
+each citizen's due date, moved to the Friday of its week. Pasted text
+without such a header is read as one citizen a line: the first CPR-looking
+token of each line.
+
+Every CPR number is validated and looked up among the organisation's
+citizens in one query. Problems are reported per line with the CPR masked;
+the full number never leaves this module.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from peewee import JOIN
+
+from common.validators import normalise_cpr
+from models import CitizenProfile, User, mask_cpr
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 5000
+HEADER_SEARCH_ROWS = 20          # a title or blank rows may sit above the header
+EMIGRATED = 'emigrated'          # the one inactive reason that may still be summoned
+
+CPR_HEADERS = {'personnr', 'personnummer', 'cpr', 'cprnr', 'cprnummer'}
+DUE_HEADERS = {'falddato', 'faldato', 'falddag', 'duedate', 'forfaldsdato'}
+
+# A CPR-looking token: 6 digits (DDMMYY), optional dash or space, 4 digits;
+# or a Swedish personnummer with the century (8 + 4 digits, - or +).
+_CPR_TOKEN = re.compile(r'(?<![\d+])(\d{8}[-+]?\d{4}|\d{6}[-+ ]?\d{4})(?!\d)')
+# Digits that look meant as a CPR number but are not one (too short, too long,
+# or a leading zero lost in a spreadsheet).
+_CPR_ATTEMPT = re.compile(r'(?<![\d+])\d{6}[-+ ]?\d{1,6}(?!\d)')
+_DATE_FORMATS = ('%Y-%m-%d', '%d-%m-%Y', '%d.%m.%Y', '%d/%m/%Y')
+
+
+@dataclass
+class ImportEntry:
+    line: int
+    user: User
+    due_date: dt.date | None = None
+
+
+@dataclass
+class ImportProblem:
+    line: int
+    masked_cpr: str
+    message: str
+    kind: str = ''    # malformed / unknown / duplicate / inactive / no_cpr / due_date
+
+
+@dataclass
+class ImportResult:
+    entries: list[ImportEntry] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+    inactive: list[tuple[str, str]] = field(default_factory=list)   # (name, masked CPR)
+    error: str = ''
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass
+class _Row:
+    line: int
+    cpr_text: str
+    due_text: object = None   # str, date, datetime or None
+
+
+class _Refused(Exception):
+    """The whole input is refused (with a message for the user)."""
+
+
+# --- public -------------------------------------------------------------------
+
+def parse_citizen_list(organisation, *, text: str | None = None, filename: str | None = None,
+                       data: bytes | None = None) -> ImportResult:
+    """Read a pasted list (`text`) or an uploaded file (`filename`, `data`)."""
+    try:
+        if data is not None or filename:
+            rows = _file_rows(filename or '', data or b'')
+        else:
+            rows = _text_rows(text or '')
+    except _Refused as refused:
+        return ImportResult(error=str(refused))
+    if not rows:
+        return ImportResult(error=_('The list has no CPR numbers.'))
+    return _resolve(organisation, rows)
+
+
+def lookup_one(organisation, cpr_text: str) -> tuple[User | None, str]:
+    """One citizen by CPR number ("add one citizen"): (citizen, '') or
+    (None, why not)."""
+    cpr = normalise_cpr(cpr_text or '')
+    if cpr is None:
+        return None, _('That is not a valid CPR number.')
+    user = (User.select(User, CitizenProfile)
+            .join(CitizenProfile, on=(CitizenProfile.user == User.id), join_type=JOIN.LEFT_OUTER,
+                  attr='profile')
+            .where(User.organisation == organisation, User.role == User.CITIZEN,
+                   User.cpr == cpr)
+            .first())
+    if user is None:
+        return None, _('No citizen with CPR number %(cpr)s is known.', cpr=mask_cpr(cpr))
+    reason = _inactive_reason(user)
+    if reason:
+        return None, _('%(name)s (%(cpr)s) cannot be summoned: the CPR number is inactive '
+                       '(%(reason)s).', name=user.name, cpr=mask_cpr(cpr), reason=reason)
+    return user, ''
+
+
+def friday_of(day: dt.date) -> dt.date:
+    """The Friday of the (Monday to Sunday) week of `day`."""
+    return day + dt.timedelta(days=4 - day.weekday())
+
+
+# --- reading ------------------------------------------------------------------
+
+def _key(header) -> str:
+    text = str(header or '').strip().lower()
+    return re.sub(r'[\s.\-_:]', '', text)
+
+
+def _find_header(rows: list[tuple[int, list]]) -> tuple[int, int, int | None] | None:
+    """(index in rows, CPR column, due-date column or None) of the header row."""
+    for index, (_line, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        keys = [_key(c) for c in cells]
+        cpr_col = next((i for i, k in enumerate(keys) if k in CPR_HEADERS), None)
+        if cpr_col is None:
+            continue
+        due_col = next((i for i, k in enumerate(keys) if k in DUE_HEADERS), None)
+        return index, cpr_col, due_col
+    return None
+
+
+def _table(rows: list[tuple[int, list]], header) -> list[_Row]:
+    index, cpr_col, due_col = header
+    out = []
+    for line, cells in rows[index + 1:]:
+        if not any(_cell_text(c) for c in cells):
+            continue   # blank row
+        cpr = cells[cpr_col] if cpr_col < len(cells) else None
+        due = cells[due_col] if due_col is not None and due_col < len(cells) else None
+        out.append(_Row(line, _nine_digits(_cell_text(cpr)), due))
+        if len(out) > MAX_ROWS:
+            raise _Refused(_too_many())
+    return out
+
+
+def _too_many() -> str:
+    return _('The list has more than %(max)d rows. Split it into smaller lists.',
+             max=MAX_ROWS)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ''
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        # A CPR typed into a spreadsheet as a number loses its leading zero.
+        return _nine_digits(str(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _nine_digits(text: str) -> str:
+    """A CPR number kept as a number in a spreadsheet loses its leading zero
+    (010190-1234 becomes 101901234): put it back."""
+    return text.zfill(10) if len(text) == 9 and text.isdigit() else text
+
+
+def _split(text: str, delimiter: str) -> list[tuple[int, list]]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return [(n, cells) for n, cells in enumerate(reader, start=1)]
+    except csv.Error:
+        return []
+
+
+def _text_rows(text: str) -> list[_Row]:
+    if len(text.encode('utf-8', 'replace')) > MAX_BYTES:
+        raise _Refused(_('The list is too large (more than 2 MB).'))
+    text = text.lstrip('\ufeff')
+    for delimiter in ('\t', ';', ','):
+        rows = _split(text, delimiter)
+        header = _find_header(rows)
+        if header is not None:
+            return _table(rows, header)
+    # No header: one citizen a line, the first CPR-looking token.
+    out = []
+    for line, raw in enumerate(text.splitlines(), start=1):
+        raw = raw.strip()
+        if not raw:
+            continue
+        match = _CPR_TOKEN.search(raw) or _CPR_ATTEMPT.search(raw)
+        out.append(_Row(line, _nine_digits(match.group(0)) if match else ''))
+        if len(out) > MAX_ROWS:
+            raise _Refused(_too_many())
+    return out
+
+
+def _file_rows(filename: str, data: bytes) -> list[_Row]:
+    name = filename.lower().strip()
+    if len(data) > MAX_BYTES:
+        raise _Refused(_('The file is too large (more than 2 MB).'))
+    if not data:
+        raise _Refused(_('The file is empty.'))
+    if name.endswith('.xlsx'):
+        rows = _xlsx_rows(data)
+    elif name.endswith(('.csv', '.txt')):
+        rows = _csv_rows(data)
+    elif name.endswith('.xls'):
+        raise _Refused(_('Old Excel files (.xls) cannot be read. Save the sheet as .xlsx '
+                         'or .csv and try again.'))
+    else:
+        raise _Refused(_('The file is not a spreadsheet. Upload an .xlsx or .csv file.'))
+    header = _find_header(rows)
+    if header is None:
+        raise _Refused(_('No column headed "Personnr." was found. The first row of the '
+                         'list must name the CPR column "Personnr." (or "CPR-nr.").'))
+    return _table(rows, header)
+
+
+def _csv_rows(data: bytes) -> list[tuple[int, list]]:
+    if b'\x00' in data or data.startswith(b'PK\x03\x04'):
+        raise _Refused(_('The file is not a CSV file. Upload an .xlsx or .csv file.'))
+    try:
+        text = data.decode('utf-8-sig')
+    except UnicodeDecodeError:
+        try:
+            text = data.decode('cp1252')
+        except UnicodeDecodeError:
+            raise _Refused(_('The file could not be read as text (UTF-8 or Windows-1252).'))
+    best = []
+    for delimiter in (';', ',', '\t'):
+        rows = _split(text, delimiter)
+        if _find_header(rows) is not None:
+            return rows
+        best = best or rows
+    return best
+
+
+def _xlsx_rows(data: bytes) -> list[tuple[int, list]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError,
+            TypeError, IndexError):
+        raise _Refused(_('The file could not be read as an Excel workbook (.xlsx).'))
+    try:
+        if not workbook.worksheets:
+            raise _Refused(_('The workbook has no sheets.'))
+        sheet = workbook.worksheets[0]
+        rows, filled = [], 0
+        for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = list(values)
+            if not any(_cell_text(c) for c in cells):
+                continue
+            rows.append((line, cells))
+            filled += 1
+            if filled > MAX_ROWS + HEADER_SEARCH_ROWS:
+                raise _Refused(_too_many())
+        return rows
+    except _Refused:
+        raise
+    except Exception:   # a damaged sheet inside a valid zip
+        raise _Refused(_('The file could not be read as an Excel workbook (.xlsx).'))
+    finally:
+        workbook.close()
+
+
+def parse_due_date(value) -> dt.date | None:
+    """A date cell or 'YYYY-MM-DD', 'DD-MM-YYYY', 'DD.MM.YYYY', 'DD/MM/YYYY';
+    None when unreadable."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value or '').strip()
+    # An ISO date may carry a midnight time from an export.
+    text = re.sub(r'^(\d{4}-\d{2}-\d{2})[ T]00:00(:00)?$', r'\1', text)
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+# --- checking -----------------------------------------------------------------
+
+def _inactive_reason(user: User) -> str:
+    """The CPR register's reason when it keeps this citizen from a summons."""
+    profile = getattr(user, 'profile', None)
+    reason = (getattr(profile, 'cpr_inactive_reason', '') or '').strip()
+    if not reason or reason.lower() == EMIGRATED:
+        return ''
+    return reason
+
+
+def _resolve(organisation, rows: list[_Row]) -> ImportResult:
+    result = ImportResult()
+    wanted: list[tuple[_Row, str]] = []
+    first_line: dict[str, int] = {}
+    for row in rows:
+        if not any(c.isdigit() for c in row.cpr_text):
+            result.problems.append(ImportProblem(
+                row.line, '', _('Line %(line)d: no CPR number; the line is skipped.',
+                                line=row.line), 'no_cpr'))
+            continue
+        cpr = normalise_cpr(row.cpr_text)
+        if cpr is None:
+            masked = mask_cpr(row.cpr_text)
+            result.problems.append(ImportProblem(
+                row.line, masked,
+                _('Line %(line)d: %(cpr)s is not a valid CPR number (check the date and '
+                  'the digits).', line=row.line, cpr=masked),
+                'malformed'))
+            continue
+        if cpr in first_line:
+            result.problems.append(ImportProblem(
+                row.line, mask_cpr(cpr),
+                _('Line %(line)d: %(cpr)s is already on line %(first)d; it is added once.',
+                  line=row.line, cpr=mask_cpr(cpr), first=first_line[cpr]), 'duplicate'))
+            continue
+        first_line[cpr] = row.line
+        wanted.append((row, cpr))
+
+    # One query for the whole list.
+    known = {}
+    if wanted:
+        query = (User.select(User, CitizenProfile)
+                 .join(CitizenProfile, on=(CitizenProfile.user == User.id),
+                       join_type=JOIN.LEFT_OUTER, attr='profile')
+                 .where(User.organisation == organisation, User.role == User.CITIZEN,
+                        User.cpr.in_([cpr for _row, cpr in wanted])))
+        known = {user.cpr: user for user in query}
+
+    for row, cpr in wanted:
+        masked = mask_cpr(cpr)
+        user = known.get(cpr)
+        if user is None:
+            result.problems.append(ImportProblem(
+                row.line, masked,
+                _('Line %(line)d: no citizen with CPR number %(cpr)s is known.',
+                  line=row.line, cpr=masked), 'unknown'))
+            continue
+        reason = _inactive_reason(user)
+        if reason:
+            result.inactive.append((user.name, masked))
+            result.problems.append(ImportProblem(
+                row.line, masked,
+                _('Line %(line)d: %(name)s (%(cpr)s) cannot be summoned: the CPR number is '
+                  'inactive (%(reason)s).', line=row.line, name=user.name, cpr=masked,
+                  reason=reason), 'inactive'))
+            continue
+        due = None
+        if row.due_text not in (None, ''):
+            due = parse_due_date(row.due_text)
+            if due is None:
+                result.problems.append(ImportProblem(
+                    row.line, masked,
+                    _('Line %(line)d: the due date "%(value)s" of %(cpr)s could not be read '
+                      '(use e.g. 2025-03-14 or 14-03-2025); the citizen is added without '
+                      'a due date.', line=row.line, value=str(row.due_text)[:30], cpr=masked),
+                    'due_date'))
+            else:
+                due = friday_of(due)
+        result.entries.append(ImportEntry(row.line, user, due))
+    return result

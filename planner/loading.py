@@ -1,0 +1,212 @@
+"""Load Planner data for the pure availability engine (`scheduling/`).
+
+Every loader takes a whole set of caseworkers and a date range and runs a
+fixed number of queries bounded by both (no query per day or per caseworker).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Iterable
+
+from peewee import JOIN, fn
+
+from models import (Absence, Caseworker, CaseworkerTeam, CitizenProfile, ClosingDay, Meeting,
+                    MeetingCaseworker, MeetingParticipant, OfferCaseworker, Organisation, Pause,
+                    Room, Team, User, WorkingHours)
+from scheduling.availability import (AvailabilityCalendar, BookedMeeting,
+                                     CaseworkerAvailabilityInput, RoomBooking, WeeklySchedule)
+from scheduling.localtime import naive_utc
+from scheduling.rules import CitizenFacts, birth_date_from_id, parse_markings
+from scheduling.slots import starts_in_calendar
+
+# Meetings are shorter than this; a meeting starting this long before the
+# window cannot reach into it (keeps the query on the starts_at index).
+LONGEST_MEETING = dt.timedelta(hours=24)
+
+
+def utc_window(organisation: Organisation, first_day: dt.date,
+               last_day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Naive-UTC bounds of the local dates first_day..last_day (inclusive)."""
+    zone = organisation.zone
+    start = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    return naive_utc(start), naive_utc(end)
+
+
+def weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
+    hours: dict[int, dict] = defaultdict(lambda: defaultdict(list))
+    pauses: dict[int, dict] = defaultdict(lambda: defaultdict(list))
+    # Plain tuples (no model rows), each distinct stored time parsed once:
+    # a team of 50 has hundreds of rows but a handful of times.
+    times: dict = {}
+
+    def wall(value):
+        parsed = times.get(value)
+        if parsed is None:
+            parsed = times[value] = WorkingHours.start.python_value(value)
+        return parsed
+
+    for model, into in ((WorkingHours, hours), (Pause, pauses)):
+        for cid, weekday, start, end in (
+                model.select(model.caseworker, model.weekday, model.start.coerce(False),
+                             model.end.coerce(False))
+                .where(model.caseworker.in_(caseworker_ids)).tuples()):
+            into[cid][weekday].append((wall(start), wall(end)))
+    return {cid: WeeklySchedule(hours=dict(hours[cid]), pauses=dict(pauses[cid]))
+            for cid in caseworker_ids}
+
+
+def _instant(value) -> dt.datetime:
+    """A stored instant as a naive UTC datetime. SQLite hands back text;
+    fromisoformat reads it far faster than the field's generic parser."""
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def organisation_closing_days(organisation: Organisation, first_day: dt.date,
+                              last_day: dt.date) -> set[dt.date]:
+    return {row.date for row in ClosingDay.select(ClosingDay.date).where(
+        ClosingDay.organisation == organisation, ClosingDay.team.is_null(),
+        ClosingDay.date.between(first_day, last_day))}
+
+
+def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Caseworker],
+                      first_day: dt.date, last_day: dt.date, *,
+                      team: Team | None = None,
+                      exclude_meeting_id: int | None = None,
+                      ) -> list[CaseworkerAvailabilityInput]:
+    """Engine input for each caseworker over the local dates (inclusive).
+
+    Team closing days: those of `team` when the question is asked for one
+    team, else those of every team the caseworker belongs to.
+    `exclude_meeting_id` leaves one meeting out (when it is being moved).
+    """
+    caseworkers = list(caseworkers)
+    ids = [c.id for c in caseworkers]
+    if not ids:
+        return []
+    window_start, window_end = utc_window(organisation, first_day, last_day)
+    schedules = weekly_schedules(ids)
+
+    absences = defaultdict(list)
+    for cid, starts_at, ends_at in (Absence.select(Absence.caseworker,
+                                                   Absence.starts_at.coerce(False),
+                                                   Absence.ends_at.coerce(False))
+                                    .where(Absence.caseworker.in_(ids),
+                                           Absence.starts_at < window_end,
+                                           Absence.ends_at > window_start).tuples()):
+        absences[cid].append((_instant(starts_at), _instant(ends_at)))
+
+    meetings = defaultdict(list)
+    query = (Meeting.select(Meeting.caseworker, Meeting.starts_at.coerce(False),
+                            Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
+             .where(Meeting.caseworker.in_(ids), Meeting.status == Meeting.BOOKED,
+                    Meeting.starts_at < window_end,
+                    Meeting.starts_at >= window_start - LONGEST_MEETING))
+    if exclude_meeting_id is not None:
+        query = query.where(Meeting.id != exclude_meeting_id)
+    for cid, starts_at, ends_at, reporting in query.tuples():
+        meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at), reporting))
+    # The other caseworkers of group meetings are just as busy.
+    staff = (Meeting.select(MeetingCaseworker.caseworker, Meeting.starts_at.coerce(False),
+                            Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
+             .join(MeetingCaseworker, on=(MeetingCaseworker.meeting == Meeting.id))
+             .where(MeetingCaseworker.caseworker.in_(ids), Meeting.status == Meeting.BOOKED,
+                    Meeting.starts_at < window_end,
+                    Meeting.starts_at >= window_start - LONGEST_MEETING))
+    if exclude_meeting_id is not None:
+        staff = staff.where(Meeting.id != exclude_meeting_id)
+    for cid, starts_at, ends_at, reporting in staff.tuples():
+        meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at), reporting))
+
+    if team is not None:
+        teams_of = {cid: {team.id} for cid in ids}
+    else:
+        teams_of = defaultdict(set)
+        for link in CaseworkerTeam.select().where(CaseworkerTeam.caseworker.in_(ids)):
+            teams_of[link.caseworker_id].add(link.team_id)
+    team_ids = set().union(*teams_of.values()) if teams_of else set()
+    closed_by_team = defaultdict(set)
+    if team_ids:
+        for row in ClosingDay.select(ClosingDay.team, ClosingDay.date).where(
+                ClosingDay.team.in_(list(team_ids)),
+                ClosingDay.date.between(first_day, last_day)):
+            closed_by_team[row.team_id].add(row.date)
+
+    return [CaseworkerAvailabilityInput(
+        caseworker_id=c.id, schedule=schedules[c.id], absences=absences[c.id],
+        meetings=meetings[c.id],
+        closing_days=frozenset().union(*(closed_by_team[t] for t in teams_of[c.id])),
+        max_share_percent=c.max_share, auto_share_percent=c.auto_share)
+        for c in caseworkers]
+
+
+def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime,
+                  *, exclude_meeting_id: int | None = None) -> list[RoomBooking]:
+    """Seats taken in a room: a group meeting takes one seat per participant
+    and keeps its rebooking seats."""
+    query = (Meeting.select(Meeting.id, Meeting.starts_at, Meeting.ends_at,
+                            (fn.COUNT(MeetingParticipant.id)
+                             + Meeting.rebooking_seats).alias('seats'))
+             .join(MeetingParticipant, on=(
+                 (MeetingParticipant.meeting == Meeting.id)
+                 & (MeetingParticipant.status == MeetingParticipant.BOOKED)))
+             .where(Meeting.room == room, Meeting.status == Meeting.BOOKED,
+                    Meeting.starts_at < window_end,
+                    Meeting.starts_at >= window_start - LONGEST_MEETING)
+             .group_by(Meeting.id, Meeting.starts_at, Meeting.ends_at,
+                       Meeting.rebooking_seats))
+    if exclude_meeting_id is not None:
+        query = query.where(Meeting.id != exclude_meeting_id)
+    return [RoomBooking(row.starts_at, row.ends_at, row.seats) for row in query]
+
+
+# --- online offers and citizens -------------------------------------------------
+
+def citizen_facts(organisation: Organisation, user_ids: Iterable[int] | None = None) -> dict:
+    """{user id: CitizenFacts} of the organisation's active citizens (or of
+    `user_ids` among them) in one query: the rules' view of each citizen."""
+    query = (User.select(User.id, User.cpr, CitizenProfile.contact_group,
+                         CitizenProfile.markings)
+             .join(CitizenProfile, JOIN.LEFT_OUTER,
+                   on=(CitizenProfile.user == User.id))
+             .where(User.organisation == organisation, User.role == User.CITIZEN,
+                    User.active == True))  # noqa: E712
+    if user_ids is not None:
+        query = query.where(User.id.in_(list(user_ids)))
+    return {user_id: CitizenFacts(birth_date_from_id(cpr), group or '', parse_markings(marks))
+            for user_id, cpr, group, marks in query.tuples()}
+
+
+def offer_caseworkers(offer_ids: Iterable[int]) -> dict[int, list[Caseworker]]:
+    """{offer id: [Caseworker with its User]} ordered by name, in one query."""
+    result: dict[int, list[Caseworker]] = defaultdict(list)
+    ids = list(offer_ids)
+    if not ids:
+        return result
+    for link in (OfferCaseworker.select(OfferCaseworker, Caseworker, User)
+                 .join(Caseworker).join(User)
+                 .where(OfferCaseworker.offer.in_(ids))
+                 .order_by(User.name, Caseworker.id)):
+        result[link.offer_id].append(link.caseworker)
+    return result
+
+
+def free_starts(organisation: Organisation, team: Team, caseworkers: Iterable[Caseworker],
+                first_day: dt.date, last_day: dt.date, *, now: dt.datetime,
+                duration_minutes: int, reporting_minutes: int = 0,
+                exclude_meeting_id: int | None = None):
+    """Bookable starts for citizens: the organisation's display grid, the
+    max meeting share, the team's and the organisation's closing days.
+
+    Returns ``(starts, calendar, inputs)``: ``{caseworker id: [aware UTC
+    start]}`` plus the engine calendar and inputs (for day statistics)."""
+    caseworkers = list(caseworkers)
+    calendar = AvailabilityCalendar(organisation.zone, first_day, last_day,
+                                    organisation_closing_days(organisation, first_day, last_day))
+    inputs = caseworker_inputs(organisation, caseworkers, first_day, last_day, team=team,
+                               exclude_meeting_id=exclude_meeting_id)
+    starts = starts_in_calendar(calendar, inputs, now=now, duration_minutes=duration_minutes,
+                                reporting_minutes=reporting_minutes,
+                                grid_minutes=organisation.display_grid_minutes, share='max')
+    return starts, calendar, inputs
