@@ -20,10 +20,10 @@ translations: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --use-fuzzy -d translations 2>/dev/null
 
 # Refresh the catalogues after changing strings: then translate da and sv.
-# Every top-level module, as tests/test_translations.py checks.
+# Every top-level module and package, as tests/test_translations.py checks.
 extract-messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot \
-	    *.py blueprints integrations templates
+	    *.py blueprints planner pool messaging common integrations templates
 	$(VENV)/bin/pybabel update -N -i translations/messages.pot -d translations
 
 # Debian packages the browser tests need (Chromium; Playwright never downloads one).

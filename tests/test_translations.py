@@ -54,6 +54,10 @@ def test_template_has_the_strings(template):
     assert len([m for m in template if m.id]) > 50
 
 
+# Every folder with code or templates (the top-level modules are read above).
+PACKAGES = ('blueprints', 'planner', 'pool', 'messaging', 'common', 'integrations', 'templates')
+
+
 def test_template_is_up_to_date_with_the_sources(template):
     """Every translatable string in the code is in messages.pot."""
     found: dict[str, str] = {}
@@ -68,7 +72,7 @@ def test_template_is_up_to_date_with_the_sources(template):
                 'python', str(path), keywords=KEYWORDS):
             keep(f'{path.name}:{lineno}', message)
     method_map = [('**.py', 'python'), ('**.html', 'jinja2')]
-    for folder in ('blueprints', 'integrations', 'templates'):
+    for folder in PACKAGES:
         if (ROOT / folder).is_dir():
             for filename, lineno, message, _comments, _context in extract_from_dir(
                     str(ROOT / folder), method_map=method_map, keywords=KEYWORDS):
