@@ -249,7 +249,7 @@ def hours_form(**days):
     data = {}
     for day in range(7):
         start, end = days.get(f'd{day}', ('', ''))
-        data[f'start-{day}'], data[f'end-{day}'] = start, end
+        data[f'hours-{day}-start'], data[f'hours-{day}-end'] = start, end
     return data
 
 
@@ -346,9 +346,9 @@ def pause_form(rows):
     """rows: {(weekday, index): (label, start, end)}"""
     data = {}
     for (day, index), (label, start, end) in rows.items():
-        data[f'pause-{day}-{index}-label'] = label
-        data[f'pause-{day}-{index}-start'] = start
-        data[f'pause-{day}-{index}-end'] = end
+        data[f'pauses-{day}-rows-{index}-label'] = label
+        data[f'pauses-{day}-rows-{index}-start'] = start
+        data[f'pauses-{day}-rows-{index}-end'] = end
     return data
 
 
