@@ -249,7 +249,7 @@ def hours_form(**days):
     data = {}
     for day in range(7):
         start, end = days.get(f'd{day}', ('', ''))
-        data[f'start-{day}'], data[f'end-{day}'] = start, end
+        data[f'hours-{day}-start'], data[f'hours-{day}-end'] = start, end
     return data
 
 
@@ -310,6 +310,15 @@ def test_hours_that_would_leave_a_pause_outside_are_refused(client, admin, make_
     assert hours_of(cw) == {0: (T(8), T(16))}
 
 
+def test_each_weekday_keeps_its_own_fields(client, admin, make_caseworker):
+    # A day not posted is blank; no other day's hours move into its place.
+    cw = make_caseworker(hours={0: (T(9), T(12))})
+    response = client.post(f'{BASE}/{cw.id}/hours', data={
+        'hours-3-start': '10:00', 'hours-3-end': '14:00', 'hours-7-start': '08:00'})
+    assert response.status_code == 303
+    assert hours_of(cw) == {3: (T(10), T(14))}
+
+
 # --- meeting shares ------------------------------------------------------------------
 
 def test_shares_default_and_save(client, admin, make_caseworker):
@@ -346,9 +355,9 @@ def pause_form(rows):
     """rows: {(weekday, index): (label, start, end)}"""
     data = {}
     for (day, index), (label, start, end) in rows.items():
-        data[f'pause-{day}-{index}-label'] = label
-        data[f'pause-{day}-{index}-start'] = start
-        data[f'pause-{day}-{index}-end'] = end
+        data[f'pauses-{day}-rows-{index}-label'] = label
+        data[f'pauses-{day}-rows-{index}-start'] = start
+        data[f'pauses-{day}-rows-{index}-end'] = end
     return data
 
 
@@ -392,7 +401,7 @@ def test_bad_pauses_are_refused_at_the_field(client, admin, make_caseworker, row
 
 def test_a_pause_row_no_form_of_ours_posts_is_refused(client, admin, make_caseworker):
     cw = make_caseworker(hours=WEEKDAYS_8_16, pauses={0: [(T(12), T(13), 'Lunch')]})
-    for index in (20, '9' * 5000):
+    for index in (20, '9' * 5000, '\u0663'):    # the last: 3 in Arabic-Indic digits
         response = client.post(f'{BASE}/{cw.id}/pauses', data=pause_form({
             (1, 0): ('', '09:00', '09:10'), (1, index): ('', '10:00', '10:10')}))
         assert response.status_code == 400
@@ -408,6 +417,16 @@ def test_copy_monday_pauses_to_days_with_hours(client, admin, make_caseworker):
     expected = [(d, T(12), T(12, 30), 'Lunch') for d in range(5)] + \
         [(d, T(15), T(15, 15), 'Mail') for d in range(5)]
     assert pauses_of(cw) == sorted(expected)
+
+
+def test_copy_monday_pauses_with_monday_cleared_in_the_form(client, admin, make_caseworker):
+    # Monday's rows posted empty count as posted: the saved ones are not copied.
+    cw = make_caseworker(hours=WEEKDAYS_8_16, pauses={0: [(T(12), T(12, 30), 'Lunch')]})
+    response = client.post(f'{BASE}/{cw.id}/pauses/copy-monday',
+                           data=pause_form({(0, 0): ('', '', '')}))
+    assert response.status_code == 422
+    assert 'Enter Monday’s pauses first.' in error_near(text(response), 'pauses-0')
+    assert pauses_of(cw) == [(0, T(12), T(12, 30), 'Lunch')]
 
 
 def test_copy_monday_pauses_that_do_not_fit_another_day(client, admin, make_caseworker):

@@ -19,8 +19,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 from peewee import IntegrityError, fn
-from wtforms import (BooleanField, IntegerField, PasswordField, SelectMultipleField, StringField,
-                     TextAreaField)
+from wtforms import (BooleanField, FieldList, Form, FormField, IntegerField, PasswordField,
+                     SelectMultipleField, StringField, TextAreaField)
+from wtforms.utils import unset_value
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
                                 ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -405,6 +406,92 @@ def edit(caseworker_id):
 
 # --- tab: bookable hours ---------------------------------------------------------
 
+def _clip(length: int):
+    """A filter: the text without surrounding spaces, at most `length` long."""
+    def clip(value):
+        return (value or '').strip()[:length]
+    return clip
+
+
+def _add_error(field, message) -> None:
+    """A message on a field after validation (its errors may still be a tuple)."""
+    field.errors = [*field.errors, str(message)]
+
+
+class TimeRangeForm(Form):
+    """One from-to row, typed as 8:30, 08:30 or 08.30: a weekday's bookable
+    hours or a pause. A blank row is no row. A half-filled row, or a text
+    that is not a time, is a message on the field concerned; the row's own
+    messages (it does not fit the schedule) are its form_errors."""
+    start = StringField(filters=[_clip(10)])
+    end = StringField(filters=[_clip(10)])
+    missing_message = format_message = ''    # worded by each kind of row
+
+    def is_blank(self) -> bool:
+        return not (self.start.data or self.end.data)
+
+    def posted(self) -> bool:
+        """Whether the request had any of the row's fields, blank or not."""
+        return any(field.raw_data for field in self)
+
+    @property
+    def range(self) -> tuple[dt.time, dt.time] | None:
+        start, end = _parse_time(self.start.data), _parse_time(self.end.data)
+        return (start, end) if start is not None and end is not None else None
+
+    def validate_start(self, field):
+        self._check_time(field)
+
+    def validate_end(self, field):
+        self._check_time(field)
+
+    def _check_time(self, field):
+        if not field.data:
+            if not self.is_blank():
+                raise ValidationError(str(self.missing_message))
+        elif self.start.data and self.end.data and _parse_time(field.data) is None:
+            raise ValidationError(str(self.format_message))
+
+    def messages(self) -> list[str]:
+        """Every message of the row once: its own, then its fields'."""
+        found = [*self.form_errors, *(message for field in self for message in field.errors)]
+        return list(dict.fromkeys(str(message) for message in found))
+
+
+class WeekRows(FieldList):
+    """One entry per weekday, Monday first, always all seven: entry i is
+    posted as `<name>-<i>-<field>`; a day not posted is blank, any other
+    index is no day and ignored."""
+
+    def __init__(self, unbound_field, **kwargs):
+        super().__init__(unbound_field, min_entries=len(WEEKDAYS),
+                         max_entries=len(WEEKDAYS), **kwargs)
+
+    def _extract_indices(self, prefix, formdata):
+        return WEEKDAYS
+
+
+class HoursRowForm(TimeRangeForm):
+    missing_message = _l('Enter both from and to, or leave both blank.')
+    format_message = _l('Enter times as hh:mm, for example 08:30.')
+
+
+class HoursForm(FlaskForm):
+    """The bookable hours of the week: `hours-<weekday>-start` and `-end`."""
+    hours = WeekRows(FormField(HoursRowForm))
+
+    @property
+    def rows(self) -> list[HoursRowForm]:
+        return [entry.form for entry in self.hours]
+
+    def week(self) -> dict:
+        """{weekday: [(start, end)]} of the days with hours that are times."""
+        return {day: [row.range] for day, row in zip(WEEKDAYS, self.rows) if row.range}
+
+    def has_errors(self) -> bool:
+        return any(row.messages() for row in self.rows)
+
+
 HOURS_MESSAGES = {
     HOURS_END_BEFORE_START: _l('The end must be after the start.'),
     HOURS_OVERLAP: _l('The ranges overlap.'),
@@ -413,32 +500,24 @@ HOURS_MESSAGES = {
 }
 
 
-def _hours_from_form(days) -> tuple[dict, dict, dict]:
-    """Posted from-to per weekday in `days`: (texts, parsed hours, errors)."""
-    texts, hours, errors = {}, {}, {}
-    for day in days:
-        start_text = (request.form.get(f'start-{day}') or '').strip()[:10]
-        end_text = (request.form.get(f'end-{day}') or '').strip()[:10]
-        texts[day] = (start_text, end_text)
-        if not start_text and not end_text:
-            continue
-        if not start_text or not end_text:
-            errors[day] = _('Enter both from and to, or leave both blank.')
-            continue
-        start, end = _parse_time(start_text), _parse_time(end_text)
-        if start is None or end is None:
-            errors[day] = _('Enter times as hh:mm, for example 08:30.')
-            continue
-        hours[day] = [(start, end)]
-    return texts, hours, errors
-
-
-def _check_hours(hours: dict, pauses, errors: dict) -> None:
-    """Schedule problems of the new hours with the saved pauses, per day."""
+def _check_hours(form: HoursForm, hours: dict, pauses, copied: bool = False) -> None:
+    """Schedule problems of `hours` with the saved pauses, each on its day's
+    row unless that has a message already: an end before the start at the
+    end, anything else at the row. `copied`: Monday's hours copied to all
+    days, so a problem on another day is named as that."""
+    rows = form.rows
     for problem in validate_schedule(WeeklySchedule(hours=hours, pauses=pauses)):
-        if problem.weekday not in errors:
-            errors[problem.weekday] = str(HOURS_MESSAGES.get(
-                problem.code, _('These hours do not fit the pauses of this day.')))
+        if problem.weekday not in WEEKDAYS or rows[problem.weekday].messages():
+            continue
+        row = rows[problem.weekday]
+        if copied and problem.weekday != 0:
+            row.form_errors.append(_('Monday’s hours cannot be copied here: a pause on '
+                                     'this day falls outside them. Change the pauses first.'))
+        elif problem.code == HOURS_END_BEFORE_START:
+            _add_error(row.end, HOURS_MESSAGES[HOURS_END_BEFORE_START])
+        else:
+            row.form_errors.append(str(HOURS_MESSAGES.get(
+                problem.code, _('These hours do not fit the pauses of this day.'))))
 
 
 def _save_hours(caseworker: Caseworker, hours: dict) -> None:
@@ -450,17 +529,17 @@ def _save_hours(caseworker: Caseworker, hours: dict) -> None:
             WorkingHours.insert_many(rows).execute()
 
 
-def _saved_hours_texts(schedule: WeeklySchedule) -> dict:
-    texts = {}
+def _saved_hours_form(schedule: WeeklySchedule) -> HoursForm:
+    rows = []
     for day in WEEKDAYS:
-        ranges = schedule.hours.get(day) or [(None, None)]
-        texts[day] = (_hhmm(ranges[0][0]), _hhmm(ranges[0][1]))
-    return texts
+        start, end = (schedule.hours.get(day) or [(None, None)])[0]
+        rows.append({'start': _hhmm(start), 'end': _hhmm(end)})
+    return HoursForm(formdata=None, data={'hours': rows})
 
 
-def _hours_page(caseworker, texts, errors, status=200):
+def _hours_page(caseworker, form, status=200):
     return _tab('admin/caseworkers/hours.html', caseworker, status,
-                texts=texts, errors=errors, day_names=_day_names())
+                form=form, day_names=_day_names())
 
 
 @bp.route('/<int:caseworker_id>/hours', methods=['GET', 'POST'])
@@ -468,11 +547,13 @@ def hours(caseworker_id):
     caseworker = _caseworker_or_404(caseworker_id)
     schedule = _schedule(caseworker)
     if request.method == 'GET':
-        return _hours_page(caseworker, _saved_hours_texts(schedule), {})
-    texts, new_hours, errors = _hours_from_form(WEEKDAYS)
-    _check_hours(new_hours, schedule.pauses, errors)
-    if errors:
-        return _hours_page(caseworker, texts, errors, _invalid())
+        return _hours_page(caseworker, _saved_hours_form(schedule))
+    form = HoursForm()
+    valid = form.validate()
+    new_hours = form.week()
+    _check_hours(form, new_hours, schedule.pauses)
+    if not valid or form.has_errors():
+        return _hours_page(caseworker, form, _invalid())
     _save_hours(caseworker, new_hours)
     _audit('caseworker.hours', caseworker)
     flash(_('Bookable hours saved.'), 'success')
@@ -485,24 +566,17 @@ def hours_copy_monday(caseworker_id):
     the hours form), else as saved."""
     caseworker = _caseworker_or_404(caseworker_id)
     schedule = _schedule(caseworker)
-    if 'start-0' in request.form or 'end-0' in request.form:
-        texts, monday, errors = _hours_from_form(WEEKDAYS)
-        monday_hours = monday.get(0)
-        errors = {0: errors[0]} if 0 in errors else {}
-    else:
-        monday_hours = schedule.hours.get(0)
-        texts, errors = _saved_hours_texts(schedule), {}
-    if not errors and not monday_hours:
-        errors[0] = _('Enter Monday’s hours first.')
-    if not errors:
-        new_hours = {day: list(monday_hours) for day in WEEKDAYS}
-        _check_hours(new_hours, schedule.pauses, errors)
-        for day in list(errors):
-            if day != 0:
-                errors[day] = _('Monday’s hours cannot be copied here: a pause on '
-                                'this day falls outside them. Change the pauses first.')
-    if errors:
-        return _hours_page(caseworker, texts, errors, _invalid())
+    form = HoursForm()
+    if not form.rows[0].posted():
+        form = _saved_hours_form(schedule)
+    monday = form.rows[0]     # only Monday counts: the other days are replaced
+    if monday.validate() and monday.range is None:
+        monday.form_errors.append(_('Enter Monday’s hours first.'))
+    new_hours = {day: [monday.range] for day in WEEKDAYS}
+    if not monday.messages():
+        _check_hours(form, new_hours, schedule.pauses, copied=True)
+    if form.has_errors():
+        return _hours_page(caseworker, form, _invalid())
     _save_hours(caseworker, new_hours)
     _audit('caseworker.hours', caseworker, 'copied from Monday')
     flash(_('Monday’s hours were copied to all days.'), 'success')
@@ -546,109 +620,157 @@ def _outside_message(day_hours) -> str:
              hours=_hours_text(day_hours))
 
 
-class DayPauses:
-    """One weekday of the pause form: its rows, as typed, and their errors."""
+class PostedRows(FieldList):
+    """Rows as posted, `<name>-<index>-<field>` with any index below
+    max_entries, in index order and numbered afresh; rows left blank are
+    dropped. `posted`: whether the request had any rows, blank or not. A
+    higher or malformed index is no form of ours: 400 (dropping its row
+    silently would lose a pause)."""
+    posted = False
 
-    def __init__(self, day: int, name: str, hours):
-        self.day, self.name, self.hours = day, name, list(hours or ())
-        self.rows: list[dict] = []      # {'label', 'start', 'end', 'error'}
-        self.errors: list[str] = []
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        self.posted = bool(formdata) and bool(self.entries)
+        for index in reversed(range(len(self.entries))):
+            if self.entries[index].form.is_blank():
+                self.pop_entry(index)
+
+    def _extract_indices(self, prefix, formdata):
+        start = prefix + '-'
+        for key in formdata:
+            index = key[len(start):].split('-', 1)[0] if key.startswith(start) else ''
+            if not index.isdigit():
+                continue
+            if not index.isascii() or len(index) > 3 or int(index) >= self.max_entries:
+                abort(400)
+            yield int(index)
+
+
+class PauseRowForm(TimeRangeForm):
+    label = StringField(filters=[_clip(60)])
+    missing_message = _l('Enter both from and to.')
+    format_message = _l('Enter times as hh:mm, for example 12:00.')
+
+    def is_blank(self) -> bool:
+        return super().is_blank() and not self.label.data
+
+
+class DayPausesForm(Form):
+    """The pauses of one weekday. `weekday`, `name` and `hours` (its bookable
+    hours) come from PausesForm.for_week; a message about the whole day (a
+    fifth pause) is one of its form_errors."""
+    rows = PostedRows(FormField(PauseRowForm), max_entries=MAX_PAUSE_ROWS)
+    weekday, name, hours = 0, '', ()
+
+    def filled(self) -> list[PauseRowForm]:
+        return [entry.form for entry in self.rows if not entry.form.is_blank()]
+
+    def ranges(self) -> list[tuple[dt.time, dt.time]]:
+        return [row.range for row in self.filled() if row.range]
+
+    def to_save(self) -> list:
+        return [(*row.range, row.label.data)
+                for row in sorted(self.filled(), key=lambda row: row.range)]
 
     @property
     def hours_text(self) -> str:
         return _hours_text(self.hours)
 
-    def padded_rows(self) -> list[dict]:
-        """The rows plus empty ones, up to four, on a day with bookable hours."""
-        blanks = (max(0, MAX_PAUSES_PER_DAY - len(self.rows)) if self.hours else 0)
-        return self.rows + [{'label': '', 'start': '', 'end': '', 'error': ''}] * blanks
+    def has_errors(self) -> bool:
+        return bool(self.form_errors or any(row.messages() for row in self.filled()))
 
-    def ranges(self) -> list[tuple[dt.time, dt.time]]:
-        return [row['range'] for row in self.rows if row.get('range')]
+    def clear_errors(self) -> None:
+        self.form_errors = []
+        for row in self.filled():
+            row.form_errors = []
+            for field in row:
+                field.errors = []
+
+    def pad(self) -> None:
+        """Empty rows to fill in, up to four, on a day with bookable hours."""
+        while self.hours and len(self.rows) < MAX_PAUSES_PER_DAY:
+            self.rows.append_entry()
+
+
+class PausesForm(FlaskForm):
+    """The fixed pauses of the week: `pauses-<weekday>-rows-<n>-start`,
+    `-end` and `-label`."""
+    pauses = WeekRows(FormField(DayPausesForm))
+
+    def for_week(self, schedule: WeeklySchedule) -> PausesForm:
+        names = _day_names()
+        for day, entry in zip(WEEKDAYS, self.pauses):
+            entry.form.weekday, entry.form.name = day, names[day]
+            entry.form.hours = list(schedule.hours.get(day) or ())
+        return self
 
     @property
-    def has_errors(self) -> bool:
-        return bool(self.errors or any(row['error'] for row in self.rows))
+    def days(self) -> list[DayPausesForm]:
+        return [entry.form for entry in self.pauses]
+
+    def posted(self) -> bool:
+        return any(day.rows.posted for day in self.days)
+
+    def is_empty(self) -> bool:
+        return not any(day.filled() for day in self.days)
 
 
-def _days_from_saved(caseworker: Caseworker, schedule: WeeklySchedule) -> list[DayPauses]:
-    names = _day_names()
-    days = [DayPauses(d, names[d], schedule.hours.get(d)) for d in WEEKDAYS]
+def _saved_pauses(caseworker: Caseworker) -> dict[int, list]:
+    """{weekday: [(start, end, label)]} of the caseworker, in time order."""
+    saved = defaultdict(list)
     for pause in (Pause.select().where(Pause.caseworker == caseworker)
                   .order_by(Pause.weekday, Pause.start, Pause.id)):
-        if 0 <= pause.weekday <= 6:
-            days[pause.weekday].rows.append({
-                'label': pause.label, 'start': _hhmm(pause.start),
-                'end': _hhmm(pause.end), 'error': '', 'range': (pause.start, pause.end)})
-    return days
+        saved[pause.weekday].append((pause.start, pause.end, pause.label))
+    return saved
 
 
-PAUSE_FIELD = re.compile(r'^pause-([0-6])-(\d+)-(label|start|end)$')
+def _saved_pauses_form(caseworker: Caseworker, schedule: WeeklySchedule) -> PausesForm:
+    saved = _saved_pauses(caseworker)
+    days = [{'rows': [{'start': _hhmm(start), 'end': _hhmm(end), 'label': label}
+                      for start, end, label in saved.get(day, ())]} for day in WEEKDAYS]
+    return PausesForm(formdata=None, data={'pauses': days}).for_week(schedule)
 
 
-def _days_from_form(schedule: WeeklySchedule) -> list[DayPauses]:
-    """Posted rows, blank ones dropped, times parsed; row errors for what is
-    not a time or half filled."""
-    names = _day_names()
-    days = [DayPauses(d, names[d], schedule.hours.get(d)) for d in WEEKDAYS]
-    posted = defaultdict(dict)
-    for key, value in request.form.items():
-        match = PAUSE_FIELD.match(key)
-        if not match:
-            continue
-        if len(match.group(2)) > 3 or int(match.group(2)) >= MAX_PAUSE_ROWS:
-            abort(400)    # not from our form; never drop a row silently
-        posted[(int(match.group(1)), int(match.group(2)))][match.group(3)] = \
-            (value or '').strip()
-    for (day, _index), fields in sorted(posted.items()):
-        row = {'label': fields.get('label', '')[:60], 'start': fields.get('start', '')[:10],
-               'end': fields.get('end', '')[:10], 'error': ''}
-        if not (row['label'] or row['start'] or row['end']):
-            continue
-        if not row['start'] or not row['end']:
-            row['error'] = _('Enter both from and to.')
-        else:
-            start, end = _parse_time(row['start']), _parse_time(row['end'])
-            if start is None or end is None:
-                row['error'] = _('Enter times as hh:mm, for example 12:00.')
-            else:
-                row['range'] = (start, end)
-        days[day].rows.append(row)
-    return days
+def _codes(day: DayPausesForm, ranges) -> set[str]:
+    """What the scheduling rules find wrong with these pauses on the day."""
+    schedule = WeeklySchedule(hours={day.weekday: day.hours}, pauses={day.weekday: ranges})
+    return {problem.code for problem in validate_schedule(schedule)}
 
 
-def _check_pauses(days: list[DayPauses]) -> bool:
+def _check_pauses(days: list[DayPausesForm]) -> bool:
     """Schedule problems placed where they are: on the pause row (end before
-    start, outside the hours, overlap) or on the day (a fifth pause). The
-    rules themselves are the scheduling package's; this only locates them."""
+    start at the end, outside the hours, overlap) or on the day (a fifth
+    pause). The rules themselves are the scheduling package's; this only
+    locates them."""
     messages = _pause_messages()
     for day in days:
-        def codes(pauses):
-            schedule = WeeklySchedule(hours={day.day: day.hours},
-                                      pauses={day.day: pauses})
-            return {p.code for p in validate_schedule(schedule)}
-
-        with_range = [row for row in day.rows if row.get('range') and not row['error']]
-        for row in with_range:
-            found = codes([row['range']])
-            if PAUSE_END_BEFORE_START in found:
-                row['error'] = messages[PAUSE_END_BEFORE_START]
-            elif PAUSE_OUTSIDE_HOURS in found:
-                row['error'] = _outside_message(day.hours)
-        clean = [row for row in with_range if not row['error']]
-        for first, second in combinations(clean, 2):
-            if PAUSES_OVERLAP in codes([first['range'], second['range']]):
-                for row in (first, second):
-                    row['error'] = row['error'] or messages[PAUSES_OVERLAP]
+        _place_row_problems(day, messages)
         # The whole day once more: a fifth pause, and anything not placed above.
-        for code in codes([row['range'] for row in day.rows if row.get('range')]):
+        rows = day.filled()
+        for code in _codes(day, day.ranges()):
             if code == TOO_MANY_PAUSES:
-                day.errors.append(messages[TOO_MANY_PAUSES])
-            elif not any(row['error'] for row in day.rows):
-                day.errors.append(messages.get(code) or _outside_message(day.hours))
-        if len(day.rows) > MAX_PAUSES_PER_DAY and messages[TOO_MANY_PAUSES] not in day.errors:
-            day.errors.append(messages[TOO_MANY_PAUSES])
-    return not any(day.has_errors for day in days)
+                day.form_errors.append(messages[TOO_MANY_PAUSES])
+            elif not any(row.messages() for row in rows):
+                day.form_errors.append(messages.get(code) or _outside_message(day.hours))
+        if len(rows) > MAX_PAUSES_PER_DAY and messages[TOO_MANY_PAUSES] not in day.form_errors:
+            day.form_errors.append(messages[TOO_MANY_PAUSES])
+    return not any(day.has_errors() for day in days)
+
+
+def _place_row_problems(day: DayPausesForm, messages: dict) -> None:
+    with_range = [row for row in day.filled() if row.range and not row.messages()]
+    for row in with_range:
+        found = _codes(day, [row.range])
+        if PAUSE_END_BEFORE_START in found:
+            _add_error(row.end, messages[PAUSE_END_BEFORE_START])
+        elif PAUSE_OUTSIDE_HOURS in found:
+            row.form_errors.append(_outside_message(day.hours))
+    clean = [row for row in with_range if not row.messages()]
+    for first, second in combinations(clean, 2):
+        if PAUSES_OVERLAP in _codes(day, [first.range, second.range]):
+            for row in (first, second):
+                if not row.messages():
+                    row.form_errors.append(messages[PAUSES_OVERLAP])
 
 
 def _save_pauses(caseworker: Caseworker, pauses: dict[int, list]) -> None:
@@ -662,17 +784,14 @@ def _save_pauses(caseworker: Caseworker, pauses: dict[int, list]) -> None:
             Pause.insert_many(rows).execute()
 
 
-def _rows_to_save(day: DayPauses) -> list:
-    return [(row['range'][0], row['range'][1], row['label'])
-            for row in sorted(day.rows, key=lambda r: r['range'])]
-
-
-def _pauses_page(caseworker, days, status=200, copy_error='', copy_source=''):
+def _pauses_page(caseworker, form, status=200, copy_error='', copy_source=''):
     others = (Caseworker.select(Caseworker, User).join(User)
               .where(Caseworker.organisation == current_user.organisation_id,
                      Caseworker.id != caseworker.id)
               .order_by(fn.LOWER(User.name)))
-    return _tab('admin/caseworkers/pauses.html', caseworker, status, days=days,
+    for day in form.days:
+        day.pad()
+    return _tab('admin/caseworkers/pauses.html', caseworker, status, form=form,
                 others=list(others), copy_error=copy_error, copy_source=copy_source,
                 max_pauses=MAX_PAUSES_PER_DAY)
 
@@ -682,11 +801,12 @@ def pauses(caseworker_id):
     caseworker = _caseworker_or_404(caseworker_id)
     schedule = _schedule(caseworker)
     if request.method == 'GET':
-        return _pauses_page(caseworker, _days_from_saved(caseworker, schedule))
-    days = _days_from_form(schedule)
-    if not _check_pauses(days):
-        return _pauses_page(caseworker, days, _invalid())
-    _save_pauses(caseworker, {day.day: _rows_to_save(day) for day in days})
+        return _pauses_page(caseworker, _saved_pauses_form(caseworker, schedule))
+    form = PausesForm().for_week(schedule)
+    valid = form.validate()
+    if not _check_pauses(form.days) or not valid:
+        return _pauses_page(caseworker, form, _invalid())
+    _save_pauses(caseworker, {day.weekday: day.to_save() for day in form.days})
     _audit('caseworker.pauses', caseworker)
     flash(_('Pauses saved.'), 'success')
     return redirect(url_for('.pauses', caseworker_id=caseworker.id), code=303)
@@ -698,32 +818,30 @@ def pauses_copy_monday(caseworker_id):
     bookable hours; a day they do not fit stops the copy and is named."""
     caseworker = _caseworker_or_404(caseworker_id)
     schedule = _schedule(caseworker)
-    posted = any(PAUSE_FIELD.match(key) for key in request.form)
-    days = _days_from_form(schedule) if posted else _days_from_saved(caseworker, schedule)
-    monday = days[0]
+    form = PausesForm().for_week(schedule)
+    if form.posted():
+        form.validate()
+    else:
+        form = _saved_pauses_form(caseworker, schedule)
+    monday = form.days[0]
     if not _check_pauses([monday]):
-        return _pauses_page(caseworker, days, _invalid())
-    if not monday.rows:
-        monday.errors.append(_('Enter Monday’s pauses first.'))
-        return _pauses_page(caseworker, days, _invalid())
-    result = {0: _rows_to_save(monday)}
-    for day in days[1:]:
-        day.errors = []
-        for row in day.rows:
-            row['error'] = ''
+        return _pauses_page(caseworker, form, _invalid())
+    if not monday.filled():
+        monday.form_errors.append(_('Enter Monday’s pauses first.'))
+        return _pauses_page(caseworker, form, _invalid())
+    result = {0: monday.to_save()}
+    for day in form.days[1:]:
+        day.clear_errors()
         if not day.hours:
-            result[day.day] = []
-            continue
-        found = validate_schedule(WeeklySchedule(hours={day.day: day.hours},
-                                                 pauses={day.day: monday.ranges()}))
-        if found:
-            day.errors.append(_('Monday’s pauses do not fit within this day’s bookable '
-                                'hours (%(hours)s). Change the hours or the pauses.',
-                                hours=day.hours_text))
+            result[day.weekday] = []
+        elif _codes(day, monday.ranges()):
+            day.form_errors.append(_('Monday’s pauses do not fit within this day’s bookable '
+                                     'hours (%(hours)s). Change the hours or the pauses.',
+                                     hours=day.hours_text))
         else:
-            result[day.day] = list(result[0])
-    if any(day.errors for day in days):
-        return _pauses_page(caseworker, days, _invalid())
+            result[day.weekday] = list(result[0])
+    if any(day.form_errors for day in form.days):
+        return _pauses_page(caseworker, form, _invalid())
     _save_pauses(caseworker, result)
     _audit('caseworker.pauses', caseworker, 'copied from Monday')
     flash(_('Monday’s pauses were copied to every day with bookable hours.'), 'success')
@@ -738,26 +856,26 @@ def pauses_copy_from(caseworker_id):
     caseworker = _caseworker_or_404(caseworker_id)
     source = _caseworker_or_404(request.form.get('source'))
     schedule = _schedule(caseworker)
-    days = _days_from_saved(caseworker, schedule)
+    form = _saved_pauses_form(caseworker, schedule)
     if source.id == caseworker.id:
-        return _pauses_page(caseworker, days, _invalid(), copy_source=str(source.id),
+        return _pauses_page(caseworker, form, _invalid(), copy_source=str(source.id),
                             copy_error=_('Choose another caseworker.'))
-    source_days = _days_from_saved(source, _schedule(source))
+    source_pauses = _saved_pauses(source)
     result, misfits, skipped = {}, [], []
-    for here, there in zip(days, source_days):
-        if not there.rows:
-            result[here.day] = []
+    for here in form.days:
+        there = sorted(source_pauses.get(here.weekday, ()), key=lambda pause: pause[:2])
+        if not there:
+            result[here.weekday] = []
         elif not here.hours:
-            result[here.day] = []
+            result[here.weekday] = []
             skipped.append(here.name)
-        elif validate_schedule(WeeklySchedule(hours={here.day: here.hours},
-                                              pauses={here.day: there.ranges()})):
+        elif _codes(here, [pause[:2] for pause in there]):
             misfits.append(here.name)
         else:
-            result[here.day] = _rows_to_save(there)
+            result[here.weekday] = there
     if misfits:
         return _pauses_page(
-            caseworker, days, _invalid(), copy_source=str(source.id),
+            caseworker, form, _invalid(), copy_source=str(source.id),
             copy_error=_('The pauses of %(name)s fall outside this caseworker’s bookable '
                          'hours on %(days)s. Nothing was copied.',
                          name=source.user.name, days=', '.join(misfits)))
