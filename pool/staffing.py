@@ -192,19 +192,27 @@ def add_availability(user: User, day: dt.date, start: dt.time, end: dt.time,
     with db.atomic():
         _lock(User, user.id)
         existing = _ranges(user, ranges[0][0], ranges[-1][1])
-        added, skipped = [], []
-        for new in ranges:
-            clash = core.overlapping(existing, new)
-            if clash or as_utc(new[1]) <= as_utc(at):
-                if until is None:
-                    if clash:
-                        raise _overlap_error(org, clash[0])
-                    raise StaffingError('past', _('That time has already passed.'))
-                skipped.append(new)
-                continue
-            added.append(Availability.create(user=user, starts_at=naive_utc(new[0]),
-                                             ends_at=naive_utc(new[1]), created_at=utcnow()))
-            existing.append(new)
+        if until is None:   # a single range is refused rather than skipped
+            clash = core.overlapping(existing, ranges[0])
+            if clash:
+                raise _overlap_error(org, clash[0])
+            if as_utc(ranges[0][1]) <= as_utc(at):
+                raise StaffingError('past', _('That time has already passed.'))
+        result = _add_ranges(user, ranges, existing, at)
+    return result
+
+
+def _add_ranges(user: User, ranges: list, existing: list, at: dt.datetime) -> Added:
+    """Availability for each range that has not ended and overlaps none in
+    `existing` (which gains each range added); the others are skipped."""
+    added, skipped = [], []
+    for new in ranges:
+        if core.overlapping(existing, new) or as_utc(new[1]) <= as_utc(at):
+            skipped.append(new)
+            continue
+        added.append(Availability.create(user=user, starts_at=naive_utc(new[0]),
+                                         ends_at=naive_utc(new[1]), created_at=utcnow()))
+        existing.append(new)
     return Added(added, skipped)
 
 
@@ -241,15 +249,8 @@ def copy_week(user: User, monday: dt.date, *, at: dt.datetime) -> Added:
         moved = [core.move_by_days(s, e, 7, org.zone) for s, e in source]
         existing = (_ranges(user, moved[0][0], max(e for _s, e in moved)) if moved
                     else [])
-        added, skipped = [], []
-        for new in moved:
-            if core.overlapping(existing, new) or as_utc(new[1]) <= as_utc(at):
-                skipped.append(new)
-                continue
-            added.append(Availability.create(user=user, starts_at=naive_utc(new[0]),
-                                             ends_at=naive_utc(new[1]), created_at=utcnow()))
-            existing.append(new)
-    return Added(added, skipped)
+        result = _add_ranges(user, moved, existing, at)
+    return result
 
 
 # --- who can take a shift --------------------------------------------------------------
