@@ -104,12 +104,7 @@ def lookup_one(organisation, cpr_text: str) -> tuple[User | None, str]:
     cpr = normalise_cpr(cpr_text or '')
     if cpr is None:
         return None, _('That is not a valid CPR number.')
-    user = (User.select(User, CitizenProfile)
-            .join(CitizenProfile, on=(CitizenProfile.user == User.id), join_type=JOIN.LEFT_OUTER,
-                  attr='profile')
-            .where(User.organisation == organisation, User.role == User.CITIZEN,
-                   User.cpr == cpr)
-            .first())
+    user = _citizens(organisation).where(User.cpr == cpr).first()
     if user is None:
         return None, _('No citizen with CPR number %(cpr)s is known.', cpr=mask_cpr(cpr))
     reason = _inactive_reason(user)
@@ -313,73 +308,92 @@ def _inactive_reason(user: User) -> str:
     return reason
 
 
+def _citizens(organisation):
+    """The organisation's citizens, each with their profile (as `profile`)."""
+    return (User.select(User, CitizenProfile)
+            .join(CitizenProfile, on=(CitizenProfile.user == User.id), join_type=JOIN.LEFT_OUTER,
+                  attr='profile')
+            .where(User.organisation == organisation, User.role == User.CITIZEN))
+
+
 def _resolve(organisation, rows: list[_Row]) -> ImportResult:
     result = ImportResult()
+    wanted = _valid_rows(rows, result.problems)
+    # One query for the whole list.
+    known = {}
+    if wanted:
+        query = _citizens(organisation).where(User.cpr.in_([cpr for _row, cpr in wanted]))
+        known = {user.cpr: user for user in query}
+    for row, cpr in wanted:
+        _add_citizen(result, row, cpr, known.get(cpr))
+    return result
+
+
+def _valid_rows(rows: list[_Row], problems: list[ImportProblem]) -> list[tuple[_Row, str]]:
+    """(row, CPR number) of each valid CPR number's first line; a line
+    without one, with an invalid one or with one seen before is a problem."""
     wanted: list[tuple[_Row, str]] = []
     first_line: dict[str, int] = {}
     for row in rows:
         if not any(c.isdigit() for c in row.cpr_text):
-            result.problems.append(ImportProblem(
+            problems.append(ImportProblem(
                 row.line, '', _('Line %(line)d: no CPR number; the line is skipped.',
                                 line=row.line), 'no_cpr'))
             continue
         cpr = normalise_cpr(row.cpr_text)
         if cpr is None:
             masked = mask_cpr(row.cpr_text)
-            result.problems.append(ImportProblem(
+            problems.append(ImportProblem(
                 row.line, masked,
                 _('Line %(line)d: %(cpr)s is not a valid CPR number (check the date and '
                   'the digits).', line=row.line, cpr=masked),
                 'malformed'))
             continue
         if cpr in first_line:
-            result.problems.append(ImportProblem(
+            problems.append(ImportProblem(
                 row.line, mask_cpr(cpr),
                 _('Line %(line)d: %(cpr)s is already on line %(first)d; it is added once.',
                   line=row.line, cpr=mask_cpr(cpr), first=first_line[cpr]), 'duplicate'))
             continue
         first_line[cpr] = row.line
         wanted.append((row, cpr))
+    return wanted
 
-    # One query for the whole list.
-    known = {}
-    if wanted:
-        query = (User.select(User, CitizenProfile)
-                 .join(CitizenProfile, on=(CitizenProfile.user == User.id),
-                       join_type=JOIN.LEFT_OUTER, attr='profile')
-                 .where(User.organisation == organisation, User.role == User.CITIZEN,
-                        User.cpr.in_([cpr for _row, cpr in wanted])))
-        known = {user.cpr: user for user in query}
 
-    for row, cpr in wanted:
-        masked = mask_cpr(cpr)
-        user = known.get(cpr)
-        if user is None:
-            result.problems.append(ImportProblem(
-                row.line, masked,
-                _('Line %(line)d: no citizen with CPR number %(cpr)s is known.',
-                  line=row.line, cpr=masked), 'unknown'))
-            continue
-        reason = _inactive_reason(user)
-        if reason:
-            result.inactive.append((user.name, masked))
-            result.problems.append(ImportProblem(
-                row.line, masked,
-                _('Line %(line)d: %(name)s (%(cpr)s) cannot be summoned: the CPR number is '
-                  'inactive (%(reason)s).', line=row.line, name=user.name, cpr=masked,
-                  reason=reason), 'inactive'))
-            continue
-        due = None
-        if row.due_text not in (None, ''):
-            due = parse_due_date(row.due_text)
-            if due is None:
-                result.problems.append(ImportProblem(
-                    row.line, masked,
-                    _('Line %(line)d: the due date "%(value)s" of %(cpr)s could not be read '
-                      '(use e.g. 2025-03-14 or 14-03-2025); the citizen is added without '
-                      'a due date.', line=row.line, value=str(row.due_text)[:30], cpr=masked),
-                    'due_date'))
-            else:
-                due = friday_of(due)
-        result.entries.append(ImportEntry(row.line, user, due))
-    return result
+def _add_citizen(result: ImportResult, row: _Row, cpr: str, user: User | None) -> None:
+    """An entry for a known citizen who may be summoned; else a problem."""
+    masked = mask_cpr(cpr)
+    if user is None:
+        result.problems.append(ImportProblem(
+            row.line, masked,
+            _('Line %(line)d: no citizen with CPR number %(cpr)s is known.',
+              line=row.line, cpr=masked), 'unknown'))
+        return
+    reason = _inactive_reason(user)
+    if reason:
+        result.inactive.append((user.name, masked))
+        result.problems.append(ImportProblem(
+            row.line, masked,
+            _('Line %(line)d: %(name)s (%(cpr)s) cannot be summoned: the CPR number is '
+              'inactive (%(reason)s).', line=row.line, name=user.name, cpr=masked,
+              reason=reason), 'inactive'))
+        return
+    result.entries.append(ImportEntry(row.line, user, _due_friday(row, masked,
+                                                                  result.problems)))
+
+
+def _due_friday(row: _Row, masked: str, problems: list[ImportProblem]) -> dt.date | None:
+    """The Friday of the row's due date; None without one, or when it cannot
+    be read (a problem, but the citizen is still added)."""
+    if row.due_text in (None, ''):
+        return None
+    due = parse_due_date(row.due_text)
+    if due is None:
+        problems.append(ImportProblem(
+            row.line, masked,
+            _('Line %(line)d: the due date "%(value)s" of %(cpr)s could not be read '
+              '(use e.g. 2025-03-14 or 14-03-2025); the citizen is added without '
+              'a due date.', line=row.line, value=str(row.due_text)[:30], cpr=masked),
+            'due_date'))
+        return None
+    return friday_of(due)

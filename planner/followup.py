@@ -242,6 +242,25 @@ def _ordered(query):
     return query.order_by(Meeting.starts_at, Meeting.id, MeetingParticipant.id)
 
 
+def _caseworker_names(meetings: Iterable[Meeting]) -> dict[int, list[str]]:
+    """{meeting id: names of its caseworkers}, the meeting's own caseworker
+    first, then the others in the order they were added (two queries)."""
+    staff: dict[int, list[int]] = {m.id: ([m.caseworker_id] if m.caseworker_id else [])
+                                   for m in meetings}
+    for meeting_id, caseworker_id in (MeetingCaseworker
+                                      .select(MeetingCaseworker.meeting,
+                                              MeetingCaseworker.caseworker)
+                                      .where(MeetingCaseworker.meeting.in_(list(staff)))
+                                      .order_by(MeetingCaseworker.id).tuples()):
+        if caseworker_id not in staff[meeting_id]:
+            staff[meeting_id].append(caseworker_id)
+    caseworker_ids = {cw for ids in staff.values() for cw in ids}
+    names = dict(Caseworker.select(Caseworker.id, User.name).join(User)
+                 .where(Caseworker.id.in_(list(caseworker_ids) or [0])).tuples())
+    return {meeting_id: [names[cw] for cw in ids if cw in names]
+            for meeting_id, ids in staff.items()}
+
+
 def load_rows(organisation: Organisation, query) -> list[Row]:
     """Rows for participant rows selected by `query` (already limited):
     five queries plus calendar_sync.state_of, whatever the number of rows."""
@@ -258,18 +277,7 @@ def load_rows(organisation: Organisation, query) -> list[Row]:
         meeting.organisation = organisation
         p.meeting = meeting
     meeting_ids = list(meetings)
-    staff: dict[int, list[int]] = {m.id: ([m.caseworker_id] if m.caseworker_id else [])
-                                   for m in meetings.values()}
-    for meeting_id, caseworker_id in (MeetingCaseworker
-                                      .select(MeetingCaseworker.meeting,
-                                              MeetingCaseworker.caseworker)
-                                      .where(MeetingCaseworker.meeting.in_(meeting_ids))
-                                      .order_by(MeetingCaseworker.id).tuples()):
-        if caseworker_id not in staff[meeting_id]:
-            staff[meeting_id].append(caseworker_id)
-    caseworker_ids = {cw for ids in staff.values() for cw in ids}
-    names = dict(Caseworker.select(Caseworker.id, User.name).join(User)
-                 .where(Caseworker.id.in_(list(caseworker_ids) or [0])).tuples())
+    caseworker_names = _caseworker_names(meetings.values())
     notices: dict[tuple[int, int], list[Message]] = defaultdict(list)
     for message in _notice_rows().where(Message.meeting.in_(meeting_ids)):
         notices[(message.meeting_id, message.user_id)].append(message)
@@ -282,7 +290,7 @@ def load_rows(organisation: Organisation, query) -> list[Row]:
             starts_local=organisation.local(meeting.starts_at),
             summoned_local=organisation.local(meeting.summoned_at) if meeting.summoned_at
             else None,
-            caseworker_names=[names[cw] for cw in staff[meeting.id] if cw in names],
+            caseworker_names=list(caseworker_names[meeting.id]),
             citizen_state=citizen_state(meeting, p, citizen,
                                         notices.get((meeting.id, citizen.id), [])),
             calendar=states.get(meeting.id) or calendar_sync.SyncState(calendar_sync.OFF)))
@@ -504,79 +512,93 @@ def letters(organisation: Organisation, meeting_ids: Iterable[int], now: dt.date
     ids = sorted({i for i in meeting_ids if 0 < i < 2 ** 63})[:MAX_LETTER_MEETINGS]
     if not ids:
         return [], []
+    meetings = _letter_meetings(organisation, ids)
+    if not meetings:
+        return [], []
+    participants = _booked_participants(meetings, citizen_ids)
+    caseworker_names = _caseworker_names(meetings.values())
+    rights = booking.rights_and_duties(organisation)
+    out = []
+    for p in sorted(participants, key=lambda p: (meetings[p.meeting_id].starts_at,
+                                                 p.meeting_id, p.citizen.name, p.id)):
+        meeting = meetings[p.meeting_id]
+        wanted = (everyone or citizen_ids is not None
+                  or meeting.attendance == Meeting.LETTER
+                  or not (p.citizen.phone or p.citizen.email))
+        if wanted:
+            out.append(_letter(organisation, meeting, p, caseworker_names[meeting.id],
+                               rights, now))
+    return out, sorted(meetings.values(), key=lambda m: (m.starts_at, m.id))
+
+
+def _letter_meetings(organisation: Organisation, ids: list[int]) -> dict[int, Meeting]:
+    """{id: meeting} of these meetings of the organisation, with team,
+    meeting type and room (one query)."""
     meetings = {m.id: m for m in (
         Meeting.select(Meeting, Team, MeetingType, Room)
         .join(Team, on=(Meeting.team == Team.id))
         .switch(Meeting).join(MeetingType, on=(Meeting.meeting_type == MeetingType.id))
         .switch(Meeting).join(Room, JOIN.LEFT_OUTER, on=(Meeting.room == Room.id))
         .where(Meeting.organisation == organisation, Meeting.id.in_(ids)))}
-    if not meetings:
-        return [], []
     for meeting in meetings.values():
         meeting.organisation = organisation
+    return meetings
+
+
+def _booked_participants(meetings: dict[int, Meeting],
+                         citizen_ids: Iterable[int] | None) -> list[MeetingParticipant]:
+    """The booked participants of the meetings (or of them the named
+    citizens), each with their User."""
     query = (MeetingParticipant.select(MeetingParticipant, User)
              .join(User, on=(MeetingParticipant.citizen == User.id))
              .where(MeetingParticipant.meeting.in_(list(meetings)),
                     MeetingParticipant.status == MeetingParticipant.BOOKED))
     if citizen_ids is not None:
         query = query.where(User.id.in_([i for i in citizen_ids if 0 < i < 2 ** 63] or [0]))
-    participants = list(query.order_by(MeetingParticipant.meeting, User.name,
-                                       MeetingParticipant.id))
-    staff: dict[int, list[int]] = {m.id: ([m.caseworker_id] if m.caseworker_id else [])
-                                   for m in meetings.values()}
-    for meeting_id, caseworker_id in (MeetingCaseworker
-                                      .select(MeetingCaseworker.meeting,
-                                              MeetingCaseworker.caseworker)
-                                      .where(MeetingCaseworker.meeting.in_(list(meetings)))
-                                      .order_by(MeetingCaseworker.id).tuples()):
-        if caseworker_id not in staff[meeting_id]:
-            staff[meeting_id].append(caseworker_id)
-    names = dict(Caseworker.select(Caseworker.id, User.name).join(User)
-                 .where(Caseworker.id.in_(
-                     [cw for v in staff.values() for cw in v] or [0])).tuples())
-    rights = booking.rights_and_duties(organisation)
-    out = []
-    for p in sorted(participants, key=lambda p: (meetings[p.meeting_id].starts_at,
-                                                 p.meeting_id, p.citizen.name, p.id)):
-        meeting, citizen = meetings[p.meeting_id], p.citizen
-        wanted = (everyone or citizen_ids is not None
-                  or meeting.attendance == Meeting.LETTER
-                  or not (citizen.phone or citizen.email))
-        if not wanted:
-            continue
-        language = citizen.language or organisation.language
-        with force_locale(language):
-            kind = meeting.meeting_type.label(language)
-            facts = [(_('Meeting'), kind),
-                     (_('Time'), booking.local_when(meeting)),
-                     (_('Place'), meeting.place() or meeting.team.name)]
-            how = _attendance(meeting)
-            if how:
-                facts.append((_('How'), how))
-            if meeting.form == Meeting.GROUP:
-                facts.append((_('Form'), _('Group meeting')))
-            if meeting.show_caseworker:
-                who = [names[cw] for cw in staff[meeting.id] if cw in names]
-                if who:
-                    facts.append((_('Caseworker'), ', '.join(who)))
-            contact = ''
-            phone = meeting.team.phone or organisation.phone
-            if phone:
-                contact = _('If you cannot come, contact us before the meeting: %(phone)s.',
-                            phone=phone)
-            letter = Letter(
-                participant_id=p.id, meeting_id=meeting.id, language=language,
-                organisation_name=organisation.name, citizen_name=citizen.name,
-                date_line=format_date(booking.local_today(organisation, now), 'long'),
-                title=_('Summons to a meeting'),
-                intro=_('You are summoned to a meeting (%(kind)s) with %(org)s.',
-                        kind=kind, org=organisation.name),
-                facts=facts, rights_heading=_('Your rights and duties'), rights=rights,
-                contact=contact,
-                printed_at=organisation.local(p.letter_printed_at) if p.letter_printed_at
-                else None)
-        out.append(letter)
-    return out, sorted(meetings.values(), key=lambda m: (m.starts_at, m.id))
+    return list(query.order_by(MeetingParticipant.meeting, User.name, MeetingParticipant.id))
+
+
+def _letter(organisation: Organisation, meeting: Meeting, participant: MeetingParticipant,
+            caseworker_names: list[str], rights: str, now: dt.datetime) -> Letter:
+    """The letter to one participant, in the citizen's language."""
+    citizen = participant.citizen
+    language = citizen.language or organisation.language
+    with force_locale(language):
+        kind = meeting.meeting_type.label(language)
+        facts = _letter_facts(meeting, kind, caseworker_names)
+        contact = ''
+        phone = meeting.team.phone or organisation.phone
+        if phone:
+            contact = _('If you cannot come, contact us before the meeting: %(phone)s.',
+                        phone=phone)
+        return Letter(
+            participant_id=participant.id, meeting_id=meeting.id, language=language,
+            organisation_name=organisation.name, citizen_name=citizen.name,
+            date_line=format_date(booking.local_today(organisation, now), 'long'),
+            title=_('Summons to a meeting'),
+            intro=_('You are summoned to a meeting (%(kind)s) with %(org)s.',
+                    kind=kind, org=organisation.name),
+            facts=facts, rights_heading=_('Your rights and duties'), rights=rights,
+            contact=contact,
+            printed_at=organisation.local(participant.letter_printed_at)
+            if participant.letter_printed_at else None)
+
+
+def _letter_facts(meeting: Meeting, kind: str,
+                  caseworker_names: list[str]) -> list[tuple[str, str]]:
+    """The letter's (label, value) lines about the meeting, in the current
+    language."""
+    facts = [(_('Meeting'), kind),
+             (_('Time'), booking.local_when(meeting)),
+             (_('Place'), meeting.place() or meeting.team.name)]
+    how = _attendance(meeting)
+    if how:
+        facts.append((_('How'), how))
+    if meeting.form == Meeting.GROUP:
+        facts.append((_('Form'), _('Group meeting')))
+    if meeting.show_caseworker and caseworker_names:
+        facts.append((_('Caseworker'), ', '.join(caseworker_names)))
+    return facts
 
 
 def mark_printed(organisation: Organisation, participant_ids: Iterable[int],

@@ -87,7 +87,19 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
         return []
     window_start, window_end = utc_window(organisation, first_day, last_day)
     schedules = weekly_schedules(ids)
+    absences = _absences(ids, window_start, window_end)
+    meetings = _booked_meetings(ids, window_start, window_end, exclude_meeting_id)
+    closing_days = _team_closing_days(ids, first_day, last_day, team)
+    return [CaseworkerAvailabilityInput(
+        caseworker_id=c.id, schedule=schedules[c.id], absences=absences[c.id],
+        meetings=meetings[c.id], closing_days=closing_days[c.id],
+        max_share_percent=c.max_share, auto_share_percent=c.auto_share)
+        for c in caseworkers]
 
+
+def _absences(ids: list[int], window_start: dt.datetime,
+              window_end: dt.datetime) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+    """{caseworker id: [(start, end)]} of absences reaching into the window."""
     absences = defaultdict(list)
     for cid, starts_at, ends_at in (Absence.select(Absence.caseworker,
                                                    Absence.starts_at.coerce(False),
@@ -96,29 +108,37 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
                                            Absence.starts_at < window_end,
                                            Absence.ends_at > window_start).tuples()):
         absences[cid].append((_instant(starts_at), _instant(ends_at)))
+    return absences
 
-    meetings = defaultdict(list)
-    query = (Meeting.select(Meeting.caseworker, Meeting.starts_at.coerce(False),
-                            Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
-             .where(Meeting.caseworker.in_(ids), Meeting.status == Meeting.BOOKED,
-                    Meeting.starts_at < window_end,
-                    Meeting.starts_at >= window_start - LONGEST_MEETING))
-    if exclude_meeting_id is not None:
-        query = query.where(Meeting.id != exclude_meeting_id)
-    for cid, starts_at, ends_at, reporting in query.tuples():
-        meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at), reporting))
+
+def _booked_meetings(ids: list[int], window_start: dt.datetime, window_end: dt.datetime,
+                     exclude_meeting_id: int | None) -> dict[int, list[BookedMeeting]]:
+    """{caseworker id: [BookedMeeting]} of booked meetings reaching into the
+    window: their own, then those they staff with others."""
+    own = (Meeting.select(Meeting.caseworker, Meeting.starts_at.coerce(False),
+                          Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
+           .where(Meeting.caseworker.in_(ids)))
     # The other caseworkers of group meetings are just as busy.
-    staff = (Meeting.select(MeetingCaseworker.caseworker, Meeting.starts_at.coerce(False),
-                            Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
-             .join(MeetingCaseworker, on=(MeetingCaseworker.meeting == Meeting.id))
-             .where(MeetingCaseworker.caseworker.in_(ids), Meeting.status == Meeting.BOOKED,
-                    Meeting.starts_at < window_end,
-                    Meeting.starts_at >= window_start - LONGEST_MEETING))
-    if exclude_meeting_id is not None:
-        staff = staff.where(Meeting.id != exclude_meeting_id)
-    for cid, starts_at, ends_at, reporting in staff.tuples():
-        meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at), reporting))
+    staffed = (Meeting.select(MeetingCaseworker.caseworker, Meeting.starts_at.coerce(False),
+                              Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
+               .join(MeetingCaseworker, on=(MeetingCaseworker.meeting == Meeting.id))
+               .where(MeetingCaseworker.caseworker.in_(ids)))
+    meetings = defaultdict(list)
+    for query in (own, staffed):
+        query = query.where(Meeting.status == Meeting.BOOKED, Meeting.starts_at < window_end,
+                            Meeting.starts_at >= window_start - LONGEST_MEETING)
+        if exclude_meeting_id is not None:
+            query = query.where(Meeting.id != exclude_meeting_id)
+        for cid, starts_at, ends_at, reporting in query.tuples():
+            meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at),
+                                               reporting))
+    return meetings
 
+
+def _team_closing_days(ids: list[int], first_day: dt.date, last_day: dt.date,
+                       team: Team | None) -> dict[int, frozenset[dt.date]]:
+    """{caseworker id: closing days} of `team`, or without one of every team
+    the caseworker belongs to."""
     if team is not None:
         teams_of = {cid: {team.id} for cid in ids}
     else:
@@ -132,13 +152,8 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
                 ClosingDay.team.in_(list(team_ids)),
                 ClosingDay.date.between(first_day, last_day)):
             closed_by_team[row.team_id].add(row.date)
-
-    return [CaseworkerAvailabilityInput(
-        caseworker_id=c.id, schedule=schedules[c.id], absences=absences[c.id],
-        meetings=meetings[c.id],
-        closing_days=frozenset().union(*(closed_by_team[t] for t in teams_of[c.id])),
-        max_share_percent=c.max_share, auto_share_percent=c.auto_share)
-        for c in caseworkers]
+    return {cid: frozenset().union(*(closed_by_team[t] for t in teams_of[cid]))
+            for cid in ids}
 
 
 def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime,

@@ -117,13 +117,18 @@ def _message(message: Message) -> dict:
     }
 
 
+def _meeting_ids(user: User) -> list[int]:
+    """The ids of every meeting the citizen takes (or took) part in."""
+    return [link.meeting_id for link in MeetingParticipant
+            .select(MeetingParticipant.meeting)
+            .where(MeetingParticipant.citizen == user.id)]
+
+
 def events_about(user: User, meeting_ids: list[int] | None = None):
     """Audit events about the citizen: their own actions, reads and changes
     of their record, and of their meetings."""
     if meeting_ids is None:
-        meeting_ids = [link.meeting_id for link in MeetingParticipant
-                       .select(MeetingParticipant.meeting)
-                       .where(MeetingParticipant.citizen == user.id)]
+        meeting_ids = _meeting_ids(user)
     about = ((AuditEvent.actor == user.id)
              | ((AuditEvent.object_type == 'User') & (AuditEvent.object_id == user.id)))
     if meeting_ids:
@@ -143,11 +148,66 @@ def export_citizen(user: User, now: dt.datetime, language: str | None = None) ->
     session tokens and password hashes are not (secrets, not information)."""
     org = user.organisation
     language = language or user.language or org.language
+    citizen_profile = _citizen_profile(user)
+    meetings = list(citizen_meetings(user))
+    meeting_ids = [link.meeting_id for link in meetings]
+    return {
+        'format': EXPORT_FORMAT,
+        'exported_at': _iso(_naive(now)),
+        'organisation': org.name,
+        'times': 'Instants in UTC (Z); *_local in the organisation\'s time zone '
+                 f'({org.timezone}).',
+        'profile': _profile(user),
+        'citizen_profile': citizen_profile,
+        'absences': _absences(user),
+        'meetings': [_meeting(link, language) for link in meetings],
+        'pending_summons': _pending_summons(user, language),
+        'summons_in_preparation': _summons_drafts(user),
+        'messages': [_message(m) for m in _own_messages(user)],
+        'audit_events': [_audit_event(event, user)
+                         for event in events_about(user, meeting_ids)],
+    }
+
+
+def _profile(user: User) -> dict:
+    return {
+        'reference': user.id,
+        'name': user.name,
+        'cpr': user.cpr,
+        'phone': user.phone,
+        'email': user.email,
+        'language': user.language,
+        'active': user.active,
+        'created_at': _iso(user.created_at),
+        'last_login_at': _iso(user.last_login_at),
+    }
+
+
+def _citizen_profile(user: User) -> dict | None:
+    """The citizen profile with the assigned caseworker's name (one query)."""
     profile = (CitizenProfile.select(CitizenProfile, Caseworker, User)
                .join(Caseworker, JOIN.LEFT_OUTER).join(User, JOIN.LEFT_OUTER)
                .where(CitizenProfile.user == user.id).first())
-    meetings = list(citizen_meetings(user))
-    meeting_ids = [link.meeting_id for link in meetings]
+    if profile is None:
+        return None
+    return {
+        'contact_group': profile.contact_group,
+        'markings': [line.strip() for line in profile.markings.splitlines() if line.strip()],
+        'due_date': _day(profile.due_date),
+        'cpr_inactive_reason': profile.cpr_inactive_reason,
+        'assigned_caseworker': profile.caseworker.user.name if profile.caseworker_id else None,
+    }
+
+
+def _absences(user: User) -> list[dict]:
+    return [{'first_day': _day(a.first_day), 'last_day': _day(a.last_day),
+             'reason': a.reason}
+            for a in CitizenAbsence.select()
+            .where(CitizenAbsence.citizen == user.id)
+            .order_by(CitizenAbsence.first_day, CitizenAbsence.id)]
+
+
+def _pending_summons(user: User, language: str) -> list[dict]:
     pending = (PendingSummons.select(PendingSummons, Team, MeetingType)
                .join(Team, JOIN.LEFT_OUTER, on=(PendingSummons.team == Team.id))
                .switch(PendingSummons)
@@ -155,60 +215,34 @@ def export_citizen(user: User, now: dt.datetime, language: str | None = None) ->
                      on=(PendingSummons.meeting_type == MeetingType.id))
                .where(PendingSummons.citizen == user.id)
                .order_by(PendingSummons.created_at, PendingSummons.id))
+    return [{
+        'team': p.team.name if p.team_id else None,
+        'meeting_type': p.meeting_type.label(language) if p.meeting_type_id else None,
+        'earliest': _day(p.earliest), 'deadline': _day(p.deadline),
+        'reason': p.reason, 'error': p.error, 'created_at': _iso(p.created_at),
+    } for p in pending]
+
+
+def _summons_drafts(user: User) -> list[dict]:
+    """Summons in preparation that name the citizen."""
     drafts = (SummonsDraftCitizen.select()
               .where(SummonsDraftCitizen.citizen == user.id)
               .order_by(SummonsDraftCitizen.id))
+    return [{
+        'earliest': _day(d.earliest), 'due_date': _day(d.due_date),
+        'deadline': _day(d.deadline), 'proposed_start': _iso(d.proposed_start),
+    } for d in drafts]
+
+
+def _audit_event(event: AuditEvent, user: User) -> dict:
+    """An audit event as the citizen sees it: who acted by role only."""
     return {
-        'format': EXPORT_FORMAT,
-        'exported_at': _iso(_naive(now)),
-        'organisation': org.name,
-        'times': 'Instants in UTC (Z); *_local in the organisation\'s time zone '
-                 f'({org.timezone}).',
-        'profile': {
-            'reference': user.id,
-            'name': user.name,
-            'cpr': user.cpr,
-            'phone': user.phone,
-            'email': user.email,
-            'language': user.language,
-            'active': user.active,
-            'created_at': _iso(user.created_at),
-            'last_login_at': _iso(user.last_login_at),
-        },
-        'citizen_profile': None if profile is None else {
-            'contact_group': profile.contact_group,
-            'markings': [line.strip() for line in profile.markings.splitlines()
-                         if line.strip()],
-            'due_date': _day(profile.due_date),
-            'cpr_inactive_reason': profile.cpr_inactive_reason,
-            'assigned_caseworker': profile.caseworker.user.name
-            if profile.caseworker_id else None,
-        },
-        'absences': [{'first_day': _day(a.first_day), 'last_day': _day(a.last_day),
-                      'reason': a.reason}
-                     for a in CitizenAbsence.select()
-                     .where(CitizenAbsence.citizen == user.id)
-                     .order_by(CitizenAbsence.first_day, CitizenAbsence.id)],
-        'meetings': [_meeting(link, language) for link in meetings],
-        'pending_summons': [{
-            'team': p.team.name if p.team_id else None,
-            'meeting_type': p.meeting_type.label(language) if p.meeting_type_id else None,
-            'earliest': _day(p.earliest), 'deadline': _day(p.deadline),
-            'reason': p.reason, 'error': p.error, 'created_at': _iso(p.created_at),
-        } for p in pending],
-        'summons_in_preparation': [{
-            'earliest': _day(d.earliest), 'due_date': _day(d.due_date),
-            'deadline': _day(d.deadline), 'proposed_start': _iso(d.proposed_start),
-        } for d in drafts],
-        'messages': [_message(m) for m in _own_messages(user)],
-        'audit_events': [{
-            'action': event.action,
-            'at': _iso(event.at),
-            'actor_role': ('you' if event.actor_id == user.id
-                           else event.actor.role if event.actor_id else 'system'),
-            'about': (f'{event.object_type} {event.object_id}'
-                      if event.object_type and event.object_id else ''),
-        } for event in events_about(user, meeting_ids)],
+        'action': event.action,
+        'at': _iso(event.at),
+        'actor_role': ('you' if event.actor_id == user.id
+                       else event.actor.role if event.actor_id else 'system'),
+        'about': (f'{event.object_type} {event.object_id}'
+                  if event.object_type and event.object_id else ''),
     }
 
 
@@ -286,38 +320,20 @@ def erase_citizen(user: User, actor: User | None, now: dt.datetime, *,
     if user.role != User.CITIZEN:
         raise ErasureRefused(reason='not_a_citizen')
     with db.atomic():
-        # The citizen's row first: a self-booking racing this erasure waits
-        # for it (PostgreSQL row lock; SQLite holds the write lock already).
-        if db.obj.for_update:
-            User.select(User.id).where(User.id == user.id).for_update().execute()
-        user = User.get_by_id(user.id)
+        user = _locked(user)
         ahead = future_meetings(user, now).count()
         if ahead:
             raise ErasureRefused(ahead)
         words = [w for w in [user.name, user.email, user.phone, *_cpr_forms(user.cpr)]
                  if w and len(w) >= 3]
-        contacts = [c for c in (user.phone, user.email) if c]
         org_id = user.organisation_id
-
-        theirs = Message.user == user.id
-        if contacts:
-            theirs |= ((Message.organisation == org_id)
-                       & (Message.recipient.in_(contacts) | Message.sender.in_(contacts)))
-        message_ids = [m.id for m in Message.select(Message.id).where(theirs)]
-        for start in range(0, len(message_ids), 500):
-            part = Message.id.in_(message_ids[start:start + 500])
-            Message.update(body=ERASED, recipient=ERASED).where(part).execute()
-            Message.update(subject=ERASED).where(part, Message.subject != '').execute()
-            Message.update(last_error=ERASED).where(part, Message.last_error != '').execute()
-            Message.update(sender=ERASED).where(part, Message.direction == Message.IN).execute()
+        message_ids = _erase_messages(user)
         # Anything else that happens to name them (text written by staff).
         _scrub(Message, Message.body, words, Message.organisation == org_id)
         _scrub(Message, Message.subject, words, Message.organisation == org_id)
         _scrub(Message, Message.last_error, words, Message.organisation == org_id)
         _scrub(AuditEvent, AuditEvent.detail, words, AuditEvent.organisation == org_id)
-        meeting_ids = [link.meeting_id for link in MeetingParticipant
-                       .select(MeetingParticipant.meeting)
-                       .where(MeetingParticipant.citizen == user.id)]
+        meeting_ids = _meeting_ids(user)
         if meeting_ids:
             _scrub(Meeting, Meeting.note, words, Meeting.id.in_(meeting_ids))
             # A new revision: calendars that show the meeting take the new
@@ -326,15 +342,7 @@ def erase_citizen(user: User, actor: User | None, now: dt.datetime, *,
                 Meeting.id.in_(meeting_ids)).execute()
         # Where they logged in from is theirs too.
         AuditEvent.update(ip='').where(AuditEvent.actor == user.id).execute()
-
-        for model, column in ((UserSession, UserSession.user), (OneTimeCode, OneTimeCode.user),
-                              (TrustedDevice, TrustedDevice.user),
-                              (CitizenProfile, CitizenProfile.user),
-                              (CitizenAbsence, CitizenAbsence.citizen),
-                              (PendingSummons, PendingSummons.citizen),
-                              (SummonsDraftCitizen, SummonsDraftCitizen.citizen)):
-            model.delete().where(column == user.id).execute()
-
+        _delete_personal_rows(user)
         User.update(name=erased_name(user.id), cpr=None, phone=None, email=None,
                     username=None, password_hash=None, language=None, active=False,
                     last_login_at=None).where(User.id == user.id).execute()
@@ -344,3 +352,43 @@ def erase_citizen(user: User, actor: User | None, now: dt.datetime, *,
     if meeting_ids:
         calendar_sync.queue_meetings(meeting_ids)
     return Erasure(user.id, len(meeting_ids), len(message_ids))
+
+
+def _locked(user: User) -> User:
+    """The citizen's row, locked and read again: a self-booking racing the
+    erasure waits for it (PostgreSQL row lock; SQLite holds the write lock
+    already)."""
+    if db.obj.for_update:
+        User.select(User.id).where(User.id == user.id).for_update().execute()
+    return User.get_by_id(user.id)
+
+
+def _erase_messages(user: User) -> list[int]:
+    """Blank text and addresses of the citizen's messages, and of the
+    organisation's messages to or from their phone or email. Returns the
+    ids of the messages erased."""
+    theirs = Message.user == user.id
+    contacts = [c for c in (user.phone, user.email) if c]
+    if contacts:
+        theirs |= ((Message.organisation == user.organisation_id)
+                   & (Message.recipient.in_(contacts) | Message.sender.in_(contacts)))
+    message_ids = [m.id for m in Message.select(Message.id).where(theirs)]
+    for start in range(0, len(message_ids), 500):
+        part = Message.id.in_(message_ids[start:start + 500])
+        Message.update(body=ERASED, recipient=ERASED).where(part).execute()
+        Message.update(subject=ERASED).where(part, Message.subject != '').execute()
+        Message.update(last_error=ERASED).where(part, Message.last_error != '').execute()
+        Message.update(sender=ERASED).where(part, Message.direction == Message.IN).execute()
+    return message_ids
+
+
+def _delete_personal_rows(user: User) -> None:
+    """Logins, codes, devices, the citizen profile, absences and pending and
+    draft summons rows."""
+    for model, column in ((UserSession, UserSession.user), (OneTimeCode, OneTimeCode.user),
+                          (TrustedDevice, TrustedDevice.user),
+                          (CitizenProfile, CitizenProfile.user),
+                          (CitizenAbsence, CitizenAbsence.citizen),
+                          (PendingSummons, PendingSummons.citizen),
+                          (SummonsDraftCitizen, SummonsDraftCitizen.citizen)):
+        model.delete().where(column == user.id).execute()

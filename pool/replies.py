@@ -56,38 +56,68 @@ def handle_sms(message: Message, user: User | None) -> bool:
     staffing.expire(org, at)
     reply = sms_replies.parse(message.body)
     phone = org.phone or org.name
-    waiting = list(ShiftRequest.select(ShiftRequest, Vacancy, Unit)
-                   .join(Vacancy).join(Unit)
-                   .where(ShiftRequest.user == user, ShiftRequest.status == ShiftRequest.OPEN)
-                   .order_by(ShiftRequest.sent_at, ShiftRequest.id))
-    if reply.kind == sms_replies.OTHER:
-        if waiting:
-            _reply(user, lambda: _('We could not read your answer. Reply JA or NEJ with the '
-                                   'code, for example JA %(code)s. For anything else call '
-                                   '%(phone)s.', code=waiting[0].code, phone=phone))
-        elif _answering_manual(user):
-            _reply(user, lambda: _('This number is not read, so nobody will see your message. '
-                                   'Call the staffing centre on %(phone)s.', phone=phone))
-        else:
-            _reply(user, lambda: _('You have no request to answer. This number only reads JA '
-                                   'or NEJ. For anything else call %(phone)s.', phone=phone))
-        return True
+    waiting = _open_requests(user)
     yes = reply.kind == sms_replies.YES
-    if reply.code:
-        target = next((r for r in waiting if r.code == reply.code), None) or (
-            ShiftRequest.select().where(ShiftRequest.user == user,
-                                        ShiftRequest.code == reply.code)
-            .order_by(ShiftRequest.sent_at.desc(), ShiftRequest.id.desc()).first())
-        if target is None:
-            _reply(user, lambda: (_('No request has the code %(code)s. Your open requests: '
-                                    '%(list)s', code=reply.code, list=_code_list(waiting))
-                                  if waiting else
-                                  _('No request has the code %(code)s, and you have no request '
-                                    'to answer. Questions? Call %(phone)s.',
-                                    code=reply.code, phone=phone)))
-            return True
-        staffing.answer(target, yes, via='sms', at=at)
-        return True
+    if reply.kind == sms_replies.OTHER:
+        _help_unreadable(user, waiting, phone)
+    elif reply.code:
+        _answer_by_code(user, reply.code, yes, waiting, phone, at)
+    else:
+        _answer_without_code(user, yes, waiting, phone, at)
+    return True
+
+
+def _open_requests(user: User) -> list[ShiftRequest]:
+    """The substitute's open requests, oldest first, with vacancy and unit."""
+    return list(ShiftRequest.select(ShiftRequest, Vacancy, Unit)
+                .join(Vacancy).join(Unit)
+                .where(ShiftRequest.user == user, ShiftRequest.status == ShiftRequest.OPEN)
+                .order_by(ShiftRequest.sent_at, ShiftRequest.id))
+
+
+def _help_unreadable(user: User, waiting: list[ShiftRequest], phone: str) -> None:
+    """Neither JA nor NEJ: how to answer the oldest open request, if any."""
+    if waiting:
+        _reply(user, lambda: _('We could not read your answer. Reply JA or NEJ with the '
+                               'code, for example JA %(code)s. For anything else call '
+                               '%(phone)s.', code=waiting[0].code, phone=phone))
+    else:
+        _help_nothing_open(user, phone)
+
+
+def _help_nothing_open(user: User, phone: str) -> None:
+    """No request to answer: after a planner's manual message the number is
+    not read; otherwise it only reads JA or NEJ."""
+    if _answering_manual(user):
+        _reply(user, lambda: _('This number is not read, so nobody will see your message. '
+                               'Call the staffing centre on %(phone)s.', phone=phone))
+    else:
+        _reply(user, lambda: _('You have no request to answer. This number only reads JA '
+                               'or NEJ. For anything else call %(phone)s.', phone=phone))
+
+
+def _answer_by_code(user: User, code: str, yes: bool, waiting: list[ShiftRequest],
+                    phone: str, at: dt.datetime) -> None:
+    """JA or NEJ with a code: the open request with that code, else the
+    latest with it (the answer then says filled, expired or answered)."""
+    target = next((r for r in waiting if r.code == code), None) or (
+        ShiftRequest.select().where(ShiftRequest.user == user, ShiftRequest.code == code)
+        .order_by(ShiftRequest.sent_at.desc(), ShiftRequest.id.desc()).first())
+    if target is None:
+        _reply(user, lambda: (_('No request has the code %(code)s. Your open requests: '
+                                '%(list)s', code=code, list=_code_list(waiting))
+                              if waiting else
+                              _('No request has the code %(code)s, and you have no request '
+                                'to answer. Questions? Call %(phone)s.',
+                                code=code, phone=phone)))
+        return
+    staffing.answer(target, yes, via='sms', at=at)
+
+
+def _answer_without_code(user: User, yes: bool, waiting: list[ShiftRequest], phone: str,
+                         at: dt.datetime) -> None:
+    """JA or NEJ alone: it answers the one open request; with several the
+    substitute is asked for the code."""
     if len(waiting) == 1:
         staffing.answer(waiting[0], yes, via='sms', at=at)
     elif len(waiting) > 1:
@@ -101,13 +131,8 @@ def handle_sms(message: Message, user: User | None) -> bool:
                   .order_by(ShiftRequest.sent_at.desc(), ShiftRequest.id.desc()).first())
         if latest is not None and not _answering_manual(user, since=latest.sent_at):
             staffing.answer(latest, yes, via='sms', at=at)   # says filled, expired or answered
-        elif _answering_manual(user):
-            _reply(user, lambda: _('This number is not read, so nobody will see your message. '
-                                   'Call the staffing centre on %(phone)s.', phone=phone))
         else:
-            _reply(user, lambda: _('You have no request to answer. This number only reads JA '
-                                   'or NEJ. For anything else call %(phone)s.', phone=phone))
-    return True
+            _help_nothing_open(user, phone)
 
 
 def _answering_manual(user: User, since: dt.datetime | None = None) -> bool:

@@ -18,7 +18,8 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flask_babel import force_locale, format_date, format_time, gettext as _
+from flask_babel import (force_locale, format_date, format_time, gettext as _,
+                         lazy_gettext as _l)
 from peewee import fn
 
 from messaging import outbox, queue
@@ -105,46 +106,43 @@ def _shift_words(vacancy: Vacancy) -> dict:
                 when=vacancy_when(vacancy), phone=org.phone or org.name)
 
 
+# The automatic shift SMS by event, formatted with the shift's words (unit,
+# address, when, phone; a request also code and deadline).
+_SHIFT_TEXTS = {
+    'request': _l('Request: shift at %(unit)s, %(when)s. Reply JA %(code)s or NEJ %(code)s '
+                  'by %(deadline)s.'),
+    'won': _l('You got the shift at %(unit)s, %(address)s, %(when)s. Welcome!'),
+    'booked': _l('Booking: you are booked for a shift at %(unit)s, %(address)s, %(when)s. '
+                 'Questions? Call %(phone)s.'),
+    'not_got': _l('You did not get the shift at %(unit)s, %(when)s. It has been filled. '
+                  'Thank you!'),
+    'already_filled': _l('The shift at %(unit)s, %(when)s is already filled, so you did not '
+                         'get it. Thank you for answering.'),
+    'unfit': _l('You did not get the shift at %(unit)s, %(when)s: it clashes with your '
+                'other shifts or your calendar. Questions? Call %(phone)s.'),
+    'declined': _l('Thank you. We have noted that you cannot take the shift at %(unit)s, '
+                   '%(when)s.'),
+    'not_needed': _l('The shift at %(unit)s, %(when)s is no longer needed. You do not need '
+                     'to answer.'),
+    'cancelled': _l('Cancelled: your shift at %(unit)s, %(when)s is cancelled. Questions? '
+                    'Call %(phone)s.'),
+    'expired': _l('The time to answer the request for the shift at %(unit)s, %(when)s '
+                  'has passed. Questions? Call %(phone)s.'),
+    'already_answered': _l('You have already answered the request for the shift at '
+                           '%(unit)s, %(when)s.'),
+}
+
+
 def _tell(user: User, vacancy: Vacancy, event: str, *, code: str = '',
           deadline: dt.datetime | None = None, kind: str = Message.AUTOMATIC) -> Message:
     """One of the automatic shift SMS, in the substitute's language."""
     with force_locale(language_of(user)):
         words = _shift_words(vacancy)
         if event == 'request':
-            words['deadline'] = local_text(vacancy.organisation, deadline)
-            text = _('Request: shift at %(unit)s, %(when)s. Reply JA %(code)s or NEJ %(code)s '
-                     'by %(deadline)s.', code=code, **words)
-        elif event == 'won':
-            text = _('You got the shift at %(unit)s, %(address)s, %(when)s. Welcome!', **words)
-        elif event == 'booked':
-            text = _('Booking: you are booked for a shift at %(unit)s, %(address)s, %(when)s. '
-                     'Questions? Call %(phone)s.', **words)
-        elif event == 'not_got':
-            text = _('You did not get the shift at %(unit)s, %(when)s. It has been filled. '
-                     'Thank you!', **words)
-        elif event == 'already_filled':
-            text = _('The shift at %(unit)s, %(when)s is already filled, so you did not get '
-                     'it. Thank you for answering.', **words)
-        elif event == 'unfit':
-            text = _('You did not get the shift at %(unit)s, %(when)s: it clashes with your '
-                     'other shifts or your calendar. Questions? Call %(phone)s.', **words)
-        elif event == 'declined':
-            text = _('Thank you. We have noted that you cannot take the shift at %(unit)s, '
-                     '%(when)s.', **words)
-        elif event == 'not_needed':
-            text = _('The shift at %(unit)s, %(when)s is no longer needed. You do not need '
-                     'to answer.', **words)
-        elif event == 'cancelled':
-            text = _('Cancelled: your shift at %(unit)s, %(when)s is cancelled. Questions? '
-                     'Call %(phone)s.', **words)
-        elif event == 'expired':
-            text = _('The time to answer the request for the shift at %(unit)s, %(when)s '
-                     'has passed. Questions? Call %(phone)s.', **words)
-        elif event == 'already_answered':
-            text = _('You have already answered the request for the shift at %(unit)s, '
-                     '%(when)s.', **words)
-        else:
+            words.update(code=code, deadline=local_text(vacancy.organisation, deadline))
+        if event not in _SHIFT_TEXTS:
             raise ValueError(event)
+        text = str(_SHIFT_TEXTS[event]) % words   # translated here, in their language
     return send_sms(user, text, kind)
 
 
@@ -194,19 +192,27 @@ def add_availability(user: User, day: dt.date, start: dt.time, end: dt.time,
     with db.atomic():
         _lock(User, user.id)
         existing = _ranges(user, ranges[0][0], ranges[-1][1])
-        added, skipped = [], []
-        for new in ranges:
-            clash = core.overlapping(existing, new)
-            if clash or as_utc(new[1]) <= as_utc(at):
-                if until is None:
-                    if clash:
-                        raise _overlap_error(org, clash[0])
-                    raise StaffingError('past', _('That time has already passed.'))
-                skipped.append(new)
-                continue
-            added.append(Availability.create(user=user, starts_at=naive_utc(new[0]),
-                                             ends_at=naive_utc(new[1]), created_at=utcnow()))
-            existing.append(new)
+        if until is None:   # a single range is refused rather than skipped
+            clash = core.overlapping(existing, ranges[0])
+            if clash:
+                raise _overlap_error(org, clash[0])
+            if as_utc(ranges[0][1]) <= as_utc(at):
+                raise StaffingError('past', _('That time has already passed.'))
+        result = _add_ranges(user, ranges, existing, at)
+    return result
+
+
+def _add_ranges(user: User, ranges: list, existing: list, at: dt.datetime) -> Added:
+    """Availability for each range that has not ended and overlaps none in
+    `existing` (which gains each range added); the others are skipped."""
+    added, skipped = [], []
+    for new in ranges:
+        if core.overlapping(existing, new) or as_utc(new[1]) <= as_utc(at):
+            skipped.append(new)
+            continue
+        added.append(Availability.create(user=user, starts_at=naive_utc(new[0]),
+                                         ends_at=naive_utc(new[1]), created_at=utcnow()))
+        existing.append(new)
     return Added(added, skipped)
 
 
@@ -243,15 +249,8 @@ def copy_week(user: User, monday: dt.date, *, at: dt.datetime) -> Added:
         moved = [core.move_by_days(s, e, 7, org.zone) for s, e in source]
         existing = (_ranges(user, moved[0][0], max(e for _s, e in moved)) if moved
                     else [])
-        added, skipped = [], []
-        for new in moved:
-            if core.overlapping(existing, new) or as_utc(new[1]) <= as_utc(at):
-                skipped.append(new)
-                continue
-            added.append(Availability.create(user=user, starts_at=naive_utc(new[0]),
-                                             ends_at=naive_utc(new[1]), created_at=utcnow()))
-            existing.append(new)
-    return Added(added, skipped)
+        result = _add_ranges(user, moved, existing, at)
+    return result
 
 
 # --- who can take a shift --------------------------------------------------------------
