@@ -6,6 +6,7 @@ an organisation are converted with its `zone`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 from flask_login import UserMixin
 from peewee import (BooleanField, CharField, DatabaseProxy, DateField, DateTimeField,
                     DeferredForeignKey, ForeignKeyField, IntegerField, Model, SqliteDatabase,
-                    TextField, TimeField, fn)
+                    TextField, TimeField, Value, fn)
 from playhouse.pool import PooledPostgresqlDatabase
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -1320,35 +1321,71 @@ def count_by(query, field):
             query.select(field, fn.COUNT(query.model.id)).group_by(field).tuples()}
 
 
+# --- bulk writes --------------------------------------------------------------
+# A summons of thousands of citizens writes ~10 rows each. peewee builds a
+# node for every value of a query, which takes longer than the database needs
+# to store the rows; so peewee builds each statement once, with numbered
+# placeholders, and it runs for every chunk (insert) or row (update) with the
+# values converted by their fields. Statements are kept per database kind.
+
+def _placeholder(position: int) -> Value:
+    # converter=False: peewee passes the number through untouched, so the
+    # statement's parameters show where each value goes.
+    return Value(position, converter=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_statement(model, names: tuple[str, ...], count: int, returning: bool,
+                      dialect: type) -> str:
+    """INSERT of `count` rows of the fields `names`, values row after row."""
+    fields = [model._meta.fields[name] for name in names]
+    width = len(fields)
+    query = model.insert_many([[_placeholder(row * width + i) for i in range(width)]
+                               for row in range(count)], fields=fields)
+    if returning:
+        query = query.returning(model._meta.primary_key)
+    sql, params = query.sql()
+    if params != list(range(count * width)):   # a column peewee added or moved
+        raise RuntimeError(f'{model.__name__}: the INSERT does not take the values as given')
+    return sql
+
+
+@functools.lru_cache(maxsize=64)
+def _update_statement(model, names: tuple[str, ...], dialect: type) -> tuple[str, tuple[int, ...]]:
+    """UPDATE of the fields `names` of one row by id, and where each of
+    (value, ..., id) goes in its parameters (peewee orders the SET list)."""
+    fields = [model._meta.fields[name] for name in names]
+    query = (model.update({field: _placeholder(i) for i, field in enumerate(fields)})
+             .where(model._meta.primary_key == _placeholder(len(fields))))
+    sql, order = query.sql()
+    if sorted(order) != list(range(len(fields) + 1)):
+        raise RuntimeError(f'{model.__name__}: the UPDATE does not take the values as given')
+    return sql, tuple(order)
+
+
 def insert_rows(model, rows: list[dict], *, returning: bool = True,
                 batch: int = 100) -> list[int]:
-    """Many rows in multi-row INSERTs, skipping peewee's per-value query
-    building (a summons of thousands of citizens writes ~10 rows each).
-    Every row has the same keys (field names); fields left out get their
-    defaults. Returns the new ids in insertion order (ids grow within one
-    statement on both databases, so sorting restores the order)."""
+    """Many rows in multi-row INSERTs. Every row has the same keys (field
+    names); fields left out get their defaults. Returns the new ids in
+    insertion order (ids grow within one statement on both databases, so
+    sorting restores the order)."""
     if not rows:
         return []
     given = list(rows[0])
-    defaults = {f.name: f.default for f in model._meta.sorted_fields
-                if f.name not in given and not f.primary_key and f.default is not None}
-    fields = [model._meta.fields[name] for name in given + list(defaults)]
-    param = db.obj.param
-    columns = ', '.join(f'"{f.column_name}"' for f in fields)
-    one = '(' + ', '.join([param] * len(fields)) + ')'
-    tail = ' RETURNING "id"' if returning else ''
+    defaults = [(f.name, f.default) for f in model._meta.sorted_fields
+                if f.name not in given and not f.primary_key and f.default is not None]
+    names = tuple(given + [name for name, _default in defaults])
+    convert = [model._meta.fields[name].db_value for name in names]
     ids: list[int] = []
     with db.atomic():
         for start in range(0, len(rows), batch):
             part = rows[start:start + batch]
             params = []
             for row in part:
-                params += [f.db_value(row[f.name]) for f in fields[:len(given)]]
-                params += [f.db_value(d() if callable(d) else d) for f, d in
-                           zip(fields[len(given):], defaults.values())]
-            # Names come from the model's own metadata, values are parameters.
-            sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) '
-                   f'VALUES {", ".join([one] * len(part))}{tail}')
+                values = [row[name] for name in given]
+                values += [d() if callable(d) else d for _name, d in defaults]
+                params += [to_db(value) for to_db, value in zip(convert, values)]
+            sql = _insert_statement(model, names, len(part), returning, type(db.obj))
             cursor = db.execute_sql(sql, params)
             if returning:
                 ids += sorted(row[0] for row in cursor.fetchall())
@@ -1360,12 +1397,11 @@ def update_rows(model, field_names: list[str], rows: list[tuple]) -> None:
     order; one prepared statement run for every row."""
     if not rows:
         return
-    fields = [model._meta.fields[name] for name in field_names]
-    param = db.obj.param
-    sets = ', '.join(f'"{f.column_name}" = {param}' for f in fields)
-    # Names come from the model's own metadata, values are parameters.
-    sql = f'UPDATE "{model._meta.table_name}" SET {sets} WHERE "id" = {param}'
+    convert = [model._meta.fields[name].db_value for name in field_names]
+    sql, order = _update_statement(model, tuple(field_names), type(db.obj))
+    params = []
+    for row in rows:
+        values = [to_db(value) for to_db, value in zip(convert, row[1:])] + [row[0]]
+        params.append([values[i] for i in order])
     with db.atomic():
-        cursor = db.cursor()
-        cursor.executemany(sql, [[f.db_value(v) for f, v in zip(fields, row[1:])] + [row[0]]
-                                 for row in rows])
+        db.cursor().executemany(sql, params)
