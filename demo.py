@@ -18,7 +18,7 @@ from scheduling.rules import AGE, CONTACT_GROUP, EQ, GE, Rule, RuleGroup, RuleSe
 from scheduling.slots import bookable_starts
 from scheduling.staffing import PRESETS, wall_range
 
-DEMO_PASSWORD = 'demo-password'
+DEMO_PASSWORD = 'demo-password'  # nosec B105  # the demo accounts' published password (README)
 SEED = 20261122
 
 
@@ -40,7 +40,7 @@ def _staff(org, role, name, email, phone=None):
 
 def seed() -> list[str]:
     """Create one job centre and one municipality; return lines to print."""
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # nosec B311  # seeded on purpose: the same demo data every run
     dk, se = Faker('da_DK'), Faker('sv_SE')
     dk.seed_instance(SEED)
     se.seed_instance(SEED)
@@ -133,7 +133,7 @@ def _online_offer(jc: Organisation) -> None:
     """Citizens' profiles (contact group, markings, own caseworker), the
     rights-and-duties text and one active online offer: the Dagpenge team's
     job interviews for citizens on dagpenge aged 30 or more."""
-    rng = random.Random(SEED + 4)      # its own: the other demo data stays as it was
+    rng = random.Random(SEED + 4)  # nosec B311  # demo data; own seed: the rest stays as is
     dagpenge = Team.get(Team.organisation == jc, Team.name == 'Dagpenge')
     team = list(Caseworker.select().join(CaseworkerTeam)
                 .where(CaseworkerTeam.team == dagpenge).order_by(Caseworker.id))
@@ -197,7 +197,7 @@ def _summons_setup(jc: Organisation) -> None:
     some registered holidays, one emigrated and one inactive CPR number,
     and two summons templates."""
     import json
-    rng = random.Random(SEED + 5)      # its own: the other demo data stays as it was
+    rng = random.Random(SEED + 5)  # nosec B311  # demo data; own seed: the rest stays as is
     today = jc.local(utcnow()).date()
     friday = today + dt.timedelta(days=(4 - today.weekday()) % 7)
     profiles = list(CitizenProfile.select().join(User)

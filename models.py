@@ -6,6 +6,7 @@ an organisation are converted with its `zone`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 from flask_login import UserMixin
 from peewee import (BooleanField, CharField, DatabaseProxy, DateField, DateTimeField,
                     DeferredForeignKey, ForeignKeyField, IntegerField, Model, SqliteDatabase,
-                    TextField, TimeField, fn)
+                    TextField, TimeField, Value, fn)
 from playhouse.pool import PooledPostgresqlDatabase
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -300,17 +301,121 @@ class TrustedDevice(BaseModel):
                                   cls.expires_at > utcnow()).exists()
 
 
-# --- messages (the outbox) and audit -------------------------------------
+# --- the outbox state machine, messages and audit ----------------------------
 
-class Message(BaseModel):
+class OutboxMixin(BaseModel):
+    """What every outbox row shares (DESIGN rule 4): Message and CalendarSync.
+
+    A row is written first, then a worker claims it (queued -> sending, one
+    worker only), and the send ends in the model's own state or, on failure,
+    back in the queue with backoff; after MAX_ATTEMPTS it is failed. A send
+    that stalls (a worker killed mid-send) is put back by the sweep (`due`).
+
+    Never a table of its own. A model declares `status` itself (its default
+    differs per table), its own STALLED text and, if the sweep must skip some
+    of its rows, `sweep_scope`.
+    """
+    QUEUED, SENDING, FAILED = 'queued', 'sending', 'failed'
+    MAX_ATTEMPTS = 5
+    STUCK_AFTER = dt.timedelta(minutes=10)
+    STALLED = 'Stalled while sending'
+    ERROR_LENGTH = 2000   # of `last_error`: a whole traceback is no use to staff
+
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    last_error = TextField(default='')
+    updated_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def retry_delay(cls, attempts: int) -> dt.timedelta:
+        """Backoff after the n-th failed attempt: 30 s, 2 min, 8 min, 32 min, 2 h."""
+        return dt.timedelta(seconds=30 * 4 ** (max(attempts, 1) - 1))
+
+    @classmethod
+    def attempt_due(cls, now: dt.datetime):
+        """Rows whose next attempt may start now (none set: at once)."""
+        return cls.next_attempt_at.is_null() | (cls.next_attempt_at <= now)
+
+    @classmethod
+    def sweep_scope(cls) -> list:
+        """Conditions on the rows the sweep handles (all of them unless a
+        model says otherwise)."""
+        return []
+
+    def claim(self) -> bool:
+        """queued -> sending, atomically: two workers never send one row."""
+        model = type(self)
+        now = utcnow()
+        n = (model.update(status=model.SENDING, updated_at=now, attempts=model.attempts + 1)
+             .where(model.id == self.id, model.status == model.QUEUED,
+                    model.attempt_due(now))
+             .execute())
+        if n:
+            self.status, self.attempts = model.SENDING, self.attempts + 1
+            self.updated_at = now
+        return n == 1
+
+    def failed_attempt(self, error: str, now: dt.datetime) -> dict:
+        """The fields after a failed attempt: back to the queue with backoff,
+        or failed after the last attempt."""
+        if self.attempts >= self.MAX_ATTEMPTS:
+            status, next_attempt_at = self.FAILED, None
+        else:
+            status, next_attempt_at = self.QUEUED, now + self.retry_delay(self.attempts)
+        return dict(status=status, next_attempt_at=next_attempt_at,
+                    last_error=error[:self.ERROR_LENGTH], updated_at=now)
+
+    def finish_sending(self, fields: dict, *conditions) -> bool:
+        """Write `fields` if the row is still being sent (and `conditions`
+        hold); kept on this object when written."""
+        model = type(self)
+        n = (model.update(**fields)
+             .where(model.id == self.id, model.status == model.SENDING, *conditions)
+             .execute())
+        if n:
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return n == 1
+
+    def mark_failed_attempt(self, error: str) -> None:
+        """Back to the queue with backoff, or failed after the last attempt."""
+        # Only from 'sending': another writer may already have settled the
+        # row (a delivery receipt proving that a timed-out send went through).
+        if not self.finish_sending(self.failed_attempt(error, utcnow())):
+            fresh = type(self).get_by_id(self.id)
+            self.status, self.next_attempt_at = fresh.status, fresh.next_attempt_at
+            self.last_error, self.updated_at = fresh.last_error, fresh.updated_at
+
+    @classmethod
+    def due(cls, now: dt.datetime, stuck_after: dt.timedelta | None = None):
+        """Ids of rows a sweep should (re)enqueue; resets stalled sends first.
+
+        A send stalled after the last attempt fails for good instead of
+        looping; the others go back to the queue."""
+        if stuck_after is None:
+            stuck_after = cls.STUCK_AFTER
+        scope = cls.sweep_scope()
+        stalled = (*scope, cls.status == cls.SENDING, cls.updated_at < now - stuck_after)
+        (cls.update(status=cls.FAILED, next_attempt_at=None, updated_at=now,
+                    last_error=cls.STALLED)
+         .where(*stalled, cls.attempts >= cls.MAX_ATTEMPTS)
+         .execute())
+        (cls.update(status=cls.QUEUED, next_attempt_at=now, updated_at=now,
+                    last_error=cls.STALLED + '; queued again')
+         .where(*stalled)
+         .execute())
+        return cls.select(cls.id).where(*scope, cls.status == cls.QUEUED, cls.attempt_due(now))
+
+
+class Message(OutboxMixin):
     """Every SMS and email, both directions: a row first, then a task (rule 4)."""
     SMS, EMAIL = 'sms', 'email'
     OUT, IN = 'out', 'in'
-    QUEUED, SENDING, SENT, DELIVERED, FAILED, RECEIVED = (
-        'queued', 'sending', 'sent', 'delivered', 'failed', 'received')
+    # With the outbox's QUEUED, SENDING and FAILED.
+    SENT, DELIVERED, RECEIVED = 'sent', 'delivered', 'received'
     # Kinds: an automatic message may be answered, a manual one may not.
     CODE, AUTOMATIC, MANUAL, REPLY = 'code', 'automatic', 'manual', 'reply'
-    MAX_ATTEMPTS = 5
+    STALLED = 'Stalled while sending; it may or may not have gone out'
 
     organisation = ForeignKeyField(Organisation, null=True, backref='messages',
                                    on_delete='CASCADE')
@@ -324,13 +429,9 @@ class Message(BaseModel):
     subject = CharField(max_length=300, default='')
     body = TextField()
     status = CharField(max_length=12, index=True)
-    attempts = IntegerField(default=0)
-    next_attempt_at = DateTimeField(null=True)
-    last_error = TextField(default='')
     provider = CharField(max_length=16, default='')
     provider_id = CharField(max_length=100, null=True, unique=True)
     created_at = DateTimeField(default=utcnow, index=True)
-    updated_at = DateTimeField(default=utcnow)
     handled_at = DateTimeField(null=True)   # inbound: dispatched
     # The meeting a notice is about (summons follow-up: delivered or not).
     meeting = DeferredForeignKey('Meeting', null=True, backref='messages',
@@ -350,23 +451,9 @@ class Message(BaseModel):
         return cls.select().where(cls.organisation == organisation)
 
     @classmethod
-    def retry_delay(cls, attempts: int) -> dt.timedelta:
-        """Backoff after the n-th failed attempt: 30 s, 2 min, 8 min, 32 min."""
-        return dt.timedelta(seconds=30 * 4 ** (attempts - 1))
-
-    def claim(self) -> bool:
-        """queued -> sending, atomically; only one worker may send a message."""
-        now = utcnow()
-        n = (Message.update(status=self.SENDING, updated_at=now,
-                            attempts=Message.attempts + 1)
-             .where(Message.id == self.id, Message.status == self.QUEUED,
-                    (Message.next_attempt_at.is_null())
-                    | (Message.next_attempt_at <= now))
-             .execute())
-        if n:
-            self.status, self.attempts = self.SENDING, self.attempts + 1
-            self.updated_at = now
-        return n == 1
+    def sweep_scope(cls) -> list:
+        """Outbound only: inbound rows are dispatched, never sent."""
+        return [cls.direction == cls.OUT]
 
     def mark_sent(self, provider: str, provider_id: str | None) -> None:
         """sending -> sent. Writes only what the send decided, so a delivery
@@ -388,50 +475,6 @@ class Message(BaseModel):
         self.provider, self.provider_id = provider, provider_id
         self.next_attempt_at, self.updated_at = None, now
 
-    def mark_failed_attempt(self, error: str) -> None:
-        """Back to the queue with backoff, or failed after the last attempt."""
-        now = utcnow()
-        if self.attempts >= self.MAX_ATTEMPTS:
-            status, next_attempt_at = self.FAILED, None
-        else:
-            status = self.QUEUED
-            next_attempt_at = now + self.retry_delay(self.attempts)
-        # Only from 'sending': a delivery receipt may already have proved
-        # that the "failed" attempt went through (e.g. a read timeout).
-        n = (Message.update(status=status, next_attempt_at=next_attempt_at,
-                            last_error=error[:2000], updated_at=now)
-             .where(Message.id == self.id, Message.status == self.SENDING)
-             .execute())
-        if n:
-            self.status, self.next_attempt_at = status, next_attempt_at
-            self.last_error, self.updated_at = error[:2000], now
-        else:
-            fresh = Message.get_by_id(self.id)
-            self.status, self.next_attempt_at = fresh.status, fresh.next_attempt_at
-            self.last_error, self.updated_at = fresh.last_error, fresh.updated_at
-
-    STALLED = 'Stalled while sending; it may or may not have gone out'
-
-    @classmethod
-    def due(cls, now: dt.datetime, stuck_after=dt.timedelta(minutes=10)):
-        """Outbound rows a sweep should (re)enqueue; resets stalled sends first.
-
-        A send stalled after the last attempt fails for good instead of
-        looping; the others go back to the queue."""
-        stalled = ((cls.direction == cls.OUT) & (cls.status == cls.SENDING)
-                   & (cls.updated_at < now - stuck_after))
-        (cls.update(status=cls.FAILED, next_attempt_at=None, updated_at=now,
-                    last_error=cls.STALLED)
-         .where(stalled & (cls.attempts >= cls.MAX_ATTEMPTS))
-         .execute())
-        (cls.update(status=cls.QUEUED, next_attempt_at=now, updated_at=now,
-                    last_error=cls.STALLED + '; queued again')
-         .where(stalled)
-         .execute())
-        return (cls.select(cls.id)
-                .where(cls.direction == cls.OUT, cls.status == cls.QUEUED,
-                       cls.next_attempt_at.is_null() | (cls.next_attempt_at <= now)))
-
     # Inbound SMS: `next_attempt_at` is the dispatch lease / retry time and
     # `attempts` counts dispatches, so a failing handler neither runs twice at
     # once nor forever.
@@ -442,9 +485,7 @@ class Message(BaseModel):
         n = (Message.update(attempts=Message.attempts + 1, updated_at=now,
                             next_attempt_at=now + self.DISPATCH_LEASE)
              .where(Message.id == self.id, Message.direction == self.IN,
-                    Message.handled_at.is_null(),
-                    (Message.next_attempt_at.is_null())
-                    | (Message.next_attempt_at <= now))
+                    Message.handled_at.is_null(), Message.attempt_due(now))
              .execute())
         if n:
             self.attempts += 1
@@ -453,7 +494,7 @@ class Message(BaseModel):
     def mark_handled(self, error: str = '') -> None:
         now = utcnow()
         self.handled_at, self.next_attempt_at, self.updated_at = now, None, now
-        self.last_error = error[:2000]
+        self.last_error = error[:self.ERROR_LENGTH]
         self.save(only=[Message.handled_at, Message.next_attempt_at,
                         Message.updated_at, Message.last_error])
 
@@ -463,7 +504,7 @@ class Message(BaseModel):
             self.mark_handled(error)
             return
         now = utcnow()
-        self.last_error, self.updated_at = error[:2000], now
+        self.last_error, self.updated_at = error[:self.ERROR_LENGTH], now
         self.next_attempt_at = now + self.retry_delay(self.attempts)
         self.save(only=[Message.last_error, Message.updated_at,
                         Message.next_attempt_at])
@@ -473,7 +514,7 @@ class Message(BaseModel):
         """Inbound rows whose handlers have not run (lost task or retry due)."""
         return (cls.select(cls.id)
                 .where(cls.direction == cls.IN, cls.handled_at.is_null(),
-                       cls.next_attempt_at.is_null() | (cls.next_attempt_at <= now)))
+                       cls.attempt_due(now)))
 
 
 class AuditEvent(BaseModel):
@@ -1240,25 +1281,22 @@ class PendingSummons(BaseModel):
     created_at = DateTimeField(default=utcnow, index=True)
 
 
-class CalendarSync(BaseModel):
+class CalendarSync(OutboxMixin):
     """One meeting in one caseworker's calendar: an outbox row (rule 4).
 
     `wanted_revision` is what the calendar should show (the meeting's
     revision; -1: removed); `synced_revision` what it last accepted. The
     event UID is stable, so a retried sync overwrites instead of adding."""
-    QUEUED, SENDING, SYNCED, FAILED = 'queued', 'sending', 'synced', 'failed'
+    SYNCED = 'synced'   # with the outbox's QUEUED, SENDING and FAILED
     REMOVED = -1
     MAX_ATTEMPTS = 6
+    STALLED = 'Stalled while syncing; it may or may not have reached the calendar'
 
     meeting = ForeignKeyField(Meeting, backref='calendar_syncs', on_delete='CASCADE')
     caseworker = ForeignKeyField(Caseworker, backref='calendar_syncs', on_delete='CASCADE')
-    status = CharField(max_length=12, default=QUEUED, index=True)
+    status = CharField(max_length=12, default=OutboxMixin.QUEUED, index=True)
     wanted_revision = IntegerField(default=0)
     synced_revision = IntegerField(null=True)
-    attempts = IntegerField(default=0)
-    next_attempt_at = DateTimeField(null=True)
-    last_error = TextField(default='')
-    updated_at = DateTimeField(default=utcnow)
 
     class Meta:
         indexes = ((('meeting', 'caseworker'), True),
@@ -1283,35 +1321,71 @@ def count_by(query, field):
             query.select(field, fn.COUNT(query.model.id)).group_by(field).tuples()}
 
 
+# --- bulk writes --------------------------------------------------------------
+# A summons of thousands of citizens writes ~10 rows each. peewee builds a
+# node for every value of a query, which takes longer than the database needs
+# to store the rows; so peewee builds each statement once, with numbered
+# placeholders, and it runs for every chunk (insert) or row (update) with the
+# values converted by their fields. Statements are kept per database kind.
+
+def _placeholder(position: int) -> Value:
+    # converter=False: peewee passes the number through untouched, so the
+    # statement's parameters show where each value goes.
+    return Value(position, converter=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_statement(model, names: tuple[str, ...], count: int, returning: bool,
+                      dialect: type) -> str:
+    """INSERT of `count` rows of the fields `names`, values row after row."""
+    fields = [model._meta.fields[name] for name in names]
+    width = len(fields)
+    query = model.insert_many([[_placeholder(row * width + i) for i in range(width)]
+                               for row in range(count)], fields=fields)
+    if returning:
+        query = query.returning(model._meta.primary_key)
+    sql, params = query.sql()
+    if params != list(range(count * width)):   # a column peewee added or moved
+        raise RuntimeError(f'{model.__name__}: the INSERT does not take the values as given')
+    return sql
+
+
+@functools.lru_cache(maxsize=64)
+def _update_statement(model, names: tuple[str, ...], dialect: type) -> tuple[str, tuple[int, ...]]:
+    """UPDATE of the fields `names` of one row by id, and where each of
+    (value, ..., id) goes in its parameters (peewee orders the SET list)."""
+    fields = [model._meta.fields[name] for name in names]
+    query = (model.update({field: _placeholder(i) for i, field in enumerate(fields)})
+             .where(model._meta.primary_key == _placeholder(len(fields))))
+    sql, order = query.sql()
+    if sorted(order) != list(range(len(fields) + 1)):
+        raise RuntimeError(f'{model.__name__}: the UPDATE does not take the values as given')
+    return sql, tuple(order)
+
+
 def insert_rows(model, rows: list[dict], *, returning: bool = True,
                 batch: int = 100) -> list[int]:
-    """Many rows in multi-row INSERTs, skipping peewee's per-value query
-    building (a summons of thousands of citizens writes ~10 rows each).
-    Every row has the same keys (field names); fields left out get their
-    defaults. Returns the new ids in insertion order (ids grow within one
-    statement on both databases, so sorting restores the order)."""
+    """Many rows in multi-row INSERTs. Every row has the same keys (field
+    names); fields left out get their defaults. Returns the new ids in
+    insertion order (ids grow within one statement on both databases, so
+    sorting restores the order)."""
     if not rows:
         return []
     given = list(rows[0])
-    defaults = {f.name: f.default for f in model._meta.sorted_fields
-                if f.name not in given and not f.primary_key and f.default is not None}
-    fields = [model._meta.fields[name] for name in given + list(defaults)]
-    param = db.obj.param
-    columns = ', '.join(f'"{f.column_name}"' for f in fields)
-    one = '(' + ', '.join([param] * len(fields)) + ')'
-    tail = ' RETURNING "id"' if returning else ''
+    defaults = [(f.name, f.default) for f in model._meta.sorted_fields
+                if f.name not in given and not f.primary_key and f.default is not None]
+    names = tuple(given + [name for name, _default in defaults])
+    convert = [model._meta.fields[name].db_value for name in names]
     ids: list[int] = []
     with db.atomic():
         for start in range(0, len(rows), batch):
             part = rows[start:start + batch]
             params = []
             for row in part:
-                params += [f.db_value(row[f.name]) for f in fields[:len(given)]]
-                params += [f.db_value(d() if callable(d) else d) for f, d in
-                           zip(fields[len(given):], defaults.values())]
-            # Names come from the model's own metadata, values are parameters.
-            sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) '
-                   f'VALUES {", ".join([one] * len(part))}{tail}')
+                values = [row[name] for name in given]
+                values += [d() if callable(d) else d for _name, d in defaults]
+                params += [to_db(value) for to_db, value in zip(convert, values)]
+            sql = _insert_statement(model, names, len(part), returning, type(db.obj))
             cursor = db.execute_sql(sql, params)
             if returning:
                 ids += sorted(row[0] for row in cursor.fetchall())
@@ -1323,12 +1397,11 @@ def update_rows(model, field_names: list[str], rows: list[tuple]) -> None:
     order; one prepared statement run for every row."""
     if not rows:
         return
-    fields = [model._meta.fields[name] for name in field_names]
-    param = db.obj.param
-    sets = ', '.join(f'"{f.column_name}" = {param}' for f in fields)
-    # Names come from the model's own metadata, values are parameters.
-    sql = f'UPDATE "{model._meta.table_name}" SET {sets} WHERE "id" = {param}'
+    convert = [model._meta.fields[name].db_value for name in field_names]
+    sql, order = _update_statement(model, tuple(field_names), type(db.obj))
+    params = []
+    for row in rows:
+        values = [to_db(value) for to_db, value in zip(convert, row[1:])] + [row[0]]
+        params.append([values[i] for i in order])
     with db.atomic():
-        cursor = db.cursor()
-        cursor.executemany(sql, [[f.db_value(v) for f, v in zip(fields, row[1:])] + [row[0]]
-                                 for row in rows])
+        db.cursor().executemany(sql, params)

@@ -127,9 +127,14 @@ def send_messages(message_ids: list[int]) -> int:
     return len(message_ids)
 
 
+def _retry_wait(row) -> float:
+    """Seconds until an outbox row that was queued again may be retried."""
+    return max((row.next_attempt_at - row.updated_at).total_seconds(), 1)
+
+
 def _schedule_retry(message) -> None:
     """A timed retry; the sweep covers it when the queue loses it."""
-    delay = max((message.next_attempt_at - message.updated_at).total_seconds(), 1)
+    delay = _retry_wait(message)
     try:
         send_message.schedule((message.id,), delay=delay)
     except Exception:
@@ -156,7 +161,7 @@ def sync_calendar(sync_id: int) -> str:
     status = calendar_sync.sync_one(sync_id)
     row = CalendarSync.get_or_none(CalendarSync.id == sync_id)
     if row is not None and row.status == CalendarSync.QUEUED and row.next_attempt_at:
-        delay = max((row.next_attempt_at - row.updated_at).total_seconds(), 1)
+        delay = _retry_wait(row)
         try:
             sync_calendar.schedule((sync_id,), delay=delay)
         except Exception:   # the sweep covers it

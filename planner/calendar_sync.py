@@ -35,8 +35,6 @@ log = logging.getLogger('planpool.calendar_sync')
 SYNCED, PENDING, FAILED, OFF = 'synced', 'pending', 'failed', 'off'
 CHUNK = 500                 # ids per IN (...) list: far below every driver's limit
 BATCH = 200                 # rows per Huey batch task from the sweep
-STUCK_AFTER = dt.timedelta(minutes=10)
-STALLED = 'Stalled while syncing; it may or may not have reached the calendar'
 FEED_DAYS_BACK = 30
 SUMMARY_NAMES = 3           # citizens named in an event title; the rest counted
 
@@ -209,52 +207,27 @@ def _chunks(values: list, size: int = CHUNK):
 
 
 # --- sending -------------------------------------------------------------------
-
-def retry_delay(attempts: int) -> dt.timedelta:
-    """Backoff after the n-th failed attempt: 30 s, 2 min, 8 min, 32 min, 2 h."""
-    return dt.timedelta(seconds=30 * 4 ** (max(attempts, 1) - 1))
-
-
-def _claim(row: CalendarSync) -> bool:
-    """queued -> sending, atomically: two workers never send one row."""
-    now = utcnow()
-    n = (CalendarSync.update(status=CalendarSync.SENDING, updated_at=now,
-                             attempts=CalendarSync.attempts + 1)
-         .where(CalendarSync.id == row.id, CalendarSync.status == CalendarSync.QUEUED,
-                CalendarSync.next_attempt_at.is_null()
-                | (CalendarSync.next_attempt_at <= now))
-         .execute())
-    if n:
-        row.status, row.attempts, row.updated_at = (CalendarSync.SENDING,
-                                                     row.attempts + 1, now)
-    return n == 1
-
+# Claim, backoff and the stall reset are the outbox's (models.OutboxMixin);
+# what is the calendars' own is the revision a send was for.
 
 def _finish(row: CalendarSync, revision: int, error: str | None) -> None:
     """sending -> synced, or a failed attempt (queued with backoff; failed
     after the last). A row whose wanted revision changed while it was being
     sent goes back to the queue at once instead."""
     now = utcnow()
-    mine = ((CalendarSync.id == row.id) & (CalendarSync.status == CalendarSync.SENDING))
+    unchanged = CalendarSync.wanted_revision == revision
     if error is None:
-        n = (CalendarSync.update(status=CalendarSync.SYNCED, synced_revision=revision,
-                                 next_attempt_at=None, last_error='', updated_at=now)
-             .where(mine & (CalendarSync.wanted_revision == revision)).execute())
-    elif row.attempts >= CalendarSync.MAX_ATTEMPTS:
-        n = (CalendarSync.update(status=CalendarSync.FAILED, next_attempt_at=None,
-                                 last_error=error[:2000], updated_at=now)
-             .where(mine & (CalendarSync.wanted_revision == revision)).execute())
+        done = row.finish_sending(dict(status=CalendarSync.SYNCED, synced_revision=revision,
+                                       next_attempt_at=None, last_error='', updated_at=now),
+                                  unchanged)
     else:
-        n = (CalendarSync.update(status=CalendarSync.QUEUED, last_error=error[:2000],
-                                 next_attempt_at=now + retry_delay(row.attempts),
-                                 updated_at=now)
-             .where(mine & (CalendarSync.wanted_revision == revision)).execute())
-    if not n:
+        done = row.finish_sending(row.failed_attempt(error, now), unchanged)
+    if not done:
         # The meeting changed meanwhile: what was sent is already stale.
         fields = dict(status=CalendarSync.QUEUED, next_attempt_at=None, updated_at=now)
         if error is not None:
-            fields['last_error'] = error[:2000]
-        CalendarSync.update(**fields).where(mine).execute()
+            fields['last_error'] = error[:CalendarSync.ERROR_LENGTH]
+        row.finish_sending(fields)
     fresh = CalendarSync.get_by_id(row.id)
     for name in ('status', 'synced_revision', 'wanted_revision', 'attempts',
                  'next_attempt_at', 'last_error', 'updated_at'):
@@ -284,7 +257,7 @@ def sync_one(sync_id: int, *, dav: caldav.CalDAV | None = None,
             if unreachable is not None and server in unreachable:
                 _defer(row, unreachable[server])
                 return row.status
-            if not _claim(row):
+            if not row.claim():
                 return row.status
             revision = row.wanted_revision
             error = _deliver(row, target, dav)
@@ -328,11 +301,12 @@ def _server(url: str) -> str:
 def _defer(row: CalendarSync, error: str) -> None:
     """Not tried in this round: its server just failed for another row."""
     now = utcnow()
-    later = now + retry_delay(row.attempts or 1)
-    (CalendarSync.update(next_attempt_at=later, last_error=error[:2000], updated_at=now)
+    later = now + CalendarSync.retry_delay(row.attempts)
+    error = error[:CalendarSync.ERROR_LENGTH]
+    (CalendarSync.update(next_attempt_at=later, last_error=error, updated_at=now)
      .where(CalendarSync.id == row.id, CalendarSync.status == CalendarSync.QUEUED)
      .execute())
-    row.next_attempt_at, row.last_error = later, error[:2000]
+    row.next_attempt_at, row.last_error = later, error
 
 
 def _deliver(row: CalendarSync, target, dav: caldav.CalDAV) -> Exception | None:
@@ -369,26 +343,13 @@ def _deliver(row: CalendarSync, target, dav: caldav.CalDAV) -> Exception | None:
 
 # --- sweep ----------------------------------------------------------------------
 
-def due(now: dt.datetime, stuck_after: dt.timedelta = STUCK_AFTER) -> list[int]:
-    """Row ids a sweep should (re)enqueue, after resetting stalled sends: a
-    send stalled after the last attempt fails for good, the others go back
-    to the queue."""
+def due(now: dt.datetime, stuck_after: dt.timedelta | None = None) -> list[int]:
+    """Row ids a sweep should (re)enqueue, in order, after resetting stalled
+    sends (CalendarSync.due); none while CalDAV is off."""
     if not enabled():
         return []
-    stalled = ((CalendarSync.status == CalendarSync.SENDING)
-               & (CalendarSync.updated_at < now - stuck_after))
-    (CalendarSync.update(status=CalendarSync.FAILED, next_attempt_at=None, updated_at=now,
-                         last_error=STALLED)
-     .where(stalled & (CalendarSync.attempts >= CalendarSync.MAX_ATTEMPTS)).execute())
-    (CalendarSync.update(status=CalendarSync.QUEUED, next_attempt_at=now, updated_at=now,
-                         last_error=STALLED + '; queued again')
-     .where(stalled).execute())
     return [row_id for (row_id,) in
-            CalendarSync.select(CalendarSync.id)
-            .where(CalendarSync.status == CalendarSync.QUEUED,
-                   CalendarSync.next_attempt_at.is_null()
-                   | (CalendarSync.next_attempt_at <= now))
-            .order_by(CalendarSync.id).tuples()]
+            CalendarSync.due(now, stuck_after).order_by(CalendarSync.id).tuples()]
 
 
 def batches(row_ids: list[int], size: int = BATCH):
