@@ -1,44 +1,21 @@
-"""Pieces the administration areas share: the access check, page-or-fragment
-rendering, organisation-scoped ids from forms, and address validation."""
+"""Pieces the administration areas (the job centre's and the pool's) share:
+organisation-scoped ids from forms, name, address, phone and email checks,
+trees of teams or units, and what blocks a delete."""
 from __future__ import annotations
 
-import functools
 import unicodedata
 
-from flask import abort, render_template, request
+from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 from wtforms.validators import ValidationError
 
 from common import postcodes
 from common.validators import normalise_phone
-from models import Organisation, Team, User
-from web import role_required
+from models import Team
+from web import paginate
 
-PANEL = 'admin-panel'   # the id of every admin page's main block
-
-
-def planner_admin(view):
-    """Administrators of a job centre only (the Planner catalogue)."""
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.PLANNER:
-            abort(403)
-        return view(*args, **kwargs)
-    return role_required(User.ADMIN)(wrapped)
-
-
-def render(template_name: str, blocks: dict | None = None, /, **context):
-    """The full page, or one block when htmx asks for the element it fills
-    (chosen by HX-Target, never by HX-Request alone)."""
-    target = request.headers.get('HX-Target', '')
-    blocks = {PANEL: 'panel', **(blocks or {})}
-    if target.startswith('wrap-') and 'form' in blocks.values():
-        target = next(k for k, v in blocks.items() if v == 'form')  # one field's check
-    if target in blocks:
-        return render_block(template_name, blocks[target], fragment=True, **context)
-    return render_template(template_name, fragment=False, **context)
+ADMIN_PANEL = 'admin-panel'   # the id of every admin page's main block
 
 
 def org_id() -> int:
@@ -191,3 +168,16 @@ def meeting_label(meeting) -> str:
     from flask_babel import format_datetime, get_locale
     return _('%(type)s, %(when)s', type=meeting.meeting_type.label(str(get_locale())),
              when=format_datetime(meeting.starts_at, 'medium'))
+
+
+def meetings_blocking(heading: str, meetings) -> list[str]:
+    """Why a delete is refused: `heading`, then the first SHOW_MEETINGS of
+    `meetings` (a query joined with their types) and '… and more.' past
+    them; no lines when there are no such meetings."""
+    page = paginate(meetings, SHOW_MEETINGS)
+    if not page.rows:
+        return []
+    lines = [heading] + [meeting_label(m) for m in page.rows]
+    if page.has_next:
+        lines.append(_('… and more.'))
+    return lines

@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
-from blueprints.forms import country, planner_admin, postcode_message
+from blueprints.forms import country, postcode_message
 from common import postcodes
+from web import job_centre_admin
 
 bp = Blueprint('admin_postcodes', __name__, url_prefix='/admin/postcodes')
 
 
 @bp.route('/city')
-@planner_admin
+@job_centre_admin
 def city():
     """The city field filled in (or emptied), plus a note at the postcode
     field swapped in out of band."""

@@ -1,7 +1,7 @@
 """Administration: the team tree (create, edit, reorder, move, delete)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from peewee import IntegrityError
@@ -9,10 +9,10 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
-from blueprints.forms import (address_errors, check_address, check_email, check_phone, org_id,
-                              planner_admin, render, scoped_row, strip)
+from blueprints.forms import (ADMIN_PANEL, address_errors, check_address, check_email, check_phone,
+                              org_id, scoped_row, strip)
 from models import Team, db
-from web import get_in_org
+from web import get_in_org, job_centre_admin, render, see_other
 
 bp = Blueprint('admin_teams', __name__, url_prefix='/admin/teams')
 section('admin_teams.index', _l('Teams'), 30)
@@ -60,7 +60,7 @@ def _parent_choices(tree, exclude=frozenset()):
 
 
 @bp.route('/')
-@planner_admin
+@job_centre_admin
 def index():
     tree, below = _tree_with_subtrees()
     children: dict = {}
@@ -68,7 +68,7 @@ def index():
         children.setdefault(team.parent_id, []).append(team)
     targets = {team.id: _parent_choices(tree, below[team.id] | {team.id})
                for team, _depth in tree}
-    return render('admin/teams/index.html', {'team-tree': 'tree'},
+    return render('admin/teams/index.html', {'team-tree': 'tree'}, panel=ADMIN_PANEL,
                   tree=tree, children=children, targets=targets)
 
 
@@ -105,12 +105,13 @@ def _save(form, team, tree, below):
 
 
 def _form_page(form, team, template_title):
-    return render('admin/teams/form.html', {'team-form': 'form'},
+    return render('admin/teams/form.html', {'team-form': 'form'}, panel=ADMIN_PANEL,
+                  field_block='form',
                   form=form, team=team, title=template_title)
 
 
 @bp.route('/new', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def create():
     tree, below = _tree_with_subtrees()
     team = Team()
@@ -118,7 +119,7 @@ def create():
     if request.method == 'POST':
         if _save(form, team, tree, below):
             flash(_('Team %(name)s created.', name=team.name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
     else:
         parent = scoped_row(Team, request.args.get('parent', ''))
         form.parent.choices = _parent_choices(tree)
@@ -127,7 +128,7 @@ def create():
 
 
 @bp.route('/<int:team_id>/edit', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def edit(team_id):
     team = get_in_org(Team, team_id)
     tree, below = _tree_with_subtrees()
@@ -135,7 +136,7 @@ def edit(team_id):
         form = TeamForm()
         if _save(form, team, tree, below):
             flash(_('Team %(name)s saved.', name=team.name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
     else:
         form = TeamForm(obj=team)
         form.parent.choices = _parent_choices(tree, below[team.id] | {team.id})
@@ -144,7 +145,7 @@ def edit(team_id):
 
 
 @bp.route('/<int:team_id>/move', methods=['POST'])
-@planner_admin
+@job_centre_admin
 def move(team_id):
     """Up or down among its siblings, or under another team."""
     team = get_in_org(Team, team_id)
@@ -169,7 +170,7 @@ def move(team_id):
                   _('%(name)s moved to the top level.', name=team.name), 'success')
     else:
         abort(400)
-    return redirect(url_for('.index'), code=303)
+    return see_other('.index')
 
 
 BLOCKER_LABELS = {
@@ -195,19 +196,19 @@ def _blocker_lines(team) -> list[str]:
 
 
 @bp.route('/<int:team_id>/delete', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def delete(team_id):
     team = get_in_org(Team, team_id)
     blockers = _blocker_lines(team)
     if request.method == 'POST':
         if blockers:   # the page shows what blocks it
-            return redirect(url_for('.delete', team_id=team.id), code=303)
+            return see_other('.delete', team_id=team.id)
         name = team.name
         try:
             with db.atomic():
                 team.delete_instance()
         except IntegrityError:   # something was attached meanwhile
-            return redirect(url_for('.delete', team_id=team.id), code=303)
+            return see_other('.delete', team_id=team.id)
         flash(_('Team %(name)s deleted.', name=name), 'success')
-        return redirect(url_for('.index'), code=303)
-    return render('admin/teams/delete.html', team=team, blockers=blockers)
+        return see_other('.index')
+    return render('admin/teams/delete.html', panel=ADMIN_PANEL, team=team, blockers=blockers)

@@ -7,38 +7,29 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from common.validators import normalise_cpr
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
-                    MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam, Team,
+                    MeetingParticipant, MeetingType, Pause, Room, RoomTeam, Team,
                     User, mask_cpr, utcnow)
 from planner import booking
 from planner.loading import caseworker_inputs, utc_window
 from scheduling.availability import AvailabilityCalendar
 from scheduling.localtime import as_utc, from_minute, to_minute_ceil
-from web import get_in_org, role_required
+from web import get_in_org, job_centre_staff, render, see_other
 
 bp = Blueprint('calendar', __name__, url_prefix='/calendar')
 
-STAFF = (User.ADMIN, User.PLANNER, User.CASEWORKER)
 SLOT_MINUTES = 15                 # one free-time button per quarter hour
 DEFAULT_HOURS = (8 * 60, 16 * 60)  # shown when nobody has hours that week
-
-
-@bp.before_request
-def _job_centre_only():
-    """Caseworkers' and rooms' calendars are a job centre's: a substitute
-    pool's staff have none (anonymous users go on to the login)."""
-    if current_user.is_authenticated and current_user.organisation.kind != Organisation.PLANNER:
-        abort(403)
+GRID = {'calendar-grid': 'grid'}   # htmx moving to another week redraws only the grid
 
 
 # --- weeks -----------------------------------------------------------------
@@ -329,13 +320,6 @@ def _week_days(monday: dt.date, weekend: bool) -> list[dt.date]:
     return [monday + dt.timedelta(days=i) for i in range(7 if weekend else 5)]
 
 
-def _render(template: str, **context):
-    """Full page, or only the grid when htmx asks for it (target #calendar-grid)."""
-    if request.headers.get('HX-Target') == 'calendar-grid':
-        return render_block(template, 'grid', **context)
-    return render_template(template, **context)
-
-
 def _week_context(monday, weekend):
     return dict(monday=monday, week=week_id(monday), weekend=weekend,
                 prev_week=week_id(monday - dt.timedelta(days=7)),
@@ -352,12 +336,12 @@ def _language() -> str:
 # --- pages -------------------------------------------------------------------
 
 @bp.route('/')
-@role_required(*STAFF)
+@job_centre_staff
 def index():
     org = current_user.organisation_id
     mine = Caseworker.get_or_none(Caseworker.user == current_user.id)
     if mine is not None and not request.args:
-        return redirect(url_for('calendar.caseworker', caseworker_id=mine.id), code=303)
+        return see_other('calendar.caseworker', caseworker_id=mine.id)
     teams = list(Team.select().where(Team.organisation == org).order_by(Team.name))
     caseworkers = list(Caseworker.select(Caseworker, User).join(User)
                        .where(Caseworker.organisation == org).order_by(User.name))
@@ -367,7 +351,7 @@ def index():
 
 
 @bp.route('/caseworker/<int:caseworker_id>')
-@role_required(*STAFF)
+@job_centre_staff
 def caseworker(caseworker_id):
     cw = get_in_org(Caseworker, caseworker_id)
     monday = parse_week(request.args.get('week') or request.args.get('date'))
@@ -376,12 +360,12 @@ def caseworker(caseworker_id):
     lanes = caseworker_lanes(cw.organisation, [cw], days, language=_language())[cw.id]
     top, bottom = _bounds([lanes])
     place([lanes], top, 'r')
-    return _render('calendar/caseworker.html', owner=cw, lanes=lanes, top=top,
+    return render('calendar/caseworker.html', GRID, owner=cw, lanes=lanes, top=top,
                    bottom=bottom, **_week_context(monday, weekend))
 
 
 @bp.route('/team/<int:team_id>')
-@role_required(*STAFF)
+@job_centre_staff
 def team(team_id):
     team = get_in_org(Team, team_id)
     monday = parse_week(request.args.get('week') or request.args.get('date'))
@@ -395,12 +379,12 @@ def team(team_id):
     top, bottom = _bounds(lanes.values())
     place(lanes.values(), top, 'c')
     rows = [(cw, lanes[cw.id]) for cw in members]
-    return _render('calendar/team.html', owner=team, rows=rows, top=top, bottom=bottom,
+    return render('calendar/team.html', GRID, owner=team, rows=rows, top=top, bottom=bottom,
                    **_week_context(monday, weekend))
 
 
 @bp.route('/room/<int:room_id>')
-@role_required(*STAFF)
+@job_centre_staff
 def room(room_id):
     room = get_in_org(Room, room_id)
     org = room.organisation
@@ -444,14 +428,15 @@ def room(room_id):
             cursor = max(cursor, now_local.hour * 60 + now_local.minute)
         for start, end in sorted(busy) + [(DEFAULT_HOURS[1], DEFAULT_HOURS[1])]:
             if start > cursor:
-                lane.blocks += _free_slots(cursor, start, _day_label(day), lambda s, e, fe, whole, d=day: _new_url(
-                    new_base, room=room.id, date=d.isoformat(), time=_hm(s)))
+                lane.blocks += _free_slots(
+                    cursor, start, _day_label(day), lambda s, e, fe, whole, d=day: _new_url(
+                        new_base, room=room.id, date=d.isoformat(), time=_hm(s)))
             cursor = max(cursor, end)
         lane.blocks.sort(key=lambda b: (b.start, b.end))
         lanes.append(lane)
     top, bottom = _bounds([lanes])
     place([lanes], top, 'r')
-    return _render('calendar/room.html', owner=room, lanes=lanes, top=top, bottom=bottom,
+    return render('calendar/room.html', GRID, owner=room, lanes=lanes, top=top, bottom=bottom,
                    seats=seats, **_week_context(monday, weekend))
 
 
@@ -544,7 +529,7 @@ def _prefill(form):
 
 
 @bp.route('/new', methods=['GET', 'POST'])
-@role_required(User.ADMIN, User.PLANNER, User.CASEWORKER)
+@job_centre_staff
 def new():
     form = NewAppointmentForm()
     _choices(form)
@@ -577,9 +562,9 @@ def new():
             else:
                 _audit('meeting_booked', meeting)
                 flash(_('The meeting is booked and the citizen has been notified.'), 'info')
-                return redirect(url_for('calendar.caseworker', caseworker_id=cw.id,
+                return see_other(url=url_for('calendar.caseworker', caseworker_id=cw.id,
                                         week=week_id(parse_week(form.date.data.isoformat())))
-                                + f'#meeting-{meeting.id}', code=303)
+                                + f'#meeting-{meeting.id}')
     return render_template('calendar/new.html', form=form)
 
 
@@ -590,7 +575,7 @@ def _audit(action: str, meeting: Meeting, detail: str = '') -> None:
 
 
 @bp.route('/meeting/<int:meeting_id>', methods=['GET', 'POST'])
-@role_required(*STAFF)
+@job_centre_staff
 def meeting(meeting_id):
     meeting = get_in_org(Meeting, meeting_id)
     citizens = [p.citizen for p in meeting.participants
@@ -605,7 +590,7 @@ def meeting(meeting_id):
                           week=week_id(parse_week(meeting.organisation.local(
                               meeting.starts_at).date().isoformat())))
                   if meeting.caseworker_id else url_for('calendar.index'))
-        return redirect(target, code=303)
+        return see_other(url=target)
     confirm = request.args.get('confirm') == 'cancel'
     g.personal_data = True
     _audit('meeting_read', meeting, f'{len(citizens)} citizens')

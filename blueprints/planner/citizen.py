@@ -9,27 +9,27 @@ meeting id is a 404. All writes go through `booking`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, format_time, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
 from extensions import limiter, user_or_address
 from integrations import ics
-from models import (AuditEvent, Meeting, MeetingParticipant, OnlineOffer, Organisation, User,
-                    address_line)
+from models import (AuditEvent, Meeting, MeetingParticipant, OnlineOffer, address_line)
 from planner import booking, privacy
 from scheduling import rules
 from scheduling.localtime import as_utc
-from web import role_required
+from web import citizen_only, render, see_other
 
 bp = Blueprint('citizen', __name__, url_prefix='/my')
 
 START_FORMAT = '%Y-%m-%dT%H:%MZ'     # a start in URLs and forms: UTC to the minute
+TIMES = {'times': 'times'}           # htmx moving to another week swaps only the times
 # Book, rebook and cancel share one budget per citizen: ample for a person,
 # a wall for a script hammering the booking engine.
 write_limit = limiter.shared_limit('10 per minute;60 per hour', scope='citizen_booking',
@@ -41,17 +41,12 @@ def _now() -> dt.datetime:
 
 
 def _citizen_only(view):
-    """Citizens of a job centre only."""
-    import functools
-
+    """Citizens of a job centre only; every page of theirs is personal data."""
     @functools.wraps(view)
-    @role_required(User.CITIZEN)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.PLANNER:
-            abort(403)
+    def personal(*args, **kwargs):
         g.personal_data = True
         return view(*args, **kwargs)
-    return wrapped
+    return citizen_only(personal)
 
 
 def _ip() -> str:
@@ -220,15 +215,15 @@ def cancel(meeting_id):
             booking.cancel_by_citizen(meeting, current_user._get_current_object())
         except booking.BookingError as exc:
             flash(exc.message, 'error')
-            return redirect(url_for('citizen.meeting', meeting_id=meeting.id), code=303)
+            return see_other('citizen.meeting', meeting_id=meeting.id)
         AuditEvent.record('self_cancelled', actor=current_user._get_current_object(),
                           obj=meeting, ip=_ip())
         flash(_('Your meeting is cancelled. We have sent you a receipt.'), 'info')
-        return redirect(url_for('citizen.appointments'), code=303)
+        return see_other('citizen.appointments')
     if not booking.may_cancel(meeting, _now()):
         flash(_('This meeting cannot be cancelled here. Call the job centre if you cannot come.'),
               'error')
-        return redirect(url_for('citizen.meeting', meeting_id=meeting.id), code=303)
+        return see_other('citizen.meeting', meeting_id=meeting.id)
     return render_template('citizen/cancel.html', form=form, row=_row(meeting, _language()))
 
 
@@ -262,13 +257,13 @@ def _refused(exc: booking.BookingError, *, offer=None, meeting=None, start=None,
         if caseworker_id:
             args['caseworker'] = caseworker_id
         if meeting is not None:
-            return redirect(url_for('citizen.rebook', meeting_id=meeting.id, **args), code=303)
-        return redirect(url_for('citizen.times', offer_id=offer.id, **args), code=303)
+            return see_other('citizen.rebook', meeting_id=meeting.id, **args)
+        return see_other('citizen.times', offer_id=offer.id, **args)
     if exc.code == 'already_booked':
-        return redirect(url_for('citizen.appointments'), code=303)
+        return see_other('citizen.appointments')
     if meeting is not None:
-        return redirect(url_for('citizen.meeting', meeting_id=meeting.id), code=303)
-    return redirect(url_for('citizen.offers'), code=303)
+        return see_other('citizen.meeting', meeting_id=meeting.id)
+    return see_other('citizen.offers')
 
 
 @bp.route('/book/<int:offer_id>')
@@ -339,12 +334,6 @@ def _week_view(choice: booking.TimeChoice, *, now, week, day, caseworker_id,
         week=_week_id(monday))
 
 
-def _render_times(template: str, **context):
-    if request.headers.get('HX-Target') == 'times':
-        return render_block(template, 'times', **context)
-    return render_template(template, **context)
-
-
 def _chosen_caseworker(choice: booking.TimeChoice) -> int | None:
     """The caseworker asked for in the URL, when the offer lets the citizen choose."""
     wanted = _int_param(request.args.get('caseworker'))
@@ -371,8 +360,8 @@ def times(offer_id):
         view = _week_view(choice, now=now, week=_week_param(request.args.get('week')),
                           day=_day_param(request.args.get('day')), caseworker_id=caseworker_id,
                           link=lambda **a: url_for('citizen.times', offer_id=offer.id, **a))
-    return _render_times(
-        'citizen/times.html', offer=offer, choice=choice, view=view,
+    return render(
+        'citizen/times.html', TIMES, offer=offer, choice=choice, view=view,
         title=offer.title, caseworker_id=caseworker_id,
         form_action=url_for('citizen.times', offer_id=offer.id),
         confirm_endpoint='citizen.confirm', confirm_args=dict(offer_id=offer.id),
@@ -415,7 +404,7 @@ def confirm(offer_id):
     start, caseworker_id = _chosen_time(choice, form.start.data, form.caseworker.data)
     if start is None:
         flash(_('Choose a day and a time first.'), 'error')
-        return redirect(url_for('citizen.times', offer_id=offer.id), code=303)
+        return see_other('citizen.times', offer_id=offer.id)
     if request.method == 'GET':
         try:
             booking.ensure_free(choice, start, caseworker_id, now)
@@ -430,7 +419,7 @@ def confirm(offer_id):
             return _refused(exc, offer=offer, start=start,
                             caseworker_id=caseworker_id if caseworker_id != -1 else None)
         AuditEvent.record('self_booked', actor=citizen, obj=meeting, ip=_ip())
-        return redirect(url_for('citizen.receipt', meeting_id=meeting.id), code=303)
+        return see_other('citizen.receipt', meeting_id=meeting.id)
     return render_template(
         'citizen/confirm.html', form=form, title=offer.title, rebooking=False,
         facts=_planned_facts(choice, start, caseworker_id, offer.title),
@@ -487,8 +476,9 @@ def rebook(meeting_id):
                           day=_day_param(request.args.get('day')), caseworker_id=caseworker_id,
                           link=lambda **a: url_for('citizen.rebook', meeting_id=meeting.id, **a))
     language = _language()
-    return _render_times(
-        'citizen/times.html', offer=meeting.offer if meeting.offer_id else None, choice=choice,
+    return render(
+        'citizen/times.html', TIMES,
+        offer=meeting.offer if meeting.offer_id else None, choice=choice,
         view=view, title=booking.meeting_title(meeting, language), caseworker_id=caseworker_id,
         form_action=url_for('citizen.rebook', meeting_id=meeting.id),
         confirm_endpoint='citizen.rebook_confirm', confirm_args=dict(meeting_id=meeting.id),
@@ -510,7 +500,7 @@ def rebook_confirm(meeting_id):
     start, caseworker_id = _chosen_time(choice, form.start.data, form.caseworker.data)
     if start is None:
         flash(_('Choose a day and a time first.'), 'error')
-        return redirect(url_for('citizen.rebook', meeting_id=meeting.id), code=303)
+        return see_other('citizen.rebook', meeting_id=meeting.id)
     if request.method == 'GET':
         try:
             booking.ensure_free(choice, start, caseworker_id, now)
@@ -526,7 +516,7 @@ def rebook_confirm(meeting_id):
                             caseworker_id=caseworker_id if caseworker_id != -1 else None)
         AuditEvent.record('self_rebooked', actor=citizen, obj=meeting, ip=_ip())
         flash(_('Your meeting is moved. We have sent you a receipt.'), 'info')
-        return redirect(url_for('citizen.receipt', meeting_id=meeting.id), code=303)
+        return see_other('citizen.receipt', meeting_id=meeting.id)
     title = booking.meeting_title(meeting, language)
     return render_template(
         'citizen/confirm.html', form=form, title=title, rebooking=True,

@@ -11,14 +11,12 @@ only the end date bounds their rebooking (it is read live).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import defaultdict
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, render_template, request
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
 from peewee import IntegrityError, fn
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
@@ -36,23 +34,13 @@ from planner.loading import citizen_facts, free_starts, offer_caseworkers, utc_w
 from scheduling import rules
 from scheduling.rules import (AGE, CONTACT_GROUP, CONTACT_GROUPS, MARKING, ONE_OF, Rule, RuleGroup,
                               RuleSet)
-from web import role_required
+from web import job_centre_planners, render, see_other
 
 bp = Blueprint('offers', __name__, url_prefix='/offers')
 
 JOBSAMTALE = 'jobsamtale'     # online offers are job interviews, individual, in person
 OVERVIEW_WEEKS = 6
 LIST_LIMIT = 100
-
-
-def planner_only(view):
-    @functools.wraps(view)
-    @role_required(User.ADMIN, User.PLANNER)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.PLANNER:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
 
 
 # --- labels -------------------------------------------------------------------
@@ -138,14 +126,6 @@ def _offer_or_404(offer_id: int) -> OnlineOffer:
     if offer is None:
         abort(404)
     return offer
-
-
-def _render(template_name: str, blocks: dict[str, str], /, **context):
-    """The full page, or the block htmx asked for (by HX-Target)."""
-    block = blocks.get(request.headers.get('HX-Target', ''))
-    if block:
-        return render_block(template_name, block, **context)
-    return render_template(template_name, **context)
 
 
 def _jobsamtale() -> MeetingType:
@@ -250,7 +230,7 @@ def _save_details(form: DetailsForm, offer: OnlineOffer) -> OnlineOffer:
 
 
 def _details_page(form, offer, template=None):
-    return _render('offers/step1.html', {'wizard': 'wizard', 'caseworkers-field': 'caseworkers'},
+    return render('offers/step1.html', {'wizard': 'wizard', 'caseworkers-field': 'caseworkers'},
                    form=form, offer=offer, template=template, kind=_jobsamtale())
 
 
@@ -260,7 +240,7 @@ def _wants_refresh() -> bool:
 
 
 @bp.route('/new', methods=['GET', 'POST'])
-@planner_only
+@job_centre_planners
 def new():
     org = current_user.organisation_id
     templates = list(SummonsTemplate.select().where(
@@ -295,7 +275,7 @@ def new():
             if isinstance(preset.get('rebooking_days_before'), int):
                 offer.rebook_days_before = preset['rebooking_days_before']
         _save_details(form, offer)
-        return redirect(url_for('offers.step2', offer_id=offer.id), code=303)
+        return see_other('offers.step2', offer_id=offer.id)
     if request.method == 'GET' and template is None and templates \
             and request.args.get('blank') != '1':
         return render_template('offers/new.html', templates=templates)
@@ -303,7 +283,7 @@ def new():
 
 
 @bp.route('/<int:offer_id>/step/1', methods=['GET', 'POST'])
-@planner_only
+@job_centre_planners
 def step1(offer_id):
     offer = _offer_or_404(offer_id)
     form = DetailsForm()
@@ -318,7 +298,7 @@ def step1(offer_id):
     _details_choices(form)
     if request.method == 'POST' and not _wants_refresh() and _check_details(form):
         _save_details(form, offer)
-        return redirect(url_for('offers.step2', offer_id=offer.id), code=303)
+        return see_other('offers.step2', offer_id=offer.id)
     return _details_page(form, offer)
 
 
@@ -437,13 +417,13 @@ def _rules_context(rule_set: RuleSet, problems, *, show_problems: bool) -> dict:
 
 
 def _step2_page(form, offer, rule_set, problems, *, show_problems):
-    return _render('offers/step2.html', {'wizard': 'wizard', 'rules': 'rules'},
+    return render('offers/step2.html', {'wizard': 'wizard', 'rules': 'rules'},
                    form=form, offer=offer,
                    **_rules_context(rule_set, problems, show_problems=show_problems))
 
 
 @bp.route('/<int:offer_id>/step/2', methods=['GET', 'POST'])
-@planner_only
+@job_centre_planners
 def step2(offer_id):
     offer = _offer_or_404(offer_id)
     form = BookingForm(obj=None)
@@ -468,7 +448,7 @@ def step2(offer_id):
     rule_set = _posted_rules(request.form)
     # The editor's own requests (a button, or a change while htmx is on) redraw it.
     action = request.form.get('rules_action') or (
-        'refresh' if request.headers.get('HX-Target') == 'rules' else '')
+        'refresh' if request.htmx.target == 'rules' else '')
     if action:
         # Only the editor changed (a rule added, a type chosen): redraw, save nothing.
         if action != 'refresh':
@@ -485,7 +465,7 @@ def step2(offer_id):
             flash(_('Check the target-group rules.'), 'error')
         return _step2_page(form, offer, rule_set, problems, show_problems=True)
     _complete(offer, form, rules.normalised(rule_set))
-    return redirect(url_for('offers.step3', offer_id=offer.id), code=303)
+    return see_other('offers.step3', offer_id=offer.id)
 
 
 def _complete(offer: OnlineOffer, form: BookingForm, rule_set: RuleSet) -> None:
@@ -531,12 +511,12 @@ def _offer_facts(offer: OnlineOffer) -> dict:
 
 
 @bp.route('/<int:offer_id>/step/3')
-@planner_only
+@job_centre_planners
 def step3(offer_id):
     offer = _offer_or_404(offer_id)
     if offer.is_draft:
-        return redirect(url_for('offers.step2', offer_id=offer.id), code=303)
-    return _render('offers/step3.html', {'wizard': 'wizard'}, offer=offer, **_offer_facts(offer))
+        return see_other('offers.step2', offer_id=offer.id)
+    return render('offers/step3.html', {'wizard': 'wizard'}, offer=offer, **_offer_facts(offer))
 
 
 # --- overview -------------------------------------------------------------------
@@ -567,9 +547,9 @@ def _offer_list():
 
 
 @bp.route('/')
-@planner_only
+@job_centre_planners
 def index():
-    return _render('offers/index.html', {'offer-list': 'list'}, selected=None,
+    return render('offers/index.html', {'offer-list': 'list'}, selected=None,
                    **_offer_list())
 
 
@@ -697,7 +677,7 @@ def _citizen_lists(offer: OnlineOffer, search: str = ''):
 
 
 @bp.route('/<int:offer_id>', methods=['GET', 'POST'])
-@planner_only
+@job_centre_planners
 def show(offer_id):
     """The overview with one offer open. A citizen search is a POST (a CPR
     number never goes into a URL); it reads and changes nothing else."""
@@ -714,7 +694,7 @@ def show(offer_id):
         start_monday = None
     facts = _offer_facts(offer)
     table = _week_table(offer, facts['caseworkers'], start_monday)
-    return _render('offers/index.html', {'offer-list': 'list', 'offer-detail': 'detail',
+    return render('offers/index.html', {'offer-list': 'list', 'offer-detail': 'detail',
                                          'offer-citizens': 'citizens', 'offer-weeks': 'weeks'},
                    selected=offer, table=table, **facts, **lists, **_offer_list())
 
@@ -728,7 +708,7 @@ class RightsForm(FlaskForm):
 
 
 @bp.route('/rights', methods=['GET', 'POST'])
-@planner_only
+@job_centre_planners
 def rights():
     org = _org()
     form = RightsForm()
@@ -740,6 +720,6 @@ def rights():
         AuditEvent.record('rights_text_changed', actor=current_user._get_current_object(),
                           ip=request.remote_addr or '')
         flash(_('The rights-and-duties text is saved.'), 'info')
-        return redirect(url_for('offers.rights'), code=303)
+        return see_other('offers.rights')
     return render_template('offers/rights.html', form=form,
                            default_text=booking.default_rights_and_duties())

@@ -8,15 +8,12 @@ who made it: anybody else gets a 404.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import json
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, render_template, request,
                    session, url_for)
 from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
 from werkzeug.routing import BuildError
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, TextAreaField, TimeField)
@@ -29,25 +26,12 @@ from models import (AuditEvent, Caseworker, CaseworkerTeam, Meeting, MeetingType
                     PendingSummons, Room, RoomTeam, SummonsDraft, SummonsDraftCitizen,
                     SummonsTemplate, Team, TypeVariant, User, fn, utcnow)
 from planner import booking, citizen_import, summons
-from web import get_in_org, role_required
+from web import get_in_org, job_centre_staff, render, see_other
 
 bp = Blueprint('summons', __name__, url_prefix='/summons')
 
-STAFF = (User.ADMIN, User.PLANNER, User.CASEWORKER)
 RESULT_LIST_LIMIT = 100      # failed citizens named on the result page
 LETTER_LINK_LIMIT = 200      # meetings one "Print the letters" link may name
-
-
-def staff_only(view):
-    """Planners, administrators and caseworkers of a job centre (the
-    calendar lets all three book)."""
-    @functools.wraps(view)
-    @role_required(*STAFF)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.PLANNER:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
 
 
 # --- shared helpers ---------------------------------------------------------------
@@ -69,14 +53,6 @@ def _draft_or_404(draft_id: int):
     if draft is None:
         abort(404)
     return draft
-
-
-def _render(template_name: str, blocks: dict[str, str], /, **context):
-    """The full page, or the block htmx asked for (chosen by HX-Target)."""
-    block = blocks.get(request.headers.get('HX-Target', ''))
-    if block:
-        return render_block(template_name, block, **context)
-    return render_template(template_name, **context)
 
 
 def optional_url(endpoint: str, **values) -> str | None:
@@ -340,7 +316,7 @@ def _parse_pick(value: str | None) -> dt.datetime | None:
 
 
 @bp.route('/<int:draft_id>/frame', methods=['GET', 'POST'])
-@staff_only
+@job_centre_staff
 def step1(draft_id):
     draft = _draft_or_404(draft_id)
     org, now = _org(), _now()
@@ -353,7 +329,7 @@ def step1(draft_id):
                    prefilled=request.args.get('prefilled') == '1')
     blocks = {'wizard': 'wizard', 'frame-dependent': 'dependent'}
     if request.method == 'GET':
-        if request.headers.get('HX-Target') == 'frame-dependent':
+        if request.htmx.target == 'frame-dependent':
             # The team or type changed: redraw the selects that depend on them.
             form = FrameForm(formdata=request.args, meta={'csrf': False})
             frame = _frame_from_form(form, saved)
@@ -362,7 +338,7 @@ def step1(draft_id):
             _fill_form(form, saved, tomorrow)
             frame = saved
         _frame_choices(form, frame)
-        return _render('summons/step1.html', blocks, form=form, **context)
+        return render('summons/step1.html', blocks, form=form, **context)
 
     form = FrameForm()
     form.validate()
@@ -382,13 +358,8 @@ def step1(draft_id):
         # "Save for later": keep what is filled in, checked on "Next".
         summons.save_frame(draft, frame)
         flash(_('The summons is saved as a draft.'), 'info')
-        if request.headers.get('HX-Request'):
-            # The form swaps only #wizard: leave for the start page instead.
-            response = current_app.response_class(status=204)
-            response.headers['HX-Location'] = json.dumps(
-                {'path': url_for('summons.index'), 'target': 'body'})
-            return response
-        return redirect(url_for('summons.index'), code=303)
+        # The form swaps only #wizard: leave it for the whole start page.
+        return see_other('summons.index', whole_page=True)
     if action == 'free_times':
         day = _free_day(form, frame, today)
         context.update(free=_free_list(frame, day), free_day=day)
@@ -396,7 +367,7 @@ def step1(draft_id):
         problems = summons.frame_problems(org, frame, now)
         if not problems:
             summons.save_frame(draft, frame)
-            return redirect(url_for('summons.step2', draft_id=draft.id), code=303)
+            return see_other('summons.step2', draft_id=draft.id)
         for key, message in problems.items():
             name = PROBLEM_FIELDS.get(key)
             if name:
@@ -405,7 +376,7 @@ def step1(draft_id):
                 context['top_problems'].append(message)
     if action == 'next' and form.errors:
         context['has_errors'] = True
-    return _render('summons/step1.html', blocks, form=form, **context)
+    return render('summons/step1.html', blocks, form=form, **context)
 
 
 def _frame_ready(draft) -> bool:
@@ -533,7 +504,7 @@ def _labels() -> dict:
 
 
 def _back_to_step2(draft, args=None):
-    return redirect(url_for('summons.step2', draft_id=draft.id, **(args or {})), code=303)
+    return see_other('summons.step2', draft_id=draft.id, **(args or {}))
 
 
 def _report(result) -> dict:
@@ -556,26 +527,26 @@ def _audit(action: str, draft, detail: str = '') -> None:
 
 
 @bp.route('/<int:draft_id>/citizens', methods=['GET', 'POST'])
-@staff_only
+@job_centre_staff
 def step2(draft_id):
     from flask import g
     draft = _draft_or_404(draft_id)
     g.personal_data = True
     if not _frame_ready(draft):
-        return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
+        return see_other('summons.step1', draft_id=draft.id)
     org, now = _org(), _now()
     args = _table_args()
     blocks = {'wizard': 'wizard'}
     if request.method == 'GET':
         rows = summons.citizen_rows(draft, now)
-        return _render('summons/step2.html', blocks, **_step2_context(draft, rows, args))
+        return render('summons/step2.html', blocks, **_step2_context(draft, rows, args))
 
     action = request.form.get('action', '')
     if action == 'add_one':
         citizen, message = citizen_import.lookup_one(org, request.form.get('cpr', ''))
         if citizen is None:
             rows = summons.citizen_rows(draft, now)
-            return _render('summons/step2.html', blocks, **_step2_context(
+            return render('summons/step2.html', blocks, **_step2_context(
                 draft, rows, args, one_error=message))
         added, duplicates = summons.add_citizens(draft, [(citizen, None)], now=now)
         _audit('summons_citizens_added', draft, f'{added} added by CPR')
@@ -598,7 +569,7 @@ def step2(draft_id):
                                                            data=data)
         if result is None:
             rows = summons.citizen_rows(draft, now)
-            return _render('summons/step2.html', blocks, **_step2_context(
+            return render('summons/step2.html', blocks, **_step2_context(
                 draft, rows, args, upload_error=_('Choose a .csv or .xlsx file.')))
         added, duplicates = 0, []
         if result.entries:
@@ -609,7 +580,7 @@ def step2(draft_id):
             # Stay on the page: the report is what the user needs to read.
             rows = summons.citizen_rows(draft, now)
             message = _added_message(added, duplicates) if result.entries else ''
-            return _render('summons/step2.html', blocks, **_step2_context(
+            return render('summons/step2.html', blocks, **_step2_context(
                 draft, rows, args, report=_report(result), added_message=message,
                 pasted=request.form.get('text', '') if action == 'paste' and not added
                 else ''))
@@ -628,7 +599,7 @@ def step2(draft_id):
             valid = False
         if not valid:
             rows = summons.citizen_rows(draft, now)
-            return _render('summons/step2.html', blocks, **_step2_context(
+            return render('summons/step2.html', blocks, **_step2_context(
                 draft, rows, args, deadline_form=form, fill_deadlines=False))
         frame = summons.frame_of(draft)
         frame.deadline_mode = form.deadline_mode.data
@@ -664,13 +635,13 @@ def step2(draft_id):
             summons.propose(draft, now)
         except booking.BookingError as exc:
             flash(exc.message, 'error')
-            return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
-        return redirect(url_for('summons.step3', draft_id=draft.id), code=303)
+            return see_other('summons.step1', draft_id=draft.id)
+        return see_other('summons.step3', draft_id=draft.id)
     abort(400)
 
 
 @bp.route('/<int:draft_id>/citizens/<int:row_id>', methods=['POST'])
-@staff_only
+@job_centre_staff
 def row(draft_id, row_id):
     """One row of step 2's table: selected, earliest date, deadline. htmx
     swaps just the row; without it the table comes back."""
@@ -699,7 +670,7 @@ def row(draft_id, row_id):
                 changes['clear_deadline'] = True
         if not summons.update_row(draft, row_id, **changes):
             abort(404)
-    if request.headers.get('HX-Target') == f'row-{row_id}':
+    if request.htmx.target == f'row-{row_id}':
         found = next((r for r in summons.citizen_rows(draft, now) if r.id == row_id), None)
         if found is None:
             abort(404)
@@ -743,14 +714,14 @@ def _step3_page(draft, **extra):
         context['open_row'] = int(opened)
     context.update(extra)
     _audit('summons_review_read', draft, f'{len(rows)} citizens')
-    return _render('summons/step3.html', {'wizard': 'wizard'}, **context)
+    return render('summons/step3.html', {'wizard': 'wizard'}, **context)
 
 
 @bp.route('/<int:draft_id>/review', methods=['GET', 'POST'])
 # Summon now books a whole list: a few per minute per person is plenty.
 @limiter.limit('5 per minute;60 per hour', key_func=user_or_address, methods=['POST'],
                exempt_when=lambda: request.form.get('action') != 'summon')
-@staff_only
+@job_centre_staff
 def step3(draft_id):
     draft = _draft_or_404(draft_id)
     if request.method == 'GET':
@@ -764,7 +735,7 @@ def step3(draft_id):
         removed = summons.remove_rows(draft, [int(value)] if value.isdigit() else [])
         flash(ngettext('%(num)d citizen removed from the summons.',
                        '%(num)d citizens removed from the summons.', removed), 'info')
-        return redirect(url_for('summons.step3', draft_id=draft.id), code=303)
+        return see_other('summons.step3', draft_id=draft.id)
 
     if action == 'change':
         value = request.form.get('row_id', '')
@@ -788,12 +759,12 @@ def step3(draft_id):
         if error:
             return _step3_page(draft, change_errors={row_id: error}, open_row=row_id)
         flash(_('The time is changed.'), 'info')
-        return redirect(url_for('summons.step3', draft_id=draft.id), code=303)
+        return see_other('summons.step3', draft_id=draft.id)
 
     if action == 'save_ticks':
         summons.set_ticked(draft, ticked)
         flash(_('Your choices are saved.'), 'info')
-        return redirect(url_for('summons.step3', draft_id=draft.id), code=303)
+        return see_other('summons.step3', draft_id=draft.id)
 
     if action == 'summon':
         summons.set_ticked(draft, ticked)
@@ -806,10 +777,9 @@ def step3(draft_id):
             if exc.code == 'gone':
                 # Made already (a second click): show what the first one did.
                 made = session.get('summons_result', {}).get('draft_id') == draft.id
-                return redirect(url_for('summons.result' if made else 'summons.index'),
-                                code=303)
+                return see_other('summons.result' if made else 'summons.index')
             # Step 1 no longer holds (e.g. the fixed time was taken meanwhile).
-            return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
+            return see_other('summons.step1', draft_id=draft.id)
         # Only numbers go into the (cookie) session: names are read back from
         # the pending list, where every failed citizen is put.
         failed_ids = [p.id for p in PendingSummons.select(PendingSummons.id).where(
@@ -825,18 +795,18 @@ def step3(draft_id):
             letter_meetings=list(result.meeting_ids)
             if letters and len(result.meeting_ids) <= LETTER_LINK_LIMIT else [],
             letters_elsewhere=letters and len(result.meeting_ids) > LETTER_LINK_LIMIT)
-        return redirect(url_for('summons.result'), code=303)
+        return see_other('summons.result')
     abort(400)
 
 
 @bp.route('/result')
-@staff_only
+@job_centre_staff
 def result():
     """What "Summon now" did (kept in the session: the draft may be gone)."""
     from flask import g
     data = session.get('summons_result')
     if not data:
-        return redirect(url_for('summons.index'), code=303)
+        return see_other('summons.index')
     g.personal_data = True
     draft = summons.get_draft(_actor(), data['draft_id']) if data.get('remaining') else None
     failed = []
@@ -935,7 +905,7 @@ def _templates():
 
 
 @bp.route('/', methods=['GET', 'POST'])
-@staff_only
+@job_centre_staff
 def index():
     org, actor = _org(), _actor()
     if request.method == 'POST':
@@ -943,8 +913,8 @@ def index():
         if action == 'new':
             draft = summons.new_draft(org, actor)
             from_list = request.form.get('from_list') == '1'
-            return redirect(url_for('summons.step1', draft_id=draft.id,
-                                    from_list=1 if from_list else None), code=303)
+            return see_other('summons.step1', draft_id=draft.id,
+                                    from_list=1 if from_list else None)
         if action == 'template':
             template_id = request.form.get('template', type=int) or 0
             template = next((t for t in _templates() if t.id == template_id), None)
@@ -952,18 +922,18 @@ def index():
                 abort(404)
             draft = summons.new_draft(org, actor,
                                       summons.SummonsFrame.from_template(template.preset))
-            return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
+            return see_other('summons.step1', draft_id=draft.id)
         if action == 'discard':
             draft = _draft_or_404(request.form.get('draft', type=int) or 0)
             draft.delete_instance(recursive=True)
             flash(_('The draft is discarded.'), 'info')
-            return redirect(url_for('summons.index'), code=303)
+            return see_other('summons.index')
         abort(400)
 
     frame = _calendar_frame()
     if frame is not None:
         draft = summons.new_draft(org, actor, frame)
-        return redirect(url_for('summons.step1', draft_id=draft.id, prefilled=1), code=303)
+        return see_other('summons.step1', draft_id=draft.id, prefilled=1)
     drafts = _my_drafts()
     discard = None
     value = request.args.get('discard', '')

@@ -13,13 +13,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, TimeField
 from wtforms.validators import DataRequired, Optional
 
-from blueprints.pool.home import render, see_other, substitute_only
+from blueprints.pool.home import POOL_PANEL
 from extensions import limiter, user_or_address
 from models import (Availability, Qualification, ShiftRequest, SubstituteQualification,
                     SubstituteUnit, Unit, User, Vacancy)
 from pool import staffing
 from scheduling import staffing as core
 from scheduling.localtime import naive_utc
+from web import render, see_other, substitute_only
 
 bp = Blueprint('pool_me', __name__, url_prefix='/my')
 
@@ -149,6 +150,7 @@ def _availability_page(form=None, day: dt.date | None = None):
     monday = day - dt.timedelta(days=day.weekday()) if day else None
     return render(
         'pool/me/availability.html', {'day-panel': 'day', 'month-grid': 'month'},
+        panel=POOL_PANEL,
         form=form, week_form=WeekForm(formdata=None), first=first, weeks=weeks, ranges=ranges,
         shifts=shifts, day=day, today=today, remove=remove, monday=monday,
         prev_month=prev_month, next_month=next_month, presets=core.PRESETS,
@@ -253,7 +255,7 @@ def shifts():
     coming = list(booked.where(Vacancy.ends_at > at).order_by(Vacancy.starts_at))
     past = list(booked.where(Vacancy.ends_at <= at).order_by(Vacancy.starts_at.desc())
                 .limit(50))
-    return render('pool/me/shifts.html', coming=coming, past=past,
+    return render('pool/me/shifts.html', panel=POOL_PANEL, coming=coming, past=past,
                   when=staffing.vacancy_when)
 
 
@@ -268,8 +270,8 @@ def requests():
                 .order_by(ShiftRequest.sent_at.desc(), ShiftRequest.id.desc()).limit(100))
     waiting = [r for r in rows if r.status == ShiftRequest.OPEN]
     answered = [r for r in rows if r.status != ShiftRequest.OPEN]
-    return render('pool/me/requests.html', waiting=waiting[::-1], answered=answered,
-                  when=staffing.vacancy_when)
+    return render('pool/me/requests.html', panel=POOL_PANEL, waiting=waiting[::-1],
+                  answered=answered, when=staffing.vacancy_when)
 
 
 @bp.route('/requests/<int:request_id>', methods=['POST'])
@@ -299,4 +301,4 @@ def profile():
     quals = [link.qualification for link in SubstituteQualification.select(
         SubstituteQualification, Qualification).join(Qualification)
         .where(SubstituteQualification.user == current_user.id).order_by(Qualification.name)]
-    return render('pool/me/profile.html', units=units, quals=quals)
+    return render('pool/me/profile.html', panel=POOL_PANEL, units=units, quals=quals)

@@ -10,9 +10,9 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.forms import strip, unique_name
-from blueprints.pool.home import org, pool_staff, render, see_other
+from blueprints.pool.home import POOL_PANEL, org
 from models import Qualification, SubstituteQualification, Vacancy, VacancyQualification, db
-from web import get_in_org
+from web import get_in_org, pool_staff, render, see_other
 
 bp = Blueprint('pool_qualifications', __name__, url_prefix='/pool/qualifications')
 
@@ -54,6 +54,7 @@ def index():
     qualifications = list(Qualification.select().where(Qualification.organisation == org())
                           .order_by(Qualification.name))
     return render('pool/qualifications/index.html', {'qualification-form': 'form'},
+                  panel=POOL_PANEL,
                   qualifications=qualifications, form=form)
 
 
@@ -66,7 +67,7 @@ def edit(qualification_id):
     if request.method == 'POST' and _save(form, qualification):
         flash(_('Qualification %(name)s saved.', name=qualification.name), 'success')
         return see_other('.index')
-    return render('pool/qualifications/form.html', {'qualification-form': 'form'},
+    return render('pool/qualifications/form.html', {'qualification-form': 'form'}, panel=POOL_PANEL,
                   form=form, qualification=qualification)
 
 
@@ -83,5 +84,5 @@ def delete(qualification_id):
     required = (VacancyQualification.select().join(Vacancy)
                 .where(VacancyQualification.qualification == qualification,
                        Vacancy.status.in_(Vacancy.FILLABLE)).count())
-    return render('pool/qualifications/delete.html', qualification=qualification,
+    return render('pool/qualifications/delete.html', panel=POOL_PANEL, qualification=qualification,
                   holders=holders, required=required)

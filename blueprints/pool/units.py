@@ -9,9 +9,9 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.forms import address_errors, check_address, check_phone, scoped_row, strip
-from blueprints.pool.home import org, pool_staff, render, see_other
+from blueprints.pool.home import POOL_PANEL, org
 from models import Unit, db
-from web import get_in_org
+from web import get_in_org, pool_staff, render, see_other
 
 bp = Blueprint('pool_units', __name__, url_prefix='/pool/units')
 
@@ -55,7 +55,7 @@ def index():
     children: dict = {}
     for unit, _depth in tree:
         children.setdefault(unit.parent_id, []).append(unit)
-    return render('pool/units/index.html', {'unit-tree': 'tree'}, tree=tree,
+    return render('pool/units/index.html', {'unit-tree': 'tree'}, panel=POOL_PANEL, tree=tree,
                   children=children)
 
 
@@ -98,7 +98,8 @@ def create():
         parent = scoped_row(Unit, request.args.get('parent', ''))
         form.parent.choices = _parent_choices(tree)
         form.parent.data = str(parent.id) if parent else ''
-    return render('pool/units/form.html', {'unit-form': 'form'}, form=form, unit=unit,
+    return render('pool/units/form.html', {'unit-form': 'form'}, panel=POOL_PANEL, form=form,
+                  unit=unit,
                   title=_('New unit'))
 
 
@@ -116,7 +117,8 @@ def edit(unit_id):
         form = UnitForm(obj=unit)
         form.parent.choices = _parent_choices(tree, below[unit.id] | {unit.id})
         form.parent.data = str(unit.parent_id or '')
-    return render('pool/units/form.html', {'unit-form': 'form'}, form=form, unit=unit,
+    return render('pool/units/form.html', {'unit-form': 'form'}, panel=POOL_PANEL, form=form,
+                  unit=unit,
                   title=_('Edit unit %(name)s', name=unit.name))
 
 
@@ -168,4 +170,5 @@ def delete(unit_id):
         flash(_('Unit %(name)s deleted.', name=name), 'success')
         return see_other('.index')
     trained = unit.substitute_links.count()
-    return render('pool/units/delete.html', unit=unit, blockers=blockers, trained=trained)
+    return render('pool/units/delete.html', panel=POOL_PANEL, unit=unit, blockers=blockers,
+                  trained=trained)
