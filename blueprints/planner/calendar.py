@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from common.validators import normalise_cpr
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
-                    MeetingParticipant, MeetingType, Pause, Room, RoomTeam, Team,
+                    MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam, Team,
                     User, mask_cpr, utcnow)
 from planner import booking
 from planner.loading import caseworker_inputs, utc_window
@@ -218,12 +218,99 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
     """{caseworker id: [DayLane]} for the local dates in `days`; free time as
     quarter-hour buttons, or as one button per free interval."""
     new_base = url_for('summons.index')
-    zone = org.zone
+    first, last = days[0], days[-1]
+    inputs = {i.caseworker_id: i for i in caseworker_inputs(
+        org, caseworkers, first, last, team=team)}
+    week = _week_facts(org, caseworkers, days, team, language)
+    calendar = AvailabilityCalendar(org.zone, first, last, set(week.org_closed))
+    # Free time that has passed cannot be booked: show it as not free.
+    now_minute = to_minute_ceil(dt.datetime.now(dt.timezone.utc))
+    result = {}
+    for caseworker in caseworkers:
+        days_view = calendar.caseworker_days(inputs[caseworker.id])
+        lanes = []
+        for index, day in enumerate(calendar.days):
+            closed = week.closed(caseworker, day.day)
+            if closed is not None:
+                lanes.append(DayLane(day.day, [Block('closed', 0, 0, closed)], closed))
+                continue
+            planned, _minutes = days_view.plan(index)
+            free = days_view.free(index, planned) if planned else []
+            slot_url = _slot_url_maker(new_base, caseworker, day.day, team)
+            lane = DayLane(day.day)
+            for s, e in free:
+                s = max(s, now_minute)
+                if s >= e:
+                    continue
+                lane.blocks += _free_slots(
+                    _local_minutes(from_minute(s), org.zone, day.day),
+                    _local_minutes(from_minute(e), org.zone, day.day),
+                    week.day_labels[day.day], slot_url, whole=whole_intervals)
+            lane.blocks += week.busy_blocks(caseworker, day)
+            lane.blocks.sort(key=lambda b: (b.start, b.end))
+            lanes.append(lane)
+        result[caseworker.id] = lanes
+    return result
+
+
+def _slot_url_maker(new_base: str, caseworker, day: dt.date, team):
+    """A free slot's link: a new summons with this caseworker at that time."""
+    def slot_url(start, stop, free_end, whole):
+        return _new_url(new_base, caseworker=caseworker.id, date=day.isoformat(),
+                        time=_hm(start), team=team.id if team else None,
+                        duration=free_end - start if whole else None)
+    return slot_url
+
+
+@dataclass
+class _WeekFacts:
+    """What the caseworkers' lanes of a week show besides free time, loaded
+    once for all of them."""
+    org: Organisation
+    org_closed: dict           # {date: name}
+    team_closed: dict          # {team id: {date: name}}
+    teams_of: dict             # {caseworker id: {team id}}
+    pauses: dict               # {(caseworker id, weekday): [Pause]}
+    absences: dict             # {caseworker id: [Absence]}
+    meetings: dict             # {caseworker id: [MeetingRow]}
+    labels: dict               # {meeting type id: label}
+    day_labels: dict           # {date: label}
+    meeting_aria: str
+
+    def closed(self, caseworker, day: dt.date) -> str | None:
+        """The closing day's name ('Closed' if it has none), or None when open."""
+        names = [self.org_closed.get(day)] + [self.team_closed[t].get(day)
+                                              for t in self.teams_of[caseworker.id]]
+        closed = [n for n in names if n is not None]
+        return (closed[0] or _('Closed')) if closed else None
+
+    def busy_blocks(self, caseworker, day) -> list[Block]:
+        """Pauses, absence and meetings of one caseworker's day."""
+        blocks = []
+        for p in self.pauses[(caseworker.id, day.weekday)]:
+            start, end = p.start.hour * 60 + p.start.minute, p.end.hour * 60 + p.end.minute
+            blocks.append(Block('pause', start, end, p.label or _('Pause'),
+                                _('%(start)s to %(end)s, %(label)s', start=_hm(start),
+                                  end=_hm(end), label=p.label or _('pause'))))
+        for a in self.absences[caseworker.id]:
+            start = _local_minutes(a.starts_at, self.org.zone, day.day)
+            end = _local_minutes(a.ends_at, self.org.zone, day.day)
+            if start < end:
+                blocks.append(Block('absence', start, end, a.reason or _('Absent'),
+                                    _('%(start)s to %(end)s, absent', start=_hm(start),
+                                      end=_hm(end))))
+        for m in self.meetings[caseworker.id]:
+            if self.org.local(m.starts_at).date() == day.day:
+                blocks.append(_meeting_block(m, self.org.zone, day.day,
+                                             self.day_labels[day.day], self.labels,
+                                             self.meeting_aria))
+        return blocks
+
+
+def _week_facts(org, caseworkers, days, team, language) -> _WeekFacts:
     first, last = days[0], days[-1]
     window = utc_window(org, first, last)
     ids = [c.id for c in caseworkers]
-    inputs = {i.caseworker_id: i for i in caseworker_inputs(
-        org, caseworkers, first, last, team=team)}
     closing = ClosingDay.select().where(
         ClosingDay.organisation == org, ClosingDay.date.between(first, last))
     org_closed = {c.date: c.name for c in closing if c.team_id is None}
@@ -247,62 +334,10 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
         absences[a.caseworker_id].append(a)
     meetings = _meeting_rows(Meeting.caseworker.in_(ids) & (Meeting.starts_at < window[1])
                              & (Meeting.ends_at > window[0]), key=lambda m: m.caseworker_id)
-    labels = _type_labels(language)
-    meeting_aria = _('%(day)s %(start)s to %(end)s, meeting: %(what)s')
-    day_labels = {day: _day_label(day) for day in days}
-
-    calendar = AvailabilityCalendar(zone, first, last, set(org_closed))
-    # Free time that has passed cannot be booked: show it as not free.
-    now_minute = to_minute_ceil(dt.datetime.now(dt.timezone.utc))
-    result = {}
-    for caseworker in caseworkers:
-        days_view = calendar.caseworker_days(inputs[caseworker.id])
-        lanes = []
-        for index, day in enumerate(calendar.days):
-            lane = DayLane(day.day)
-            names = [org_closed.get(day.day)] + [team_closed[t].get(day.day)
-                                                 for t in teams_of[caseworker.id]]
-            closed = [n for n in names if n is not None]
-            if closed:
-                lane.closed = closed[0] or _('Closed')
-                lane.blocks.append(Block('closed', 0, 0, lane.closed))
-                lanes.append(lane)
-                continue
-            planned, _minutes = days_view.plan(index)
-            free = days_view.free(index, planned) if planned else []
-
-            def slot_url(start, stop, free_end, whole, cw=caseworker, d=day.day):
-                return _new_url(new_base, caseworker=cw.id, date=d.isoformat(),
-                                time=_hm(start), team=team.id if team else None,
-                                duration=free_end - start if whole else None)
-            for s, e in free:
-                s = max(s, now_minute)
-                if s >= e:
-                    continue
-                lane.blocks += _free_slots(
-                    _local_minutes(from_minute(s), zone, day.day),
-                    _local_minutes(from_minute(e), zone, day.day), day_labels[day.day],
-                    slot_url, whole=whole_intervals)
-            for p in pauses[(caseworker.id, day.weekday)]:
-                start, end = p.start.hour * 60 + p.start.minute, p.end.hour * 60 + p.end.minute
-                lane.blocks.append(Block('pause', start, end, p.label or _('Pause'),
-                                         _('%(start)s to %(end)s, %(label)s', start=_hm(start),
-                                           end=_hm(end), label=p.label or _('pause'))))
-            for a in absences[caseworker.id]:
-                start = _local_minutes(a.starts_at, zone, day.day)
-                end = _local_minutes(a.ends_at, zone, day.day)
-                if start < end:
-                    lane.blocks.append(Block('absence', start, end, a.reason or _('Absent'),
-                                             _('%(start)s to %(end)s, absent', start=_hm(start),
-                                               end=_hm(end))))
-            for m in meetings[caseworker.id]:
-                if org.local(m.starts_at).date() == day.day:
-                    lane.blocks.append(_meeting_block(m, zone, day.day, day_labels[day.day],
-                                                      labels, meeting_aria))
-            lane.blocks.sort(key=lambda b: (b.start, b.end))
-            lanes.append(lane)
-        result[caseworker.id] = lanes
-    return result
+    return _WeekFacts(org, org_closed, team_closed, teams_of, pauses, absences, meetings,
+                      labels=_type_labels(language),
+                      day_labels={day: _day_label(day) for day in days},
+                      meeting_aria=_('%(day)s %(start)s to %(end)s, meeting: %(what)s'))
 
 
 def _bounds(lanes_by_owner, hours_source=None) -> tuple[int, int]:
@@ -361,7 +396,7 @@ def caseworker(caseworker_id):
     top, bottom = _bounds([lanes])
     place([lanes], top, 'r')
     return render('calendar/caseworker.html', GRID, owner=cw, lanes=lanes, top=top,
-                   bottom=bottom, **_week_context(monday, weekend))
+                  bottom=bottom, **_week_context(monday, weekend))
 
 
 @bp.route('/team/<int:team_id>')
@@ -380,7 +415,7 @@ def team(team_id):
     place(lanes.values(), top, 'c')
     rows = [(cw, lanes[cw.id]) for cw in members]
     return render('calendar/team.html', GRID, owner=team, rows=rows, top=top, bottom=bottom,
-                   **_week_context(monday, weekend))
+                  **_week_context(monday, weekend))
 
 
 @bp.route('/room/<int:room_id>')
@@ -437,7 +472,7 @@ def room(room_id):
     top, bottom = _bounds([lanes])
     place([lanes], top, 'r')
     return render('calendar/room.html', GRID, owner=room, lanes=lanes, top=top, bottom=bottom,
-                   seats=seats, **_week_context(monday, weekend))
+                  seats=seats, **_week_context(monday, weekend))
 
 
 # --- new appointment (one citizen, by CPR) ----------------------------------
@@ -562,9 +597,9 @@ def new():
             else:
                 _audit('meeting_booked', meeting)
                 flash(_('The meeting is booked and the citizen has been notified.'), 'info')
-                return see_other(url=url_for('calendar.caseworker', caseworker_id=cw.id,
-                                        week=week_id(parse_week(form.date.data.isoformat())))
-                                + f'#meeting-{meeting.id}')
+                return see_other('calendar.caseworker', caseworker_id=cw.id,
+                                 week=week_id(parse_week(form.date.data.isoformat())),
+                                 _anchor=f'meeting-{meeting.id}')
     return render_template('calendar/new.html', form=form)
 
 

@@ -231,7 +231,7 @@ def _save_details(form: DetailsForm, offer: OnlineOffer) -> OnlineOffer:
 
 def _details_page(form, offer, template=None):
     return render('offers/step1.html', {'wizard': 'wizard', 'caseworkers-field': 'caseworkers'},
-                   form=form, offer=offer, template=template, kind=_jobsamtale())
+                  form=form, offer=offer, template=template, kind=_jobsamtale())
 
 
 def _wants_refresh() -> bool:
@@ -418,8 +418,8 @@ def _rules_context(rule_set: RuleSet, problems, *, show_problems: bool) -> dict:
 
 def _step2_page(form, offer, rule_set, problems, *, show_problems):
     return render('offers/step2.html', {'wizard': 'wizard', 'rules': 'rules'},
-                   form=form, offer=offer,
-                   **_rules_context(rule_set, problems, show_problems=show_problems))
+                  form=form, offer=offer,
+                  **_rules_context(rule_set, problems, show_problems=show_problems))
 
 
 @bp.route('/<int:offer_id>/step/2', methods=['GET', 'POST'])
@@ -550,7 +550,7 @@ def _offer_list():
 @job_centre_planners
 def index():
     return render('offers/index.html', {'offer-list': 'list'}, selected=None,
-                   **_offer_list())
+                  **_offer_list())
 
 
 def _week_table(offer: OnlineOffer, caseworkers, start_monday: dt.date | None):
@@ -576,36 +576,8 @@ def _week_table(offer: OnlineOffer, caseworkers, start_monday: dt.date | None):
         monday += dt.timedelta(days=7)
     if not weeks:
         return None
-    window_first = max(weeks[0], period.earliest_meeting)
-    window_last = min(weeks[-1] + dt.timedelta(days=6), period.end)
-    free = defaultdict(int)
-    if window_first <= window_last and window_last >= today:
-        starts, calendar, inputs = free_starts(
-            org, offer.team, caseworkers, max(window_first, today), window_last, now=now,
-            duration_minutes=offer.duration_minutes, reporting_minutes=offer.reporting_minutes)
-        block = offer.duration_minutes + offer.reporting_minutes
-        by_id = {i.caseworker_id: i for i in inputs}
-        percent = {c.id: c.max_share for c in caseworkers}
-        for cid, found in starts.items():
-            days_view = calendar.caseworker_days(by_id[cid])
-            per_day = defaultdict(list)
-            for s in found:
-                index = calendar.day_index(int(s.timestamp()) // 60)
-                per_day[index].append(int(s.timestamp()) // 60)
-            for index, minutes in per_day.items():
-                _planned, bookable = days_view.plan(index)
-                count = rules.day_capacity(
-                    minutes, block_minutes=block, duration_minutes=offer.duration_minutes,
-                    booked_minutes=days_view.booked_minutes(index), bookable_minutes=bookable,
-                    share_percent=percent[cid])
-                free[(cid, rules.monday_of(calendar.days[index].day))] += count
-    booked = defaultdict(int)
-    start_utc, end_utc = utc_window(org, weeks[0], weeks[-1] + dt.timedelta(days=6))
-    for cid, starts_at in (Meeting.select(Meeting.caseworker, Meeting.starts_at)
-                           .where(Meeting.offer == offer, Meeting.status == Meeting.BOOKED,
-                                  Meeting.starts_at >= start_utc, Meeting.starts_at < end_utc)
-                           .tuples()):
-        booked[(cid, rules.monday_of(org.local(starts_at).date()))] += 1
+    free = _free_per_week(offer, caseworkers, weeks, period, today, now)
+    booked = _booked_per_week(offer, weeks)
     rows = []
     for cw in caseworkers:
         cells = [(free[(cw.id, w)], booked[(cw.id, w)]) for w in weeks]
@@ -620,6 +592,50 @@ def _week_table(offer: OnlineOffer, caseworkers, start_monday: dt.date | None):
                 prev=max(prev_monday, first_monday).isoformat() if weeks[0] > first_monday
                 else None,
                 next=next_monday.isoformat() if next_monday <= last_monday else None)
+
+
+def _free_per_week(offer, caseworkers, weeks, period, today, now) -> defaultdict:
+    """{(caseworker id, Monday): how many more meetings of the offer fit},
+    from today on, within the offer's period."""
+    org = _org()
+    window_first = max(weeks[0], period.earliest_meeting)
+    window_last = min(weeks[-1] + dt.timedelta(days=6), period.end)
+    free = defaultdict(int)
+    if not (window_first <= window_last and window_last >= today):
+        return free
+    starts, calendar, inputs = free_starts(
+        org, offer.team, caseworkers, max(window_first, today), window_last, now=now,
+        duration_minutes=offer.duration_minutes, reporting_minutes=offer.reporting_minutes)
+    block = offer.duration_minutes + offer.reporting_minutes
+    by_id = {i.caseworker_id: i for i in inputs}
+    percent = {c.id: c.max_share for c in caseworkers}
+    for cid, found in starts.items():
+        days_view = calendar.caseworker_days(by_id[cid])
+        per_day = defaultdict(list)
+        for s in found:
+            index = calendar.day_index(int(s.timestamp()) // 60)
+            per_day[index].append(int(s.timestamp()) // 60)
+        for index, minutes in per_day.items():
+            _planned, bookable = days_view.plan(index)
+            count = rules.day_capacity(
+                minutes, block_minutes=block, duration_minutes=offer.duration_minutes,
+                booked_minutes=days_view.booked_minutes(index), bookable_minutes=bookable,
+                share_percent=percent[cid])
+            free[(cid, rules.monday_of(calendar.days[index].day))] += count
+    return free
+
+
+def _booked_per_week(offer, weeks) -> defaultdict:
+    """{(caseworker id, Monday): meetings booked through the offer}."""
+    org = _org()
+    booked = defaultdict(int)
+    start_utc, end_utc = utc_window(org, weeks[0], weeks[-1] + dt.timedelta(days=6))
+    for cid, starts_at in (Meeting.select(Meeting.caseworker, Meeting.starts_at)
+                           .where(Meeting.offer == offer, Meeting.status == Meeting.BOOKED,
+                                  Meeting.starts_at >= start_utc, Meeting.starts_at < end_utc)
+                           .tuples()):
+        booked[(cid, rules.monday_of(org.local(starts_at).date()))] += 1
+    return booked
 
 
 def _citizen_search(text: str):
@@ -695,8 +711,8 @@ def show(offer_id):
     facts = _offer_facts(offer)
     table = _week_table(offer, facts['caseworkers'], start_monday)
     return render('offers/index.html', {'offer-list': 'list', 'offer-detail': 'detail',
-                                         'offer-citizens': 'citizens', 'offer-weeks': 'weeks'},
-                   selected=offer, table=table, **facts, **lists, **_offer_list())
+                                        'offer-citizens': 'citizens', 'offer-weeks': 'weeks'},
+                  selected=offer, table=table, **facts, **lists, **_offer_list())
 
 
 # --- the rights-and-duties text -------------------------------------------------
