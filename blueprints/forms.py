@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask import abort
+from flask import abort, flash
 from flask_babel import gettext as _
 from flask_login import current_user
+from peewee import IntegrityError, fn
 from wtforms.validators import ValidationError
 
 from common import postcodes
 from common.validators import normalise_phone
-from models import Team
-from web import paginate
+from models import Team, db
+from web import paginate, see_other
 
 ADMIN_PANEL = 'admin-panel'   # the id of every admin page's main block
 
@@ -126,12 +127,37 @@ def check_email(field) -> None:
 
 def unique_name(model, name: str, current=None) -> bool:
     """No other row of the organisation has this name (case-insensitive)."""
-    from peewee import fn
     query = model.select().where(model.organisation == org_id(),
                                  fn.LOWER(model.name) == name.strip().lower())
     if current is not None:
         query = query.where(model.id != current.id)
     return not query.exists()
+
+
+def check_unique_name(form, row) -> bool:
+    """The form's name is no other row's of the organisation (case-insensitive);
+    else False, with the error on the name field."""
+    if unique_name(type(row), form.name.data, row if row.id else None):
+        return True
+    form.name.errors.append(_('Name must be unique'))
+    return False
+
+
+def save_name(form, row, *, check_only: bool = False) -> bool:
+    """A row that is only a name unique in the organisation (a competence, a
+    qualification), validated from `form` and saved; False with the errors on
+    the form. `check_only`: validate, never save."""
+    if not (form.validate() and check_unique_name(form, row)) or check_only:
+        return False
+    row.organisation = org_id()
+    row.name = form.name.data
+    try:
+        with db.atomic():
+            row.save()
+    except IntegrityError:   # the same name saved meanwhile
+        form.name.errors.append(_('Name must be unique'))
+        return False
+    return True
 
 
 def strip(value):
@@ -157,6 +183,53 @@ def team_choices(blank=None) -> list:
     choices = [('', blank)] if blank is not None else []
     return choices + [(team.id, '\u2003' * depth + team.name)
                       for team, depth in Team.tree(org_id())]
+
+
+def subtrees(tree) -> dict[int, set[int]]:
+    """For each node of a tree in (node, depth) order (Team.tree, Unit.tree),
+    the ids of all the nodes below it."""
+    below: dict[int, set[int]] = {}
+    for i, (node, depth) in enumerate(tree):
+        ids = set()
+        for other, other_depth in tree[i + 1:]:
+            if other_depth <= depth:
+                break
+            ids.add(other.id)
+        below[node.id] = ids
+    return below
+
+
+def parent_choices(tree, exclude=frozenset()) -> list:
+    """Where a team or unit can be placed: the top level, or under any node
+    of the tree but those in `exclude` (itself and its own sub-tree)."""
+    return [('', _('Top level'))] + [(str(node.id), '\u2003' * depth + node.name)
+                                     for node, depth in tree if node.id not in exclude]
+
+
+def move_among_siblings(node, direction: str) -> None:
+    """A team or unit one place up or down among its siblings, and a message
+    saying so (or why not)."""
+    if node.move(-1 if direction == 'up' else 1):
+        flash(_('%(name)s moved up.', name=node.name) if direction == 'up'
+              else _('%(name)s moved down.', name=node.name), 'success')
+    else:
+        flash(_('%(name)s is already first.', name=node.name) if direction == 'up'
+              else _('%(name)s is already last.', name=node.name), 'error')
+
+
+def delete_unless_blocked(row, blocked: bool, deleted: str, back):
+    """A delete page's POST: back to the page (`back`, a redirect) while it
+    shows what blocks the delete, or when something was attached meanwhile;
+    else the row is deleted, `deleted` flashed and the list shown."""
+    if blocked:
+        return back
+    try:
+        with db.atomic():
+            row.delete_instance()
+    except IntegrityError:
+        return back
+    flash(deleted, 'success')
+    return see_other('.index')
 
 
 SHOW_MEETINGS = 20   # meetings named when they block a delete

@@ -4,13 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from peewee import IntegrityError
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
-from blueprints.forms import ADMIN_PANEL, org_id, strip, unique_name
-from models import CaseworkerCompetence, Competence, db
+from blueprints.forms import ADMIN_PANEL, org_id, save_name, strip
+from models import CaseworkerCompetence, Competence
 from web import get_in_org, job_centre_admin, render, see_other
 
 bp = Blueprint('admin_competences', __name__, url_prefix='/admin/competences')
@@ -24,22 +23,9 @@ class CompetenceForm(FlaskForm):
 
 
 def _save(form, competence) -> bool:
-    valid = form.validate()
-    if valid and not unique_name(Competence, form.name.data,
-                                 competence if competence.id else None):
-        form.name.errors.append(_('Name must be unique'))
-        valid = False
-    if not valid or request.args.get('check'):
-        return False
-    competence.organisation = org_id()
-    competence.name = form.name.data
-    try:
-        with db.atomic():
-            competence.save()
-    except IntegrityError:
-        form.name.errors.append(_('Name must be unique'))
-        return False
-    return True
+    """Saved, unless the form has errors or asks only to be checked (?check=1,
+    while typing)."""
+    return save_name(form, competence, check_only=bool(request.args.get('check')))
 
 
 def _listing(form):

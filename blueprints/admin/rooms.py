@@ -9,8 +9,8 @@ from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.admin.home import section
-from blueprints.forms import (ADMIN_PANEL, meetings_blocking, address_errors, check_address,
-                              org_id, scoped_rows, strip, team_choices, unique_name)
+from blueprints.forms import (ADMIN_PANEL, address_errors, check_address, check_unique_name,
+                              meetings_blocking, org_id, scoped_rows, strip, team_choices)
 from models import Meeting, MeetingType, Room, RoomTeam, Team, db
 from web import get_in_org, job_centre_admin, render, see_other
 
@@ -63,8 +63,7 @@ def _save(form, room) -> bool:
     # Posted team ids must be this organisation's: anything else is a 404.
     teams = scoped_rows(Team, request.form.getlist('teams'))
     valid = form.validate()
-    if form.name.data and not unique_name(Room, form.name.data, room if room.id else None):
-        form.name.errors.append(_('Name must be unique'))
+    if form.name.data and not check_unique_name(form, room):
         valid = False
     if form.allow_overbooking.data:
         if form.capacity.data is None and not form.capacity.errors:

@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from peewee import IntegrityError
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
 from blueprints.forms import (ADMIN_PANEL, address_errors, check_address, check_email, check_phone,
-                              org_id, scoped_row, strip)
+                              delete_unless_blocked, move_among_siblings, org_id, parent_choices,
+                              scoped_row, strip, subtrees)
 from models import Team, db
 from web import get_in_org, job_centre_admin, render, see_other
 
@@ -42,21 +42,7 @@ class TeamForm(FlaskForm):
 def _tree_with_subtrees():
     """The tree, and for each team the ids of its sub-teams (all levels)."""
     tree = Team.tree(org_id())
-    below: dict[int, set[int]] = {}
-    for i, (team, depth) in enumerate(tree):
-        ids = set()
-        for other, other_depth in tree[i + 1:]:
-            if other_depth <= depth:
-                break
-            ids.add(other.id)
-        below[team.id] = ids
-    return tree, below
-
-
-def _parent_choices(tree, exclude=frozenset()):
-    return [('', _('Top level'))] + [
-        (str(team.id), '\u2003' * depth + team.name)
-        for team, depth in tree if team.id not in exclude]
+    return tree, subtrees(tree)
 
 
 @bp.route('/')
@@ -66,7 +52,7 @@ def index():
     children: dict = {}
     for team, _depth in tree:
         children.setdefault(team.parent_id, []).append(team)
-    targets = {team.id: _parent_choices(tree, below[team.id] | {team.id})
+    targets = {team.id: parent_choices(tree, below[team.id] | {team.id})
                for team, _depth in tree}
     return render('admin/teams/index.html', {'team-tree': 'tree'}, panel=ADMIN_PANEL,
                   tree=tree, children=children, targets=targets)
@@ -75,7 +61,7 @@ def index():
 def _save(form, team, tree, below):
     """Validate the posted form into `team`; True when saved."""
     exclude = below.get(team.id, set()) | {team.id} if team.id else set()
-    form.parent.choices = _parent_choices(tree, exclude)
+    form.parent.choices = parent_choices(tree, exclude)
     # Another organisation's team (or no team at all) is a 404, like in a URL.
     parent = scoped_row(Team, request.form.get('parent', ''))
     valid = form.validate()
@@ -122,7 +108,7 @@ def create():
             return see_other('.index')
     else:
         parent = scoped_row(Team, request.args.get('parent', ''))
-        form.parent.choices = _parent_choices(tree)
+        form.parent.choices = parent_choices(tree)
         form.parent.data = str(parent.id) if parent else ''
     return _form_page(form, team, _('New team'))
 
@@ -139,7 +125,7 @@ def edit(team_id):
             return see_other('.index')
     else:
         form = TeamForm(obj=team)
-        form.parent.choices = _parent_choices(tree, below[team.id] | {team.id})
+        form.parent.choices = parent_choices(tree, below[team.id] | {team.id})
         form.parent.data = str(team.parent_id or '')
     return _form_page(form, team, _('Edit team %(name)s', name=team.name))
 
@@ -151,12 +137,7 @@ def move(team_id):
     team = get_in_org(Team, team_id)
     direction = request.form.get('direction', '')
     if direction in ('up', 'down'):
-        if team.move(-1 if direction == 'up' else 1):
-            flash(_('%(name)s moved up.', name=team.name) if direction == 'up'
-                  else _('%(name)s moved down.', name=team.name), 'success')
-        else:
-            flash(_('%(name)s is already first.', name=team.name) if direction == 'up'
-                  else _('%(name)s is already last.', name=team.name), 'error')
+        move_among_siblings(team, direction)
     elif 'parent' in request.form:
         parent = scoped_row(Team, request.form['parent'])
         try:
@@ -201,14 +182,7 @@ def delete(team_id):
     team = get_in_org(Team, team_id)
     blockers = _blocker_lines(team)
     if request.method == 'POST':
-        if blockers:   # the page shows what blocks it
-            return see_other('.delete', team_id=team.id)
-        name = team.name
-        try:
-            with db.atomic():
-                team.delete_instance()
-        except IntegrityError:   # something was attached meanwhile
-            return see_other('.delete', team_id=team.id)
-        flash(_('Team %(name)s deleted.', name=name), 'success')
-        return see_other('.index')
+        return delete_unless_blocked(team, bool(blockers),
+                                     _('Team %(name)s deleted.', name=team.name),
+                                     see_other('.delete', team_id=team.id))
     return render('admin/teams/delete.html', panel=ADMIN_PANEL, team=team, blockers=blockers)

@@ -10,8 +10,8 @@ from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
-from blueprints.forms import (ADMIN_PANEL, meetings_blocking, org_id, scoped_rows, strip,
-                              team_choices, unique_name)
+from blueprints.forms import (ADMIN_PANEL, check_unique_name, meetings_blocking, org_id,
+                              scoped_rows, strip, team_choices)
 from models import (Meeting, MeetingType, Team, TypeVariant, TypeVariantMeetingType,
                     TypeVariantTeam, db, utcnow)
 from web import get_in_org, job_centre_admin, render, see_other
@@ -80,9 +80,7 @@ def _save(form, variant) -> bool:
     meeting_types = _posted_meeting_types()
     teams = scoped_rows(Team, request.form.getlist('teams'))   # theirs: 404
     valid = form.validate()
-    if form.name.data and not unique_name(TypeVariant, form.name.data,
-                                          variant if variant.id else None):
-        form.name.errors.append(_('Name must be unique'))
+    if form.name.data and not check_unique_name(form, variant):
         valid = False
     if not meeting_types:
         form.meeting_types.errors.append(_('Choose at least one meeting type.'))

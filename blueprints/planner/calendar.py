@@ -351,8 +351,12 @@ def _bounds(lanes_by_owner, hours_source=None) -> tuple[int, int]:
     return (min(starts) // 60 * 60, -(-max(ends) // 60) * 60)
 
 
-def _week_days(monday: dt.date, weekend: bool) -> list[dt.date]:
-    return [monday + dt.timedelta(days=i) for i in range(7 if weekend else 5)]
+def _asked_week() -> tuple[dt.date, bool, list[dt.date]]:
+    """The week the URL asks for (?week= or a ?date= in it; this week by
+    default): its Monday, whether the weekend shows, and the days shown."""
+    monday = parse_week(request.args.get('week') or request.args.get('date'))
+    weekend = request.args.get('weekend') == '1'
+    return monday, weekend, [monday + dt.timedelta(days=i) for i in range(7 if weekend else 5)]
 
 
 def _week_context(monday, weekend):
@@ -389,9 +393,7 @@ def index():
 @job_centre_staff
 def caseworker(caseworker_id):
     cw = get_in_org(Caseworker, caseworker_id)
-    monday = parse_week(request.args.get('week') or request.args.get('date'))
-    weekend = request.args.get('weekend') == '1'
-    days = _week_days(monday, weekend)
+    monday, weekend, days = _asked_week()
     lanes = caseworker_lanes(cw.organisation, [cw], days, language=_language())[cw.id]
     top, bottom = _bounds([lanes])
     place([lanes], top, 'r')
@@ -403,9 +405,7 @@ def caseworker(caseworker_id):
 @job_centre_staff
 def team(team_id):
     team = get_in_org(Team, team_id)
-    monday = parse_week(request.args.get('week') or request.args.get('date'))
-    weekend = request.args.get('weekend') == '1'
-    days = _week_days(monday, weekend)
+    monday, weekend, days = _asked_week()
     members = list(Caseworker.select(Caseworker, User).join(User)
                    .switch(Caseworker).join(CaseworkerTeam)
                    .where(CaseworkerTeam.team == team).order_by(User.name))
@@ -423,9 +423,7 @@ def team(team_id):
 def room(room_id):
     room = get_in_org(Room, room_id)
     org = room.organisation
-    monday = parse_week(request.args.get('week') or request.args.get('date'))
-    weekend = request.args.get('weekend') == '1'
-    days = _week_days(monday, weekend)
+    monday, weekend, days = _asked_week()
     window = utc_window(org, days[0], days[-1])
     closing = {c.date: c.name for c in ClosingDay.select().where(
         ClosingDay.organisation == org, ClosingDay.team.is_null(),

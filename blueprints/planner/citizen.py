@@ -24,7 +24,7 @@ from models import (AuditEvent, Meeting, MeetingParticipant, OnlineOffer, addres
 from planner import booking, privacy
 from scheduling import rules
 from scheduling.localtime import as_utc
-from web import citizen_only, render, see_other
+from web import citizen_only, get_in_org, render, see_other
 
 bp = Blueprint('citizen', __name__, url_prefix='/my')
 
@@ -236,14 +236,6 @@ def offers():
     return render_template('citizen/offers.html', offers=offers)
 
 
-def _offer_or_404(offer_id: int) -> OnlineOffer:
-    offer = OnlineOffer.get_or_none(OnlineOffer.id == offer_id,
-                                    OnlineOffer.organisation == current_user.organisation_id)
-    if offer is None:
-        abort(404)
-    return offer
-
-
 def _refused(exc: booking.BookingError, *, offer=None, meeting=None, start=None,
              caseworker_id=None):
     """Where a refused booking goes: fresh times for a time that is gone or
@@ -254,7 +246,7 @@ def _refused(exc: booking.BookingError, *, offer=None, meeting=None, start=None,
         if start is not None:
             day = start.astimezone(current_user.organisation.zone).date()
             args = dict(week=_week_id(rules.monday_of(day)), day=day.isoformat())
-        if caseworker_id:
+        if caseworker_id and caseworker_id > 0:   # -1: whoever is free
             args['caseworker'] = caseworker_id
         if meeting is not None:
             return see_other('citizen.rebook', meeting_id=meeting.id, **args)
@@ -269,7 +261,7 @@ def _refused(exc: booking.BookingError, *, offer=None, meeting=None, start=None,
 @bp.route('/book/<int:offer_id>')
 @_citizen_only
 def offer(offer_id):
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     try:
         choice = booking.offer_choice(offer, current_user._get_current_object(), _now())
     except booking.BookingError as exc:
@@ -345,7 +337,7 @@ def _chosen_caseworker(choice: booking.TimeChoice) -> int | None:
 @bp.route('/book/<int:offer_id>/time')
 @_citizen_only
 def times(offer_id):
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     citizen = current_user._get_current_object()
     now = _now()
     try:
@@ -393,7 +385,7 @@ def _chosen_time(choice, form_start, form_caseworker):
 @write_limit
 @_citizen_only
 def confirm(offer_id):
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     citizen = current_user._get_current_object()
     now = _now()
     try:
@@ -401,23 +393,16 @@ def confirm(offer_id):
     except booking.BookingError as exc:
         return _refused(exc)
     form = ConfirmForm(start=request.args.get('start'), caseworker=request.args.get('caseworker'))
-    start, caseworker_id = _chosen_time(choice, form.start.data, form.caseworker.data)
-    if start is None:
-        flash(_('Choose a day and a time first.'), 'error')
-        return see_other('citizen.times', offer_id=offer.id)
-    if request.method == 'GET':
-        try:
-            booking.ensure_free(choice, start, caseworker_id, now)
-        except booking.BookingError as exc:
-            return _refused(exc, offer=offer, start=start,
-                            caseworker_id=caseworker_id if caseworker_id != -1 else None)
+    start, caseworker_id, answer = _confirmable(
+        choice, form, now, url_for('citizen.times', offer_id=offer.id), offer=offer)
+    if answer is not None:
+        return answer
     if form.validate_on_submit():
         try:
             meeting = booking.book_offer(offer, citizen, start, caseworker_id=caseworker_id,
                                          now=now)
         except booking.BookingError as exc:
-            return _refused(exc, offer=offer, start=start,
-                            caseworker_id=caseworker_id if caseworker_id != -1 else None)
+            return _refused(exc, offer=offer, start=start, caseworker_id=caseworker_id)
         AuditEvent.record('self_booked', actor=citizen, obj=meeting, ip=_ip())
         return see_other('citizen.receipt', meeting_id=meeting.id)
     return render_template(
@@ -425,6 +410,23 @@ def confirm(offer_id):
         facts=_planned_facts(choice, start, caseworker_id, offer.title),
         rights=booking.rights_and_duties(choice.organisation),
         back_url=url_for('citizen.times', offer_id=offer.id, **_week_args(start, caseworker_id)))
+
+
+def _confirmable(choice, form, now, back: str, **where):
+    """(start, caseworker id, None) for the time chosen in the URL; or
+    (None, None, the answer): back to `back` when no time is chosen, fresh
+    times when the page is shown for a time no longer free. `where`: the
+    offer= or meeting= it is booked for."""
+    start, caseworker_id = _chosen_time(choice, form.start.data, form.caseworker.data)
+    if start is None:
+        flash(_('Choose a day and a time first.'), 'error')
+        return None, None, see_other(url=back)
+    if request.method == 'GET':
+        try:
+            booking.ensure_free(choice, start, caseworker_id, now)
+        except booking.BookingError as exc:
+            return None, None, _refused(exc, start=start, caseworker_id=caseworker_id, **where)
+    return start, caseworker_id, None
 
 
 def _week_args(start: dt.datetime, caseworker_id: int | None) -> dict:
@@ -497,23 +499,16 @@ def rebook_confirm(meeting_id):
     if refused:
         return refused
     form = RebookForm(start=request.args.get('start'), caseworker=request.args.get('caseworker'))
-    start, caseworker_id = _chosen_time(choice, form.start.data, form.caseworker.data)
-    if start is None:
-        flash(_('Choose a day and a time first.'), 'error')
-        return see_other('citizen.rebook', meeting_id=meeting.id)
-    if request.method == 'GET':
-        try:
-            booking.ensure_free(choice, start, caseworker_id, now)
-        except booking.BookingError as exc:
-            return _refused(exc, meeting=meeting, start=start,
-                            caseworker_id=caseworker_id if caseworker_id != -1 else None)
+    start, caseworker_id, answer = _confirmable(
+        choice, form, now, url_for('citizen.rebook', meeting_id=meeting.id), meeting=meeting)
+    if answer is not None:
+        return answer
     language = _language()
     if form.validate_on_submit():
         try:
             booking.rebook(meeting, citizen, start, caseworker_id=caseworker_id, now=now)
         except booking.BookingError as exc:
-            return _refused(exc, meeting=meeting, start=start,
-                            caseworker_id=caseworker_id if caseworker_id != -1 else None)
+            return _refused(exc, meeting=meeting, start=start, caseworker_id=caseworker_id)
         AuditEvent.record('self_rebooked', actor=citizen, obj=meeting, ip=_ip())
         flash(_('Your meeting is moved. We have sent you a receipt.'), 'info')
         return see_other('citizen.receipt', meeting_id=meeting.id)

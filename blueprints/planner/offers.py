@@ -34,7 +34,7 @@ from planner.loading import citizen_facts, free_starts, offer_caseworkers, utc_w
 from scheduling import rules
 from scheduling.rules import (AGE, CONTACT_GROUP, CONTACT_GROUPS, MARKING, ONE_OF, Rule, RuleGroup,
                               RuleSet)
-from web import job_centre_planners, render, see_other
+from web import get_in_org, job_centre_planners, render, see_other
 
 bp = Blueprint('offers', __name__, url_prefix='/offers')
 
@@ -118,14 +118,6 @@ def _org():
 
 def _today() -> dt.date:
     return booking.local_today(_org(), dt.datetime.now(dt.timezone.utc))
-
-
-def _offer_or_404(offer_id: int) -> OnlineOffer:
-    offer = OnlineOffer.get_or_none(OnlineOffer.id == offer_id,
-                                    OnlineOffer.organisation == current_user.organisation_id)
-    if offer is None:
-        abort(404)
-    return offer
 
 
 def _jobsamtale() -> MeetingType:
@@ -285,7 +277,7 @@ def new():
 @bp.route('/<int:offer_id>/step/1', methods=['GET', 'POST'])
 @job_centre_planners
 def step1(offer_id):
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     form = DetailsForm()
     if request.method == 'GET':
         form.team.data = offer.team_id
@@ -425,7 +417,7 @@ def _step2_page(form, offer, rule_set, problems, *, show_problems):
 @bp.route('/<int:offer_id>/step/2', methods=['GET', 'POST'])
 @job_centre_planners
 def step2(offer_id):
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     form = BookingForm(obj=None)
     if request.method == 'GET':
         today = _today()
@@ -513,7 +505,7 @@ def _offer_facts(offer: OnlineOffer) -> dict:
 @bp.route('/<int:offer_id>/step/3')
 @job_centre_planners
 def step3(offer_id):
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     if offer.is_draft:
         return see_other('offers.step2', offer_id=offer.id)
     return render('offers/step3.html', {'wizard': 'wizard'}, offer=offer, **_offer_facts(offer))
@@ -697,7 +689,7 @@ def _citizen_lists(offer: OnlineOffer, search: str = ''):
 def show(offer_id):
     """The overview with one offer open. A citizen search is a POST (a CPR
     number never goes into a URL); it reads and changes nothing else."""
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     g.personal_data = True
     search = request.form.get('citizen', '') if request.method == 'POST' else ''
     lists = _citizen_lists(offer, search)

@@ -67,6 +67,14 @@ def _me() -> User:
     return current_user._get_current_object()
 
 
+def _own_or_404(model, row_id: int):
+    """A row that is the substitute's own (an availability, a request), else 404."""
+    row = model.get_or_none(model.id == row_id, model.user == current_user.id)
+    if row is None:
+        abort(404)
+    return row
+
+
 def _hm(moment: dt.datetime) -> str:
     return format_time(moment, 'HH:mm', rebase=False)
 
@@ -218,10 +226,7 @@ def _flash_added(result: staffing.Added) -> None:
 @bp.route('/availability/<int:availability_id>/remove', methods=['POST'])
 @substitute_only
 def remove_availability(availability_id):
-    row = Availability.get_or_none(Availability.id == availability_id,
-                                   Availability.user == current_user.id)
-    if row is None:
-        abort(404)
+    row = _own_or_404(Availability, availability_id)
     org = current_user.organisation
     day = _parse_day(request.form.get('day')) or org.local(row.starts_at).date()
     try:
@@ -278,10 +283,7 @@ def requests():
 @limiter.limit('30 per minute;300 per hour', key_func=user_or_address)
 @substitute_only
 def answer(request_id):
-    row = ShiftRequest.get_or_none(ShiftRequest.id == request_id,
-                                   ShiftRequest.user == current_user.id)
-    if row is None:
-        abort(404)
+    row = _own_or_404(ShiftRequest, request_id)
     choice = request.form.get('answer')
     if choice not in ('yes', 'no'):
         abort(400)
