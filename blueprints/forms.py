@@ -1,11 +1,11 @@
-"""Pieces the administration areas (the job centre's and the pool's) share:
-organisation-scoped ids from forms, name, address, phone and email checks,
-trees of teams or units, and what blocks a delete."""
+"""What the administration areas (the job centre's and the pool's) share:
+organisation-scoped ids from forms; name, address, phone and email checks;
+saving a plain name; the tree of teams or units; what blocks a delete."""
 from __future__ import annotations
 
 import unicodedata
 
-from flask import abort, flash
+from flask import abort, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import IntegrityError, fn
@@ -204,6 +204,43 @@ def parent_choices(tree, exclude=frozenset()) -> list:
     of the tree but those in `exclude` (itself and its own sub-tree)."""
     return [('', _('Top level'))] + [(str(node.id), '\u2003' * depth + node.name)
                                      for node, depth in tree if node.id not in exclude]
+
+
+def children_by_parent(tree) -> dict:
+    """{parent id (None at the top): [its children in order]}."""
+    children: dict = {}
+    for node, _depth in tree:
+        children.setdefault(node.parent_id, []).append(node)
+    return children
+
+
+def validate_in_tree(form, node, tree, below, refusal: str):
+    """Validate a team's or unit's form; (valid, the posted parent). The
+    parent is another of the organisation's (else 404), never the node
+    itself or one below it (`refusal` says so on the field)."""
+    exclude = below.get(node.id, set()) | {node.id} if node.id else set()
+    form.parent.choices = parent_choices(tree, exclude)
+    parent = scoped_row(type(node), request.form.get('parent', ''))
+    valid = form.validate()
+    if parent is not None and parent.id in exclude:
+        form.parent.errors.append(refusal)
+        valid = False
+    return valid, parent
+
+
+def save_in_tree(node, form, fields, parent) -> None:
+    """`fields` of the form into a new or edited team or unit, placed last
+    under `parent` when that is new."""
+    with db.atomic():
+        moved = node.id is None or node.parent_id != (parent.id if parent else None)
+        for name in fields:
+            setattr(node, name, getattr(form, name).data or '')
+        if node.id is None:
+            node.organisation = org_id()
+            node.parent = parent
+        node.save()
+        if moved:
+            node.move_under(parent)
 
 
 def move_among_siblings(node, direction: str) -> None:

@@ -98,8 +98,7 @@ def _save(form, day) -> bool:
 
 def _form_page(form, day, title):
     return render('admin/closing_days/form.html', {'closing-day-form': 'form'}, panel=ADMIN_PANEL,
-                  field_block='form',
-                  form=form, day=day, title=title)
+                  field_block='form', form=form, day=day, title=title)
 
 
 def _back(day):

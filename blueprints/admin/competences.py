@@ -32,8 +32,7 @@ def _listing(form):
     competences = list(Competence.select().where(Competence.organisation == org_id())
                        .order_by(Competence.name))
     return render('admin/competences/index.html', {'competence-form': 'form'}, panel=ADMIN_PANEL,
-                  field_block='form',
-                  competences=competences, form=form)
+                  field_block='form', competences=competences, form=form)
 
 
 @bp.route('/', methods=['GET', 'POST'])
@@ -58,8 +57,7 @@ def edit(competence_id):
         flash(_('Competence %(name)s saved.', name=competence.name), 'success')
         return see_other('.index')
     return render('admin/competences/form.html', {'competence-form': 'form'}, panel=ADMIN_PANEL,
-                  field_block='form',
-                  form=form, competence=competence)
+                  field_block='form', form=form, competence=competence)
 
 
 @bp.route('/<int:competence_id>/delete', methods=['GET', 'POST'])

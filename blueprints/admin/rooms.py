@@ -103,8 +103,7 @@ def _save(form, room) -> bool:
 
 def _form_page(form, room, title):
     return render('admin/rooms/form.html', {'room-form': 'form'}, panel=ADMIN_PANEL,
-                  field_block='form',
-                  form=form, room=room, title=title)
+                  field_block='form', form=form, room=room, title=title)
 
 
 @bp.route('/new', methods=['GET', 'POST'])

@@ -184,8 +184,7 @@ def _load(template) -> TemplateForm:
 
 def _form_page(form, template, title):
     return render('admin/summons_templates/form.html', {'template-form': 'form'},
-                  panel=ADMIN_PANEL, field_block='form',
-                  form=form, template=template, title=title)
+                  panel=ADMIN_PANEL, field_block='form', form=form, template=template, title=title)
 
 
 @bp.route('/')

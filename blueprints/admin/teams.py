@@ -9,9 +9,10 @@ from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
 from blueprints.forms import (ADMIN_PANEL, address_errors, check_address, check_email, check_phone,
-                              delete_unless_blocked, move_among_siblings, org_id, parent_choices,
-                              scoped_row, strip, subtrees)
-from models import Team, db
+                              children_by_parent, delete_unless_blocked, move_among_siblings,
+                              org_id, parent_choices, save_in_tree, scoped_row, strip, subtrees,
+                              validate_in_tree)
+from models import Team
 from web import get_in_org, job_centre_admin, render, see_other
 
 bp = Blueprint('admin_teams', __name__, url_prefix='/admin/teams')
@@ -49,9 +50,7 @@ def _tree_with_subtrees():
 @job_centre_admin
 def index():
     tree, below = _tree_with_subtrees()
-    children: dict = {}
-    for team, _depth in tree:
-        children.setdefault(team.parent_id, []).append(team)
+    children = children_by_parent(tree)
     targets = {team.id: parent_choices(tree, below[team.id] | {team.id})
                for team, _depth in tree}
     return render('admin/teams/index.html', {'team-tree': 'tree'}, panel=ADMIN_PANEL,
@@ -60,40 +59,22 @@ def index():
 
 def _save(form, team, tree, below):
     """Validate the posted form into `team`; True when saved."""
-    exclude = below.get(team.id, set()) | {team.id} if team.id else set()
-    form.parent.choices = parent_choices(tree, exclude)
-    # Another organisation's team (or no team at all) is a 404, like in a URL.
-    parent = scoped_row(Team, request.form.get('parent', ''))
-    valid = form.validate()
-    if parent is not None and parent.id in exclude:
-        form.parent.errors.append(
-            _('A team cannot be placed under itself or one of its sub-teams.'))
-        valid = False
+    valid, parent = validate_in_tree(
+        form, team, tree, below,
+        _('A team cannot be placed under itself or one of its sub-teams.'))
     check_address(form, required=True)
     if address_errors(form):
         valid = False
     if not valid or request.args.get('check'):
         return False
-    with db.atomic():
-        moved = team.id is None or team.parent_id != (parent.id if parent else None)
-        for name in ('name', 'address', 'postcode', 'city', 'email', 'phone',
-                     'description'):
-            setattr(team, name, getattr(form, name).data or '')
-        if team.id is None:
-            team.organisation = org_id()
-            team.parent = parent
-            team.save()
-        else:
-            team.save()
-        if moved:
-            team.move_under(parent)
+    save_in_tree(team, form, ('name', 'address', 'postcode', 'city', 'email', 'phone',
+                              'description'), parent)
     return True
 
 
 def _form_page(form, team, template_title):
     return render('admin/teams/form.html', {'team-form': 'form'}, panel=ADMIN_PANEL,
-                  field_block='form',
-                  form=form, team=team, title=template_title)
+                  field_block='form', form=form, team=team, title=template_title)
 
 
 @bp.route('/new', methods=['GET', 'POST'])

@@ -101,8 +101,7 @@ def _save(form, variant) -> bool:
 
 def _form_page(form, variant, title):
     return render('admin/variants/form.html', {'variant-form': 'form'}, panel=ADMIN_PANEL,
-                  field_block='form',
-                  form=form, variant=variant, title=title)
+                  field_block='form', form=form, variant=variant, title=title)
 
 
 @bp.route('/new', methods=['GET', 'POST'])

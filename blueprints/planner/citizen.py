@@ -258,14 +258,20 @@ def _refused(exc: booking.BookingError, *, offer=None, meeting=None, start=None,
     return see_other('citizen.offers')
 
 
+def _offer_choice_or_redirect(offer, now):
+    try:
+        return booking.offer_choice(offer, current_user._get_current_object(), now), None
+    except booking.BookingError as exc:
+        return None, _refused(exc)
+
+
 @bp.route('/book/<int:offer_id>')
 @_citizen_only
 def offer(offer_id):
     offer = get_in_org(OnlineOffer, offer_id)
-    try:
-        choice = booking.offer_choice(offer, current_user._get_current_object(), _now())
-    except booking.BookingError as exc:
-        return _refused(exc)
+    choice, refused = _offer_choice_or_redirect(offer, _now())
+    if refused:
+        return refused
     return render_template('citizen/offer.html', offer=offer, choice=choice,
                            minutes=offer.duration_minutes,
                            place=address_line(offer.team) or offer.team.name)
@@ -338,12 +344,10 @@ def _chosen_caseworker(choice: booking.TimeChoice) -> int | None:
 @_citizen_only
 def times(offer_id):
     offer = get_in_org(OnlineOffer, offer_id)
-    citizen = current_user._get_current_object()
     now = _now()
-    try:
-        choice = booking.offer_choice(offer, citizen, now)
-    except booking.BookingError as exc:
-        return _refused(exc)
+    choice, refused = _offer_choice_or_redirect(offer, now)
+    if refused:
+        return refused
     caseworker_id = _chosen_caseworker(choice)
     if not choice.may_choose and len(choice.caseworkers) == 1:
         caseworker_id = choice.caseworkers[0].id
@@ -388,10 +392,9 @@ def confirm(offer_id):
     offer = get_in_org(OnlineOffer, offer_id)
     citizen = current_user._get_current_object()
     now = _now()
-    try:
-        choice = booking.offer_choice(offer, citizen, now)
-    except booking.BookingError as exc:
-        return _refused(exc)
+    choice, refused = _offer_choice_or_redirect(offer, now)
+    if refused:
+        return refused
     form = ConfirmForm(start=request.args.get('start'), caseworker=request.args.get('caseworker'))
     start, caseworker_id, answer = _confirmable(
         choice, form, now, url_for('citizen.times', offer_id=offer.id), offer=offer)

@@ -1,7 +1,8 @@
 """The staffing centre's front page and settings, and what every page of the
 pool shares: its main block's id, labels, the clock.
 
-The other pool areas live in `pool_*.py`; the write paths in `staffing.py`.
+The other pool areas live beside this module; the write paths in
+`pool/staffing.py`.
 """
 from __future__ import annotations
 

@@ -34,8 +34,7 @@ def index():
     qualifications = list(Qualification.select().where(Qualification.organisation == org())
                           .order_by(Qualification.name))
     return render('pool/qualifications/index.html', {'qualification-form': 'form'},
-                  panel=POOL_PANEL,
-                  qualifications=qualifications, form=form)
+                  panel=POOL_PANEL, qualifications=qualifications, form=form)
 
 
 @bp.route('/<int:qualification_id>/edit', methods=['GET', 'POST'])

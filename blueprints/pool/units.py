@@ -7,10 +7,11 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from blueprints.forms import (address_errors, check_address, check_phone, delete_unless_blocked,
-                              move_among_siblings, parent_choices, scoped_row, strip, subtrees)
+from blueprints.forms import (address_errors, check_address, check_phone, children_by_parent,
+                              delete_unless_blocked, move_among_siblings, parent_choices,
+                              save_in_tree, scoped_row, strip, subtrees, validate_in_tree)
 from blueprints.pool.home import POOL_PANEL, org
-from models import Unit, db
+from models import Unit
 from web import get_in_org, pool_staff, render, see_other
 
 bp = Blueprint('pool_units', __name__, url_prefix='/pool/units')
@@ -38,36 +39,20 @@ def _tree_with_subtrees():
 @bp.route('/')
 @pool_staff
 def index():
-    tree, _below = _tree_with_subtrees()
-    children: dict = {}
-    for unit, _depth in tree:
-        children.setdefault(unit.parent_id, []).append(unit)
+    tree = Unit.tree(org())
+    children = children_by_parent(tree)
     return render('pool/units/index.html', {'unit-tree': 'tree'}, panel=POOL_PANEL, tree=tree,
                   children=children)
 
 
 def _save(form, unit, tree, below) -> bool:
-    exclude = below.get(unit.id, set()) | {unit.id} if unit.id else set()
-    form.parent.choices = parent_choices(tree, exclude)
-    parent = scoped_row(Unit, request.form.get('parent', ''))   # not ours: 404
-    valid = form.validate()
-    if parent is not None and parent.id in exclude:
-        form.parent.errors.append(_('A unit cannot be placed under itself or one of its '
-                                    'sub-units.'))
-        valid = False
+    valid, parent = validate_in_tree(
+        form, unit, tree, below,
+        _('A unit cannot be placed under itself or one of its sub-units.'))
     check_address(form, required=False)
     if address_errors(form) or not valid:
         return False
-    with db.atomic():
-        moved = unit.id is None or unit.parent_id != (parent.id if parent else None)
-        for name in ('name', 'address', 'postcode', 'city', 'phone'):
-            setattr(unit, name, getattr(form, name).data or '')
-        if unit.id is None:
-            unit.organisation = org()
-            unit.parent = parent
-        unit.save()
-        if moved:
-            unit.move_under(parent)
+    save_in_tree(unit, form, ('name', 'address', 'postcode', 'city', 'phone'), parent)
     return True
 
 
@@ -86,8 +71,7 @@ def create():
         form.parent.choices = parent_choices(tree)
         form.parent.data = str(parent.id) if parent else ''
     return render('pool/units/form.html', {'unit-form': 'form'}, panel=POOL_PANEL, form=form,
-                  unit=unit,
-                  title=_('New unit'))
+                  unit=unit, title=_('New unit'))
 
 
 @bp.route('/<int:unit_id>/edit', methods=['GET', 'POST'])
@@ -105,8 +89,7 @@ def edit(unit_id):
         form.parent.choices = parent_choices(tree, below[unit.id] | {unit.id})
         form.parent.data = str(unit.parent_id or '')
     return render('pool/units/form.html', {'unit-form': 'form'}, panel=POOL_PANEL, form=form,
-                  unit=unit,
-                  title=_('Edit unit %(name)s', name=unit.name))
+                  unit=unit, title=_('Edit unit %(name)s', name=unit.name))
 
 
 @bp.route('/<int:unit_id>/move', methods=['POST'])
