@@ -71,16 +71,20 @@ def get_in_org(model, object_id):
 # --- answers ----------------------------------------------------------------------
 
 def render(template: str, blocks: Mapping[str, str] | None = None, /, *,
-           panel: str | None = None, field_block: str | None = None, **context) -> str:
+           panel: str | None = None, field_block: str | None = None,
+           only_block: str | None = None, **context) -> str:
     """The full page, or one block of it when htmx asks for the element that
     block fills: `blocks` maps element ids to block names, and the element
     is the one named by HX-Target (never chosen by HX-Request alone).
 
     `panel`: the id of the area's main element, filled by the block 'panel'.
     `field_block`: the block holding a form's fields; a target 'wrap-<field>'
-    (one field checked while typing) gets it. Templates see `fragment`, true
-    when only a block is rendered (it then shows its own flash messages)."""
-    block = _block_for(request.htmx.target or '', blocks or {}, panel, field_block)
+    (one field checked while typing) gets it. `only_block`: that block
+    whatever the request (the answer to a form's check while typing).
+    Templates see `fragment`, true when only a block is rendered (it then
+    shows its own flash messages)."""
+    block = only_block or _block_for(request.htmx.target or '', blocks or {}, panel,
+                                     field_block)
     if block:
         return render_block(template, block, fragment=True, **context)
     return render_template(template, fragment=False, **context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask import abort, flash, request
+from flask import abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import IntegrityError, fn
@@ -100,6 +100,22 @@ def postcode_message(found) -> str:
     if found.error == 'unknown':
         return _('Postcode %(code)s does not exist.', code=found.postcode)
     return ''
+
+
+def city_lookup():
+    """The answer to a postcode field's change (?postcode=): the city field
+    filled in (or emptied), plus a note at the postcode field swapped in out
+    of band."""
+    value = request.args.get('postcode', '')[:20]
+    if not value.strip():
+        return render_template('admin/_city_lookup.html', city='', message='', error=False)
+    found = postcodes.lookup(country(), value)
+    if found.error:
+        return render_template('admin/_city_lookup.html', city='', error=True,
+                               message=postcode_message(found))
+    return render_template('admin/_city_lookup.html', city=found.city or '', error=False,
+                           message=_('%(code)s is %(city)s.', code=found.postcode,
+                                     city=found.city))
 
 
 def check_phone(field) -> None:

@@ -17,7 +17,6 @@ from flask import Blueprint, abort, flash, request
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
 from peewee import IntegrityError, fn
 from wtforms import (BooleanField, IntegerField, PasswordField, SelectMultipleField, StringField,
                      TextAreaField)
@@ -299,8 +298,7 @@ def new():
                     name=created.user.name), 'success')
             return see_other('.hours', caseworker_id=created.id)
     if _validating():
-        return render_block('admin/caseworkers/new.html', 'form', fragment=True,
-                            form=form)
+        return render('admin/caseworkers/new.html', only_block='form', form=form)
     status = _invalid() if request.method == 'POST' else 200
     return render('admin/caseworkers/new.html', {FORM_TARGET: 'form'}, form=form), status
 
@@ -362,8 +360,7 @@ def _tab(template: str, caseworker: Caseworker, status: int = 200, **context):
 
 def _tab_block(template: str, caseworker: Caseworker, **context):
     """Only the tab panel: the answer to an inline check while typing."""
-    return render_block(template, 'tabs', fragment=True, caseworker=caseworker,
-                        tabs=TABS, **context)
+    return render(template, only_block='tabs', caseworker=caseworker, tabs=TABS, **context)
 
 
 @bp.route('/<int:caseworker_id>', methods=['GET', 'POST'])

@@ -340,6 +340,21 @@ def _chosen_caseworker(choice: booking.TimeChoice) -> int | None:
     return None
 
 
+def _times_view(choice: booking.TimeChoice, now, link):
+    """(caseworker id, the week of free times) as the URL asks: the times of
+    the caseworker chosen (or the only one), none while one must be chosen
+    first. `link(**args)` builds the page's URL."""
+    caseworker_id = _chosen_caseworker(choice)
+    if not choice.may_choose and len(choice.caseworkers) == 1:
+        caseworker_id = choice.caseworkers[0].id
+    view = None
+    if caseworker_id or not choice.must_choose:
+        view = _week_view(choice, now=now, week=_week_param(request.args.get('week')),
+                          day=_day_param(request.args.get('day')), caseworker_id=caseworker_id,
+                          link=link)
+    return caseworker_id, view
+
+
 @bp.route('/book/<int:offer_id>/time')
 @_citizen_only
 def times(offer_id):
@@ -348,14 +363,8 @@ def times(offer_id):
     choice, refused = _offer_choice_or_redirect(offer, now)
     if refused:
         return refused
-    caseworker_id = _chosen_caseworker(choice)
-    if not choice.may_choose and len(choice.caseworkers) == 1:
-        caseworker_id = choice.caseworkers[0].id
-    view = None
-    if caseworker_id or not choice.must_choose:
-        view = _week_view(choice, now=now, week=_week_param(request.args.get('week')),
-                          day=_day_param(request.args.get('day')), caseworker_id=caseworker_id,
-                          link=lambda **a: url_for('citizen.times', offer_id=offer.id, **a))
+    caseworker_id, view = _times_view(
+        choice, now, lambda **a: url_for('citizen.times', offer_id=offer.id, **a))
     return render(
         'citizen/times.html', TIMES, offer=offer, choice=choice, view=view,
         title=offer.title, caseworker_id=caseworker_id,
@@ -472,14 +481,8 @@ def rebook(meeting_id):
     choice, refused = _rebook_choice_or_redirect(meeting, now)
     if refused:
         return refused
-    caseworker_id = _chosen_caseworker(choice)
-    if not choice.may_choose and len(choice.caseworkers) == 1:
-        caseworker_id = choice.caseworkers[0].id
-    view = None
-    if caseworker_id or not choice.must_choose:
-        view = _week_view(choice, now=now, week=_week_param(request.args.get('week')),
-                          day=_day_param(request.args.get('day')), caseworker_id=caseworker_id,
-                          link=lambda **a: url_for('citizen.rebook', meeting_id=meeting.id, **a))
+    caseworker_id, view = _times_view(
+        choice, now, lambda **a: url_for('citizen.rebook', meeting_id=meeting.id, **a))
     language = _language()
     return render(
         'citizen/times.html', TIMES,

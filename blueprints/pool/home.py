@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, render_template, request
+from flask import Blueprint, flash
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from blueprints.forms import country, postcode_message
-from common import postcodes
+from blueprints.forms import city_lookup
 from models import PoolSettings, ShiftRequest, User, Vacancy, count_by
 from pool import staffing
 from scheduling import staffing as core
@@ -97,13 +96,4 @@ def settings():
 @pool_staff
 def city():
     """The unit form's city lookup (as the team form's, for the pool)."""
-    value = request.args.get('postcode', '')[:20]
-    if not value.strip():
-        return render_template('admin/_city_lookup.html', city='', message='', error=False)
-    found = postcodes.lookup(country(), value)
-    if found.error:
-        return render_template('admin/_city_lookup.html', city='', error=True,
-                               message=postcode_message(found))
-    return render_template('admin/_city_lookup.html', city=found.city or '', error=False,
-                           message=_('%(code)s is %(city)s.', code=found.postcode,
-                                     city=found.city))
+    return city_lookup()
