@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import (Blueprint, current_app, flash, render_template, request, session)
+from flask import Blueprint, current_app, flash, render_template, request, session
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm

@@ -7,8 +7,7 @@ makes the old one stop working.
 """
 from __future__ import annotations
 
-from flask import (Blueprint, abort, flash, make_response, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired
 
 from extensions import limiter, user_or_address
 from integrations import ics
-from models import (AuditEvent, Meeting, MeetingParticipant, OnlineOffer, address_line)
+from models import AuditEvent, Meeting, MeetingParticipant, OnlineOffer, address_line
 from planner import booking, privacy
 from scheduling import rules
 from scheduling.localtime import as_utc
