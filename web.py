@@ -1,11 +1,23 @@
-"""Role and organisation checks used by every blueprint."""
+"""What every blueprint shares, and only blueprints use: who may see an area
+(organisation kind and role), a page or the one block of it that htmx asks
+for, the 303 after a form, one page of a long list, rows of the user's own
+organisation by id, and local paths for `next` links.
+"""
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from flask import abort
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from htmx_flask import make_response
+from jinja2_fragments.flask import render_block
+
+from models import Organisation, User
+
+# --- access ---------------------------------------------------------------------
 
 
 def role_required(*roles: str):
@@ -21,6 +33,30 @@ def role_required(*roles: str):
     return decorator
 
 
+def area(kind: str, *roles: str):
+    """Logged in with one of `roles` in an organisation of `kind` (a job
+    centre or a substitute pool); anonymous -> login, anyone else -> 403."""
+    def decorator(view):
+        @functools.wraps(view)
+        @role_required(*roles)
+        def wrapped(*args, **kwargs):
+            if current_user.organisation.kind != kind:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+JOB_CENTRE_STAFF = (User.ADMIN, User.PLANNER, User.CASEWORKER)
+
+job_centre_admin = area(Organisation.PLANNER, User.ADMIN)
+job_centre_planners = area(Organisation.PLANNER, User.ADMIN, User.PLANNER)
+job_centre_staff = area(Organisation.PLANNER, *JOB_CENTRE_STAFF)
+citizen_only = area(Organisation.PLANNER, User.CITIZEN)
+pool_staff = area(Organisation.POOL, User.ADMIN, User.PLANNER)
+substitute_only = area(Organisation.POOL, User.SUBSTITUTE)
+
+
 def get_in_org(model, object_id):
     """Fetch a row of the current user's organisation or 404 (no IDOR)."""
     if not 0 < object_id < 2 ** 63:   # a longer number would raise in the driver
@@ -30,6 +66,96 @@ def get_in_org(model, object_id):
     if row is None:
         abort(404)
     return row
+
+
+# --- answers ----------------------------------------------------------------------
+
+def render(template: str, blocks: Mapping[str, str] | None = None, /, *,
+           panel: str | None = None, field_block: str | None = None,
+           only_block: str | None = None, **context) -> str:
+    """The full page, or one block of it when htmx asks for the element that
+    block fills: `blocks` maps element ids to block names, and the element
+    is the one named by HX-Target (never chosen by HX-Request alone).
+
+    `panel`: the id of the area's main element, filled by the block 'panel'.
+    `field_block`: the block holding a form's fields; a target 'wrap-<field>'
+    (one field checked while typing) gets it. `only_block`: that block
+    whatever the request (the answer to a form's check while typing).
+    Templates see `fragment`, true when only a block is rendered (it then
+    shows its own flash messages)."""
+    block = only_block or _block_for(request.htmx.target or '', blocks or {}, panel,
+                                     field_block)
+    if block:
+        return render_block(template, block, fragment=True, **context)
+    return render_template(template, fragment=False, **context)
+
+
+def _block_for(target: str, blocks: Mapping[str, str], panel: str | None,
+               field_block: str | None) -> str | None:
+    if target in blocks:
+        return blocks[target]
+    if panel is not None and target == panel:
+        return 'panel'
+    if field_block is not None and target.startswith('wrap-') \
+            and field_block in blocks.values():
+        return field_block
+    return None
+
+
+def htmx_status(status: int) -> int:
+    """`status` for a page shown again (a form with errors, a refused delete),
+    but 200 for htmx, which swaps only 2xx answers."""
+    return 200 if request.htmx else status
+
+
+def see_other(endpoint: str | None = None, /, *, url: str | None = None,
+              whole_page: bool = False, **values):
+    """303 to `url_for(endpoint, **values)`, or to `url`: the browser loads
+    that page with a GET after a form. With `whole_page`, an htmx request
+    that would swap only a part of this page loads the whole new one
+    instead (HX-Location into <body>)."""
+    location = url if url is not None else url_for(endpoint, **values)
+    if whole_page and request.htmx:
+        return make_response('', 204, location={'path': location, 'target': 'body'})
+    return redirect(location, code=303)
+
+
+# --- lists ------------------------------------------------------------------------
+
+MAX_PAGE = 10_000   # a deeper page number is read as this one
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    number: int                  # 1 is the first page
+    has_next: bool
+    total: int | None = None     # counted lists only
+    pages: int | None = None
+
+
+def paginate(query, size: int, number=1, *, count: bool = False) -> Page:
+    """Page `number` of `query`, `size` rows. `number` may come straight from
+    the URL (see `page_number`). With `count` the rows are counted (`total` and
+    `pages` known, a page past the last shows the last); without, one row
+    fetched beyond the page tells whether there is a next."""
+    number = page_number(number)
+    if count:
+        total = query.count()
+        pages = max((total + size - 1) // size, 1)
+        number = min(number, pages)
+        return Page(list(query.paginate(number, size)), number, number < pages, total, pages)
+    rows = list(query.offset((number - 1) * size).limit(size + 1))
+    return Page(rows[:size], number, len(rows) > size)
+
+
+def page_number(value) -> int:
+    """A page number as the URL gives it: not a whole number is 1, and it
+    is kept between 1 and MAX_PAGE."""
+    try:
+        return min(max(int(value), 1), MAX_PAGE)
+    except (TypeError, ValueError):
+        return 1
 
 
 def local_path(target: str | None) -> str | None:

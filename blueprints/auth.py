@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, current_app, flash, render_template, request, session
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -20,7 +19,7 @@ from extensions import limiter
 from messaging import outbox
 from models import AuditEvent, Message, OneTimeCode, TrustedDevice, User, UserSession, utcnow
 from planner.privacy import mask_identifier
-from web import local_path
+from web import local_path, see_other
 
 bp = Blueprint('auth', __name__)
 
@@ -83,7 +82,7 @@ def _failed(action: str, detail: str = '', user: User | None = None):
 
 
 def _home():
-    return redirect(url_for('main.index'), code=303)
+    return see_other('main.index')
 
 
 @bp.route('/login', methods=['GET', 'POST'])
@@ -104,7 +103,7 @@ def login():
             _start_session(user, method='password')
             # Back to the page that asked for the login (a path on this site).
             target = local_path(request.args.get('next'))
-            return redirect(target, code=303) if target else _home()
+            return see_other(url=target) if target else _home()
         _failed('login_failed', f'staff {mask_identifier(form.email.data)}', user)
         flash(_('The email or password is not correct.'), 'error')
     return render_template('auth/login_staff.html', form=form)
@@ -154,7 +153,7 @@ def login_citizen():
             'unknown CPR number' if user is None else
             'inactive' if not user.active else 'no mobile number'), user)
         _remember_challenge(secrets.token_urlsafe(32))
-        return redirect(url_for('auth.code'), code=303)
+        return see_other('auth.code')
     return render_template('auth/login_citizen.html', form=form)
 
 
@@ -173,7 +172,7 @@ def _send_code(user: User, purpose: str):
                   .order_by(OneTimeCode.id.desc()).first())
         challenge = latest.challenge if latest else secrets.token_urlsafe(32)
     _remember_challenge(challenge)
-    return redirect(url_for('auth.code'), code=303)
+    return see_other('auth.code')
 
 
 def _remember_challenge(challenge: str) -> None:
@@ -194,7 +193,7 @@ def _pending_code() -> tuple[dict | None, OneTimeCode | None]:
 def code():
     pending, row = _pending_code()
     if pending is None:
-        return redirect(url_for('main.index'), code=303)
+        return see_other('main.index')
     form = CodeForm()
     if form.validate_on_submit():
         # A deactivated account's code opens nothing (no session row, no audit
@@ -218,7 +217,7 @@ def code():
                 row is not None and row.attempts >= OneTimeCode.MAX_ATTEMPTS):
             session.pop('otp', None)
             flash(_('Too many wrong codes. Start again to get a new code.'), 'error')
-            return redirect(url_for('main.index'), code=303)
+            return see_other('main.index')
         flash(_('The code is wrong or has expired.'), 'error')
     return render_template('auth/code.html', form=form)
 
@@ -228,18 +227,18 @@ def code():
 def resend_code():
     pending, row = _pending_code()
     if pending is None:
-        return redirect(url_for('main.index'), code=303)
+        return see_other('main.index')
     # The same answers whether or not the person exists (no enumeration).
     waited = utcnow().timestamp() - pending.get('sent_at', 0)
     if waited < OneTimeCode.RESEND_AFTER.total_seconds():
         flash(_('A code was sent a moment ago. Wait a minute before asking '
                 'for a new one.'), 'error')
-        return redirect(url_for('auth.code'), code=303)
+        return see_other('auth.code')
     flash(_('If we know you, a new code is on its way.'), 'info')
     # A deactivated account gets no more SMS, and is told no differently.
     if row is None or not row.user.active:
         _remember_challenge(pending['challenge'])
-        return redirect(url_for('auth.code'), code=303)
+        return see_other('auth.code')
     return _send_code(row.user, row.purpose)
 
 
@@ -254,7 +253,7 @@ def logout():
     if lang:
         session['lang'] = lang
     flash(_('You are logged out.'), 'info')
-    return redirect(url_for('main.index'), code=303)
+    return see_other('main.index')
 
 
 # --- remembered devices (substitutes) ----------------------------------

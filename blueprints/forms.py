@@ -1,44 +1,22 @@
-"""Pieces the administration areas share: the access check, page-or-fragment
-rendering, organisation-scoped ids from forms, and address validation."""
+"""What the administration areas (the job centre's and the pool's) share:
+organisation-scoped ids from forms; name, address, phone and email checks;
+saving a plain name; the tree of teams or units; what blocks a delete."""
 from __future__ import annotations
 
-import functools
 import unicodedata
 
-from flask import abort, render_template, request
+from flask import abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
+from peewee import IntegrityError, fn
 from wtforms.validators import ValidationError
 
 from common import postcodes
 from common.validators import normalise_phone
-from models import Organisation, Team, User
-from web import role_required
+from models import Team, db
+from web import paginate, see_other
 
-PANEL = 'admin-panel'   # the id of every admin page's main block
-
-
-def planner_admin(view):
-    """Administrators of a job centre only (the Planner catalogue)."""
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.PLANNER:
-            abort(403)
-        return view(*args, **kwargs)
-    return role_required(User.ADMIN)(wrapped)
-
-
-def render(template_name: str, blocks: dict | None = None, /, **context):
-    """The full page, or one block when htmx asks for the element it fills
-    (chosen by HX-Target, never by HX-Request alone)."""
-    target = request.headers.get('HX-Target', '')
-    blocks = {PANEL: 'panel', **(blocks or {})}
-    if target.startswith('wrap-') and 'form' in blocks.values():
-        target = next(k for k, v in blocks.items() if v == 'form')  # one field's check
-    if target in blocks:
-        return render_block(template_name, blocks[target], fragment=True, **context)
-    return render_template(template_name, fragment=False, **context)
+ADMIN_PANEL = 'admin-panel'   # the id of every admin page's main block
 
 
 def org_id() -> int:
@@ -124,6 +102,22 @@ def postcode_message(found) -> str:
     return ''
 
 
+def city_lookup():
+    """The answer to a postcode field's change (?postcode=): the city field
+    filled in (or emptied), plus a note at the postcode field swapped in out
+    of band."""
+    value = request.args.get('postcode', '')[:20]
+    if not value.strip():
+        return render_template('admin/_city_lookup.html', city='', message='', error=False)
+    found = postcodes.lookup(country(), value)
+    if found.error:
+        return render_template('admin/_city_lookup.html', city='', error=True,
+                               message=postcode_message(found))
+    return render_template('admin/_city_lookup.html', city=found.city or '', error=False,
+                           message=_('%(code)s is %(city)s.', code=found.postcode,
+                                     city=found.city))
+
+
 def check_phone(field) -> None:
     value = (field.data or '').strip()
     if not value:
@@ -149,12 +143,37 @@ def check_email(field) -> None:
 
 def unique_name(model, name: str, current=None) -> bool:
     """No other row of the organisation has this name (case-insensitive)."""
-    from peewee import fn
     query = model.select().where(model.organisation == org_id(),
                                  fn.LOWER(model.name) == name.strip().lower())
     if current is not None:
         query = query.where(model.id != current.id)
     return not query.exists()
+
+
+def check_unique_name(form, row) -> bool:
+    """The form's name is no other row's of the organisation (case-insensitive);
+    else False, with the error on the name field."""
+    if unique_name(type(row), form.name.data, row if row.id else None):
+        return True
+    form.name.errors.append(_('Name must be unique'))
+    return False
+
+
+def save_name(form, row, *, check_only: bool = False) -> bool:
+    """A row that is only a name unique in the organisation (a competence, a
+    qualification), validated from `form` and saved; False with the errors on
+    the form. `check_only`: validate, never save."""
+    if not (form.validate() and check_unique_name(form, row)) or check_only:
+        return False
+    row.organisation = org_id()
+    row.name = form.name.data
+    try:
+        with db.atomic():
+            row.save()
+    except IntegrityError:   # the same name saved meanwhile
+        form.name.errors.append(_('Name must be unique'))
+        return False
+    return True
 
 
 def strip(value):
@@ -182,6 +201,90 @@ def team_choices(blank=None) -> list:
                       for team, depth in Team.tree(org_id())]
 
 
+def subtrees(tree) -> dict[int, set[int]]:
+    """For each node of a tree in (node, depth) order (Team.tree, Unit.tree),
+    the ids of all the nodes below it."""
+    below: dict[int, set[int]] = {}
+    for i, (node, depth) in enumerate(tree):
+        ids = set()
+        for other, other_depth in tree[i + 1:]:
+            if other_depth <= depth:
+                break
+            ids.add(other.id)
+        below[node.id] = ids
+    return below
+
+
+def parent_choices(tree, exclude=frozenset()) -> list:
+    """Where a team or unit can be placed: the top level, or under any node
+    of the tree but those in `exclude` (itself and its own sub-tree)."""
+    return [('', _('Top level'))] + [(str(node.id), '\u2003' * depth + node.name)
+                                     for node, depth in tree if node.id not in exclude]
+
+
+def children_by_parent(tree) -> dict:
+    """{parent id (None at the top): [its children in order]}."""
+    children: dict = {}
+    for node, _depth in tree:
+        children.setdefault(node.parent_id, []).append(node)
+    return children
+
+
+def validate_in_tree(form, node, tree, below, refusal: str):
+    """Validate a team's or unit's form; (valid, the posted parent). The
+    parent is another of the organisation's (else 404), never the node
+    itself or one below it (`refusal` says so on the field)."""
+    exclude = below.get(node.id, set()) | {node.id} if node.id else set()
+    form.parent.choices = parent_choices(tree, exclude)
+    parent = scoped_row(type(node), request.form.get('parent', ''))
+    valid = form.validate()
+    if parent is not None and parent.id in exclude:
+        form.parent.errors.append(refusal)
+        valid = False
+    return valid, parent
+
+
+def save_in_tree(node, form, fields, parent) -> None:
+    """`fields` of the form into a new or edited team or unit, placed last
+    under `parent` when that is new."""
+    with db.atomic():
+        moved = node.id is None or node.parent_id != (parent.id if parent else None)
+        for name in fields:
+            setattr(node, name, getattr(form, name).data or '')
+        if node.id is None:
+            node.organisation = org_id()
+            node.parent = parent
+        node.save()
+        if moved:
+            node.move_under(parent)
+
+
+def move_among_siblings(node, direction: str) -> None:
+    """A team or unit one place up or down among its siblings, and a message
+    saying so (or why not)."""
+    if node.move(-1 if direction == 'up' else 1):
+        flash(_('%(name)s moved up.', name=node.name) if direction == 'up'
+              else _('%(name)s moved down.', name=node.name), 'success')
+    else:
+        flash(_('%(name)s is already first.', name=node.name) if direction == 'up'
+              else _('%(name)s is already last.', name=node.name), 'error')
+
+
+def delete_unless_blocked(row, blocked: bool, deleted: str, back):
+    """A delete page's POST: back to the page (`back`, a redirect) while it
+    shows what blocks the delete, or when something was attached meanwhile;
+    else the row is deleted, `deleted` flashed and the list shown."""
+    if blocked:
+        return back
+    try:
+        with db.atomic():
+            row.delete_instance()
+    except IntegrityError:
+        return back
+    flash(deleted, 'success')
+    return see_other('.index')
+
+
 SHOW_MEETINGS = 20   # meetings named when they block a delete
 
 
@@ -191,3 +294,16 @@ def meeting_label(meeting) -> str:
     from flask_babel import format_datetime, get_locale
     return _('%(type)s, %(when)s', type=meeting.meeting_type.label(str(get_locale())),
              when=format_datetime(meeting.starts_at, 'medium'))
+
+
+def meetings_blocking(heading: str, meetings) -> list[str]:
+    """Why a delete is refused: `heading`, then the first SHOW_MEETINGS of
+    `meetings` (a query joined with their types) and '… and more.' past
+    them; no lines when there are no such meetings."""
+    page = paginate(meetings, SHOW_MEETINGS)
+    if not page.rows:
+        return []
+    lines = [heading] + [meeting_label(m) for m in page.rows]
+    if page.has_next:
+        lines.append(_('… and more.'))
+    return lines

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from extensions import LANGUAGES
 from models import Message, User, count_by
-from web import local_path
+from web import local_path, see_other
 
 bp = Blueprint('main', __name__)
 
@@ -70,4 +70,4 @@ def set_language():
         if current_user.is_authenticated:
             User.update(language=form.lang.data).where(
                 User.id == current_user.id).execute()
-    return redirect(local_path(form.next.data) or url_for('main.index'), code=303)
+    return see_other(url=local_path(form.next.data) or url_for('main.index'))

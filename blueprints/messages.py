@@ -4,15 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 
 from models import AuditEvent, Message, User
-from web import get_in_org, role_required
+from web import get_in_org, paginate, render, role_required
 
 bp = Blueprint('messages', __name__, url_prefix='/messages')
 
 PAGE_SIZE = 50
-MAX_PAGE = 10_000
 FILTERS = ('channel', 'status')
 STATUS_LABELS = {
     Message.QUEUED: _l('Queued'), Message.SENDING: _l('Sending'),
@@ -41,22 +39,14 @@ def _filtered(filters: dict):
 @bp.route('/')
 @role_required(User.ADMIN, User.PLANNER)
 def index():
-    try:
-        page = min(max(int(request.args.get('page', 1)), 1), MAX_PAGE)
-    except ValueError:
-        page = 1
     filters = _filters()
-    # One row beyond the page tells whether there is a next page.
-    rows = list(_filtered(filters).offset((page - 1) * PAGE_SIZE)
-                .limit(PAGE_SIZE + 1))
-    context = dict(messages=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE,
-                   page=page, status_labels=STATUS_LABELS,
+    page = paginate(_filtered(filters), PAGE_SIZE, request.args.get('page'))
+    context = dict(messages=page.rows, has_next=page.has_next,
+                   page=page.number, status_labels=STATUS_LABELS,
                    channel_labels=CHANNEL_LABELS,
                    show_numbers=current_user.role == User.ADMIN,
                    filter_args=filters)
-    if request.headers.get('HX-Target') == 'message-table':
-        return render_block('messages/index.html', 'table', **context)
-    return render_template('messages/index.html', **context)
+    return render('messages/index.html', {'message-table': 'table'}, **context)
 
 
 @bp.route('/<int:message_id>')

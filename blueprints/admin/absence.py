@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,26 +13,18 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.admin.home import section
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, Meeting, MeetingParticipant,
-                    MeetingType, Organisation, User, utcnow)
+                    MeetingType, User, utcnow)
 from planner import booking
 from planner.loading import caseworker_inputs, organisation_closing_days
 from scheduling.localtime import naive_utc
 from scheduling.slots import bookable_starts
-from web import get_in_org, role_required
+from web import get_in_org, job_centre_planners, see_other
 
 bp = Blueprint('absence', __name__, url_prefix='/admin/absences')
 section('absence.index', _l('Absence'), 25)
 
-MANAGERS = (User.ADMIN, User.PLANNER)
 SUGGESTIONS = 8          # other free times offered per meeting
 SEARCH_DAYS = 21         # how far ahead to look for them
-
-
-@bp.before_request
-def _job_centre_only():
-    """Caseworkers' absence is a job centre's (anonymous users go on to the login)."""
-    if current_user.is_authenticated and current_user.organisation.kind != Organisation.PLANNER:
-        abort(403)
 
 
 class AbsenceForm(FlaskForm):
@@ -74,7 +66,7 @@ def _caseworker_choices():
 
 
 @bp.route('/')
-@role_required(*MANAGERS)
+@job_centre_planners
 def index():
     absences = list(Absence.select(Absence, Caseworker, User)
                     .join(Caseworker).join(User)
@@ -86,7 +78,7 @@ def index():
 
 
 @bp.route('/new', methods=['GET', 'POST'])
-@role_required(*MANAGERS)
+@job_centre_planners
 def new():
     form = AbsenceForm()
     form.caseworker.choices = _caseworker_choices()
@@ -99,7 +91,7 @@ def new():
                                  ends_at=ends_at, reason=form.reason.data or '')
         AuditEvent.record('absence_created', actor=current_user, obj=absence,
                           ip=request.remote_addr)
-        return redirect(url_for('absence.show', absence_id=absence.id), code=303)
+        return see_other('absence.show', absence_id=absence.id)
     return render_template('absence/new.html', form=form)
 
 
@@ -156,7 +148,7 @@ def _options(meeting: Meeting, absent: Caseworker):
 
 
 @bp.route('/<int:absence_id>')
-@role_required(*MANAGERS)
+@job_centre_planners
 def show(absence_id):
     absence = _absence_in_org(absence_id)
     org = current_user.organisation
@@ -174,7 +166,7 @@ def show(absence_id):
 
 
 @bp.route('/<int:absence_id>/meetings/<int:meeting_id>', methods=['POST'])
-@role_required(*MANAGERS)
+@job_centre_planners
 def resolve(absence_id, meeting_id):
     absence = _absence_in_org(absence_id)
     meeting = get_in_org(Meeting, meeting_id)
@@ -201,13 +193,13 @@ def resolve(absence_id, meeting_id):
         flash(_('Choose one of the options.'), 'error')
     except booking.BookingError as exc:
         flash(exc.message, 'error')
-    return redirect(url_for('absence.show', absence_id=absence.id), code=303)
+    return see_other('absence.show', absence_id=absence.id)
 
 
 @bp.route('/<int:absence_id>/delete', methods=['POST'])
-@role_required(*MANAGERS)
+@job_centre_planners
 def delete(absence_id):
     absence = _absence_in_org(absence_id)
     absence.delete_instance()
     flash(_('The absence is removed.'), 'info')
-    return redirect(url_for('absence.index'), code=303)
+    return see_other('absence.index')

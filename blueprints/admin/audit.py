@@ -17,14 +17,13 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from blueprints.admin.home import section
 from models import AuditEvent, Organisation, User
-from web import role_required
+from web import paginate, role_required
 
 bp = Blueprint('admin_audit', __name__, url_prefix='/admin/audit')
 section('admin_audit.index', _l('Audit log'), 95,
         kinds=(Organisation.PLANNER, Organisation.POOL))
 
 PAGE_SIZE = 50
-MAX_PAGE = 10_000
 SEARCH_KEYS = ('date_from', 'date_to', 'action', 'actor', 'object_type', 'object_id', 'text')
 
 # What the actions mean; an action not listed here shows as its code.
@@ -191,17 +190,13 @@ def _page_url(page: int) -> str:
 def index():
     g.personal_data = True
     form = _search_form()
-    query = _query(form)
-    total = query.count()
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(request.args.get('page', 1, type=int), 1), pages, MAX_PAGE)
-    events = list(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                  .paginate(page, PAGE_SIZE))
+    page = paginate(_query(form).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
+                    PAGE_SIZE, request.args.get('page'), count=True)
     # Reading the log is logged too (after the search: it is not in the page).
     AuditEvent.record('audit_read', actor=current_user._get_current_object(),
-                      detail=f'page {page}, {len(events)} events',
+                      detail=f'page {page.number}, {len(page.rows)} events',
                       ip=request.remote_addr or '')
-    return render_template('admin/audit.html', form=form, events=events, total=total,
-                           page=page, pages=pages, page_url=_page_url,
+    return render_template('admin/audit.html', form=form, events=page.rows, total=page.total,
+                           page=page.number, pages=page.pages, page_url=_page_url,
                            action_label=action_label, object_label=object_label,
                            role_labels=ROLE_LABELS, utc=dt.timezone.utc)

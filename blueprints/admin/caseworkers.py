@@ -13,11 +13,10 @@ from collections import defaultdict
 from itertools import combinations
 
 from babel.dates import get_day_names
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, request
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
 from peewee import IntegrityError, fn
 from wtforms import (BooleanField, FieldList, Form, FormField, IntegerField, PasswordField,
                      SelectMultipleField, StringField, TextAreaField)
@@ -30,13 +29,13 @@ from blueprints.admin.home import section
 from blueprints.forms import SHOW_MEETINGS, meeting_label, strip
 from common.validators import normalise_phone
 from models import (AuditEvent, Caseworker, CaseworkerCompetence, CaseworkerTeam, Competence,
-                    Meeting, Organisation, Pause, Team, User, UserSession, WorkingHours, db)
+                    Meeting, Pause, Team, User, UserSession, WorkingHours, db)
 from planner import calendar_sync
 from planner.loading import weekly_schedules
 from scheduling.availability import (HOURS_END_BEFORE_START, HOURS_OVERLAP, MAX_PAUSES_PER_DAY,
                                      PAUSE_END_BEFORE_START, PAUSE_OUTSIDE_HOURS, PAUSES_OVERLAP,
                                      TOO_MANY_PAUSES, WeeklySchedule, validate_schedule)
-from web import role_required
+from web import htmx_status, job_centre_admin, render, see_other
 
 bp = Blueprint('admin_caseworkers', __name__, url_prefix='/admin/caseworkers')
 section('admin_caseworkers.index', _l('Caseworkers'), order=20)
@@ -52,11 +51,10 @@ FORM_TARGET = 'caseworker-form'
 
 
 @bp.before_request
-@role_required(User.ADMIN)
+@job_centre_admin
 def _only_job_centre_admins():
-    # Caseworkers exist only in a job centre (as in the other Planner areas).
-    if current_user.organisation.kind != Organisation.PLANNER:
-        abort(403)
+    """Every page here: caseworkers exist only in a job centre (as in the
+    other Planner areas)."""
 
 
 # --- helpers -----------------------------------------------------------------
@@ -82,22 +80,14 @@ def _caseworker_or_404(caseworker_id) -> Caseworker:
     return row
 
 
-def _page(template: str, targets: dict, status: int = 200, **context):
-    """The full page, or the one block the htmx request targets."""
-    block = targets.get(request.headers.get('HX-Target', ''))
-    if block:
-        return render_block(template, block, fragment=True, **context), status
-    return render_template(template, fragment=False, **context), status
-
-
 def _invalid() -> int:
     """Status of a form shown again with errors: htmx swaps only 2xx."""
-    return 200 if request.headers.get('HX-Request') else 422
+    return htmx_status(422)
 
 
 def _refused() -> int:
     """Status of a refused delete: 409, but 200 for htmx, which swaps only 2xx."""
-    return 200 if request.headers.get('HX-Request') else 409
+    return htmx_status(409)
 
 
 def _validating() -> bool:
@@ -292,9 +282,9 @@ def index():
                      .where(CaseworkerTeam.caseworker.in_([c.id for c in caseworkers]))
                      .order_by(Team.name)):
             teams[link.caseworker_id].append(link.team.name)
-    return _page('admin/caseworkers/index.html', {LIST_TARGET: 'list'},
-                 caseworkers=caseworkers, teams=teams, search=search,
-                 team_choices=team_choices, team_id=team_id)
+    return render('admin/caseworkers/index.html', {LIST_TARGET: 'list'},
+                  caseworkers=caseworkers, teams=teams, search=search,
+                  team_choices=team_choices, team_id=team_id)
 
 
 # --- create --------------------------------------------------------------------
@@ -307,12 +297,11 @@ def new():
         if created is not None:
             flash(_('Caseworker %(name)s created. Now set the bookable hours.',
                     name=created.user.name), 'success')
-            return redirect(url_for('.hours', caseworker_id=created.id), code=303)
+            return see_other('.hours', caseworker_id=created.id)
     if _validating():
-        return render_block('admin/caseworkers/new.html', 'form', fragment=True,
-                            form=form)
+        return render('admin/caseworkers/new.html', only_block='form', form=form)
     status = _invalid() if request.method == 'POST' else 200
-    return _page('admin/caseworkers/new.html', {FORM_TARGET: 'form'}, status, form=form)
+    return render('admin/caseworkers/new.html', {FORM_TARGET: 'form'}, form=form), status
 
 
 def _create(form: NewCaseworkerForm) -> Caseworker | None:
@@ -366,14 +355,13 @@ TABS = (
 
 
 def _tab(template: str, caseworker: Caseworker, status: int = 200, **context):
-    return _page(template, {TABS_TARGET: 'tabs'}, status, caseworker=caseworker,
-                 tabs=TABS, **context)
+    return render(template, {TABS_TARGET: 'tabs'}, caseworker=caseworker,
+                  tabs=TABS, **context), status
 
 
 def _tab_block(template: str, caseworker: Caseworker, **context):
     """Only the tab panel: the answer to an inline check while typing."""
-    return render_block(template, 'tabs', fragment=True, caseworker=caseworker,
-                        tabs=TABS, **context)
+    return render(template, only_block='tabs', caseworker=caseworker, tabs=TABS, **context)
 
 
 @bp.route('/<int:caseworker_id>', methods=['GET', 'POST'])
@@ -397,7 +385,7 @@ def edit(caseworker_id):
         _audit('caseworker.update', caseworker,
                'password set' if form.password.data else '')
         flash(_('Saved.'), 'success')
-        return redirect(url_for('.edit', caseworker_id=caseworker.id), code=303)
+        return see_other('.edit', caseworker_id=caseworker.id)
     if _validating():
         return _tab_block('admin/caseworkers/edit.html', caseworker, form=form)
     status = _invalid() if request.method == 'POST' else 200
@@ -557,7 +545,7 @@ def hours(caseworker_id):
     _save_hours(caseworker, new_hours)
     _audit('caseworker.hours', caseworker)
     flash(_('Bookable hours saved.'), 'success')
-    return redirect(url_for('.hours', caseworker_id=caseworker.id), code=303)
+    return see_other('.hours', caseworker_id=caseworker.id)
 
 
 @bp.route('/<int:caseworker_id>/hours/copy-monday', methods=['POST'])
@@ -580,7 +568,7 @@ def hours_copy_monday(caseworker_id):
     _save_hours(caseworker, new_hours)
     _audit('caseworker.hours', caseworker, 'copied from Monday')
     flash(_('Monday’s hours were copied to all days.'), 'success')
-    return redirect(url_for('.hours', caseworker_id=caseworker.id), code=303)
+    return see_other('.hours', caseworker_id=caseworker.id)
 
 
 # --- tab: meeting share -----------------------------------------------------------
@@ -596,7 +584,7 @@ def shares(caseworker_id):
         _audit('caseworker.shares', caseworker,
                f'max {caseworker.max_share}, auto {caseworker.auto_share}')
         flash(_('Meeting shares saved.'), 'success')
-        return redirect(url_for('.shares', caseworker_id=caseworker.id), code=303)
+        return see_other('.shares', caseworker_id=caseworker.id)
     if _validating():
         return _tab_block('admin/caseworkers/shares.html', caseworker, form=form)
     status = _invalid() if request.method == 'POST' else 200
@@ -809,7 +797,7 @@ def pauses(caseworker_id):
     _save_pauses(caseworker, {day.weekday: day.to_save() for day in form.days})
     _audit('caseworker.pauses', caseworker)
     flash(_('Pauses saved.'), 'success')
-    return redirect(url_for('.pauses', caseworker_id=caseworker.id), code=303)
+    return see_other('.pauses', caseworker_id=caseworker.id)
 
 
 @bp.route('/<int:caseworker_id>/pauses/copy-monday', methods=['POST'])
@@ -845,7 +833,7 @@ def pauses_copy_monday(caseworker_id):
     _save_pauses(caseworker, result)
     _audit('caseworker.pauses', caseworker, 'copied from Monday')
     flash(_('Monday’s pauses were copied to every day with bookable hours.'), 'success')
-    return redirect(url_for('.pauses', caseworker_id=caseworker.id), code=303)
+    return see_other('.pauses', caseworker_id=caseworker.id)
 
 
 @bp.route('/<int:caseworker_id>/pauses/copy-from', methods=['POST'])
@@ -885,7 +873,7 @@ def pauses_copy_from(caseworker_id):
     if skipped:
         flash(_('Not copied to %(days)s: no bookable hours on those days.',
                 days=', '.join(skipped)), 'info')
-    return redirect(url_for('.pauses', caseworker_id=caseworker.id), code=303)
+    return see_other('.pauses', caseworker_id=caseworker.id)
 
 
 # --- delete --------------------------------------------------------------------
@@ -914,7 +902,7 @@ def delete(caseworker_id):
                 'The caseworker is still in use elsewhere and cannot be deleted.'))
         if not active:
             flash(_('Caseworker %(name)s deleted.', name=name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
         return _delete_page(caseworker, active, _refused())
     return _delete_page(caseworker, list(caseworker.active_meetings()))
 

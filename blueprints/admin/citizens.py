@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, request
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -15,12 +15,12 @@ from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.audit import action_label
 from blueprints.admin.home import section
-from blueprints.forms import SHOW_MEETINGS, meeting_label, org_id, planner_admin, render, strip
+from blueprints.forms import ADMIN_PANEL, SHOW_MEETINGS, meeting_label, org_id, strip
 from common.validators import normalise_cpr
 from models import (AuditEvent, CitizenProfile, Meeting, MeetingParticipant, MeetingType, Message,
                     PendingSummons, User, utcnow)
 from planner import privacy
-from web import get_in_org
+from web import Page, get_in_org, job_centre_admin, paginate, render, see_other
 
 bp = Blueprint('admin_citizens', __name__, url_prefix='/admin/citizens')
 section('admin_citizens.index', _l('Citizens'), 15)
@@ -49,7 +49,7 @@ def _audit(action: str, obj=None, detail: str = '') -> None:
                       detail=detail, ip=request.remote_addr or '')
 
 
-def _search(text: str) -> tuple[list[User], str]:
+def _search(text: str) -> tuple[Page, str]:
     """Citizens of the organisation matching a CPR number (exactly), a birth
     date (the first six digits) or the words of a name; and how it searched."""
     citizens = User.select().where(User.organisation == org_id(),
@@ -64,11 +64,11 @@ def _search(text: str) -> tuple[list[User], str]:
         for word in text.split()[:5]:
             citizens = citizens.where(fn.LOWER(User.name).contains(word.lower()))
         how = 'name'
-    return list(citizens.order_by(User.name, User.id).limit(RESULTS + 1)), how
+    return paginate(citizens.order_by(User.name, User.id), RESULTS), how
 
 
 @bp.route('/', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def index():
     """The search. A POST that only reads: the CPR number stays out of URLs
     and browser history."""
@@ -77,12 +77,11 @@ def index():
     found = None
     if request.method == 'POST' and form.validate():
         found, how = _search(form.query.data)
-        _audit('citizens_searched', detail=f'by {how}, {min(len(found), RESULTS)} found')
+        _audit('citizens_searched', detail=f'by {how}, {len(found.rows)} found')
         if how != 'name':
             form.query.data = ''   # a CPR number is not shown back, even to who typed it
-    return render('admin/citizens/index.html', form=form,
-                  found=found[:RESULTS] if found is not None else None,
-                  more=found is not None and len(found) > RESULTS)
+    return render('admin/citizens/index.html', panel=ADMIN_PANEL, form=form,
+                  found=found and found.rows, more=found is not None and found.has_next)
 
 
 def _citizen(user_id: int) -> User:
@@ -97,7 +96,7 @@ def _erased(user: User) -> bool:
 
 
 @bp.route('/<int:user_id>')
-@planner_admin
+@job_centre_admin
 def show(user_id):
     g.personal_data = True
     user = _citizen(user_id)
@@ -112,12 +111,12 @@ def show(user_id):
     events = list(privacy.events_about(user).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                   .limit(EVENTS_SHOWN))
     _audit('citizen_read', user)
-    return render('admin/citizens/show.html', citizen=user, erased=_erased(user),
+    return render('admin/citizens/show.html', panel=ADMIN_PANEL, citizen=user, erased=_erased(user),
                   events=events, action_label=action_label, **facts)
 
 
 @bp.route('/<int:user_id>/erase', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def erase(user_id):
     """The confirmation, then the erasure (refused while meetings lie ahead)."""
     g.personal_data = True
@@ -131,22 +130,22 @@ def erase(user_id):
                                            ip=request.remote_addr or '')
         except privacy.ErasureRefused as refused:
             flash(_refusal(refused.future_meetings), 'error')
-            return redirect(url_for('.erase', user_id=user.id), code=303)
+            return see_other('.erase', user_id=user.id)
         flash(ngettext("The citizen's personal data is erased. Their %(num)d meeting is "
                        'kept, without their name, for statistics.',
                        "The citizen's personal data is erased. Their %(num)d meetings are "
                        'kept, without their name, for statistics.', result.meetings_kept),
               'success')
-        return redirect(url_for('.show', user_id=user.id), code=303)
+        return see_other('.show', user_id=user.id)
     if _erased(user):
         flash(_("This citizen's personal data is already erased."), 'info')
-        return redirect(url_for('.show', user_id=user.id), code=303)
+        return see_other('.show', user_id=user.id)
     ahead = list(privacy.future_meetings(user, _now()).switch(Meeting).join(MeetingType)
                  .select(Meeting, MeetingType).order_by(Meeting.starts_at)
                  .limit(SHOW_MEETINGS + 1))
     count = privacy.future_meetings(user, _now()).count() if ahead else 0
     _audit('citizen_read', user, 'erase confirmation')
-    return render('admin/citizens/erase.html', citizen=user, form=form,
+    return render('admin/citizens/erase.html', panel=ADMIN_PANEL, citizen=user, form=form,
                   refusal=_refusal(count) if count else '',
                   ahead=[meeting_label(m) for m in ahead[:SHOW_MEETINGS]],
                   more=max(count - SHOW_MEETINGS, 0))

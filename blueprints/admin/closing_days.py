@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,9 +13,9 @@ from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from blueprints.admin.home import section
-from blueprints.forms import org_id, planner_admin, render, scoped_row, strip, team_choices
+from blueprints.forms import ADMIN_PANEL, org_id, scoped_row, strip, team_choices
 from models import ClosingDay, Team
-from web import get_in_org
+from web import get_in_org, job_centre_admin, render, see_other
 
 bp = Blueprint('admin_closing_days', __name__, url_prefix='/admin/closing-days')
 section('admin_closing_days.index', _l('Closing days'), 40)
@@ -62,14 +62,14 @@ def _import_form(year: int) -> ImportForm:
 
 
 @bp.route('/')
-@planner_admin
+@job_centre_admin
 def index():
     year = _year_arg()
     days = list(ClosingDay.select(ClosingDay, Team).join(Team, JOIN.LEFT_OUTER)
                 .where(ClosingDay.organisation == org_id(),
                        ClosingDay.date.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
                 .order_by(ClosingDay.date, ClosingDay.id))
-    return render('admin/closing_days/index.html', days=days, year=year,
+    return render('admin/closing_days/index.html', panel=ADMIN_PANEL, days=days, year=year,
                   import_form=_import_form(year), first_year=FIRST_YEAR,
                   last_year=LAST_YEAR)
 
@@ -97,16 +97,16 @@ def _save(form, day) -> bool:
 
 
 def _form_page(form, day, title):
-    return render('admin/closing_days/form.html', {'closing-day-form': 'form'},
-                  form=form, day=day, title=title)
+    return render('admin/closing_days/form.html', {'closing-day-form': 'form'}, panel=ADMIN_PANEL,
+                  field_block='form', form=form, day=day, title=title)
 
 
 def _back(day):
-    return redirect(url_for('.index', year=day.date.year), code=303)
+    return see_other('.index', year=day.date.year)
 
 
 @bp.route('/new', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def create():
     day = ClosingDay()
     form = ClosingDayForm()
@@ -120,7 +120,7 @@ def create():
 
 
 @bp.route('/<int:day_id>/edit', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def edit(day_id):
     day = get_in_org(ClosingDay, day_id)
     if request.method == 'POST':
@@ -136,18 +136,18 @@ def edit(day_id):
 
 
 @bp.route('/<int:day_id>/delete', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def delete(day_id):
     day = get_in_org(ClosingDay, day_id)
     if request.method == 'POST':
         day.delete_instance()
         flash(_('Closing day %(name)s deleted.', name=day.name), 'success')
         return _back(day)
-    return render('admin/closing_days/delete.html', day=day)
+    return render('admin/closing_days/delete.html', panel=ADMIN_PANEL, day=day)
 
 
 @bp.route('/import', methods=['POST'])
-@planner_admin
+@job_centre_admin
 def import_holidays():
     """A year's public holidays of the organisation's country."""
     try:
@@ -157,7 +157,7 @@ def import_holidays():
     if not FIRST_YEAR <= year <= LAST_YEAR:
         flash(_('Choose a year between %(first)d and %(last)d.',
                 first=FIRST_YEAR, last=LAST_YEAR), 'error')
-        return redirect(url_for('.index'), code=303)
+        return see_other('.index')
     added, skipped = ClosingDay.import_holidays(
         current_user.organisation, year, more=bool(request.form.get('more')))
     message = ngettext('%(num)d public holiday in %(year)d added.',
@@ -169,4 +169,4 @@ def import_holidays():
             '%(num)d dates already had a closing day and were skipped: %(names)s.',
             len(skipped), names=', '.join(name for _date, name in skipped))
     flash(message, 'success')
-    return redirect(url_for('.index', year=year), code=303)
+    return see_other('.index', year=year)

@@ -1,17 +1,16 @@
 """Administration: competences (languages, specialisms) caseworkers can hold."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from peewee import IntegrityError
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
-from blueprints.forms import org_id, planner_admin, render, strip, unique_name
-from models import CaseworkerCompetence, Competence, db
-from web import get_in_org
+from blueprints.forms import ADMIN_PANEL, org_id, save_name, strip
+from models import CaseworkerCompetence, Competence
+from web import get_in_org, job_centre_admin, render, see_other
 
 bp = Blueprint('admin_competences', __name__, url_prefix='/admin/competences')
 section('admin_competences.index', _l('Competences'), 25)
@@ -24,33 +23,20 @@ class CompetenceForm(FlaskForm):
 
 
 def _save(form, competence) -> bool:
-    valid = form.validate()
-    if valid and not unique_name(Competence, form.name.data,
-                                 competence if competence.id else None):
-        form.name.errors.append(_('Name must be unique'))
-        valid = False
-    if not valid or request.args.get('check'):
-        return False
-    competence.organisation = org_id()
-    competence.name = form.name.data
-    try:
-        with db.atomic():
-            competence.save()
-    except IntegrityError:
-        form.name.errors.append(_('Name must be unique'))
-        return False
-    return True
+    """Saved, unless the form has errors or asks only to be checked (?check=1,
+    while typing)."""
+    return save_name(form, competence, check_only=bool(request.args.get('check')))
 
 
 def _listing(form):
     competences = list(Competence.select().where(Competence.organisation == org_id())
                        .order_by(Competence.name))
-    return render('admin/competences/index.html', {'competence-form': 'form'},
-                  competences=competences, form=form)
+    return render('admin/competences/index.html', {'competence-form': 'form'}, panel=ADMIN_PANEL,
+                  field_block='form', competences=competences, form=form)
 
 
 @bp.route('/', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def index():
     """The list, with the form for a new one on the same page."""
     form = CompetenceForm()
@@ -58,31 +44,31 @@ def index():
         competence = Competence()
         if _save(form, competence):
             flash(_('Competence %(name)s created.', name=competence.name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
     return _listing(form)
 
 
 @bp.route('/<int:competence_id>/edit', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def edit(competence_id):
     competence = get_in_org(Competence, competence_id)
     form = CompetenceForm() if request.method == 'POST' else CompetenceForm(obj=competence)
     if request.method == 'POST' and _save(form, competence):
         flash(_('Competence %(name)s saved.', name=competence.name), 'success')
-        return redirect(url_for('.index'), code=303)
-    return render('admin/competences/form.html', {'competence-form': 'form'},
-                  form=form, competence=competence)
+        return see_other('.index')
+    return render('admin/competences/form.html', {'competence-form': 'form'}, panel=ADMIN_PANEL,
+                  field_block='form', form=form, competence=competence)
 
 
 @bp.route('/<int:competence_id>/delete', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def delete(competence_id):
     competence = get_in_org(Competence, competence_id)
     if request.method == 'POST':
         competence.delete_instance()   # caseworkers simply lose it
         flash(_('Competence %(name)s deleted.', name=competence.name), 'success')
-        return redirect(url_for('.index'), code=303)
+        return see_other('.index')
     holders = (CaseworkerCompetence.select()
                .where(CaseworkerCompetence.competence == competence).count())
-    return render('admin/competences/delete.html', competence=competence,
+    return render('admin/competences/delete.html', panel=ADMIN_PANEL, competence=competence,
                   holders=holders)

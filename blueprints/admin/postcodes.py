@@ -1,29 +1,16 @@
 """City lookup for the address forms: the postcode field asks on change."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
-from flask_babel import gettext as _
+from flask import Blueprint
 
-from blueprints.forms import country, planner_admin, postcode_message
-from common import postcodes
+from blueprints.forms import city_lookup
+from web import job_centre_admin
 
 bp = Blueprint('admin_postcodes', __name__, url_prefix='/admin/postcodes')
 
 
 @bp.route('/city')
-@planner_admin
+@job_centre_admin
 def city():
-    """The city field filled in (or emptied), plus a note at the postcode
-    field swapped in out of band."""
-    value = request.args.get('postcode', '')[:20]
-    if not value.strip():
-        return render_template('admin/_city_lookup.html', city='', message='',
-                               error=False)
-    found = postcodes.lookup(country(), value)
-    if found.error:
-        return render_template('admin/_city_lookup.html', city='', error=True,
-                               message=postcode_message(found))
-    return render_template('admin/_city_lookup.html', city=found.city or '',
-                           error=False,
-                           message=_('%(code)s is %(city)s.', code=found.postcode,
-                                     city=found.city))
+    """The team and room forms' city lookup."""
+    return city_lookup()

@@ -1,7 +1,7 @@
 """Administration: meeting rooms (capacity, overbooking, address, teams)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from peewee import IntegrityError
@@ -9,10 +9,10 @@ from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.admin.home import section
-from blueprints.forms import (SHOW_MEETINGS, address_errors, check_address, meeting_label, org_id,
-                              planner_admin, render, scoped_rows, strip, team_choices, unique_name)
+from blueprints.forms import (ADMIN_PANEL, address_errors, check_address, check_unique_name,
+                              meetings_blocking, org_id, scoped_rows, strip, team_choices)
 from models import Meeting, MeetingType, Room, RoomTeam, Team, db
-from web import get_in_org
+from web import get_in_org, job_centre_admin, render, see_other
 
 bp = Blueprint('admin_rooms', __name__, url_prefix='/admin/rooms')
 section('admin_rooms.index', _l('Rooms'), 50)
@@ -46,7 +46,7 @@ class RoomForm(FlaskForm):
 
 
 @bp.route('/')
-@planner_admin
+@job_centre_admin
 def index():
     rooms = list(Room.select().where(Room.organisation == org_id())
                  .order_by(Room.name))
@@ -55,7 +55,7 @@ def index():
                  .where(RoomTeam.room.in_([r.id for r in rooms]))
                  .order_by(Team.name)):
         teams.setdefault(link.room_id, []).append(link.team.name)
-    return render('admin/rooms/index.html', rooms=rooms, teams=teams)
+    return render('admin/rooms/index.html', panel=ADMIN_PANEL, rooms=rooms, teams=teams)
 
 
 def _save(form, room) -> bool:
@@ -63,8 +63,7 @@ def _save(form, room) -> bool:
     # Posted team ids must be this organisation's: anything else is a 404.
     teams = scoped_rows(Team, request.form.getlist('teams'))
     valid = form.validate()
-    if form.name.data and not unique_name(Room, form.name.data, room if room.id else None):
-        form.name.errors.append(_('Name must be unique'))
+    if form.name.data and not check_unique_name(form, room):
         valid = False
     if form.allow_overbooking.data:
         if form.capacity.data is None and not form.capacity.errors:
@@ -103,33 +102,33 @@ def _save(form, room) -> bool:
 
 
 def _form_page(form, room, title):
-    return render('admin/rooms/form.html', {'room-form': 'form'},
-                  form=form, room=room, title=title)
+    return render('admin/rooms/form.html', {'room-form': 'form'}, panel=ADMIN_PANEL,
+                  field_block='form', form=form, room=room, title=title)
 
 
 @bp.route('/new', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def create():
     room = Room()
     form = RoomForm()
     if request.method == 'POST':
         if _save(form, room):
             flash(_('Room %(name)s created.', name=room.name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
     else:
         form.teams.choices = team_choices()
     return _form_page(form, room, _('New room'))
 
 
 @bp.route('/<int:room_id>/edit', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def edit(room_id):
     room = get_in_org(Room, room_id)
     if request.method == 'POST':
         form = RoomForm()
         if _save(form, room):
             flash(_('Room %(name)s saved.', name=room.name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
     else:
         form = RoomForm(obj=room)
         if not room.allow_overbooking:
@@ -140,26 +139,20 @@ def edit(room_id):
 
 
 def _blockers(room) -> list[str]:
-    meetings = list(room.active_meetings().select(Meeting, MeetingType)
-                    .join(MeetingType).limit(SHOW_MEETINGS + 1))
-    if not meetings:
-        return []
-    lines = [_('%(name)s cannot be deleted while it has booked meetings that have '
-               'not taken place. Rebook or cancel them first:', name=room.name)]
-    lines += [meeting_label(m) for m in meetings[:SHOW_MEETINGS]]
-    if len(meetings) > SHOW_MEETINGS:
-        lines.append(_('… and more.'))
-    return lines
+    return meetings_blocking(
+        _('%(name)s cannot be deleted while it has booked meetings that have '
+          'not taken place. Rebook or cancel them first:', name=room.name),
+        room.active_meetings().select(Meeting, MeetingType).join(MeetingType))
 
 
 @bp.route('/<int:room_id>/delete', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def delete(room_id):
     room = get_in_org(Room, room_id)
     if request.method == 'POST':
         name = room.name
         if room.remove():
             flash(_('Room %(name)s deleted.', name=name), 'success')
-            return redirect(url_for('.index'), code=303)
-        return redirect(url_for('.delete', room_id=room.id), code=303)
-    return render('admin/rooms/delete.html', room=room, blockers=_blockers(room))
+            return see_other('.index')
+        return see_other('.delete', room_id=room.id)
+    return render('admin/rooms/delete.html', panel=ADMIN_PANEL, room=room, blockers=_blockers(room))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, request
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from peewee import IntegrityError
@@ -13,11 +13,10 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.admin.home import section
-from blueprints.forms import (org_id, planner_admin, render, scoped_row, strip, team_choices,
-                              unique_name)
+from blueprints.forms import ADMIN_PANEL, org_id, scoped_row, strip, team_choices, unique_name
 from models import (Meeting, MeetingType, Room, RoomTeam, SummonsTemplate, Team, TypeVariant,
                     TypeVariantMeetingType, TypeVariantTeam, db)
-from web import get_in_org
+from web import get_in_org, job_centre_admin, render, see_other
 
 bp = Blueprint('admin_summons_templates', __name__,
                url_prefix='/admin/summons-templates')
@@ -185,11 +184,11 @@ def _load(template) -> TemplateForm:
 
 def _form_page(form, template, title):
     return render('admin/summons_templates/form.html', {'template-form': 'form'},
-                  form=form, template=template, title=title)
+                  panel=ADMIN_PANEL, field_block='form', form=form, template=template, title=title)
 
 
 @bp.route('/')
-@planner_admin
+@job_centre_admin
 def index():
     templates = list(SummonsTemplate.select()
                      .where(SummonsTemplate.organisation == org_id())
@@ -197,19 +196,19 @@ def index():
     lang = str(get_locale())
     types = {t.code: t.label(lang) for t in MeetingType.select()}
     teams = {t.id: t.name for t in Team.select().where(Team.organisation == org_id())}
-    return render('admin/summons_templates/index.html', templates=templates,
+    return render('admin/summons_templates/index.html', panel=ADMIN_PANEL, templates=templates,
                   types=types, teams=teams, forms=FORMS, attendance=ATTENDANCE)
 
 
 @bp.route('/new', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def create():
     template = SummonsTemplate()
     if request.method == 'POST':
         form = TemplateForm()
         if _save(form, template):
             flash(_('Template %(name)s created.', name=template.name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
     else:
         form = TemplateForm()
         _choices(form)
@@ -217,25 +216,25 @@ def create():
 
 
 @bp.route('/<int:template_id>/edit', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def edit(template_id):
     template = get_in_org(SummonsTemplate, template_id)
     if request.method == 'POST':
         form = TemplateForm()
         if _save(form, template):
             flash(_('Template %(name)s saved.', name=template.name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
     else:
         form = _load(template)
     return _form_page(form, template, _('Edit template %(name)s', name=template.name))
 
 
 @bp.route('/<int:template_id>/delete', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def delete(template_id):
     template = get_in_org(SummonsTemplate, template_id)
     if request.method == 'POST':
         template.delete_instance()
         flash(_('Template %(name)s deleted.', name=template.name), 'success')
-        return redirect(url_for('.index'), code=303)
-    return render('admin/summons_templates/delete.html', template=template)
+        return see_other('.index')
+    return render('admin/summons_templates/delete.html', panel=ADMIN_PANEL, template=template)

@@ -1,18 +1,19 @@
 """Administration: the team tree (create, edit, reorder, move, delete)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from peewee import IntegrityError
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
-from blueprints.forms import (address_errors, check_address, check_email, check_phone, org_id,
-                              planner_admin, render, scoped_row, strip)
-from models import Team, db
-from web import get_in_org
+from blueprints.forms import (ADMIN_PANEL, address_errors, check_address, check_email, check_phone,
+                              children_by_parent, delete_unless_blocked, move_among_siblings,
+                              org_id, parent_choices, save_in_tree, scoped_row, strip, subtrees,
+                              validate_in_tree)
+from models import Team
+from web import get_in_org, job_centre_admin, render, see_other
 
 bp = Blueprint('admin_teams', __name__, url_prefix='/admin/teams')
 section('admin_teams.index', _l('Teams'), 30)
@@ -42,75 +43,42 @@ class TeamForm(FlaskForm):
 def _tree_with_subtrees():
     """The tree, and for each team the ids of its sub-teams (all levels)."""
     tree = Team.tree(org_id())
-    below: dict[int, set[int]] = {}
-    for i, (team, depth) in enumerate(tree):
-        ids = set()
-        for other, other_depth in tree[i + 1:]:
-            if other_depth <= depth:
-                break
-            ids.add(other.id)
-        below[team.id] = ids
-    return tree, below
-
-
-def _parent_choices(tree, exclude=frozenset()):
-    return [('', _('Top level'))] + [
-        (str(team.id), '\u2003' * depth + team.name)
-        for team, depth in tree if team.id not in exclude]
+    return tree, subtrees(tree)
 
 
 @bp.route('/')
-@planner_admin
+@job_centre_admin
 def index():
     tree, below = _tree_with_subtrees()
-    children: dict = {}
-    for team, _depth in tree:
-        children.setdefault(team.parent_id, []).append(team)
-    targets = {team.id: _parent_choices(tree, below[team.id] | {team.id})
+    children = children_by_parent(tree)
+    targets = {team.id: parent_choices(tree, below[team.id] | {team.id})
                for team, _depth in tree}
-    return render('admin/teams/index.html', {'team-tree': 'tree'},
+    return render('admin/teams/index.html', {'team-tree': 'tree'}, panel=ADMIN_PANEL,
                   tree=tree, children=children, targets=targets)
 
 
 def _save(form, team, tree, below):
     """Validate the posted form into `team`; True when saved."""
-    exclude = below.get(team.id, set()) | {team.id} if team.id else set()
-    form.parent.choices = _parent_choices(tree, exclude)
-    # Another organisation's team (or no team at all) is a 404, like in a URL.
-    parent = scoped_row(Team, request.form.get('parent', ''))
-    valid = form.validate()
-    if parent is not None and parent.id in exclude:
-        form.parent.errors.append(
-            _('A team cannot be placed under itself or one of its sub-teams.'))
-        valid = False
+    valid, parent = validate_in_tree(
+        form, team, tree, below,
+        _('A team cannot be placed under itself or one of its sub-teams.'))
     check_address(form, required=True)
     if address_errors(form):
         valid = False
     if not valid or request.args.get('check'):
         return False
-    with db.atomic():
-        moved = team.id is None or team.parent_id != (parent.id if parent else None)
-        for name in ('name', 'address', 'postcode', 'city', 'email', 'phone',
-                     'description'):
-            setattr(team, name, getattr(form, name).data or '')
-        if team.id is None:
-            team.organisation = org_id()
-            team.parent = parent
-            team.save()
-        else:
-            team.save()
-        if moved:
-            team.move_under(parent)
+    save_in_tree(team, form, ('name', 'address', 'postcode', 'city', 'email', 'phone',
+                              'description'), parent)
     return True
 
 
 def _form_page(form, team, template_title):
-    return render('admin/teams/form.html', {'team-form': 'form'},
-                  form=form, team=team, title=template_title)
+    return render('admin/teams/form.html', {'team-form': 'form'}, panel=ADMIN_PANEL,
+                  field_block='form', form=form, team=team, title=template_title)
 
 
 @bp.route('/new', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def create():
     tree, below = _tree_with_subtrees()
     team = Team()
@@ -118,16 +86,16 @@ def create():
     if request.method == 'POST':
         if _save(form, team, tree, below):
             flash(_('Team %(name)s created.', name=team.name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
     else:
         parent = scoped_row(Team, request.args.get('parent', ''))
-        form.parent.choices = _parent_choices(tree)
+        form.parent.choices = parent_choices(tree)
         form.parent.data = str(parent.id) if parent else ''
     return _form_page(form, team, _('New team'))
 
 
 @bp.route('/<int:team_id>/edit', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def edit(team_id):
     team = get_in_org(Team, team_id)
     tree, below = _tree_with_subtrees()
@@ -135,27 +103,22 @@ def edit(team_id):
         form = TeamForm()
         if _save(form, team, tree, below):
             flash(_('Team %(name)s saved.', name=team.name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
     else:
         form = TeamForm(obj=team)
-        form.parent.choices = _parent_choices(tree, below[team.id] | {team.id})
+        form.parent.choices = parent_choices(tree, below[team.id] | {team.id})
         form.parent.data = str(team.parent_id or '')
     return _form_page(form, team, _('Edit team %(name)s', name=team.name))
 
 
 @bp.route('/<int:team_id>/move', methods=['POST'])
-@planner_admin
+@job_centre_admin
 def move(team_id):
     """Up or down among its siblings, or under another team."""
     team = get_in_org(Team, team_id)
     direction = request.form.get('direction', '')
     if direction in ('up', 'down'):
-        if team.move(-1 if direction == 'up' else 1):
-            flash(_('%(name)s moved up.', name=team.name) if direction == 'up'
-                  else _('%(name)s moved down.', name=team.name), 'success')
-        else:
-            flash(_('%(name)s is already first.', name=team.name) if direction == 'up'
-                  else _('%(name)s is already last.', name=team.name), 'error')
+        move_among_siblings(team, direction)
     elif 'parent' in request.form:
         parent = scoped_row(Team, request.form['parent'])
         try:
@@ -169,7 +132,7 @@ def move(team_id):
                   _('%(name)s moved to the top level.', name=team.name), 'success')
     else:
         abort(400)
-    return redirect(url_for('.index'), code=303)
+    return see_other('.index')
 
 
 BLOCKER_LABELS = {
@@ -195,19 +158,12 @@ def _blocker_lines(team) -> list[str]:
 
 
 @bp.route('/<int:team_id>/delete', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def delete(team_id):
     team = get_in_org(Team, team_id)
     blockers = _blocker_lines(team)
     if request.method == 'POST':
-        if blockers:   # the page shows what blocks it
-            return redirect(url_for('.delete', team_id=team.id), code=303)
-        name = team.name
-        try:
-            with db.atomic():
-                team.delete_instance()
-        except IntegrityError:   # something was attached meanwhile
-            return redirect(url_for('.delete', team_id=team.id), code=303)
-        flash(_('Team %(name)s deleted.', name=name), 'success')
-        return redirect(url_for('.index'), code=303)
-    return render('admin/teams/delete.html', team=team, blockers=blockers)
+        return delete_unless_blocked(team, bool(blockers),
+                                     _('Team %(name)s deleted.', name=team.name),
+                                     see_other('.delete', team_id=team.id))
+    return render('admin/teams/delete.html', panel=ADMIN_PANEL, team=team, blockers=blockers)

@@ -2,7 +2,7 @@
 rebooking (team + meeting type + variant must match)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, request
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from peewee import IntegrityError
@@ -10,11 +10,11 @@ from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
-from blueprints.forms import (SHOW_MEETINGS, meeting_label, org_id, planner_admin, render,
-                              scoped_rows, strip, team_choices, unique_name)
+from blueprints.forms import (ADMIN_PANEL, check_unique_name, meetings_blocking, org_id,
+                              scoped_rows, strip, team_choices)
 from models import (Meeting, MeetingType, Team, TypeVariant, TypeVariantMeetingType,
                     TypeVariantTeam, db, utcnow)
-from web import get_in_org
+from web import get_in_org, job_centre_admin, render, see_other
 
 bp = Blueprint('admin_variants', __name__, url_prefix='/admin/variants')
 section('admin_variants.index', _l('Meeting type variants'), 80)
@@ -65,12 +65,12 @@ def _links(variants):
 
 
 @bp.route('/')
-@planner_admin
+@job_centre_admin
 def index():
     variants = list(TypeVariant.select().where(TypeVariant.organisation == org_id())
                     .order_by(TypeVariant.name))
     types, teams = _links(variants)
-    return render('admin/variants/index.html', variants=variants, types=types,
+    return render('admin/variants/index.html', panel=ADMIN_PANEL, variants=variants, types=types,
                   teams=teams)
 
 
@@ -80,9 +80,7 @@ def _save(form, variant) -> bool:
     meeting_types = _posted_meeting_types()
     teams = scoped_rows(Team, request.form.getlist('teams'))   # theirs: 404
     valid = form.validate()
-    if form.name.data and not unique_name(TypeVariant, form.name.data,
-                                          variant if variant.id else None):
-        form.name.errors.append(_('Name must be unique'))
+    if form.name.data and not check_unique_name(form, variant):
         valid = False
     if not meeting_types:
         form.meeting_types.errors.append(_('Choose at least one meeting type.'))
@@ -102,19 +100,19 @@ def _save(form, variant) -> bool:
 
 
 def _form_page(form, variant, title):
-    return render('admin/variants/form.html', {'variant-form': 'form'},
-                  form=form, variant=variant, title=title)
+    return render('admin/variants/form.html', {'variant-form': 'form'}, panel=ADMIN_PANEL,
+                  field_block='form', form=form, variant=variant, title=title)
 
 
 @bp.route('/new', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def create():
     variant = TypeVariant()
     form = VariantForm()
     if request.method == 'POST':
         if _save(form, variant):
             flash(_('Variant %(name)s created.', name=variant.name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
     else:
         form.meeting_types.choices = _type_choices()
         form.teams.choices = team_choices()
@@ -122,14 +120,14 @@ def create():
 
 
 @bp.route('/<int:variant_id>/edit', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def edit(variant_id):
     variant = get_in_org(TypeVariant, variant_id)
     if request.method == 'POST':
         form = VariantForm()
         if _save(form, variant):
             flash(_('Variant %(name)s saved.', name=variant.name), 'success')
-            return redirect(url_for('.index'), code=303)
+            return see_other('.index')
     else:
         form = VariantForm(obj=variant)
         form.meeting_types.choices = _type_choices()
@@ -141,29 +139,25 @@ def edit(variant_id):
 
 def _blockers(variant) -> list[str]:
     """Booked meetings ahead keep their variant: rebooking depends on it."""
-    meetings = list(Meeting.select(Meeting, MeetingType).join(MeetingType)
-                    .where(Meeting.variant == variant.id, Meeting.status == Meeting.BOOKED,
-                           Meeting.ends_at > utcnow())
-                    .order_by(Meeting.starts_at).limit(SHOW_MEETINGS + 1))
-    if not meetings:
-        return []
-    lines = [_('%(name)s cannot be deleted while booked meetings use it: citizens '
-               'rebook by it. Rebook or cancel them first:', name=variant.name)]
-    lines += [meeting_label(m) for m in meetings[:SHOW_MEETINGS]]
-    if len(meetings) > SHOW_MEETINGS:
-        lines.append(_('… and more.'))
-    return lines
+    return meetings_blocking(
+        _('%(name)s cannot be deleted while booked meetings use it: citizens '
+          'rebook by it. Rebook or cancel them first:', name=variant.name),
+        Meeting.select(Meeting, MeetingType).join(MeetingType)
+        .where(Meeting.variant == variant.id, Meeting.status == Meeting.BOOKED,
+               Meeting.ends_at > utcnow())
+        .order_by(Meeting.starts_at))
 
 
 @bp.route('/<int:variant_id>/delete', methods=['GET', 'POST'])
-@planner_admin
+@job_centre_admin
 def delete(variant_id):
     variant = get_in_org(TypeVariant, variant_id)
     blockers = _blockers(variant)
     if request.method == 'POST':
         if blockers:
-            return redirect(url_for('.delete', variant_id=variant.id), code=303)
+            return see_other('.delete', variant_id=variant.id)
         variant.delete_instance()
         flash(_('Variant %(name)s deleted.', name=variant.name), 'success')
-        return redirect(url_for('.index'), code=303)
-    return render('admin/variants/delete.html', variant=variant, blockers=blockers)
+        return see_other('.index')
+    return render('admin/variants/delete.html', panel=ADMIN_PANEL, variant=variant,
+                  blockers=blockers)

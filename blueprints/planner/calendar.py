@@ -7,11 +7,10 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -24,21 +23,13 @@ from planner import booking
 from planner.loading import caseworker_inputs, utc_window
 from scheduling.availability import AvailabilityCalendar
 from scheduling.localtime import as_utc, from_minute, to_minute_ceil
-from web import get_in_org, role_required
+from web import get_in_org, job_centre_staff, render, see_other
 
 bp = Blueprint('calendar', __name__, url_prefix='/calendar')
 
-STAFF = (User.ADMIN, User.PLANNER, User.CASEWORKER)
 SLOT_MINUTES = 15                 # one free-time button per quarter hour
 DEFAULT_HOURS = (8 * 60, 16 * 60)  # shown when nobody has hours that week
-
-
-@bp.before_request
-def _job_centre_only():
-    """Caseworkers' and rooms' calendars are a job centre's: a substitute
-    pool's staff have none (anonymous users go on to the login)."""
-    if current_user.is_authenticated and current_user.organisation.kind != Organisation.PLANNER:
-        abort(403)
+GRID = {'calendar-grid': 'grid'}   # htmx moving to another week redraws only the grid
 
 
 # --- weeks -----------------------------------------------------------------
@@ -227,12 +218,99 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
     """{caseworker id: [DayLane]} for the local dates in `days`; free time as
     quarter-hour buttons, or as one button per free interval."""
     new_base = url_for('summons.index')
-    zone = org.zone
+    first, last = days[0], days[-1]
+    inputs = {i.caseworker_id: i for i in caseworker_inputs(
+        org, caseworkers, first, last, team=team)}
+    week = _week_facts(org, caseworkers, days, team, language)
+    calendar = AvailabilityCalendar(org.zone, first, last, set(week.org_closed))
+    # Free time that has passed cannot be booked: show it as not free.
+    now_minute = to_minute_ceil(dt.datetime.now(dt.timezone.utc))
+    result = {}
+    for caseworker in caseworkers:
+        days_view = calendar.caseworker_days(inputs[caseworker.id])
+        lanes = []
+        for index, day in enumerate(calendar.days):
+            closed = week.closed(caseworker, day.day)
+            if closed is not None:
+                lanes.append(DayLane(day.day, [Block('closed', 0, 0, closed)], closed))
+                continue
+            planned, _minutes = days_view.plan(index)
+            free = days_view.free(index, planned) if planned else []
+            slot_url = _slot_url_maker(new_base, caseworker, day.day, team)
+            lane = DayLane(day.day)
+            for s, e in free:
+                s = max(s, now_minute)
+                if s >= e:
+                    continue
+                lane.blocks += _free_slots(
+                    _local_minutes(from_minute(s), org.zone, day.day),
+                    _local_minutes(from_minute(e), org.zone, day.day),
+                    week.day_labels[day.day], slot_url, whole=whole_intervals)
+            lane.blocks += week.busy_blocks(caseworker, day)
+            lane.blocks.sort(key=lambda b: (b.start, b.end))
+            lanes.append(lane)
+        result[caseworker.id] = lanes
+    return result
+
+
+def _slot_url_maker(new_base: str, caseworker, day: dt.date, team):
+    """A free slot's link: a new summons with this caseworker at that time."""
+    def slot_url(start, stop, free_end, whole):
+        return _new_url(new_base, caseworker=caseworker.id, date=day.isoformat(),
+                        time=_hm(start), team=team.id if team else None,
+                        duration=free_end - start if whole else None)
+    return slot_url
+
+
+@dataclass
+class _WeekFacts:
+    """What the caseworkers' lanes of a week show besides free time, loaded
+    once for all of them."""
+    org: Organisation
+    org_closed: dict           # {date: name}
+    team_closed: dict          # {team id: {date: name}}
+    teams_of: dict             # {caseworker id: {team id}}
+    pauses: dict               # {(caseworker id, weekday): [Pause]}
+    absences: dict             # {caseworker id: [Absence]}
+    meetings: dict             # {caseworker id: [MeetingRow]}
+    labels: dict               # {meeting type id: label}
+    day_labels: dict           # {date: label}
+    meeting_aria: str
+
+    def closed(self, caseworker, day: dt.date) -> str | None:
+        """The closing day's name ('Closed' if it has none), or None when open."""
+        names = [self.org_closed.get(day)] + [self.team_closed[t].get(day)
+                                              for t in self.teams_of[caseworker.id]]
+        closed = [n for n in names if n is not None]
+        return (closed[0] or _('Closed')) if closed else None
+
+    def busy_blocks(self, caseworker, day) -> list[Block]:
+        """Pauses, absence and meetings of one caseworker's day."""
+        blocks = []
+        for p in self.pauses[(caseworker.id, day.weekday)]:
+            start, end = p.start.hour * 60 + p.start.minute, p.end.hour * 60 + p.end.minute
+            blocks.append(Block('pause', start, end, p.label or _('Pause'),
+                                _('%(start)s to %(end)s, %(label)s', start=_hm(start),
+                                  end=_hm(end), label=p.label or _('pause'))))
+        for a in self.absences[caseworker.id]:
+            start = _local_minutes(a.starts_at, self.org.zone, day.day)
+            end = _local_minutes(a.ends_at, self.org.zone, day.day)
+            if start < end:
+                blocks.append(Block('absence', start, end, a.reason or _('Absent'),
+                                    _('%(start)s to %(end)s, absent', start=_hm(start),
+                                      end=_hm(end))))
+        for m in self.meetings[caseworker.id]:
+            if self.org.local(m.starts_at).date() == day.day:
+                blocks.append(_meeting_block(m, self.org.zone, day.day,
+                                             self.day_labels[day.day], self.labels,
+                                             self.meeting_aria))
+        return blocks
+
+
+def _week_facts(org, caseworkers, days, team, language) -> _WeekFacts:
     first, last = days[0], days[-1]
     window = utc_window(org, first, last)
     ids = [c.id for c in caseworkers]
-    inputs = {i.caseworker_id: i for i in caseworker_inputs(
-        org, caseworkers, first, last, team=team)}
     closing = ClosingDay.select().where(
         ClosingDay.organisation == org, ClosingDay.date.between(first, last))
     org_closed = {c.date: c.name for c in closing if c.team_id is None}
@@ -256,62 +334,10 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
         absences[a.caseworker_id].append(a)
     meetings = _meeting_rows(Meeting.caseworker.in_(ids) & (Meeting.starts_at < window[1])
                              & (Meeting.ends_at > window[0]), key=lambda m: m.caseworker_id)
-    labels = _type_labels(language)
-    meeting_aria = _('%(day)s %(start)s to %(end)s, meeting: %(what)s')
-    day_labels = {day: _day_label(day) for day in days}
-
-    calendar = AvailabilityCalendar(zone, first, last, set(org_closed))
-    # Free time that has passed cannot be booked: show it as not free.
-    now_minute = to_minute_ceil(dt.datetime.now(dt.timezone.utc))
-    result = {}
-    for caseworker in caseworkers:
-        days_view = calendar.caseworker_days(inputs[caseworker.id])
-        lanes = []
-        for index, day in enumerate(calendar.days):
-            lane = DayLane(day.day)
-            names = [org_closed.get(day.day)] + [team_closed[t].get(day.day)
-                                                 for t in teams_of[caseworker.id]]
-            closed = [n for n in names if n is not None]
-            if closed:
-                lane.closed = closed[0] or _('Closed')
-                lane.blocks.append(Block('closed', 0, 0, lane.closed))
-                lanes.append(lane)
-                continue
-            planned, _minutes = days_view.plan(index)
-            free = days_view.free(index, planned) if planned else []
-
-            def slot_url(start, stop, free_end, whole, cw=caseworker, d=day.day):
-                return _new_url(new_base, caseworker=cw.id, date=d.isoformat(),
-                                time=_hm(start), team=team.id if team else None,
-                                duration=free_end - start if whole else None)
-            for s, e in free:
-                s = max(s, now_minute)
-                if s >= e:
-                    continue
-                lane.blocks += _free_slots(
-                    _local_minutes(from_minute(s), zone, day.day),
-                    _local_minutes(from_minute(e), zone, day.day), day_labels[day.day],
-                    slot_url, whole=whole_intervals)
-            for p in pauses[(caseworker.id, day.weekday)]:
-                start, end = p.start.hour * 60 + p.start.minute, p.end.hour * 60 + p.end.minute
-                lane.blocks.append(Block('pause', start, end, p.label or _('Pause'),
-                                         _('%(start)s to %(end)s, %(label)s', start=_hm(start),
-                                           end=_hm(end), label=p.label or _('pause'))))
-            for a in absences[caseworker.id]:
-                start = _local_minutes(a.starts_at, zone, day.day)
-                end = _local_minutes(a.ends_at, zone, day.day)
-                if start < end:
-                    lane.blocks.append(Block('absence', start, end, a.reason or _('Absent'),
-                                             _('%(start)s to %(end)s, absent', start=_hm(start),
-                                               end=_hm(end))))
-            for m in meetings[caseworker.id]:
-                if org.local(m.starts_at).date() == day.day:
-                    lane.blocks.append(_meeting_block(m, zone, day.day, day_labels[day.day],
-                                                      labels, meeting_aria))
-            lane.blocks.sort(key=lambda b: (b.start, b.end))
-            lanes.append(lane)
-        result[caseworker.id] = lanes
-    return result
+    return _WeekFacts(org, org_closed, team_closed, teams_of, pauses, absences, meetings,
+                      labels=_type_labels(language),
+                      day_labels={day: _day_label(day) for day in days},
+                      meeting_aria=_('%(day)s %(start)s to %(end)s, meeting: %(what)s'))
 
 
 def _bounds(lanes_by_owner, hours_source=None) -> tuple[int, int]:
@@ -325,15 +351,12 @@ def _bounds(lanes_by_owner, hours_source=None) -> tuple[int, int]:
     return (min(starts) // 60 * 60, -(-max(ends) // 60) * 60)
 
 
-def _week_days(monday: dt.date, weekend: bool) -> list[dt.date]:
-    return [monday + dt.timedelta(days=i) for i in range(7 if weekend else 5)]
-
-
-def _render(template: str, **context):
-    """Full page, or only the grid when htmx asks for it (target #calendar-grid)."""
-    if request.headers.get('HX-Target') == 'calendar-grid':
-        return render_block(template, 'grid', **context)
-    return render_template(template, **context)
+def _asked_week() -> tuple[dt.date, bool, list[dt.date]]:
+    """The week the URL asks for (?week= or a ?date= in it; this week by
+    default): its Monday, whether the weekend shows, and the days shown."""
+    monday = parse_week(request.args.get('week') or request.args.get('date'))
+    weekend = request.args.get('weekend') == '1'
+    return monday, weekend, [monday + dt.timedelta(days=i) for i in range(7 if weekend else 5)]
 
 
 def _week_context(monday, weekend):
@@ -352,12 +375,12 @@ def _language() -> str:
 # --- pages -------------------------------------------------------------------
 
 @bp.route('/')
-@role_required(*STAFF)
+@job_centre_staff
 def index():
     org = current_user.organisation_id
     mine = Caseworker.get_or_none(Caseworker.user == current_user.id)
     if mine is not None and not request.args:
-        return redirect(url_for('calendar.caseworker', caseworker_id=mine.id), code=303)
+        return see_other('calendar.caseworker', caseworker_id=mine.id)
     teams = list(Team.select().where(Team.organisation == org).order_by(Team.name))
     caseworkers = list(Caseworker.select(Caseworker, User).join(User)
                        .where(Caseworker.organisation == org).order_by(User.name))
@@ -367,26 +390,22 @@ def index():
 
 
 @bp.route('/caseworker/<int:caseworker_id>')
-@role_required(*STAFF)
+@job_centre_staff
 def caseworker(caseworker_id):
     cw = get_in_org(Caseworker, caseworker_id)
-    monday = parse_week(request.args.get('week') or request.args.get('date'))
-    weekend = request.args.get('weekend') == '1'
-    days = _week_days(monday, weekend)
+    monday, weekend, days = _asked_week()
     lanes = caseworker_lanes(cw.organisation, [cw], days, language=_language())[cw.id]
     top, bottom = _bounds([lanes])
     place([lanes], top, 'r')
-    return _render('calendar/caseworker.html', owner=cw, lanes=lanes, top=top,
-                   bottom=bottom, **_week_context(monday, weekend))
+    return render('calendar/caseworker.html', GRID, owner=cw, lanes=lanes, top=top,
+                  bottom=bottom, **_week_context(monday, weekend))
 
 
 @bp.route('/team/<int:team_id>')
-@role_required(*STAFF)
+@job_centre_staff
 def team(team_id):
     team = get_in_org(Team, team_id)
-    monday = parse_week(request.args.get('week') or request.args.get('date'))
-    weekend = request.args.get('weekend') == '1'
-    days = _week_days(monday, weekend)
+    monday, weekend, days = _asked_week()
     members = list(Caseworker.select(Caseworker, User).join(User)
                    .switch(Caseworker).join(CaseworkerTeam)
                    .where(CaseworkerTeam.team == team).order_by(User.name))
@@ -395,18 +414,16 @@ def team(team_id):
     top, bottom = _bounds(lanes.values())
     place(lanes.values(), top, 'c')
     rows = [(cw, lanes[cw.id]) for cw in members]
-    return _render('calendar/team.html', owner=team, rows=rows, top=top, bottom=bottom,
-                   **_week_context(monday, weekend))
+    return render('calendar/team.html', GRID, owner=team, rows=rows, top=top, bottom=bottom,
+                  **_week_context(monday, weekend))
 
 
 @bp.route('/room/<int:room_id>')
-@role_required(*STAFF)
+@job_centre_staff
 def room(room_id):
     room = get_in_org(Room, room_id)
     org = room.organisation
-    monday = parse_week(request.args.get('week') or request.args.get('date'))
-    weekend = request.args.get('weekend') == '1'
-    days = _week_days(monday, weekend)
+    monday, weekend, days = _asked_week()
     window = utc_window(org, days[0], days[-1])
     closing = {c.date: c.name for c in ClosingDay.select().where(
         ClosingDay.organisation == org, ClosingDay.team.is_null(),
@@ -444,15 +461,16 @@ def room(room_id):
             cursor = max(cursor, now_local.hour * 60 + now_local.minute)
         for start, end in sorted(busy) + [(DEFAULT_HOURS[1], DEFAULT_HOURS[1])]:
             if start > cursor:
-                lane.blocks += _free_slots(cursor, start, _day_label(day), lambda s, e, fe, whole, d=day: _new_url(
-                    new_base, room=room.id, date=d.isoformat(), time=_hm(s)))
+                lane.blocks += _free_slots(
+                    cursor, start, _day_label(day), lambda s, e, fe, whole, d=day: _new_url(
+                        new_base, room=room.id, date=d.isoformat(), time=_hm(s)))
             cursor = max(cursor, end)
         lane.blocks.sort(key=lambda b: (b.start, b.end))
         lanes.append(lane)
     top, bottom = _bounds([lanes])
     place([lanes], top, 'r')
-    return _render('calendar/room.html', owner=room, lanes=lanes, top=top, bottom=bottom,
-                   seats=seats, **_week_context(monday, weekend))
+    return render('calendar/room.html', GRID, owner=room, lanes=lanes, top=top, bottom=bottom,
+                  seats=seats, **_week_context(monday, weekend))
 
 
 # --- new appointment (one citizen, by CPR) ----------------------------------
@@ -544,7 +562,7 @@ def _prefill(form):
 
 
 @bp.route('/new', methods=['GET', 'POST'])
-@role_required(User.ADMIN, User.PLANNER, User.CASEWORKER)
+@job_centre_staff
 def new():
     form = NewAppointmentForm()
     _choices(form)
@@ -577,9 +595,9 @@ def new():
             else:
                 _audit('meeting_booked', meeting)
                 flash(_('The meeting is booked and the citizen has been notified.'), 'info')
-                return redirect(url_for('calendar.caseworker', caseworker_id=cw.id,
-                                        week=week_id(parse_week(form.date.data.isoformat())))
-                                + f'#meeting-{meeting.id}', code=303)
+                return see_other('calendar.caseworker', caseworker_id=cw.id,
+                                 week=week_id(parse_week(form.date.data.isoformat())),
+                                 _anchor=f'meeting-{meeting.id}')
     return render_template('calendar/new.html', form=form)
 
 
@@ -590,7 +608,7 @@ def _audit(action: str, meeting: Meeting, detail: str = '') -> None:
 
 
 @bp.route('/meeting/<int:meeting_id>', methods=['GET', 'POST'])
-@role_required(*STAFF)
+@job_centre_staff
 def meeting(meeting_id):
     meeting = get_in_org(Meeting, meeting_id)
     citizens = [p.citizen for p in meeting.participants
@@ -605,7 +623,7 @@ def meeting(meeting_id):
                           week=week_id(parse_week(meeting.organisation.local(
                               meeting.starts_at).date().isoformat())))
                   if meeting.caseworker_id else url_for('calendar.index'))
-        return redirect(target, code=303)
+        return see_other(url=target)
     confirm = request.args.get('confirm') == 'cancel'
     g.personal_data = True
     _audit('meeting_read', meeting, f'{len(citizens)} citizens')

@@ -7,20 +7,16 @@ makes the old one stop working.
 """
 from __future__ import annotations
 
-from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from models import AuditEvent, Caseworker, User, utcnow
 from planner import calendar_sync
-from web import role_required
+from web import JOB_CENTRE_STAFF, role_required, see_other
 
 bp = Blueprint('calendar_feed', __name__, url_prefix='/calendar')
-
-STAFF = (User.ADMIN, User.PLANNER, User.CASEWORKER)
-
 
 class NewLinkForm(FlaskForm):
     """CSRF only: the button is the whole form."""
@@ -48,16 +44,16 @@ def _no_store(response):
 
 
 @bp.route('/feed')
-@role_required(*STAFF)
+@role_required(*JOB_CENTRE_STAFF)
 def mine():
     own = Caseworker.get_or_none(Caseworker.user == current_user.id)
     if own is None:
         abort(404)
-    return redirect(url_for('calendar_feed.page', caseworker_id=own.id), code=303)
+    return see_other('calendar_feed.page', caseworker_id=own.id)
 
 
 @bp.route('/caseworker/<int:caseworker_id>/feed', methods=['GET', 'POST'])
-@role_required(*STAFF)
+@role_required(*JOB_CENTRE_STAFF)
 def page(caseworker_id):
     caseworker = _caseworker_or_404(caseworker_id)
     form = NewLinkForm()
@@ -70,7 +66,7 @@ def page(caseworker_id):
                           obj=caseworker, ip=request.remote_addr or '')
         flash(_('The new link is ready. The old link no longer works.') if had_one
               else _('The link is ready.'), 'success')
-        return redirect(url_for('calendar_feed.page', caseworker_id=caseworker.id), code=303)
+        return see_other('calendar_feed.page', caseworker_id=caseworker.id)
     feed_url = webcal_url = None
     if caseworker.feed_token:
         feed_url = url_for('calendar_feed.feed', token=caseworker.feed_token, _external=True)

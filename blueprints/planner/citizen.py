@@ -9,27 +9,27 @@ meeting id is a 404. All writes go through `booking`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, format_time, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
 from extensions import limiter, user_or_address
 from integrations import ics
-from models import (AuditEvent, Meeting, MeetingParticipant, OnlineOffer, Organisation, User,
-                    address_line)
+from models import AuditEvent, Meeting, MeetingParticipant, OnlineOffer, address_line
 from planner import booking, privacy
 from scheduling import rules
 from scheduling.localtime import as_utc
-from web import role_required
+from web import citizen_only, get_in_org, render, see_other
 
 bp = Blueprint('citizen', __name__, url_prefix='/my')
 
 START_FORMAT = '%Y-%m-%dT%H:%MZ'     # a start in URLs and forms: UTC to the minute
+TIMES = {'times': 'times'}           # htmx moving to another week swaps only the times
 # Book, rebook and cancel share one budget per citizen: ample for a person,
 # a wall for a script hammering the booking engine.
 write_limit = limiter.shared_limit('10 per minute;60 per hour', scope='citizen_booking',
@@ -41,17 +41,12 @@ def _now() -> dt.datetime:
 
 
 def _citizen_only(view):
-    """Citizens of a job centre only."""
-    import functools
-
+    """Citizens of a job centre only; every page of theirs is personal data."""
     @functools.wraps(view)
-    @role_required(User.CITIZEN)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.PLANNER:
-            abort(403)
+    def personal(*args, **kwargs):
         g.personal_data = True
         return view(*args, **kwargs)
-    return wrapped
+    return citizen_only(personal)
 
 
 def _ip() -> str:
@@ -220,15 +215,15 @@ def cancel(meeting_id):
             booking.cancel_by_citizen(meeting, current_user._get_current_object())
         except booking.BookingError as exc:
             flash(exc.message, 'error')
-            return redirect(url_for('citizen.meeting', meeting_id=meeting.id), code=303)
+            return see_other('citizen.meeting', meeting_id=meeting.id)
         AuditEvent.record('self_cancelled', actor=current_user._get_current_object(),
                           obj=meeting, ip=_ip())
         flash(_('Your meeting is cancelled. We have sent you a receipt.'), 'info')
-        return redirect(url_for('citizen.appointments'), code=303)
+        return see_other('citizen.appointments')
     if not booking.may_cancel(meeting, _now()):
         flash(_('This meeting cannot be cancelled here. Call the job centre if you cannot come.'),
               'error')
-        return redirect(url_for('citizen.meeting', meeting_id=meeting.id), code=303)
+        return see_other('citizen.meeting', meeting_id=meeting.id)
     return render_template('citizen/cancel.html', form=form, row=_row(meeting, _language()))
 
 
@@ -241,14 +236,6 @@ def offers():
     return render_template('citizen/offers.html', offers=offers)
 
 
-def _offer_or_404(offer_id: int) -> OnlineOffer:
-    offer = OnlineOffer.get_or_none(OnlineOffer.id == offer_id,
-                                    OnlineOffer.organisation == current_user.organisation_id)
-    if offer is None:
-        abort(404)
-    return offer
-
-
 def _refused(exc: booking.BookingError, *, offer=None, meeting=None, start=None,
              caseworker_id=None):
     """Where a refused booking goes: fresh times for a time that is gone or
@@ -259,26 +246,32 @@ def _refused(exc: booking.BookingError, *, offer=None, meeting=None, start=None,
         if start is not None:
             day = start.astimezone(current_user.organisation.zone).date()
             args = dict(week=_week_id(rules.monday_of(day)), day=day.isoformat())
-        if caseworker_id:
+        if caseworker_id and caseworker_id > 0:   # -1: whoever is free
             args['caseworker'] = caseworker_id
         if meeting is not None:
-            return redirect(url_for('citizen.rebook', meeting_id=meeting.id, **args), code=303)
-        return redirect(url_for('citizen.times', offer_id=offer.id, **args), code=303)
+            return see_other('citizen.rebook', meeting_id=meeting.id, **args)
+        return see_other('citizen.times', offer_id=offer.id, **args)
     if exc.code == 'already_booked':
-        return redirect(url_for('citizen.appointments'), code=303)
+        return see_other('citizen.appointments')
     if meeting is not None:
-        return redirect(url_for('citizen.meeting', meeting_id=meeting.id), code=303)
-    return redirect(url_for('citizen.offers'), code=303)
+        return see_other('citizen.meeting', meeting_id=meeting.id)
+    return see_other('citizen.offers')
+
+
+def _offer_choice_or_redirect(offer, now):
+    try:
+        return booking.offer_choice(offer, current_user._get_current_object(), now), None
+    except booking.BookingError as exc:
+        return None, _refused(exc)
 
 
 @bp.route('/book/<int:offer_id>')
 @_citizen_only
 def offer(offer_id):
-    offer = _offer_or_404(offer_id)
-    try:
-        choice = booking.offer_choice(offer, current_user._get_current_object(), _now())
-    except booking.BookingError as exc:
-        return _refused(exc)
+    offer = get_in_org(OnlineOffer, offer_id)
+    choice, refused = _offer_choice_or_redirect(offer, _now())
+    if refused:
+        return refused
     return render_template('citizen/offer.html', offer=offer, choice=choice,
                            minutes=offer.duration_minutes,
                            place=address_line(offer.team) or offer.team.name)
@@ -339,12 +332,6 @@ def _week_view(choice: booking.TimeChoice, *, now, week, day, caseworker_id,
         week=_week_id(monday))
 
 
-def _render_times(template: str, **context):
-    if request.headers.get('HX-Target') == 'times':
-        return render_block(template, 'times', **context)
-    return render_template(template, **context)
-
-
 def _chosen_caseworker(choice: booking.TimeChoice) -> int | None:
     """The caseworker asked for in the URL, when the offer lets the citizen choose."""
     wanted = _int_param(request.args.get('caseworker'))
@@ -353,16 +340,10 @@ def _chosen_caseworker(choice: booking.TimeChoice) -> int | None:
     return None
 
 
-@bp.route('/book/<int:offer_id>/time')
-@_citizen_only
-def times(offer_id):
-    offer = _offer_or_404(offer_id)
-    citizen = current_user._get_current_object()
-    now = _now()
-    try:
-        choice = booking.offer_choice(offer, citizen, now)
-    except booking.BookingError as exc:
-        return _refused(exc)
+def _times_view(choice: booking.TimeChoice, now, link):
+    """(caseworker id, the week of free times) as the URL asks: the times of
+    the caseworker chosen (or the only one), none while one must be chosen
+    first. `link(**args)` builds the page's URL."""
     caseworker_id = _chosen_caseworker(choice)
     if not choice.may_choose and len(choice.caseworkers) == 1:
         caseworker_id = choice.caseworkers[0].id
@@ -370,9 +351,22 @@ def times(offer_id):
     if caseworker_id or not choice.must_choose:
         view = _week_view(choice, now=now, week=_week_param(request.args.get('week')),
                           day=_day_param(request.args.get('day')), caseworker_id=caseworker_id,
-                          link=lambda **a: url_for('citizen.times', offer_id=offer.id, **a))
-    return _render_times(
-        'citizen/times.html', offer=offer, choice=choice, view=view,
+                          link=link)
+    return caseworker_id, view
+
+
+@bp.route('/book/<int:offer_id>/time')
+@_citizen_only
+def times(offer_id):
+    offer = get_in_org(OnlineOffer, offer_id)
+    now = _now()
+    choice, refused = _offer_choice_or_redirect(offer, now)
+    if refused:
+        return refused
+    caseworker_id, view = _times_view(
+        choice, now, lambda **a: url_for('citizen.times', offer_id=offer.id, **a))
+    return render(
+        'citizen/times.html', TIMES, offer=offer, choice=choice, view=view,
         title=offer.title, caseworker_id=caseworker_id,
         form_action=url_for('citizen.times', offer_id=offer.id),
         confirm_endpoint='citizen.confirm', confirm_args=dict(offer_id=offer.id),
@@ -404,38 +398,47 @@ def _chosen_time(choice, form_start, form_caseworker):
 @write_limit
 @_citizen_only
 def confirm(offer_id):
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     citizen = current_user._get_current_object()
     now = _now()
-    try:
-        choice = booking.offer_choice(offer, citizen, now)
-    except booking.BookingError as exc:
-        return _refused(exc)
+    choice, refused = _offer_choice_or_redirect(offer, now)
+    if refused:
+        return refused
     form = ConfirmForm(start=request.args.get('start'), caseworker=request.args.get('caseworker'))
-    start, caseworker_id = _chosen_time(choice, form.start.data, form.caseworker.data)
-    if start is None:
-        flash(_('Choose a day and a time first.'), 'error')
-        return redirect(url_for('citizen.times', offer_id=offer.id), code=303)
-    if request.method == 'GET':
-        try:
-            booking.ensure_free(choice, start, caseworker_id, now)
-        except booking.BookingError as exc:
-            return _refused(exc, offer=offer, start=start,
-                            caseworker_id=caseworker_id if caseworker_id != -1 else None)
+    start, caseworker_id, answer = _confirmable(
+        choice, form, now, url_for('citizen.times', offer_id=offer.id), offer=offer)
+    if answer is not None:
+        return answer
     if form.validate_on_submit():
         try:
             meeting = booking.book_offer(offer, citizen, start, caseworker_id=caseworker_id,
                                          now=now)
         except booking.BookingError as exc:
-            return _refused(exc, offer=offer, start=start,
-                            caseworker_id=caseworker_id if caseworker_id != -1 else None)
+            return _refused(exc, offer=offer, start=start, caseworker_id=caseworker_id)
         AuditEvent.record('self_booked', actor=citizen, obj=meeting, ip=_ip())
-        return redirect(url_for('citizen.receipt', meeting_id=meeting.id), code=303)
+        return see_other('citizen.receipt', meeting_id=meeting.id)
     return render_template(
         'citizen/confirm.html', form=form, title=offer.title, rebooking=False,
         facts=_planned_facts(choice, start, caseworker_id, offer.title),
         rights=booking.rights_and_duties(choice.organisation),
         back_url=url_for('citizen.times', offer_id=offer.id, **_week_args(start, caseworker_id)))
+
+
+def _confirmable(choice, form, now, back: str, **where):
+    """(start, caseworker id, None) for the time chosen in the URL; or
+    (None, None, the answer): back to `back` when no time is chosen, fresh
+    times when the page is shown for a time no longer free. `where`: the
+    offer= or meeting= it is booked for."""
+    start, caseworker_id = _chosen_time(choice, form.start.data, form.caseworker.data)
+    if start is None:
+        flash(_('Choose a day and a time first.'), 'error')
+        return None, None, see_other(url=back)
+    if request.method == 'GET':
+        try:
+            booking.ensure_free(choice, start, caseworker_id, now)
+        except booking.BookingError as exc:
+            return None, None, _refused(exc, start=start, caseworker_id=caseworker_id, **where)
+    return start, caseworker_id, None
 
 
 def _week_args(start: dt.datetime, caseworker_id: int | None) -> dict:
@@ -478,17 +481,12 @@ def rebook(meeting_id):
     choice, refused = _rebook_choice_or_redirect(meeting, now)
     if refused:
         return refused
-    caseworker_id = _chosen_caseworker(choice)
-    if not choice.may_choose and len(choice.caseworkers) == 1:
-        caseworker_id = choice.caseworkers[0].id
-    view = None
-    if caseworker_id or not choice.must_choose:
-        view = _week_view(choice, now=now, week=_week_param(request.args.get('week')),
-                          day=_day_param(request.args.get('day')), caseworker_id=caseworker_id,
-                          link=lambda **a: url_for('citizen.rebook', meeting_id=meeting.id, **a))
+    caseworker_id, view = _times_view(
+        choice, now, lambda **a: url_for('citizen.rebook', meeting_id=meeting.id, **a))
     language = _language()
-    return _render_times(
-        'citizen/times.html', offer=meeting.offer if meeting.offer_id else None, choice=choice,
+    return render(
+        'citizen/times.html', TIMES,
+        offer=meeting.offer if meeting.offer_id else None, choice=choice,
         view=view, title=booking.meeting_title(meeting, language), caseworker_id=caseworker_id,
         form_action=url_for('citizen.rebook', meeting_id=meeting.id),
         confirm_endpoint='citizen.rebook_confirm', confirm_args=dict(meeting_id=meeting.id),
@@ -507,26 +505,19 @@ def rebook_confirm(meeting_id):
     if refused:
         return refused
     form = RebookForm(start=request.args.get('start'), caseworker=request.args.get('caseworker'))
-    start, caseworker_id = _chosen_time(choice, form.start.data, form.caseworker.data)
-    if start is None:
-        flash(_('Choose a day and a time first.'), 'error')
-        return redirect(url_for('citizen.rebook', meeting_id=meeting.id), code=303)
-    if request.method == 'GET':
-        try:
-            booking.ensure_free(choice, start, caseworker_id, now)
-        except booking.BookingError as exc:
-            return _refused(exc, meeting=meeting, start=start,
-                            caseworker_id=caseworker_id if caseworker_id != -1 else None)
+    start, caseworker_id, answer = _confirmable(
+        choice, form, now, url_for('citizen.rebook', meeting_id=meeting.id), meeting=meeting)
+    if answer is not None:
+        return answer
     language = _language()
     if form.validate_on_submit():
         try:
             booking.rebook(meeting, citizen, start, caseworker_id=caseworker_id, now=now)
         except booking.BookingError as exc:
-            return _refused(exc, meeting=meeting, start=start,
-                            caseworker_id=caseworker_id if caseworker_id != -1 else None)
+            return _refused(exc, meeting=meeting, start=start, caseworker_id=caseworker_id)
         AuditEvent.record('self_rebooked', actor=citizen, obj=meeting, ip=_ip())
         flash(_('Your meeting is moved. We have sent you a receipt.'), 'info')
-        return redirect(url_for('citizen.receipt', meeting_id=meeting.id), code=303)
+        return see_other('citizen.receipt', meeting_id=meeting.id)
     title = booking.meeting_title(meeting, language)
     return render_template(
         'citizen/confirm.html', form=form, title=title, rebooking=True,

@@ -9,10 +9,9 @@ result is a bookmarkable URL.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -22,25 +21,12 @@ from wtforms.validators import Optional
 
 from models import AuditEvent, Caseworker, Meeting, MeetingType, Organisation, Team, User
 from planner import booking, followup
-from web import get_in_org, local_path, role_required
+from web import get_in_org, job_centre_staff, local_path, page_number, see_other
 
 bp = Blueprint('followup', __name__, url_prefix='/summons/follow-up')
 
-# Whoever may summon may follow up (the summons wizard lets all three).
-STAFF = (User.ADMIN, User.PLANNER, User.CASEWORKER)
 SEARCH_KEYS = ('kind', 'date_from', 'date_to', 'team', 'caseworker', 'meeting_type', 'status',
                'citizen', 'calendar')
-MAX_PAGE = 10_000
-
-
-def staff_only(view):
-    @functools.wraps(view)
-    @role_required(*STAFF)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.PLANNER:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
 
 
 def _now() -> dt.datetime:
@@ -138,7 +124,7 @@ def _search_form(organisation: Organisation, language: str):
     def ok(f):
         return not f.errors
 
-    search = followup.Search(page=min(max(request.args.get('page', 1, type=int), 1), MAX_PAGE))
+    search = followup.Search(page=page_number(request.args.get('page')))
     if ok(form.kind):
         search.date_kind = form.kind.data
     if ok(form.date_from) and ok(form.date_to):
@@ -192,7 +178,7 @@ def _count_links(counts: followup.Counts) -> dict[str, str]:
 # --- the list -----------------------------------------------------------------
 
 @bp.route('/')
-@staff_only
+@job_centre_staff
 def index():
     org = _org()
     g.personal_data = True
@@ -213,7 +199,7 @@ def _language() -> str:
 
 
 @bp.route('/meetings/<int:meeting_id>/sync', methods=['POST'])
-@staff_only
+@job_centre_staff
 def sync(meeting_id):
     """Send the meeting's undelivered notices again (every participant) and
     update the caseworkers' calendars. htmx: the meeting's rows come back;
@@ -225,7 +211,7 @@ def sync(meeting_id):
     result = followup.sync(meeting)
     _audit('summons_synced', obj=meeting, detail=f'{result.notices} notices')
     next_url = local_path(request.form.get('next')) or url_for('followup.index')
-    if request.headers.get('HX-Target') == f'followup-meeting-{meeting.id}':
+    if request.htmx.target == f'followup-meeting-{meeting.id}':
         g.personal_data = True
         rows = followup.rows_of(org, meeting, request.form.getlist('row', type=int))
         counts = followup.counts(org, _now())
@@ -243,13 +229,13 @@ def sync(meeting_id):
         flash(ngettext("%(num)d caseworker calendar is being updated.",
                        "%(num)d caseworker calendars are being updated.",
                        result.calendars), 'info')
-    return redirect(next_url, code=303)
+    return see_other(url=next_url)
 
 
 # --- letters ------------------------------------------------------------------
 
 @bp.route('/letters')
-@staff_only
+@job_centre_staff
 def letters():
     """Printable summons letters, one per citizen, for `meeting` ids (the
     summons wizard links here). Letter attendance and citizens without a
@@ -272,7 +258,7 @@ def letters():
 
 
 @bp.route('/letters/printed', methods=['POST'])
-@staff_only
+@job_centre_staff
 def printed():
     ids = request.form.getlist('participant', type=int)
     marked = followup.mark_printed(_org(), ids)
@@ -282,5 +268,4 @@ def printed():
                        '%(num)d letters are marked as printed.', marked), 'info')
     else:
         flash(_('These letters were already marked as printed.'), 'info')
-    return redirect(local_path(request.form.get('next')) or url_for('followup.index'),
-                    code=303)
+    return see_other(url=local_path(request.form.get('next')) or url_for('followup.index'))

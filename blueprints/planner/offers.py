@@ -11,14 +11,12 @@ only the end date bounds their rebooking (it is read live).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import defaultdict
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, render_template, request
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
 from peewee import IntegrityError, fn
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
@@ -36,23 +34,13 @@ from planner.loading import citizen_facts, free_starts, offer_caseworkers, utc_w
 from scheduling import rules
 from scheduling.rules import (AGE, CONTACT_GROUP, CONTACT_GROUPS, MARKING, ONE_OF, Rule, RuleGroup,
                               RuleSet)
-from web import role_required
+from web import get_in_org, job_centre_planners, render, see_other
 
 bp = Blueprint('offers', __name__, url_prefix='/offers')
 
 JOBSAMTALE = 'jobsamtale'     # online offers are job interviews, individual, in person
 OVERVIEW_WEEKS = 6
 LIST_LIMIT = 100
-
-
-def planner_only(view):
-    @functools.wraps(view)
-    @role_required(User.ADMIN, User.PLANNER)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.PLANNER:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
 
 
 # --- labels -------------------------------------------------------------------
@@ -130,22 +118,6 @@ def _org():
 
 def _today() -> dt.date:
     return booking.local_today(_org(), dt.datetime.now(dt.timezone.utc))
-
-
-def _offer_or_404(offer_id: int) -> OnlineOffer:
-    offer = OnlineOffer.get_or_none(OnlineOffer.id == offer_id,
-                                    OnlineOffer.organisation == current_user.organisation_id)
-    if offer is None:
-        abort(404)
-    return offer
-
-
-def _render(template_name: str, blocks: dict[str, str], /, **context):
-    """The full page, or the block htmx asked for (by HX-Target)."""
-    block = blocks.get(request.headers.get('HX-Target', ''))
-    if block:
-        return render_block(template_name, block, **context)
-    return render_template(template_name, **context)
 
 
 def _jobsamtale() -> MeetingType:
@@ -250,8 +222,8 @@ def _save_details(form: DetailsForm, offer: OnlineOffer) -> OnlineOffer:
 
 
 def _details_page(form, offer, template=None):
-    return _render('offers/step1.html', {'wizard': 'wizard', 'caseworkers-field': 'caseworkers'},
-                   form=form, offer=offer, template=template, kind=_jobsamtale())
+    return render('offers/step1.html', {'wizard': 'wizard', 'caseworkers-field': 'caseworkers'},
+                  form=form, offer=offer, template=template, kind=_jobsamtale())
 
 
 def _wants_refresh() -> bool:
@@ -260,7 +232,7 @@ def _wants_refresh() -> bool:
 
 
 @bp.route('/new', methods=['GET', 'POST'])
-@planner_only
+@job_centre_planners
 def new():
     org = current_user.organisation_id
     templates = list(SummonsTemplate.select().where(
@@ -295,7 +267,7 @@ def new():
             if isinstance(preset.get('rebooking_days_before'), int):
                 offer.rebook_days_before = preset['rebooking_days_before']
         _save_details(form, offer)
-        return redirect(url_for('offers.step2', offer_id=offer.id), code=303)
+        return see_other('offers.step2', offer_id=offer.id)
     if request.method == 'GET' and template is None and templates \
             and request.args.get('blank') != '1':
         return render_template('offers/new.html', templates=templates)
@@ -303,9 +275,9 @@ def new():
 
 
 @bp.route('/<int:offer_id>/step/1', methods=['GET', 'POST'])
-@planner_only
+@job_centre_planners
 def step1(offer_id):
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     form = DetailsForm()
     if request.method == 'GET':
         form.team.data = offer.team_id
@@ -318,7 +290,7 @@ def step1(offer_id):
     _details_choices(form)
     if request.method == 'POST' and not _wants_refresh() and _check_details(form):
         _save_details(form, offer)
-        return redirect(url_for('offers.step2', offer_id=offer.id), code=303)
+        return see_other('offers.step2', offer_id=offer.id)
     return _details_page(form, offer)
 
 
@@ -437,15 +409,15 @@ def _rules_context(rule_set: RuleSet, problems, *, show_problems: bool) -> dict:
 
 
 def _step2_page(form, offer, rule_set, problems, *, show_problems):
-    return _render('offers/step2.html', {'wizard': 'wizard', 'rules': 'rules'},
-                   form=form, offer=offer,
-                   **_rules_context(rule_set, problems, show_problems=show_problems))
+    return render('offers/step2.html', {'wizard': 'wizard', 'rules': 'rules'},
+                  form=form, offer=offer,
+                  **_rules_context(rule_set, problems, show_problems=show_problems))
 
 
 @bp.route('/<int:offer_id>/step/2', methods=['GET', 'POST'])
-@planner_only
+@job_centre_planners
 def step2(offer_id):
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     form = BookingForm(obj=None)
     if request.method == 'GET':
         today = _today()
@@ -468,7 +440,7 @@ def step2(offer_id):
     rule_set = _posted_rules(request.form)
     # The editor's own requests (a button, or a change while htmx is on) redraw it.
     action = request.form.get('rules_action') or (
-        'refresh' if request.headers.get('HX-Target') == 'rules' else '')
+        'refresh' if request.htmx.target == 'rules' else '')
     if action:
         # Only the editor changed (a rule added, a type chosen): redraw, save nothing.
         if action != 'refresh':
@@ -485,7 +457,7 @@ def step2(offer_id):
             flash(_('Check the target-group rules.'), 'error')
         return _step2_page(form, offer, rule_set, problems, show_problems=True)
     _complete(offer, form, rules.normalised(rule_set))
-    return redirect(url_for('offers.step3', offer_id=offer.id), code=303)
+    return see_other('offers.step3', offer_id=offer.id)
 
 
 def _complete(offer: OnlineOffer, form: BookingForm, rule_set: RuleSet) -> None:
@@ -531,12 +503,12 @@ def _offer_facts(offer: OnlineOffer) -> dict:
 
 
 @bp.route('/<int:offer_id>/step/3')
-@planner_only
+@job_centre_planners
 def step3(offer_id):
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     if offer.is_draft:
-        return redirect(url_for('offers.step2', offer_id=offer.id), code=303)
-    return _render('offers/step3.html', {'wizard': 'wizard'}, offer=offer, **_offer_facts(offer))
+        return see_other('offers.step2', offer_id=offer.id)
+    return render('offers/step3.html', {'wizard': 'wizard'}, offer=offer, **_offer_facts(offer))
 
 
 # --- overview -------------------------------------------------------------------
@@ -567,10 +539,10 @@ def _offer_list():
 
 
 @bp.route('/')
-@planner_only
+@job_centre_planners
 def index():
-    return _render('offers/index.html', {'offer-list': 'list'}, selected=None,
-                   **_offer_list())
+    return render('offers/index.html', {'offer-list': 'list'}, selected=None,
+                  **_offer_list())
 
 
 def _week_table(offer: OnlineOffer, caseworkers, start_monday: dt.date | None):
@@ -596,36 +568,8 @@ def _week_table(offer: OnlineOffer, caseworkers, start_monday: dt.date | None):
         monday += dt.timedelta(days=7)
     if not weeks:
         return None
-    window_first = max(weeks[0], period.earliest_meeting)
-    window_last = min(weeks[-1] + dt.timedelta(days=6), period.end)
-    free = defaultdict(int)
-    if window_first <= window_last and window_last >= today:
-        starts, calendar, inputs = free_starts(
-            org, offer.team, caseworkers, max(window_first, today), window_last, now=now,
-            duration_minutes=offer.duration_minutes, reporting_minutes=offer.reporting_minutes)
-        block = offer.duration_minutes + offer.reporting_minutes
-        by_id = {i.caseworker_id: i for i in inputs}
-        percent = {c.id: c.max_share for c in caseworkers}
-        for cid, found in starts.items():
-            days_view = calendar.caseworker_days(by_id[cid])
-            per_day = defaultdict(list)
-            for s in found:
-                index = calendar.day_index(int(s.timestamp()) // 60)
-                per_day[index].append(int(s.timestamp()) // 60)
-            for index, minutes in per_day.items():
-                _planned, bookable = days_view.plan(index)
-                count = rules.day_capacity(
-                    minutes, block_minutes=block, duration_minutes=offer.duration_minutes,
-                    booked_minutes=days_view.booked_minutes(index), bookable_minutes=bookable,
-                    share_percent=percent[cid])
-                free[(cid, rules.monday_of(calendar.days[index].day))] += count
-    booked = defaultdict(int)
-    start_utc, end_utc = utc_window(org, weeks[0], weeks[-1] + dt.timedelta(days=6))
-    for cid, starts_at in (Meeting.select(Meeting.caseworker, Meeting.starts_at)
-                           .where(Meeting.offer == offer, Meeting.status == Meeting.BOOKED,
-                                  Meeting.starts_at >= start_utc, Meeting.starts_at < end_utc)
-                           .tuples()):
-        booked[(cid, rules.monday_of(org.local(starts_at).date()))] += 1
+    free = _free_per_week(offer, caseworkers, weeks, period, today, now)
+    booked = _booked_per_week(offer, weeks)
     rows = []
     for cw in caseworkers:
         cells = [(free[(cw.id, w)], booked[(cw.id, w)]) for w in weeks]
@@ -640,6 +584,50 @@ def _week_table(offer: OnlineOffer, caseworkers, start_monday: dt.date | None):
                 prev=max(prev_monday, first_monday).isoformat() if weeks[0] > first_monday
                 else None,
                 next=next_monday.isoformat() if next_monday <= last_monday else None)
+
+
+def _free_per_week(offer, caseworkers, weeks, period, today, now) -> defaultdict:
+    """{(caseworker id, Monday): how many more meetings of the offer fit},
+    from today on, within the offer's period."""
+    org = _org()
+    window_first = max(weeks[0], period.earliest_meeting)
+    window_last = min(weeks[-1] + dt.timedelta(days=6), period.end)
+    free = defaultdict(int)
+    if not (window_first <= window_last and window_last >= today):
+        return free
+    starts, calendar, inputs = free_starts(
+        org, offer.team, caseworkers, max(window_first, today), window_last, now=now,
+        duration_minutes=offer.duration_minutes, reporting_minutes=offer.reporting_minutes)
+    block = offer.duration_minutes + offer.reporting_minutes
+    by_id = {i.caseworker_id: i for i in inputs}
+    percent = {c.id: c.max_share for c in caseworkers}
+    for cid, found in starts.items():
+        days_view = calendar.caseworker_days(by_id[cid])
+        per_day = defaultdict(list)
+        for s in found:
+            index = calendar.day_index(int(s.timestamp()) // 60)
+            per_day[index].append(int(s.timestamp()) // 60)
+        for index, minutes in per_day.items():
+            _planned, bookable = days_view.plan(index)
+            count = rules.day_capacity(
+                minutes, block_minutes=block, duration_minutes=offer.duration_minutes,
+                booked_minutes=days_view.booked_minutes(index), bookable_minutes=bookable,
+                share_percent=percent[cid])
+            free[(cid, rules.monday_of(calendar.days[index].day))] += count
+    return free
+
+
+def _booked_per_week(offer, weeks) -> defaultdict:
+    """{(caseworker id, Monday): meetings booked through the offer}."""
+    org = _org()
+    booked = defaultdict(int)
+    start_utc, end_utc = utc_window(org, weeks[0], weeks[-1] + dt.timedelta(days=6))
+    for cid, starts_at in (Meeting.select(Meeting.caseworker, Meeting.starts_at)
+                           .where(Meeting.offer == offer, Meeting.status == Meeting.BOOKED,
+                                  Meeting.starts_at >= start_utc, Meeting.starts_at < end_utc)
+                           .tuples()):
+        booked[(cid, rules.monday_of(org.local(starts_at).date()))] += 1
+    return booked
 
 
 def _citizen_search(text: str):
@@ -697,11 +685,11 @@ def _citizen_lists(offer: OnlineOffer, search: str = ''):
 
 
 @bp.route('/<int:offer_id>', methods=['GET', 'POST'])
-@planner_only
+@job_centre_planners
 def show(offer_id):
     """The overview with one offer open. A citizen search is a POST (a CPR
     number never goes into a URL); it reads and changes nothing else."""
-    offer = _offer_or_404(offer_id)
+    offer = get_in_org(OnlineOffer, offer_id)
     g.personal_data = True
     search = request.form.get('citizen', '') if request.method == 'POST' else ''
     lists = _citizen_lists(offer, search)
@@ -714,9 +702,9 @@ def show(offer_id):
         start_monday = None
     facts = _offer_facts(offer)
     table = _week_table(offer, facts['caseworkers'], start_monday)
-    return _render('offers/index.html', {'offer-list': 'list', 'offer-detail': 'detail',
-                                         'offer-citizens': 'citizens', 'offer-weeks': 'weeks'},
-                   selected=offer, table=table, **facts, **lists, **_offer_list())
+    return render('offers/index.html', {'offer-list': 'list', 'offer-detail': 'detail',
+                                        'offer-citizens': 'citizens', 'offer-weeks': 'weeks'},
+                  selected=offer, table=table, **facts, **lists, **_offer_list())
 
 
 # --- the rights-and-duties text -------------------------------------------------
@@ -728,7 +716,7 @@ class RightsForm(FlaskForm):
 
 
 @bp.route('/rights', methods=['GET', 'POST'])
-@planner_only
+@job_centre_planners
 def rights():
     org = _org()
     form = RightsForm()
@@ -740,6 +728,6 @@ def rights():
         AuditEvent.record('rights_text_changed', actor=current_user._get_current_object(),
                           ip=request.remote_addr or '')
         flash(_('The rights-and-duties text is saved.'), 'info')
-        return redirect(url_for('offers.rights'), code=303)
+        return see_other('offers.rights')
     return render_template('offers/rights.html', form=form,
                            default_text=booking.default_rights_and_duties())

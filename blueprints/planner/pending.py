@@ -7,16 +7,15 @@ Every id posted is checked against the organisation (no IDOR).
 """
 from __future__ import annotations
 
-import functools
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request
 from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from peewee import JOIN
 
-from models import AuditEvent, MeetingType, Organisation, PendingSummons, Team, User
+from models import AuditEvent, MeetingType, PendingSummons, Team, User
 from planner import summons
-from web import role_required
+from web import job_centre_staff, see_other
 
 bp = Blueprint('pending', __name__, url_prefix='/summons/pending')
 
@@ -31,18 +30,6 @@ REASONS = {
 @bp.context_processor
 def _helpers():
     return {'format_date': format_date}
-
-
-def staff_only(view):
-    """Staff of a job centre: whoever may summon (the wizard's roles; a
-    caseworker books citizens from the calendar too)."""
-    @functools.wraps(view)
-    @role_required(User.ADMIN, User.PLANNER, User.CASEWORKER)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.PLANNER:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
 
 
 def reason_text(row: PendingSummons) -> str:
@@ -116,11 +103,11 @@ def _posted_ids() -> list[int]:
 
 def _nothing_selected():
     flash(_('Select at least one citizen first.'), 'error')
-    return redirect(url_for('pending.index'), code=303)
+    return see_other('pending.index')
 
 
 @bp.route('/')
-@staff_only
+@job_centre_staff
 def index():
     rows = _view_rows(_rows())
     AuditEvent.record('pending_read', actor=current_user._get_current_object(),
@@ -130,7 +117,7 @@ def index():
 
 
 @bp.route('/', methods=['POST'])
-@staff_only
+@job_centre_staff
 def act():
     """The list's form: "Summon selected" or "Delete selected"."""
     action = request.form.get('action')
@@ -140,18 +127,18 @@ def act():
     if not ids:
         return _nothing_selected()
     if action == 'delete':
-        return redirect(url_for('pending.delete', ids=ids), code=303)
+        return see_other('pending.delete', ids=ids)
     draft = summons.pending_to_draft(current_user.organisation,
                                      current_user._get_current_object(), ids)
     if draft is None:   # removed by someone else meanwhile
         return _nothing_selected()
     AuditEvent.record('pending_summoned', actor=current_user._get_current_object(), obj=draft,
                       detail=f'{len(ids)} pending', ip=request.remote_addr or '')
-    return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
+    return see_other('summons.step1', draft_id=draft.id)
 
 
 @bp.route('/delete', methods=['GET', 'POST'])
-@staff_only
+@job_centre_staff
 def delete():
     """GET: who will be removed, and a button to confirm. POST: remove them."""
     ids = _posted_ids()
@@ -163,5 +150,5 @@ def delete():
                           detail=f'{removed} pending', ip=request.remote_addr or '')
         flash(ngettext('%(num)d citizen was removed from the pending list.',
                        '%(num)d citizens were removed from the pending list.', removed), 'info')
-        return redirect(url_for('pending.index'), code=303)
+        return see_other('pending.index')
     return render_template('pending/delete.html', rows=_view_rows(_rows(ids)))

@@ -8,15 +8,12 @@ who made it: anybody else gets a 404.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import json
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, g, render_template, request,
                    session, url_for)
 from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
 from werkzeug.routing import BuildError
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, TextAreaField, TimeField)
@@ -29,25 +26,12 @@ from models import (AuditEvent, Caseworker, CaseworkerTeam, Meeting, MeetingType
                     PendingSummons, Room, RoomTeam, SummonsDraft, SummonsDraftCitizen,
                     SummonsTemplate, Team, TypeVariant, User, fn, utcnow)
 from planner import booking, citizen_import, summons
-from web import get_in_org, role_required
+from web import get_in_org, job_centre_staff, render, see_other
 
 bp = Blueprint('summons', __name__, url_prefix='/summons')
 
-STAFF = (User.ADMIN, User.PLANNER, User.CASEWORKER)
 RESULT_LIST_LIMIT = 100      # failed citizens named on the result page
 LETTER_LINK_LIMIT = 200      # meetings one "Print the letters" link may name
-
-
-def staff_only(view):
-    """Planners, administrators and caseworkers of a job centre (the
-    calendar lets all three book)."""
-    @functools.wraps(view)
-    @role_required(*STAFF)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.PLANNER:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
 
 
 # --- shared helpers ---------------------------------------------------------------
@@ -69,14 +53,6 @@ def _draft_or_404(draft_id: int):
     if draft is None:
         abort(404)
     return draft
-
-
-def _render(template_name: str, blocks: dict[str, str], /, **context):
-    """The full page, or the block htmx asked for (chosen by HX-Target)."""
-    block = blocks.get(request.headers.get('HX-Target', ''))
-    if block:
-        return render_block(template_name, block, **context)
-    return render_template(template_name, **context)
 
 
 def optional_url(endpoint: str, **values) -> str | None:
@@ -339,8 +315,16 @@ def _parse_pick(value: str | None) -> dt.datetime | None:
     return picked.replace(second=0, microsecond=0, tzinfo=None)
 
 
+def _fix_start(form, frame, picked: dt.datetime) -> None:
+    """A free time was chosen: it becomes the fixed start (nothing saved yet)."""
+    frame.distribution, frame.fixed_start = summons.FIXED_TIME, picked
+    _set(form.distribution, summons.FIXED_TIME)
+    _set(form.fixed_date, picked.date())
+    _set(form.fixed_time, picked.time())
+
+
 @bp.route('/<int:draft_id>/frame', methods=['GET', 'POST'])
-@staff_only
+@job_centre_staff
 def step1(draft_id):
     draft = _draft_or_404(draft_id)
     org, now = _org(), _now()
@@ -353,7 +337,7 @@ def step1(draft_id):
                    prefilled=request.args.get('prefilled') == '1')
     blocks = {'wizard': 'wizard', 'frame-dependent': 'dependent'}
     if request.method == 'GET':
-        if request.headers.get('HX-Target') == 'frame-dependent':
+        if request.htmx.target == 'frame-dependent':
             # The team or type changed: redraw the selects that depend on them.
             form = FrameForm(formdata=request.args, meta={'csrf': False})
             frame = _frame_from_form(form, saved)
@@ -362,7 +346,7 @@ def step1(draft_id):
             _fill_form(form, saved, tomorrow)
             frame = saved
         _frame_choices(form, frame)
-        return _render('summons/step1.html', blocks, form=form, **context)
+        return render('summons/step1.html', blocks, form=form, **context)
 
     form = FrameForm()
     form.validate()
@@ -371,24 +355,15 @@ def step1(draft_id):
     action = request.form.get('action', 'next')
     picked = _parse_pick(request.form.get('pick'))
     if picked is not None:
-        # A free time was chosen: it becomes the fixed start (nothing saved yet).
-        frame.distribution, frame.fixed_start = summons.FIXED_TIME, picked
-        _set(form.distribution, summons.FIXED_TIME)
-        _set(form.fixed_date, picked.date())
-        _set(form.fixed_time, picked.time())
+        _fix_start(form, frame, picked)
         action = 'free_times'
         context['picked'] = picked
     if action == 'save':
         # "Save for later": keep what is filled in, checked on "Next".
         summons.save_frame(draft, frame)
         flash(_('The summons is saved as a draft.'), 'info')
-        if request.headers.get('HX-Request'):
-            # The form swaps only #wizard: leave for the start page instead.
-            response = current_app.response_class(status=204)
-            response.headers['HX-Location'] = json.dumps(
-                {'path': url_for('summons.index'), 'target': 'body'})
-            return response
-        return redirect(url_for('summons.index'), code=303)
+        # The form swaps only #wizard: leave it for the whole start page.
+        return see_other('summons.index', whole_page=True)
     if action == 'free_times':
         day = _free_day(form, frame, today)
         context.update(free=_free_list(frame, day), free_day=day)
@@ -396,7 +371,7 @@ def step1(draft_id):
         problems = summons.frame_problems(org, frame, now)
         if not problems:
             summons.save_frame(draft, frame)
-            return redirect(url_for('summons.step2', draft_id=draft.id), code=303)
+            return see_other('summons.step2', draft_id=draft.id)
         for key, message in problems.items():
             name = PROBLEM_FIELDS.get(key)
             if name:
@@ -405,7 +380,7 @@ def step1(draft_id):
                 context['top_problems'].append(message)
     if action == 'next' and form.errors:
         context['has_errors'] = True
-    return _render('summons/step1.html', blocks, form=form, **context)
+    return render('summons/step1.html', blocks, form=form, **context)
 
 
 def _frame_ready(draft) -> bool:
@@ -533,7 +508,7 @@ def _labels() -> dict:
 
 
 def _back_to_step2(draft, args=None):
-    return redirect(url_for('summons.step2', draft_id=draft.id, **(args or {})), code=303)
+    return see_other('summons.step2', draft_id=draft.id, **(args or {}))
 
 
 def _report(result) -> dict:
@@ -556,121 +531,143 @@ def _audit(action: str, draft, detail: str = '') -> None:
 
 
 @bp.route('/<int:draft_id>/citizens', methods=['GET', 'POST'])
-@staff_only
+@job_centre_staff
 def step2(draft_id):
-    from flask import g
     draft = _draft_or_404(draft_id)
     g.personal_data = True
     if not _frame_ready(draft):
-        return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
-    org, now = _org(), _now()
+        return see_other('summons.step1', draft_id=draft.id)
     args = _table_args()
-    blocks = {'wizard': 'wizard'}
     if request.method == 'GET':
-        rows = summons.citizen_rows(draft, now)
-        return _render('summons/step2.html', blocks, **_step2_context(draft, rows, args))
+        return _step2_page(draft, args, _now())
+    handle = STEP2_ACTIONS.get(request.form.get('action', ''))
+    if handle is None:
+        abort(400)
+    return handle(draft, args, _now())
 
-    action = request.form.get('action', '')
-    if action == 'add_one':
-        citizen, message = citizen_import.lookup_one(org, request.form.get('cpr', ''))
-        if citizen is None:
-            rows = summons.citizen_rows(draft, now)
-            return _render('summons/step2.html', blocks, **_step2_context(
-                draft, rows, args, one_error=message))
-        added, duplicates = summons.add_citizens(draft, [(citizen, None)], now=now)
-        _audit('summons_citizens_added', draft, f'{added} added by CPR')
-        if duplicates:
-            flash(_('%(name)s is already on the list.', name=citizen.name), 'info')
-        else:
-            flash(_('%(name)s added to the list.', name=citizen.name), 'info')
+
+def _step2_page(draft, args, now, **extra):
+    rows = summons.citizen_rows(draft, now)
+    return render('summons/step2.html', {'wizard': 'wizard'},
+                  **_step2_context(draft, rows, args, **extra))
+
+
+def _add_one(draft, args, now):
+    """The citizen with the CPR number typed in."""
+    citizen, message = citizen_import.lookup_one(_org(), request.form.get('cpr', ''))
+    if citizen is None:
+        return _step2_page(draft, args, now, one_error=message)
+    added, duplicates = summons.add_citizens(draft, [(citizen, None)], now=now)
+    _audit('summons_citizens_added', draft, f'{added} added by CPR')
+    if duplicates:
+        flash(_('%(name)s is already on the list.', name=citizen.name), 'info')
+    else:
+        flash(_('%(name)s added to the list.', name=citizen.name), 'info')
+    return _back_to_step2(draft, args)
+
+
+def _posted_list(pasted: bool):
+    """The pasted text or the uploaded file, parsed; None when no file was chosen."""
+    if pasted:
+        return citizen_import.parse_citizen_list(_org(), text=request.form.get('text', ''))
+    upload = request.files.get('file')
+    if upload is None or not upload.filename:
+        return None
+    data = upload.read(citizen_import.MAX_BYTES + 1)
+    return citizen_import.parse_citizen_list(_org(), filename=upload.filename, data=data)
+
+
+def _add_list(draft, args, now):
+    """The citizens of a pasted or uploaded list."""
+    pasted = request.form.get('action') == 'paste'
+    result = _posted_list(pasted)
+    if result is None:
+        return _step2_page(draft, args, now, upload_error=_('Choose a .csv or .xlsx file.'))
+    added, duplicates = 0, []
+    if result.entries:
+        added, duplicates = summons.add_citizens(
+            draft, [(e.user, e.due_date) for e in result.entries], now=now)
+        _audit('summons_citizens_added', draft, f'{added} added from a list')
+    if result.error or result.problems or result.inactive:
+        # Stay on the page: the report is what the user needs to read.
+        message = _added_message(added, duplicates) if result.entries else ''
+        return _step2_page(draft, args, now, report=_report(result), added_message=message,
+                           pasted=request.form.get('text', '') if pasted and not added else '')
+    flash(_added_message(added, duplicates), 'info')
+    return _back_to_step2(draft, args)
+
+
+def _deadlines_valid(form: DeadlineForm) -> bool:
+    valid = form.validate()
+    if form.deadline_mode.data == summons.DEADLINE_FIXED and not form.deadline_fixed.data:
+        _add_error(form.deadline_fixed, _('Enter the date for everyone.'))
+        valid = False
+    if form.deadline_mode.data not in (summons.DEADLINE_DUE, summons.DEADLINE_DAYS_BEFORE,
+                                       summons.DEADLINE_FIXED):
+        _add_error(form.deadline_mode, _('Choose how the deadlines are set.'))
+        valid = False
+    return valid
+
+
+def _set_deadlines(draft, args, now):
+    """Every citizen's deadline from one rule (those changed by hand kept)."""
+    form = DeadlineForm()
+    if not _deadlines_valid(form):
+        return _step2_page(draft, args, now, deadline_form=form, fill_deadlines=False)
+    frame = summons.frame_of(draft)
+    frame.deadline_mode = form.deadline_mode.data
+    frame.deadline_days_before = form.deadline_days_before.data or 0
+    frame.deadline_fixed = form.deadline_fixed.data \
+        if form.deadline_mode.data == summons.DEADLINE_FIXED else None
+    summons.save_frame(draft, frame)
+    summons.apply_deadlines(draft)
+    flash(_('The deadlines are updated. Deadlines changed by hand are kept.'), 'info')
+    return _back_to_step2(draft, args)
+
+
+def _select_all_or_none(draft, args, now):
+    rows = summons.citizen_rows(draft, now)
+    everyone = request.form.get('action') == 'select_all'
+    summons.set_selected(draft, {r.id for r in rows} if everyone else set())
+    return _back_to_step2(draft, args)
+
+
+def _remove_citizens(draft, args, now):
+    """The rows posted, or every row not selected."""
+    ids = {int(v) for v in request.form.getlist('row_id') if v.isdigit()}
+    if request.form.get('which') == 'unselected':
+        ids = {r.id for r in summons.citizen_rows(draft, now) if not r.selected}
+    removed = summons.remove_rows(draft, ids)
+    flash(ngettext('%(num)d citizen removed from the list.',
+                   '%(num)d citizens removed from the list.', removed), 'info')
+    return _back_to_step2(draft, args)
+
+
+def _propose(draft, args, now):
+    """On to the review: times proposed for the selected citizens."""
+    rows = summons.citizen_rows(draft, now)
+    if not any(r.selected for r in rows):
+        flash(_('Select at least one citizen to summon.') if rows else
+              _('Add at least one citizen to the list.'), 'error')
         return _back_to_step2(draft, args)
+    try:
+        summons.propose(draft, now)
+    except booking.BookingError as exc:
+        flash(exc.message, 'error')
+        return see_other('summons.step1', draft_id=draft.id)
+    return see_other('summons.step3', draft_id=draft.id)
 
-    if action in ('paste', 'upload'):
-        if action == 'paste':
-            result = citizen_import.parse_citizen_list(org, text=request.form.get('text', ''))
-        else:
-            upload = request.files.get('file')
-            if upload is None or not upload.filename:
-                result = None
-            else:
-                data = upload.read(citizen_import.MAX_BYTES + 1)
-                result = citizen_import.parse_citizen_list(org, filename=upload.filename,
-                                                           data=data)
-        if result is None:
-            rows = summons.citizen_rows(draft, now)
-            return _render('summons/step2.html', blocks, **_step2_context(
-                draft, rows, args, upload_error=_('Choose a .csv or .xlsx file.')))
-        added, duplicates = 0, []
-        if result.entries:
-            added, duplicates = summons.add_citizens(
-                draft, [(e.user, e.due_date) for e in result.entries], now=now)
-            _audit('summons_citizens_added', draft, f'{added} added from a list')
-        if result.error or result.problems or result.inactive:
-            # Stay on the page: the report is what the user needs to read.
-            rows = summons.citizen_rows(draft, now)
-            message = _added_message(added, duplicates) if result.entries else ''
-            return _render('summons/step2.html', blocks, **_step2_context(
-                draft, rows, args, report=_report(result), added_message=message,
-                pasted=request.form.get('text', '') if action == 'paste' and not added
-                else ''))
-        flash(_added_message(added, duplicates), 'info')
-        return _back_to_step2(draft, args)
 
-    if action == 'deadlines':
-        form = DeadlineForm()
-        valid = form.validate()
-        if form.deadline_mode.data == summons.DEADLINE_FIXED and not form.deadline_fixed.data:
-            _add_error(form.deadline_fixed, _('Enter the date for everyone.'))
-            valid = False
-        if form.deadline_mode.data not in (summons.DEADLINE_DUE, summons.DEADLINE_DAYS_BEFORE,
-                                           summons.DEADLINE_FIXED):
-            _add_error(form.deadline_mode, _('Choose how the deadlines are set.'))
-            valid = False
-        if not valid:
-            rows = summons.citizen_rows(draft, now)
-            return _render('summons/step2.html', blocks, **_step2_context(
-                draft, rows, args, deadline_form=form, fill_deadlines=False))
-        frame = summons.frame_of(draft)
-        frame.deadline_mode = form.deadline_mode.data
-        frame.deadline_days_before = form.deadline_days_before.data or 0
-        frame.deadline_fixed = form.deadline_fixed.data \
-            if form.deadline_mode.data == summons.DEADLINE_FIXED else None
-        summons.save_frame(draft, frame)
-        summons.apply_deadlines(draft)
-        flash(_('The deadlines are updated. Deadlines changed by hand are kept.'), 'info')
-        return _back_to_step2(draft, args)
-
-    if action in ('select_all', 'select_none'):
-        rows = summons.citizen_rows(draft, now)
-        summons.set_selected(draft, {r.id for r in rows} if action == 'select_all' else set())
-        return _back_to_step2(draft, args)
-
-    if action == 'remove':
-        ids = {int(v) for v in request.form.getlist('row_id') if v.isdigit()}
-        if request.form.get('which') == 'unselected':
-            ids = {r.id for r in summons.citizen_rows(draft, now) if not r.selected}
-        removed = summons.remove_rows(draft, ids)
-        flash(ngettext('%(num)d citizen removed from the list.',
-                       '%(num)d citizens removed from the list.', removed), 'info')
-        return _back_to_step2(draft, args)
-
-    if action == 'next':
-        rows = summons.citizen_rows(draft, now)
-        if not any(r.selected for r in rows):
-            flash(_('Select at least one citizen to summon.') if rows else
-                  _('Add at least one citizen to the list.'), 'error')
-            return _back_to_step2(draft, args)
-        try:
-            summons.propose(draft, now)
-        except booking.BookingError as exc:
-            flash(exc.message, 'error')
-            return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
-        return redirect(url_for('summons.step3', draft_id=draft.id), code=303)
-    abort(400)
+# The buttons of step 2 (the posted `action`) and what each does.
+STEP2_ACTIONS = {
+    'add_one': _add_one, 'paste': _add_list, 'upload': _add_list,
+    'deadlines': _set_deadlines, 'select_all': _select_all_or_none,
+    'select_none': _select_all_or_none, 'remove': _remove_citizens, 'next': _propose,
+}
 
 
 @bp.route('/<int:draft_id>/citizens/<int:row_id>', methods=['POST'])
-@staff_only
+@job_centre_staff
 def row(draft_id, row_id):
     """One row of step 2's table: selected, earliest date, deadline. htmx
     swaps just the row; without it the table comes back."""
@@ -699,7 +696,7 @@ def row(draft_id, row_id):
                 changes['clear_deadline'] = True
         if not summons.update_row(draft, row_id, **changes):
             abort(404)
-    if request.headers.get('HX-Target') == f'row-{row_id}':
+    if request.htmx.target == f'row-{row_id}':
         found = next((r for r in summons.citizen_rows(draft, now) if r.id == row_id), None)
         if found is None:
             abort(404)
@@ -726,7 +723,6 @@ def _counts(rows) -> dict:
 
 
 def _step3_page(draft, **extra):
-    from flask import g
     g.personal_data = True
     frame = summons.frame_of(draft)
     objects = summons.frame_objects(_org(), frame)
@@ -743,100 +739,116 @@ def _step3_page(draft, **extra):
         context['open_row'] = int(opened)
     context.update(extra)
     _audit('summons_review_read', draft, f'{len(rows)} citizens')
-    return _render('summons/step3.html', {'wizard': 'wizard'}, **context)
+    return render('summons/step3.html', {'wizard': 'wizard'}, **context)
 
 
 @bp.route('/<int:draft_id>/review', methods=['GET', 'POST'])
 # Summon now books a whole list: a few per minute per person is plenty.
 @limiter.limit('5 per minute;60 per hour', key_func=user_or_address, methods=['POST'],
                exempt_when=lambda: request.form.get('action') != 'summon')
-@staff_only
+@job_centre_staff
 def step3(draft_id):
     draft = _draft_or_404(draft_id)
     if request.method == 'GET':
         return _step3_page(draft)
-    action = request.form.get('action', '')
+    handle = STEP3_ACTIONS.get(request.form.get('action', ''))
     row_ids = {r.id for r in summons.review_rows(draft)}
     ticked = {int(v) for v in request.form.getlist('ticked') if v.isdigit()} & row_ids
+    if handle is None:
+        abort(400)
+    return handle(draft, row_ids, ticked)
 
-    if action == 'delete':
-        value = request.form.get('row_id', '')
-        removed = summons.remove_rows(draft, [int(value)] if value.isdigit() else [])
-        flash(ngettext('%(num)d citizen removed from the summons.',
-                       '%(num)d citizens removed from the summons.', removed), 'info')
-        return redirect(url_for('summons.step3', draft_id=draft.id), code=303)
 
-    if action == 'change':
-        value = request.form.get('row_id', '')
-        row_id = int(value) if value.isdigit() else 0
-        if row_id not in row_ids:
-            abort(404)
-        form = ChangeForm()
-        form.validate()
-        error = ''
-        if not form.date.data or not form.time.data:
-            error = _('Enter a date and a start time.')
-        elif not form.caseworker.data:
-            error = _('Choose a caseworker.')
-        else:
-            start = dt.datetime.combine(form.date.data, form.time.data, tzinfo=_org().zone)
-            try:
-                summons.change_proposal(draft, row_id, start=start,
-                                        caseworker_id=form.caseworker.data)
-            except booking.BookingError as exc:
-                error = exc.message
-        if error:
-            return _step3_page(draft, change_errors={row_id: error}, open_row=row_id)
-        flash(_('The time is changed.'), 'info')
-        return redirect(url_for('summons.step3', draft_id=draft.id), code=303)
+def _delete_row(draft, row_ids, ticked):
+    value = request.form.get('row_id', '')
+    removed = summons.remove_rows(draft, [int(value)] if value.isdigit() else [])
+    flash(ngettext('%(num)d citizen removed from the summons.',
+                   '%(num)d citizens removed from the summons.', removed), 'info')
+    return see_other('summons.step3', draft_id=draft.id)
 
-    if action == 'save_ticks':
-        summons.set_ticked(draft, ticked)
-        flash(_('Your choices are saved.'), 'info')
-        return redirect(url_for('summons.step3', draft_id=draft.id), code=303)
 
-    if action == 'summon':
-        summons.set_ticked(draft, ticked)
-        frame = summons.frame_of(draft)
-        before = utcnow()
+def _change_time(draft, row_ids, ticked):
+    """Another time or caseworker for one citizen."""
+    value = request.form.get('row_id', '')
+    row_id = int(value) if value.isdigit() else 0
+    if row_id not in row_ids:
+        abort(404)
+    form = ChangeForm()
+    form.validate()
+    error = ''
+    if not form.date.data or not form.time.data:
+        error = _('Enter a date and a start time.')
+    elif not form.caseworker.data:
+        error = _('Choose a caseworker.')
+    else:
+        start = dt.datetime.combine(form.date.data, form.time.data, tzinfo=_org().zone)
         try:
-            result = summons.summon(draft, _actor(), _now())
+            summons.change_proposal(draft, row_id, start=start,
+                                    caseworker_id=form.caseworker.data)
         except booking.BookingError as exc:
-            flash(exc.message, 'error')
-            if exc.code == 'gone':
-                # Made already (a second click): show what the first one did.
-                made = session.get('summons_result', {}).get('draft_id') == draft.id
-                return redirect(url_for('summons.result' if made else 'summons.index'),
-                                code=303)
-            # Step 1 no longer holds (e.g. the fixed time was taken meanwhile).
-            return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
-        # Only numbers go into the (cookie) session: names are read back from
-        # the pending list, where every failed citizen is put.
-        failed_ids = [p.id for p in PendingSummons.select(PendingSummons.id).where(
-            PendingSummons.organisation == draft.organisation_id,
-            PendingSummons.created_by == current_user.id,
-            PendingSummons.reason == PendingSummons.FAILED,
-            PendingSummons.created_at >= before).limit(RESULT_LIST_LIMIT)]
-        letters = frame.attendance == Meeting.LETTER
-        session['summons_result'] = dict(
-            draft_id=draft.id, meetings=result.meetings, pending=result.pending,
-            remaining=result.remaining, failed_ids=failed_ids,
-            failed_total=len(result.failed),
-            letter_meetings=list(result.meeting_ids)
-            if letters and len(result.meeting_ids) <= LETTER_LINK_LIMIT else [],
-            letters_elsewhere=letters and len(result.meeting_ids) > LETTER_LINK_LIMIT)
-        return redirect(url_for('summons.result'), code=303)
-    abort(400)
+            error = exc.message
+    if error:
+        return _step3_page(draft, change_errors={row_id: error}, open_row=row_id)
+    flash(_('The time is changed.'), 'info')
+    return see_other('summons.step3', draft_id=draft.id)
+
+
+def _save_ticks(draft, row_ids, ticked):
+    summons.set_ticked(draft, ticked)
+    flash(_('Your choices are saved.'), 'info')
+    return see_other('summons.step3', draft_id=draft.id)
+
+
+def _summon_now(draft, row_ids, ticked):
+    """Book the ticked citizens and send their summons; the result page
+    tells what happened."""
+    summons.set_ticked(draft, ticked)
+    frame = summons.frame_of(draft)
+    before = utcnow()
+    try:
+        result = summons.summon(draft, _actor(), _now())
+    except booking.BookingError as exc:
+        flash(exc.message, 'error')
+        if exc.code == 'gone':
+            # Made already (a second click): show what the first one did.
+            made = session.get('summons_result', {}).get('draft_id') == draft.id
+            return see_other('summons.result' if made else 'summons.index')
+        # Step 1 no longer holds (e.g. the fixed time was taken meanwhile).
+        return see_other('summons.step1', draft_id=draft.id)
+    _keep_result(draft, result, frame.attendance == Meeting.LETTER, before)
+    return see_other('summons.result')
+
+
+def _keep_result(draft, result, letters: bool, before: dt.datetime) -> None:
+    """What "Summon now" did, for the result page. Only numbers go into the
+    (cookie) session: names are read back from the pending list, where
+    every failed citizen is put."""
+    failed_ids = [p.id for p in PendingSummons.select(PendingSummons.id).where(
+        PendingSummons.organisation == draft.organisation_id,
+        PendingSummons.created_by == current_user.id,
+        PendingSummons.reason == PendingSummons.FAILED,
+        PendingSummons.created_at >= before).limit(RESULT_LIST_LIMIT)]
+    session['summons_result'] = dict(
+        draft_id=draft.id, meetings=result.meetings, pending=result.pending,
+        remaining=result.remaining, failed_ids=failed_ids,
+        failed_total=len(result.failed),
+        letter_meetings=list(result.meeting_ids)
+        if letters and len(result.meeting_ids) <= LETTER_LINK_LIMIT else [],
+        letters_elsewhere=letters and len(result.meeting_ids) > LETTER_LINK_LIMIT)
+
+
+# The buttons of step 3 (the posted `action`) and what each does.
+STEP3_ACTIONS = {'delete': _delete_row, 'change': _change_time, 'save_ticks': _save_ticks,
+                 'summon': _summon_now}
 
 
 @bp.route('/result')
-@staff_only
+@job_centre_staff
 def result():
     """What "Summon now" did (kept in the session: the draft may be gone)."""
-    from flask import g
     data = session.get('summons_result')
     if not data:
-        return redirect(url_for('summons.index'), code=303)
+        return see_other('summons.index')
     g.personal_data = True
     draft = summons.get_draft(_actor(), data['draft_id']) if data.get('remaining') else None
     failed = []
@@ -935,7 +947,7 @@ def _templates():
 
 
 @bp.route('/', methods=['GET', 'POST'])
-@staff_only
+@job_centre_staff
 def index():
     org, actor = _org(), _actor()
     if request.method == 'POST':
@@ -943,8 +955,8 @@ def index():
         if action == 'new':
             draft = summons.new_draft(org, actor)
             from_list = request.form.get('from_list') == '1'
-            return redirect(url_for('summons.step1', draft_id=draft.id,
-                                    from_list=1 if from_list else None), code=303)
+            return see_other('summons.step1', draft_id=draft.id,
+                             from_list=1 if from_list else None)
         if action == 'template':
             template_id = request.form.get('template', type=int) or 0
             template = next((t for t in _templates() if t.id == template_id), None)
@@ -952,18 +964,18 @@ def index():
                 abort(404)
             draft = summons.new_draft(org, actor,
                                       summons.SummonsFrame.from_template(template.preset))
-            return redirect(url_for('summons.step1', draft_id=draft.id), code=303)
+            return see_other('summons.step1', draft_id=draft.id)
         if action == 'discard':
             draft = _draft_or_404(request.form.get('draft', type=int) or 0)
             draft.delete_instance(recursive=True)
             flash(_('The draft is discarded.'), 'info')
-            return redirect(url_for('summons.index'), code=303)
+            return see_other('summons.index')
         abort(400)
 
     frame = _calendar_frame()
     if frame is not None:
         draft = summons.new_draft(org, actor, frame)
-        return redirect(url_for('summons.step1', draft_id=draft.id, prefilled=1), code=303)
+        return see_other('summons.step1', draft_id=draft.id, prefilled=1)
     drafts = _my_drafts()
     discard = None
     value = request.args.get('discard', '')

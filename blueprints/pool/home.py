@@ -1,31 +1,29 @@
 """The staffing centre's front page and settings, and what every page of the
-pool shares: access checks, page-or-fragment rendering, labels, the clock.
+pool shares: its main block's id, labels, the clock.
 
-The other pool areas live in `pool_*.py`; the write paths in `staffing.py`.
+The other pool areas live beside this module; the write paths in
+`pool/staffing.py`.
 """
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from blueprints.forms import country, postcode_message
-from common import postcodes
-from models import Organisation, PoolSettings, ShiftRequest, User, Vacancy, count_by
+from blueprints.forms import city_lookup
+from models import PoolSettings, ShiftRequest, User, Vacancy, count_by
 from pool import staffing
 from scheduling import staffing as core
-from web import role_required
+from web import pool_staff, render, see_other
 
 bp = Blueprint('pool', __name__, url_prefix='/pool')
 
-PANEL = 'pool-panel'   # the id of every planner page's main block
+POOL_PANEL = 'pool-panel'   # the id of every pool page's main block
 
 VACANCY_STATUS = {
     Vacancy.OPEN: _l('Open'), Vacancy.REQUESTED: _l('Requested'),
@@ -38,39 +36,6 @@ REQUEST_STATUS = {
     ShiftRequest.WITHDRAWN: _l('Not needed any more'), ShiftRequest.EXPIRED: _l('No answer in time'),
 }
 MODE = {core.REQUEST: _l('Requests'), core.DIRECT: _l('Direct booking')}
-
-
-def pool_staff(view):
-    """Planners and administrators of a substitute pool."""
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.POOL:
-            abort(403)
-        return view(*args, **kwargs)
-    return role_required(User.ADMIN, User.PLANNER)(wrapped)
-
-
-def substitute_only(view):
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_user.organisation.kind != Organisation.POOL:
-            abort(403)
-        return view(*args, **kwargs)
-    return role_required(User.SUBSTITUTE)(wrapped)
-
-
-def render(template: str, blocks: dict | None = None, **context):
-    """The full page, or one block when htmx asks for the element it fills
-    (chosen by HX-Target, never by HX-Request alone)."""
-    target = request.headers.get('HX-Target', '')
-    blocks = {PANEL: 'panel', **(blocks or {})}
-    if target in blocks:
-        return render_block(template, blocks[target], fragment=True, **context)
-    return render_template(template, fragment=False, **context)
-
-
-def see_other(endpoint: str, **values):
-    return redirect(url_for(endpoint, **values), code=303)
 
 
 def org():
@@ -99,7 +64,7 @@ def index():
                                       User.role == User.SUBSTITUTE,
                                       User.active == True).count()  # noqa: E712
     sender = org().sms_sender or ''
-    return render('pool/index.html', counts=counts, substitutes=substitutes,
+    return render('pool/index.html', panel=POOL_PANEL, counts=counts, substitutes=substitutes,
                   numeric_sender=sender.lstrip('+').isdigit())
 
 
@@ -124,20 +89,11 @@ def settings():
         current.save()
         flash(_('Settings saved.'), 'success')
         return see_other('pool.settings')
-    return render('pool/settings.html', form=form)
+    return render('pool/settings.html', panel=POOL_PANEL, form=form)
 
 
 @bp.route('/postcode')
 @pool_staff
 def city():
     """The unit form's city lookup (as the team form's, for the pool)."""
-    value = request.args.get('postcode', '')[:20]
-    if not value.strip():
-        return render_template('admin/_city_lookup.html', city='', message='', error=False)
-    found = postcodes.lookup(country(), value)
-    if found.error:
-        return render_template('admin/_city_lookup.html', city='', error=True,
-                               message=postcode_message(found))
-    return render_template('admin/_city_lookup.html', city=found.city or '', error=False,
-                           message=_('%(code)s is %(city)s.', code=found.postcode,
-                                     city=found.city))
+    return city_lookup()

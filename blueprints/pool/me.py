@@ -13,13 +13,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, TimeField
 from wtforms.validators import DataRequired, Optional
 
-from blueprints.pool.home import render, see_other, substitute_only
+from blueprints.pool.home import POOL_PANEL
 from extensions import limiter, user_or_address
 from models import (Availability, Qualification, ShiftRequest, SubstituteQualification,
                     SubstituteUnit, Unit, User, Vacancy)
 from pool import staffing
 from scheduling import staffing as core
 from scheduling.localtime import naive_utc
+from web import render, see_other, substitute_only
 
 bp = Blueprint('pool_me', __name__, url_prefix='/my')
 
@@ -64,6 +65,14 @@ def _open_requests():
 
 def _me() -> User:
     return current_user._get_current_object()
+
+
+def _own_or_404(model, row_id: int):
+    """A row that is the substitute's own (an availability, a request), else 404."""
+    row = model.get_or_none(model.id == row_id, model.user == current_user.id)
+    if row is None:
+        abort(404)
+    return row
 
 
 def _hm(moment: dt.datetime) -> str:
@@ -149,6 +158,7 @@ def _availability_page(form=None, day: dt.date | None = None):
     monday = day - dt.timedelta(days=day.weekday()) if day else None
     return render(
         'pool/me/availability.html', {'day-panel': 'day', 'month-grid': 'month'},
+        panel=POOL_PANEL,
         form=form, week_form=WeekForm(formdata=None), first=first, weeks=weeks, ranges=ranges,
         shifts=shifts, day=day, today=today, remove=remove, monday=monday,
         prev_month=prev_month, next_month=next_month, presets=core.PRESETS,
@@ -216,10 +226,7 @@ def _flash_added(result: staffing.Added) -> None:
 @bp.route('/availability/<int:availability_id>/remove', methods=['POST'])
 @substitute_only
 def remove_availability(availability_id):
-    row = Availability.get_or_none(Availability.id == availability_id,
-                                   Availability.user == current_user.id)
-    if row is None:
-        abort(404)
+    row = _own_or_404(Availability, availability_id)
     org = current_user.organisation
     day = _parse_day(request.form.get('day')) or org.local(row.starts_at).date()
     try:
@@ -253,7 +260,7 @@ def shifts():
     coming = list(booked.where(Vacancy.ends_at > at).order_by(Vacancy.starts_at))
     past = list(booked.where(Vacancy.ends_at <= at).order_by(Vacancy.starts_at.desc())
                 .limit(50))
-    return render('pool/me/shifts.html', coming=coming, past=past,
+    return render('pool/me/shifts.html', panel=POOL_PANEL, coming=coming, past=past,
                   when=staffing.vacancy_when)
 
 
@@ -268,18 +275,15 @@ def requests():
                 .order_by(ShiftRequest.sent_at.desc(), ShiftRequest.id.desc()).limit(100))
     waiting = [r for r in rows if r.status == ShiftRequest.OPEN]
     answered = [r for r in rows if r.status != ShiftRequest.OPEN]
-    return render('pool/me/requests.html', waiting=waiting[::-1], answered=answered,
-                  when=staffing.vacancy_when)
+    return render('pool/me/requests.html', panel=POOL_PANEL, waiting=waiting[::-1],
+                  answered=answered, when=staffing.vacancy_when)
 
 
 @bp.route('/requests/<int:request_id>', methods=['POST'])
 @limiter.limit('30 per minute;300 per hour', key_func=user_or_address)
 @substitute_only
 def answer(request_id):
-    row = ShiftRequest.get_or_none(ShiftRequest.id == request_id,
-                                   ShiftRequest.user == current_user.id)
-    if row is None:
-        abort(404)
+    row = _own_or_404(ShiftRequest, request_id)
     choice = request.form.get('answer')
     if choice not in ('yes', 'no'):
         abort(400)
@@ -299,4 +303,4 @@ def profile():
     quals = [link.qualification for link in SubstituteQualification.select(
         SubstituteQualification, Qualification).join(Qualification)
         .where(SubstituteQualification.user == current_user.id).order_by(Qualification.name)]
-    return render('pool/me/profile.html', units=units, quals=quals)
+    return render('pool/me/profile.html', panel=POOL_PANEL, units=units, quals=quals)

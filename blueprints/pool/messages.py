@@ -13,9 +13,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.forms import scoped_row
-from blueprints.pool.home import org, pool_staff, render, see_other
+from blueprints.pool.home import POOL_PANEL, org
 from models import Qualification, Unit
 from pool import staffing
+from web import pool_staff, render, see_other
 
 bp = Blueprint('pool_messages', __name__, url_prefix='/pool/messages')
 
@@ -79,5 +80,5 @@ def index():
                 flash(_('The message is on its way to %(n)s substitutes.', n=len(recipients)),
                       'success')
                 return see_other('.index')
-    return render('pool/messages/index.html', {'manual-form': 'form'}, form=form,
+    return render('pool/messages/index.html', {'manual-form': 'form'}, panel=POOL_PANEL, form=form,
                   recipients=recipients)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from peewee import IntegrityError
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from blueprints.forms import strip, unique_name
-from blueprints.pool.home import org, pool_staff, render, see_other
-from models import Qualification, SubstituteQualification, Vacancy, VacancyQualification, db
-from web import get_in_org
+from blueprints.forms import save_name, strip
+from blueprints.pool.home import POOL_PANEL, org
+from models import Qualification, SubstituteQualification, Vacancy, VacancyQualification
+from web import get_in_org, pool_staff, render, see_other
 
 bp = Blueprint('pool_qualifications', __name__, url_prefix='/pool/qualifications')
 
@@ -23,38 +22,19 @@ class QualificationForm(FlaskForm):
         description=_l('For example medication delegation or driving licence.'))
 
 
-def _save(form, qualification) -> bool:
-    valid = form.validate()
-    if valid and not unique_name(Qualification, form.name.data,
-                                 qualification if qualification.id else None):
-        form.name.errors.append(_('Name must be unique'))
-        valid = False
-    if not valid:
-        return False
-    qualification.organisation = org()
-    qualification.name = form.name.data
-    try:
-        with db.atomic():
-            qualification.save()
-    except IntegrityError:
-        form.name.errors.append(_('Name must be unique'))
-        return False
-    return True
-
-
 @bp.route('/', methods=['GET', 'POST'])
 @pool_staff
 def index():
     form = QualificationForm()
     if request.method == 'POST':
         qualification = Qualification()
-        if _save(form, qualification):
+        if save_name(form, qualification):
             flash(_('Qualification %(name)s created.', name=qualification.name), 'success')
             return see_other('.index')
     qualifications = list(Qualification.select().where(Qualification.organisation == org())
                           .order_by(Qualification.name))
     return render('pool/qualifications/index.html', {'qualification-form': 'form'},
-                  qualifications=qualifications, form=form)
+                  panel=POOL_PANEL, qualifications=qualifications, form=form)
 
 
 @bp.route('/<int:qualification_id>/edit', methods=['GET', 'POST'])
@@ -63,10 +43,10 @@ def edit(qualification_id):
     qualification = get_in_org(Qualification, qualification_id)
     form = (QualificationForm() if request.method == 'POST'
             else QualificationForm(obj=qualification))
-    if request.method == 'POST' and _save(form, qualification):
+    if request.method == 'POST' and save_name(form, qualification):
         flash(_('Qualification %(name)s saved.', name=qualification.name), 'success')
         return see_other('.index')
-    return render('pool/qualifications/form.html', {'qualification-form': 'form'},
+    return render('pool/qualifications/form.html', {'qualification-form': 'form'}, panel=POOL_PANEL,
                   form=form, qualification=qualification)
 
 
@@ -83,5 +63,5 @@ def delete(qualification_id):
     required = (VacancyQualification.select().join(Vacancy)
                 .where(VacancyQualification.qualification == qualification,
                        Vacancy.status.in_(Vacancy.FILLABLE)).count())
-    return render('pool/qualifications/delete.html', qualification=qualification,
+    return render('pool/qualifications/delete.html', panel=POOL_PANEL, qualification=qualification,
                   holders=holders, required=required)

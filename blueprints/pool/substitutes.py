@@ -13,13 +13,13 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.forms import check_email, scoped_rows, strip
 from blueprints.main import LANGUAGE_NAMES
-from blueprints.pool.home import org, pool_staff, render, see_other
+from blueprints.pool.home import POOL_PANEL, org
 from common.validators import is_mobile, normalise_phone
 from extensions import LANGUAGES
 from models import (AuditEvent, Qualification, SubstituteQualification, SubstituteUnit, Unit, User,
                     UserSession, Vacancy, db)
 from pool import staffing
-from web import get_in_org
+from web import get_in_org, paginate, pool_staff, render, see_other
 
 bp = Blueprint('pool_substitutes', __name__, url_prefix='/pool/substitutes')
 
@@ -86,18 +86,18 @@ def _search(query: str):
 @pool_staff
 def index():
     query = request.args.get('q', '')[:100].strip()
-    rows = list(_search(query).limit(PAGE_SIZE + 1))
-    _audit_read('substitutes_read', detail=f'{min(len(rows), PAGE_SIZE)} substitutes')
+    page = paginate(_search(query), PAGE_SIZE)
+    _audit_read('substitutes_read', detail=f'{len(page.rows)} substitutes')
     units, quals = {}, {}
-    ids = [u.id for u in rows]
+    ids = [u.id for u in page.rows]
     for link in SubstituteUnit.select(SubstituteUnit, Unit).join(Unit).where(
             SubstituteUnit.user.in_(ids)):
         units.setdefault(link.user_id, []).append(link.unit.name)
     for link in SubstituteQualification.select(SubstituteQualification, Qualification).join(
             Qualification).where(SubstituteQualification.user.in_(ids)):
         quals.setdefault(link.user_id, []).append(link.qualification.name)
-    return render('pool/substitutes/index.html', {'substitute-list': 'list'},
-                  substitutes=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, query=query,
+    return render('pool/substitutes/index.html', {'substitute-list': 'list'}, panel=POOL_PANEL,
+                  substitutes=page.rows, more=page.has_next, query=query,
                   units=units, quals=quals)
 
 
@@ -158,8 +158,8 @@ def create():
     if request.method == 'POST' and _save(form, user):
         flash(_('Substitute %(name)s created.', name=user.name), 'success')
         return see_other('.edit', user_id=user.id)
-    return render('pool/substitutes/form.html', {'substitute-form': 'form'}, form=form,
-                  user=user, title=_('New substitute'), shifts=[])
+    return render('pool/substitutes/form.html', {'substitute-form': 'form'}, panel=POOL_PANEL,
+                  form=form, user=user, title=_('New substitute'), shifts=[])
 
 
 def _substitute(user_id) -> User:
@@ -190,5 +190,5 @@ def edit(user_id):
     shifts = list(Vacancy.select(Vacancy, Unit).join(Unit).where(
         Vacancy.substitute == user, Vacancy.status == Vacancy.BOOKED,
         Vacancy.ends_at > staffing.now()).order_by(Vacancy.starts_at).limit(20))
-    return render('pool/substitutes/form.html', {'substitute-form': 'form'}, form=form,
-                  user=user, title=user.name, shifts=shifts)
+    return render('pool/substitutes/form.html', {'substitute-form': 'form'}, panel=POOL_PANEL,
+                  form=form, user=user, title=user.name, shifts=shifts)

@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from peewee import IntegrityError
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from blueprints.forms import address_errors, check_address, check_phone, scoped_row, strip
-from blueprints.pool.home import org, pool_staff, render, see_other
-from models import Unit, db
-from web import get_in_org
+from blueprints.forms import (address_errors, check_address, check_phone, children_by_parent,
+                              delete_unless_blocked, move_among_siblings, parent_choices,
+                              save_in_tree, scoped_row, strip, subtrees, validate_in_tree)
+from blueprints.pool.home import POOL_PANEL, org
+from models import Unit
+from web import get_in_org, pool_staff, render, see_other
 
 bp = Blueprint('pool_units', __name__, url_prefix='/pool/units')
 
@@ -32,55 +33,26 @@ class UnitForm(FlaskForm):
 
 def _tree_with_subtrees():
     tree = Unit.tree(org())
-    below: dict[int, set[int]] = {}
-    for i, (unit, depth) in enumerate(tree):
-        ids = set()
-        for other, other_depth in tree[i + 1:]:
-            if other_depth <= depth:
-                break
-            ids.add(other.id)
-        below[unit.id] = ids
-    return tree, below
-
-
-def _parent_choices(tree, exclude=frozenset()):
-    return [('', _('Top level'))] + [(str(unit.id), '\u2003' * depth + unit.name)
-                                     for unit, depth in tree if unit.id not in exclude]
+    return tree, subtrees(tree)
 
 
 @bp.route('/')
 @pool_staff
 def index():
-    tree, _below = _tree_with_subtrees()
-    children: dict = {}
-    for unit, _depth in tree:
-        children.setdefault(unit.parent_id, []).append(unit)
-    return render('pool/units/index.html', {'unit-tree': 'tree'}, tree=tree,
+    tree = Unit.tree(org())
+    children = children_by_parent(tree)
+    return render('pool/units/index.html', {'unit-tree': 'tree'}, panel=POOL_PANEL, tree=tree,
                   children=children)
 
 
 def _save(form, unit, tree, below) -> bool:
-    exclude = below.get(unit.id, set()) | {unit.id} if unit.id else set()
-    form.parent.choices = _parent_choices(tree, exclude)
-    parent = scoped_row(Unit, request.form.get('parent', ''))   # not ours: 404
-    valid = form.validate()
-    if parent is not None and parent.id in exclude:
-        form.parent.errors.append(_('A unit cannot be placed under itself or one of its '
-                                    'sub-units.'))
-        valid = False
+    valid, parent = validate_in_tree(
+        form, unit, tree, below,
+        _('A unit cannot be placed under itself or one of its sub-units.'))
     check_address(form, required=False)
     if address_errors(form) or not valid:
         return False
-    with db.atomic():
-        moved = unit.id is None or unit.parent_id != (parent.id if parent else None)
-        for name in ('name', 'address', 'postcode', 'city', 'phone'):
-            setattr(unit, name, getattr(form, name).data or '')
-        if unit.id is None:
-            unit.organisation = org()
-            unit.parent = parent
-        unit.save()
-        if moved:
-            unit.move_under(parent)
+    save_in_tree(unit, form, ('name', 'address', 'postcode', 'city', 'phone'), parent)
     return True
 
 
@@ -96,10 +68,10 @@ def create():
             return see_other('.index')
     else:
         parent = scoped_row(Unit, request.args.get('parent', ''))
-        form.parent.choices = _parent_choices(tree)
+        form.parent.choices = parent_choices(tree)
         form.parent.data = str(parent.id) if parent else ''
-    return render('pool/units/form.html', {'unit-form': 'form'}, form=form, unit=unit,
-                  title=_('New unit'))
+    return render('pool/units/form.html', {'unit-form': 'form'}, panel=POOL_PANEL, form=form,
+                  unit=unit, title=_('New unit'))
 
 
 @bp.route('/<int:unit_id>/edit', methods=['GET', 'POST'])
@@ -114,10 +86,10 @@ def edit(unit_id):
             return see_other('.index')
     else:
         form = UnitForm(obj=unit)
-        form.parent.choices = _parent_choices(tree, below[unit.id] | {unit.id})
+        form.parent.choices = parent_choices(tree, below[unit.id] | {unit.id})
         form.parent.data = str(unit.parent_id or '')
-    return render('pool/units/form.html', {'unit-form': 'form'}, form=form, unit=unit,
-                  title=_('Edit unit %(name)s', name=unit.name))
+    return render('pool/units/form.html', {'unit-form': 'form'}, panel=POOL_PANEL, form=form,
+                  unit=unit, title=_('Edit unit %(name)s', name=unit.name))
 
 
 @bp.route('/<int:unit_id>/move', methods=['POST'])
@@ -128,12 +100,7 @@ def move(unit_id):
     direction = request.form.get('direction', '')
     if direction not in ('up', 'down'):
         abort(400)
-    if unit.move(-1 if direction == 'up' else 1):
-        flash(_('%(name)s moved up.', name=unit.name) if direction == 'up'
-              else _('%(name)s moved down.', name=unit.name), 'success')
-    else:
-        flash(_('%(name)s is already first.', name=unit.name) if direction == 'up'
-              else _('%(name)s is already last.', name=unit.name), 'error')
+    move_among_siblings(unit, direction)
     return see_other('.index')
 
 
@@ -157,15 +124,9 @@ def delete(unit_id):
     unit = get_in_org(Unit, unit_id)
     blockers = _blocker_lines(unit)
     if request.method == 'POST':
-        if blockers:
-            return see_other('.delete', unit_id=unit.id)
-        name = unit.name
-        try:
-            with db.atomic():
-                unit.delete_instance()
-        except IntegrityError:   # something was attached meanwhile
-            return see_other('.delete', unit_id=unit.id)
-        flash(_('Unit %(name)s deleted.', name=name), 'success')
-        return see_other('.index')
+        return delete_unless_blocked(unit, bool(blockers),
+                                     _('Unit %(name)s deleted.', name=unit.name),
+                                     see_other('.delete', unit_id=unit.id))
     trained = unit.substitute_links.count()
-    return render('pool/units/delete.html', unit=unit, blockers=blockers, trained=trained)
+    return render('pool/units/delete.html', panel=POOL_PANEL, unit=unit, blockers=blockers,
+                  trained=trained)

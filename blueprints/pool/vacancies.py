@@ -12,13 +12,13 @@ from wtforms import (DateField, DateTimeLocalField, IntegerField, SelectField, S
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from blueprints.forms import scoped_row, scoped_rows
-from blueprints.pool.home import VACANCY_STATUS, org, pool_staff, render, see_other
+from blueprints.pool.home import POOL_PANEL, VACANCY_STATUS, org
 from models import (CallOutcome, PoolSettings, Qualification, ShiftRequest, Unit, User, Vacancy,
                     VacancyQualification)
 from pool import staffing
 from scheduling import staffing as core
 from scheduling.localtime import naive_utc
-from web import get_in_org
+from web import get_in_org, pool_staff, render, see_other
 
 bp = Blueprint('pool_vacancies', __name__, url_prefix='/pool/vacancies')
 
@@ -77,7 +77,7 @@ def index():
     else:
         query = query.where(Vacancy.ends_at > at).order_by(Vacancy.starts_at, Vacancy.id)
     vacancies = list(query.limit(PAGE_SIZE))
-    return render('pool/vacancies/index.html', {'vacancy-list': 'list'},
+    return render('pool/vacancies/index.html', {'vacancy-list': 'list'}, panel=POOL_PANEL,
                   vacancies=vacancies, status=status, past=past,
                   today=staffing.local_today(org(), at))
 
@@ -105,7 +105,7 @@ def create():
         else:
             flash(_('Vacancy registered.'), 'success')
             return see_other('.show', vacancy_id=vacancy.id)
-    return render('pool/vacancies/new.html', {'vacancy-form': 'form'}, form=form)
+    return render('pool/vacancies/new.html', {'vacancy-form': 'form'}, panel=POOL_PANEL, form=form)
 
 
 def _requests_form(vacancy, at):
@@ -136,8 +136,9 @@ def _vacancy_page(vacancy, *, requests_form=None, everyone=None):
         VacancyQualification.vacancy == vacancy)]
     local_start = org().local(vacancy.starts_at)
     return render(
-        'pool/vacancies/show.html', {'eligible-list': 'eligible'}, vacancy=vacancy,
-        mode=staffing.mode(vacancy, at), REQUEST=core.REQUEST, fillable=fillable, candidates=candidates,
+        'pool/vacancies/show.html', {'eligible-list': 'eligible'}, panel=POOL_PANEL,
+        vacancy=vacancy, mode=staffing.mode(vacancy, at), REQUEST=core.REQUEST,
+        fillable=fillable, candidates=candidates,
         everyone=everyone, hidden=hidden, asked=asked, requests=requests, quals=quals,
         same_day=local_start.date() == staffing.local_today(org(), at),
         requests_form=requests_form or _requests_form(vacancy, at),
@@ -226,8 +227,8 @@ def calls(vacancy_id):
     for row in (CallOutcome.select().where(CallOutcome.vacancy == vacancy)
                 .order_by(CallOutcome.at)):
         outcomes.setdefault(row.user_id, []).append(row)
-    return render('pool/vacancies/calls.html', {'call-list': 'list'}, vacancy=vacancy,
-                  candidates=candidates, outcomes=outcomes, fillable=fillable,
+    return render('pool/vacancies/calls.html', {'call-list': 'list'}, panel=POOL_PANEL,
+                  vacancy=vacancy, candidates=candidates, outcomes=outcomes, fillable=fillable,
                   call_outcomes=CALL_OUTCOMES)
 
 
@@ -245,4 +246,4 @@ def stop(vacancy_id):
                   'success')
         return see_other('.show', vacancy_id=vacancy.id)
     waiting = vacancy.requests.where(ShiftRequest.status == ShiftRequest.OPEN).count()
-    return render('pool/vacancies/stop.html', vacancy=vacancy, waiting=waiting)
+    return render('pool/vacancies/stop.html', panel=POOL_PANEL, vacancy=vacancy, waiting=waiting)
