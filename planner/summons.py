@@ -282,6 +282,18 @@ def frame_problems(organisation: Organisation, frame: SummonsFrame,
                    now: dt.datetime) -> dict[str, str]:
     """{field: message} of what keeps step 1 from being used; {} when fine."""
     problems: dict[str, str] = {}
+    room = _choice_problems(organisation, frame, problems)
+    _number_problems(frame, problems)
+    if frame.form == GROUP:
+        _group_seat_problems(frame, room, problems)
+    _distribution_problems(organisation, frame, now, problems)
+    return problems
+
+
+def _choice_problems(organisation: Organisation, frame: SummonsFrame,
+                     problems: dict[str, str]) -> Room | None:
+    """Type, team, variant, room, form, attendance and caseworkers: each one
+    of those step 1 offers. Returns the chosen room when it may be used."""
     if not frame.meeting_type_id or MeetingType.get_or_none(
             MeetingType.id == frame.meeting_type_id) is None:
         problems['meeting_type_id'] = _('Choose a meeting type.')
@@ -308,31 +320,48 @@ def frame_problems(organisation: Organisation, frame: SummonsFrame,
         problems['caseworker_ids'] = _('Choose at least one caseworker.')
     elif not set(frame.caseworker_ids) <= team_ids:
         problems['caseworker_ids'] = _('Choose caseworkers of the team who can be summoned to.')
+    return room
+
+
+def _number_problems(frame: SummonsFrame, problems: dict[str, str]) -> None:
+    """Duration, reporting time and rebooking days in their ranges."""
     if not isinstance(frame.duration_minutes, int) or not 5 <= frame.duration_minutes <= 480:
         problems['duration_minutes'] = _('The duration must be 5 to 480 minutes.')
     if not isinstance(frame.reporting_minutes, int) or not 0 <= frame.reporting_minutes <= 240:
         problems['reporting_minutes'] = _('Reporting time must be 0 to 240 minutes.')
     if not isinstance(frame.rebooking_days_before, int) or frame.rebooking_days_before < 0:
         problems['rebooking_days_before'] = _('Enter a number of days, 0 or more.')
-    if frame.form == GROUP:
-        if frame.group_seats == SEATS_FROM_ROOM:
-            if room is None or room.capacity is None:
-                problems['group_seats'] = _('Seats from the room size need a room with a '
-                                            'known capacity.')
-        elif frame.group_seats == SEATS_FIXED:
-            if not frame.per_meeting or frame.per_meeting < 1:
-                problems['per_meeting'] = _('Enter how many citizens each meeting takes.')
-            elif room is not None and room.capacity is not None:
-                seats = room.capacity + (room.extra_seats if room.allow_overbooking else 0)
-                if frame.per_meeting + max(0, frame.rebooking_seats or 0) > seats:
-                    problems['per_meeting'] = _(
-                        'The room has %(n)s seats: too few for the citizens and '
-                        'rebooking seats of one meeting.', n=seats)
-        elif frame.group_seats != SEATS_ALL:
-            problems['group_seats'] = _('Choose how the seats are set.')
-    today = local_today(organisation, now)
+
+
+def _group_seat_problems(frame: SummonsFrame, room: Room | None,
+                         problems: dict[str, str]) -> None:
+    """A group meeting's seats: from a room of known size, or N citizens
+    plus M rebooking seats that fit the room, or everyone in one."""
+    if frame.group_seats == SEATS_FROM_ROOM:
+        if room is None or room.capacity is None:
+            problems['group_seats'] = _('Seats from the room size need a room with a '
+                                        'known capacity.')
+    elif frame.group_seats == SEATS_FIXED:
+        if not frame.per_meeting or frame.per_meeting < 1:
+            problems['per_meeting'] = _('Enter how many citizens each meeting takes.')
+        elif room is not None and room.capacity is not None:
+            seats = booking.room_seats(room)
+            if frame.per_meeting + max(0, frame.rebooking_seats or 0) > seats:
+                problems['per_meeting'] = _(
+                    'The room has %(n)s seats: too few for the citizens and '
+                    'rebooking seats of one meeting.', n=seats)
+    elif frame.group_seats != SEATS_ALL:
+        problems['group_seats'] = _('Choose how the seats are set.')
+
+
+def _distribution_problems(organisation: Organisation, frame: SummonsFrame,
+                           now: dt.datetime, problems: dict[str, str]) -> None:
+    """Automatic: the earliest date not passed. Fixed time: a start on the
+    5-minute steps when the chosen caseworkers and room are free (asked
+    only when nothing else is wrong)."""
     if frame.distribution == AUTOMATIC:
-        if frame.earliest_date is not None and frame.earliest_date < today:
+        if frame.earliest_date is not None \
+                and frame.earliest_date < local_today(organisation, now):
             problems['earliest_date'] = _('The earliest summons date has passed.')
     elif frame.distribution == FIXED_TIME:
         start = frame.fixed_start
@@ -346,7 +375,6 @@ def frame_problems(organisation: Organisation, frame: SummonsFrame,
                 problems['fixed_start'] = why
     else:
         problems['distribution'] = _('Choose automatic distribution or a fixed time.')
-    return problems
 
 
 def _aware_fixed_start(organisation: Organisation, frame: SummonsFrame) -> dt.datetime:
