@@ -719,6 +719,28 @@ def _lock_citizen(citizen: User) -> None:
     _lock(User, citizen.id)
 
 
+def _first_free(choice: TimeChoice, citizen: User, start: dt.datetime,
+                caseworker_id: int | None, now: dt.datetime,
+                fresh_choice: Callable[[], TimeChoice],
+                write: Callable[[Caseworker, Callable[[], None]], Meeting]) -> Meeting:
+    """`write(caseworker, guard)` with the chosen caseworker, or for "first
+    free" with the next caseworker free at that time while the time is taken
+    meanwhile. The guard, run under the locks, locks the citizen and asks
+    `fresh_choice` again whether the caseworker may be had that day."""
+    day = start.astimezone(choice.organisation.zone).date()
+    for caseworker in _candidates(choice, start, caseworker_id, now):
+        def guard(cw=caseworker):
+            _lock_citizen(citizen)
+            if not fresh_choice().allows(cw.id, day):
+                raise _outside()
+        try:
+            return write(caseworker, guard)
+        except BookingError as exc:
+            if exc.code != 'taken':
+                raise
+    raise BookingError('taken', taken_message())
+
+
 def book_offer(offer: OnlineOffer, citizen: User, starts_at: dt.datetime, *,
                caseworker_id: int | None = None, now: dt.datetime | None = None) -> Meeting:
     """A citizen books a time of an online offer. Everything the pages
@@ -727,13 +749,8 @@ def book_offer(offer: OnlineOffer, citizen: User, starts_at: dt.datetime, *,
     now = now or dt.datetime.now(dt.timezone.utc)
     start = as_utc(starts_at)
     choice = offer_choice(offer, citizen, now)
-    day = start.astimezone(choice.organisation.zone).date()
-    for caseworker in _candidates(choice, start, caseworker_id, now):
-        def guard(cw=caseworker):
-            _lock_citizen(citizen)
-            fresh = OnlineOffer.get_by_id(offer.id)
-            if not offer_choice(fresh, citizen, now).allows(cw.id, day):
-                raise _outside()
+
+    def write(caseworker, guard):
         request = MeetingRequest(
             organisation=choice.organisation, team=offer.team,
             meeting_type=offer.meeting_type, caseworker=caseworker, starts_at=start,
@@ -743,15 +760,13 @@ def book_offer(offer: OnlineOffer, citizen: User, starts_at: dt.datetime, *,
             citizen_can_cancel=offer.allow_cancel, citizen_can_rebook=offer.allow_rebook,
             rebook_days_before=offer.rebook_days_before,
             show_caseworker=offer.show_caseworker)
-        try:
-            meeting = book(request, now=now, send_notifications=False, guard=guard)
-        except BookingError as exc:
-            if exc.code == 'taken':
-                continue     # "first free": the next caseworker free at that time
-            raise
-        notify_citizen(meeting, citizen, 'self_booked')
-        return meeting
-    raise BookingError('taken', taken_message())
+        return book(request, now=now, send_notifications=False, guard=guard)
+
+    meeting = _first_free(choice, citizen, start, caseworker_id, now,
+                          lambda: offer_choice(OnlineOffer.get_by_id(offer.id), citizen, now),
+                          write)
+    notify_citizen(meeting, citizen, 'self_booked')
+    return meeting
 
 
 def rebook(meeting: Meeting, citizen: User, starts_at: dt.datetime, *,
@@ -760,26 +775,21 @@ def rebook(meeting: Meeting, citizen: User, starts_at: dt.datetime, *,
     now = now or dt.datetime.now(dt.timezone.utc)
     start = as_utc(starts_at)
     choice = rebook_choice(meeting, citizen, now)
-    day = start.astimezone(choice.organisation.zone).date()
-    for caseworker in _candidates(choice, start, caseworker_id, now):
-        def guard(cw=caseworker):
-            _lock_citizen(citizen)
-            fresh = citizen_meeting(meeting.id, citizen)
-            if fresh is None:
-                raise BookingError('gone', _('This meeting has been cancelled.'))
-            if not rebook_choice(fresh, citizen, now).allows(cw.id, day):
-                raise _outside()
-        try:
-            moved = move(meeting, caseworker=caseworker, starts_at=start, now=now,
-                         send_notifications=False,
-                         grid_minutes=choice.organisation.display_grid_minutes, guard=guard)
-        except BookingError as exc:
-            if exc.code == 'taken':
-                continue
-            raise
-        notify_citizen(moved, citizen, 'self_rebooked')
-        return moved
-    raise BookingError('taken', taken_message())
+
+    def fresh_choice():
+        fresh = citizen_meeting(meeting.id, citizen)
+        if fresh is None:
+            raise BookingError('gone', _('This meeting has been cancelled.'))
+        return rebook_choice(fresh, citizen, now)
+
+    def write(caseworker, guard):
+        return move(meeting, caseworker=caseworker, starts_at=start, now=now,
+                    send_notifications=False,
+                    grid_minutes=choice.organisation.display_grid_minutes, guard=guard)
+
+    moved = _first_free(choice, citizen, start, caseworker_id, now, fresh_choice, write)
+    notify_citizen(moved, citizen, 'self_rebooked')
+    return moved
 
 
 def cancel_by_citizen(meeting: Meeting, citizen: User, *,
