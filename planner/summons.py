@@ -575,16 +575,19 @@ def _appointment_counts(user_ids: list[int], now: dt.datetime) -> dict[int, int]
     return dict(query.tuples())
 
 
-def _absences(user_ids: list[int], from_day: dt.date) -> dict[int, list[tuple]]:
-    """Registered absences not yet over, per citizen, earliest first."""
+def _absences(user_ids: list[int], from_day: dt.date,
+              until_day: dt.date | None = None) -> dict[int, list[tuple]]:
+    """Registered absences not over before `from_day` (and begun by
+    `until_day` when given), per citizen, earliest first."""
     result = defaultdict(list)
     if user_ids:
-        for cid, first, last in (CitizenAbsence.select(CitizenAbsence.citizen,
-                                                       CitizenAbsence.first_day,
-                                                       CitizenAbsence.last_day)
-                                 .where(CitizenAbsence.citizen.in_(user_ids),
-                                        CitizenAbsence.last_day >= from_day)
-                                 .order_by(CitizenAbsence.first_day).tuples()):
+        query = (CitizenAbsence.select(CitizenAbsence.citizen, CitizenAbsence.first_day,
+                                       CitizenAbsence.last_day)
+                 .where(CitizenAbsence.citizen.in_(user_ids),
+                        CitizenAbsence.last_day >= from_day))
+        if until_day is not None:
+            query = query.where(CitizenAbsence.first_day <= until_day)
+        for cid, first, last in query.order_by(CitizenAbsence.first_day).tuples():
             result[cid].append((first, last))
     return result
 
@@ -671,13 +674,8 @@ def _last_caseworkers(user_ids: list[int], now: dt.datetime) -> dict[int, int]:
 def _absent_days(user_ids: list[int], first_day: dt.date,
                  last_day: dt.date) -> dict[int, frozenset]:
     days = defaultdict(set)
-    if user_ids:
-        for cid, first, last in (CitizenAbsence.select(CitizenAbsence.citizen,
-                                                       CitizenAbsence.first_day,
-                                                       CitizenAbsence.last_day)
-                                 .where(CitizenAbsence.citizen.in_(user_ids),
-                                        CitizenAbsence.last_day >= first_day,
-                                        CitizenAbsence.first_day <= last_day).tuples()):
+    for cid, spans in _absences(user_ids, first_day, last_day).items():
+        for first, last in spans:
             day = max(first, first_day)
             while day <= min(last, last_day):
                 days[cid].add(day)
