@@ -808,7 +808,6 @@ def cancel_by_citizen(meeting: Meeting, citizen: User, *,
 def receipt_facts(meeting: Meeting, language: str,
                   now: dt.datetime | None = None) -> list[tuple[str, str]]:
     """(label, value) lines of a booking receipt: the page and the email."""
-    org = meeting.organisation
     minutes = int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
     facts = [(_('Meeting'), meeting_title(meeting, language)),
              (_('Date and time'), local_when(meeting)),
