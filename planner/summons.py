@@ -906,16 +906,11 @@ def _planned_meetings(ticked: list[SummonsDraftCitizen],
     return sorted(planned.values(), key=lambda members: members[0].proposed_start)
 
 
-def _meeting_request(members: list[SummonsDraftCitizen], frame: SummonsFrame,
-                     objects: FrameObjects, organisation: Organisation,
-                     actor: User) -> booking.MeetingRequest | None:
-    """The meeting a proposal asks for (None when its caseworker is no longer
-    on the summons): a group meeting is held by every chosen caseworker."""
+def _meeting_request(members: list[SummonsDraftCitizen], staff: list[Caseworker],
+                     frame: SummonsFrame, objects: FrameObjects, organisation: Organisation,
+                     actor: User) -> booking.MeetingRequest:
+    """The meeting a proposal asks for, held by `staff`."""
     group = frame.form == GROUP
-    staff = objects.caseworkers if group else \
-        [c for c in objects.caseworkers if c.id == members[0].proposed_caseworker_id]
-    if not staff:
-        return None
     seats, extra = seats_of(frame, objects.room)
     return booking.MeetingRequest(
         organisation=organisation, team=objects.team, meeting_type=objects.meeting_type,
@@ -956,8 +951,16 @@ def _book_proposals(draft, rows, frame, objects, actor, now, stamp, outcome: _Ou
     """The ticked proposals through the one write path (`booking.create_meetings`);
     those refused to the pending list with the reason."""
     ticked = [r for r in rows if r.in_review and r.proposed_start is not None]
-    planned = [(members, _meeting_request(members, frame, objects, draft.organisation, actor))
-               for members in _planned_meetings(ticked, frame.form == GROUP)]
+    group, org = frame.form == GROUP, draft.organisation
+    by_id = {c.id: [c] for c in objects.caseworkers}
+    planned = []
+    for members in _planned_meetings(ticked, group):
+        # A group meeting is held by every chosen caseworker; a proposal
+        # whose caseworker is no longer on the summons is not booked.
+        staff = objects.caseworkers if group else \
+            by_id.get(members[0].proposed_caseworker_id, [])
+        planned.append((members, _meeting_request(members, staff, frame, objects, org, actor)
+                        if staff else None))
     outcomes = iter(booking.create_meetings([r for _m, r in planned if r is not None], now=now))
     for members, request in planned:
         made = next(outcomes) if request is not None else None
