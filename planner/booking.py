@@ -4,25 +4,32 @@ No double booking, ever (DESIGN rule 3): every write re-checks availability
 inside one transaction while holding a lock on the caseworker (and room):
 SQLite takes the database write lock at BEGIN (IMMEDIATE transactions),
 PostgreSQL locks the caseworker's and room's rows with SELECT ... FOR UPDATE.
+
+Meetings are made only by `create_meetings` (one booking or a whole
+summons: `book` and `planner.summons.summon` call it with their locks held),
+re-checked only by `recheck` (`scheduling.slots.BookingCheck`), which also
+serves `move` and a summons' changed proposal; `announce` tells the
+calendars and citizens after the commit.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 from flask_babel import force_locale, format_date, format_time, gettext as _
 
 from messaging import outbox
-from models import (Caseworker, CitizenProfile, Meeting, MeetingParticipant, MeetingType,
-                    OnlineOffer, Organisation, Room, Team, TypeVariant, User, db, utcnow)
+from models import (Caseworker, CitizenProfile, Meeting, MeetingCaseworker, MeetingParticipant,
+                    MeetingType, Message, OnlineOffer, Organisation, Room, Team, TypeVariant,
+                    User, db, insert_rows, utcnow)
 from planner import calendar_sync
 from planner.loading import (caseworker_inputs, citizen_facts, free_starts, offer_caseworkers,
-                             organisation_closing_days, room_bookings)
+                             organisation_closing_days, room_bookings, utc_window)
 from scheduling import rules
-from scheduling.availability import AvailabilityCalendar, room_free_intervals
+from scheduling.availability import AvailabilityCalendar
 from scheduling.localtime import as_utc, naive_utc
-from scheduling.slots import STAFF_GRID_MINUTES, caseworker_starts
+from scheduling.slots import PAST, ROOM_FULL, STAFF_GRID_MINUTES, BookingCheck, NewMeeting
 
 
 class BookingError(Exception):
@@ -59,6 +66,14 @@ class MeetingRequest:
     rebook_days_before: int = 1
     show_caseworker: bool = True
     hold_by: dt.date | None = None
+    # A group meeting (a summons): its other caseworkers, the seats offered
+    # and those kept for rebooking (they take room seats too).
+    extra_caseworkers: tuple[Caseworker, ...] = ()
+    seats: int | None = None
+    rebooking_seats: int = 0
+    overbooking: bool = True           # may fill the room's overbooking seats
+    summoned: bool = False             # made by a summons (summoned_at)
+    late: bool = False                 # summoned after its hold-by date
 
 
 def _lock(model, row_id: int) -> None:
@@ -67,40 +82,148 @@ def _lock(model, row_id: int) -> None:
         model.select(model.id).where(model.id == row_id).for_update().execute()
 
 
+def _staff(request: MeetingRequest) -> tuple[Caseworker, ...]:
+    """Everyone holding the meeting, the lead caseworker first."""
+    return (request.caseworker, *request.extra_caseworkers)
+
+
+def room_seats(room: Room, overbooking: bool = True) -> int | None:
+    """Seats a meeting may fill in the room (None: unlimited): its capacity,
+    and its overbooking seats when the room has them and `overbooking`."""
+    if room.capacity is None:
+        return None
+    return room.capacity + (room.extra_seats if overbooking and room.allow_overbooking else 0)
+
+
+def _new_meeting(request: MeetingRequest) -> NewMeeting:
+    return NewMeeting(
+        caseworker_ids=tuple(c.id for c in _staff(request)), start=as_utc(request.starts_at),
+        duration_minutes=request.duration_minutes, reporting_minutes=request.reporting_minutes,
+        grid_minutes=request.grid_minutes, share='max' if request.share == 'max' else 'auto',
+        seats=max(1, len(request.citizens)) + request.rebooking_seats,
+        room_seats=(room_seats(request.room, request.overbooking)
+                    if request.room is not None else None))
+
+
+def _booking_check(requests: Sequence[MeetingRequest], now: dt.datetime,
+                   exclude_meeting_id: int | None) -> BookingCheck:
+    """The caseworkers' and the room's time as stored, over the local dates
+    of the requests (which share organisation, team and room)."""
+    org, team, room = requests[0].organisation, requests[0].team, requests[0].room
+    if len({(r.organisation.id, r.team.id, r.room.id if r.room is not None else None)
+            for r in requests}) > 1:
+        raise ValueError('requests checked together share organisation, team and room')
+    days = {as_utc(r.starts_at).astimezone(org.zone).date() for r in requests}
+    first_day, last_day = min(days), max(days)
+    staff = {c.id: c for r in requests for c in _staff(r)}
+    calendar = AvailabilityCalendar(org.zone, first_day, last_day,
+                                    organisation_closing_days(org, first_day, last_day))
+    inputs = caseworker_inputs(org, staff.values(), first_day, last_day, team=team,
+                               exclude_meeting_id=exclude_meeting_id)
+    bookings = None
+    if room is not None:
+        bookings = room_bookings(room, *utc_window(org, first_day, last_day),
+                                 exclude_meeting_id=exclude_meeting_id)
+    return BookingCheck(calendar, inputs, now=now, room_bookings=bookings)
+
+
+def _refusal(code: str) -> BookingError | None:
+    if not code:
+        return None
+    if code == PAST:
+        return BookingError(code, _('The time has already passed.'))
+    if code == ROOM_FULL:
+        return BookingError(code, _('The room has no free seats at that time.'))
+    return BookingError(code, _('The caseworker is not free at that time any more. '
+                                'Choose another time.'))
+
+
+def recheck(requests: Sequence[MeetingRequest], *, now: dt.datetime,
+            exclude_meeting_id: int | None = None) -> list[BookingError | None]:
+    """The one re-check before meetings are written (DESIGN rule 3): each
+    request in turn against the caseworkers' calendars and the room's seats
+    as stored and the requests accepted before it (`BookingCheck`). Run it
+    inside the writer's transaction with its locks held. None: free.
+
+    `exclude_meeting_id` leaves out a meeting being moved."""
+    if not requests:
+        return []
+    check = _booking_check(requests, now, exclude_meeting_id)
+    return [_refusal(check.place(_new_meeting(request))) for request in requests]
+
+
 def check_free(request: MeetingRequest, *, now: dt.datetime,
                exclude_meeting_id: int | None = None) -> None:
     """Raise BookingError unless the caseworker (and room) can take the meeting."""
-    org = request.organisation
-    start = as_utc(request.starts_at)
-    if start < as_utc(now):
-        raise BookingError('past', _('The time has already passed.'))
-    local_day = start.astimezone(org.zone).date()
-    inputs = caseworker_inputs(org, [request.caseworker], local_day, local_day,
-                               team=request.team, exclude_meeting_id=exclude_meeting_id)
-    calendar = AvailabilityCalendar(org.zone, local_day, local_day,
-                                    organisation_closing_days(org, local_day, local_day))
-    room_free = None
-    if request.room is not None:
-        end = start + dt.timedelta(minutes=request.duration_minutes)
-        window = (start, end)
-        bookings = room_bookings(request.room, naive_utc(start), naive_utc(end),
-                                 exclude_meeting_id=exclude_meeting_id)
-        extra = request.room.extra_seats if request.room.allow_overbooking else 0
-        room_free = room_free_intervals(bookings, capacity=request.room.capacity,
-                                        overbooking_seats=extra,
-                                        seats_needed=max(1, len(request.citizens)),
-                                        window=window)
-        if not room_free or room_free[0] != window:
-            raise BookingError('room_full', _('The room has no free seats at that time.'))
-    share = (request.caseworker.max_share if request.share == 'max'
-             else request.caseworker.auto_share)
-    starts = caseworker_starts(calendar, inputs[0], now=now,
-                               duration_minutes=request.duration_minutes,
-                               reporting_minutes=request.reporting_minutes,
-                               grid_minutes=request.grid_minutes, share_percent=share)
-    if start not in starts:
-        raise BookingError('taken', _('The caseworker is not free at that time any more. '
-                                      'Choose another time.'))
+    [refusal] = recheck([request], now=now, exclude_meeting_id=exclude_meeting_id)
+    if refusal is not None:
+        raise refusal
+
+
+def _meeting_row(request: MeetingRequest, stamp: dt.datetime) -> dict:
+    """The meeting's columns; related rows as the request's own objects (the
+    insert stores their ids, the meeting built in memory keeps them)."""
+    start = naive_utc(as_utc(request.starts_at))
+    return dict(
+        organisation=request.organisation, team=request.team,
+        meeting_type=request.meeting_type, variant=request.variant,
+        caseworker=request.caseworker, room=request.room, form=request.form,
+        attendance=request.attendance, starts_at=start,
+        ends_at=start + dt.timedelta(minutes=request.duration_minutes),
+        reporting_minutes=request.reporting_minutes, status=Meeting.BOOKED, note=request.note,
+        created_by=request.created_by, created_at=stamp, offer=request.offer,
+        citizen_can_cancel=request.citizen_can_cancel,
+        citizen_can_rebook=request.citizen_can_rebook,
+        rebook_days_before=request.rebook_days_before,
+        show_caseworker=request.show_caseworker, hold_by=request.hold_by, revision=0,
+        summoned_at=stamp if request.summoned else None, late=request.late,
+        seats=request.seats, rebooking_seats=request.rebooking_seats)
+
+
+def _write_meetings(requests: Sequence[MeetingRequest]) -> list[Meeting]:
+    """Meetings, their participants and extra caseworkers in a few inserts;
+    each meeting returned built in memory with the request's rows attached."""
+    if not requests:
+        return []
+    stamp = utcnow()
+    rows = [_meeting_row(request, stamp) for request in requests]
+    ids = insert_rows(Meeting, rows)
+    participants, staff = [], []
+    for meeting_id, request in zip(ids, requests):
+        participants += [dict(meeting=meeting_id, citizen=citizen.id, created_at=stamp)
+                         for citizen in request.citizens]
+        staff += [dict(meeting=meeting_id, caseworker=caseworker.id)
+                  for caseworker in request.extra_caseworkers]
+    insert_rows(MeetingParticipant, participants, returning=False)
+    insert_rows(MeetingCaseworker, staff, returning=False)
+    return [Meeting(id=meeting_id, **row) for meeting_id, row in zip(ids, rows)]
+
+
+def create_meetings(requests: Sequence[MeetingRequest], *,
+                    now: dt.datetime) -> list[Meeting | BookingError]:
+    """The one write path that makes meetings: one booking or a whole
+    summons. Inside the caller's transaction, with its locks held, each
+    request is re-checked (`recheck`) and the free ones are written in bulk.
+    Returns per request its Meeting or the BookingError refusing it; after
+    the commit, `announce` the meetings."""
+    with db.atomic():
+        refusals = recheck(requests, now=now)
+        made = iter(_write_meetings([request for request, refusal in zip(requests, refusals)
+                                     if refusal is None]))
+        return [refusal if refusal is not None else next(made) for refusal in refusals]
+
+
+def announce(made: Sequence[tuple[Meeting, MeetingRequest]], *, event: str = 'booked',
+             notify: bool = True) -> None:
+    """After the commit: every calendar of the new meetings, and unless
+    `notify` is off their citizens ('booked', or 'summoned' by a summons)."""
+    if not made:
+        return
+    calendar_sync.queue_meetings([meeting.id for meeting, _request in made])
+    if notify:
+        _queue_staff_notices(made[0][0].organisation,
+                             [(meeting, citizen) for meeting, request in made
+                              for citizen in request.citizens], event)
 
 
 def book(request: MeetingRequest, *, now: dt.datetime | None = None,
@@ -112,31 +235,16 @@ def book(request: MeetingRequest, *, now: dt.datetime | None = None,
     BookingError to refuse (the caller's own rules, checked race-free)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     with db.atomic():
-        _lock(Caseworker, request.caseworker.id)
+        for caseworker in sorted(_staff(request), key=lambda c: c.id):
+            _lock(Caseworker, caseworker.id)
         if request.room is not None:
             _lock(Room, request.room.id)
         if guard is not None:
             guard()
-        check_free(request, now=now)
-        start = naive_utc(as_utc(request.starts_at))
-        meeting = Meeting.create(
-            organisation=request.organisation, team=request.team,
-            meeting_type=request.meeting_type, variant=request.variant,
-            caseworker=request.caseworker, room=request.room, form=request.form,
-            attendance=request.attendance, starts_at=start,
-            ends_at=start + dt.timedelta(minutes=request.duration_minutes),
-            reporting_minutes=request.reporting_minutes, note=request.note,
-            created_by=request.created_by, created_at=utcnow(), offer=request.offer,
-            citizen_can_cancel=request.citizen_can_cancel,
-            citizen_can_rebook=request.citizen_can_rebook,
-            rebook_days_before=request.rebook_days_before,
-            show_caseworker=request.show_caseworker, hold_by=request.hold_by)
-        for citizen in request.citizens:
-            MeetingParticipant.create(meeting=meeting, citizen=citizen)
-    calendar_sync.queue_meeting(meeting)
-    if send_notifications:
-        for citizen in request.citizens:
-            notify_citizen(meeting, citizen, 'booked')
+        [meeting] = create_meetings([request], now=now)
+        if isinstance(meeting, BookingError):
+            raise meeting
+    announce([(meeting, request)], notify=send_notifications)
     return meeting
 
 
@@ -217,12 +325,26 @@ def notify_citizen(meeting: Meeting, citizen: User, event: str) -> None:
     if event in SELF_SERVICE_EVENTS:
         _notify_self_service(meeting, citizen, event)
         return
-    org = meeting.organisation
-    text, subject, body = staff_notice(meeting, citizen, event)
-    if citizen.phone:
-        outbox.queue_sms(org, citizen.phone, text, user=citizen, meeting=meeting)
-    if citizen.email:
-        outbox.queue_email(org, citizen.email, subject, body, user=citizen, meeting=meeting)
+    _queue_staff_notices(meeting.organisation, [(meeting, citizen)], event)
+
+
+def _queue_staff_notices(organisation: Organisation, pairs: Sequence[tuple[Meeting, User]],
+                         event: str) -> None:
+    """`staff_notice` to each (meeting, citizen) by SMS and e-mail where
+    known: the rows in a few inserts, then one task (a summons of thousands)."""
+    notices = []
+    for meeting, citizen in pairs:
+        if not citizen.phone and not citizen.email:
+            continue
+        text, subject, body = staff_notice(meeting, citizen, event)
+        if citizen.phone:
+            notices.append(dict(channel=Message.SMS, to=citizen.phone, body=text,
+                                user=citizen.id, meeting=meeting.id))
+        if citizen.email:
+            notices.append(dict(channel=Message.EMAIL, to=citizen.email, subject=subject,
+                                body=body, user=citizen.id, meeting=meeting.id))
+    if notices:
+        outbox.queue_many(organisation, notices)
 
 
 def staff_notice(meeting: Meeting, citizen: User, event: str) -> tuple[str, str, str]:
@@ -597,6 +719,28 @@ def _lock_citizen(citizen: User) -> None:
     _lock(User, citizen.id)
 
 
+def _first_free(choice: TimeChoice, citizen: User, start: dt.datetime,
+                caseworker_id: int | None, now: dt.datetime,
+                fresh_choice: Callable[[], TimeChoice],
+                write: Callable[[Caseworker, Callable[[], None]], Meeting]) -> Meeting:
+    """`write(caseworker, guard)` with the chosen caseworker, or for "first
+    free" with the next caseworker free at that time while the time is taken
+    meanwhile. The guard, run under the locks, locks the citizen and asks
+    `fresh_choice` again whether the caseworker may be had that day."""
+    day = start.astimezone(choice.organisation.zone).date()
+    for caseworker in _candidates(choice, start, caseworker_id, now):
+        def guard(cw=caseworker):
+            _lock_citizen(citizen)
+            if not fresh_choice().allows(cw.id, day):
+                raise _outside()
+        try:
+            return write(caseworker, guard)
+        except BookingError as exc:
+            if exc.code != 'taken':
+                raise
+    raise BookingError('taken', taken_message())
+
+
 def book_offer(offer: OnlineOffer, citizen: User, starts_at: dt.datetime, *,
                caseworker_id: int | None = None, now: dt.datetime | None = None) -> Meeting:
     """A citizen books a time of an online offer. Everything the pages
@@ -605,13 +749,8 @@ def book_offer(offer: OnlineOffer, citizen: User, starts_at: dt.datetime, *,
     now = now or dt.datetime.now(dt.timezone.utc)
     start = as_utc(starts_at)
     choice = offer_choice(offer, citizen, now)
-    day = start.astimezone(choice.organisation.zone).date()
-    for caseworker in _candidates(choice, start, caseworker_id, now):
-        def guard(cw=caseworker):
-            _lock_citizen(citizen)
-            fresh = OnlineOffer.get_by_id(offer.id)
-            if not offer_choice(fresh, citizen, now).allows(cw.id, day):
-                raise _outside()
+
+    def write(caseworker, guard):
         request = MeetingRequest(
             organisation=choice.organisation, team=offer.team,
             meeting_type=offer.meeting_type, caseworker=caseworker, starts_at=start,
@@ -621,15 +760,13 @@ def book_offer(offer: OnlineOffer, citizen: User, starts_at: dt.datetime, *,
             citizen_can_cancel=offer.allow_cancel, citizen_can_rebook=offer.allow_rebook,
             rebook_days_before=offer.rebook_days_before,
             show_caseworker=offer.show_caseworker)
-        try:
-            meeting = book(request, now=now, send_notifications=False, guard=guard)
-        except BookingError as exc:
-            if exc.code == 'taken':
-                continue     # "first free": the next caseworker free at that time
-            raise
-        notify_citizen(meeting, citizen, 'self_booked')
-        return meeting
-    raise BookingError('taken', taken_message())
+        return book(request, now=now, send_notifications=False, guard=guard)
+
+    meeting = _first_free(choice, citizen, start, caseworker_id, now,
+                          lambda: offer_choice(OnlineOffer.get_by_id(offer.id), citizen, now),
+                          write)
+    notify_citizen(meeting, citizen, 'self_booked')
+    return meeting
 
 
 def rebook(meeting: Meeting, citizen: User, starts_at: dt.datetime, *,
@@ -638,26 +775,21 @@ def rebook(meeting: Meeting, citizen: User, starts_at: dt.datetime, *,
     now = now or dt.datetime.now(dt.timezone.utc)
     start = as_utc(starts_at)
     choice = rebook_choice(meeting, citizen, now)
-    day = start.astimezone(choice.organisation.zone).date()
-    for caseworker in _candidates(choice, start, caseworker_id, now):
-        def guard(cw=caseworker):
-            _lock_citizen(citizen)
-            fresh = citizen_meeting(meeting.id, citizen)
-            if fresh is None:
-                raise BookingError('gone', _('This meeting has been cancelled.'))
-            if not rebook_choice(fresh, citizen, now).allows(cw.id, day):
-                raise _outside()
-        try:
-            moved = move(meeting, caseworker=caseworker, starts_at=start, now=now,
-                         send_notifications=False,
-                         grid_minutes=choice.organisation.display_grid_minutes, guard=guard)
-        except BookingError as exc:
-            if exc.code == 'taken':
-                continue
-            raise
-        notify_citizen(moved, citizen, 'self_rebooked')
-        return moved
-    raise BookingError('taken', taken_message())
+
+    def fresh_choice():
+        fresh = citizen_meeting(meeting.id, citizen)
+        if fresh is None:
+            raise BookingError('gone', _('This meeting has been cancelled.'))
+        return rebook_choice(fresh, citizen, now)
+
+    def write(caseworker, guard):
+        return move(meeting, caseworker=caseworker, starts_at=start, now=now,
+                    send_notifications=False,
+                    grid_minutes=choice.organisation.display_grid_minutes, guard=guard)
+
+    moved = _first_free(choice, citizen, start, caseworker_id, now, fresh_choice, write)
+    notify_citizen(moved, citizen, 'self_rebooked')
+    return moved
 
 
 def cancel_by_citizen(meeting: Meeting, citizen: User, *,
@@ -676,7 +808,6 @@ def cancel_by_citizen(meeting: Meeting, citizen: User, *,
 def receipt_facts(meeting: Meeting, language: str,
                   now: dt.datetime | None = None) -> list[tuple[str, str]]:
     """(label, value) lines of a booking receipt: the page and the email."""
-    org = meeting.organisation
     minutes = int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
     facts = [(_('Meeting'), meeting_title(meeting, language)),
              (_('Date and time'), local_when(meeting)),

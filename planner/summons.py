@@ -1,8 +1,9 @@
-"""Summoning citizens (indkaldelse): the wizard's data and its one write path.
+"""Summoning citizens (indkaldelse): the wizard's data and "Summon now".
 
 Step 1 is a `SummonsFrame` (JSON on the draft), step 2 the draft's citizen
 rows with their dates, step 3 the proposals `propose` writes on those rows;
-`summon` books them. Views and the W3 benchmark call only this module;
+`summon` books them through `booking.create_meetings`, the write path of
+every meeting. Views and the W3 benchmark call only this module;
 the placing itself is `scheduling.distribution` (pure).
 """
 from __future__ import annotations
@@ -16,19 +17,18 @@ from typing import Iterable
 from flask_babel import gettext as _
 from peewee import fn
 
-from messaging import outbox
 from models import (AuditEvent, Caseworker, CaseworkerTeam, CitizenAbsence, CitizenProfile,
-                    Meeting, MeetingCaseworker, MeetingParticipant, MeetingType, Message,
-                    Organisation, PendingSummons, Room, RoomTeam, SummonsDraft,
-                    SummonsDraftCitizen, Team, TypeVariant, TypeVariantMeetingType,
-                    TypeVariantTeam, User, db, insert_rows, mask_cpr, update_rows, utcnow)
-from planner import booking, calendar_sync
+                    Meeting, MeetingParticipant, MeetingType, Organisation, PendingSummons, Room,
+                    RoomTeam, SummonsDraft, SummonsDraftCitizen, Team, TypeVariant,
+                    TypeVariantMeetingType, TypeVariantTeam, User, db, insert_rows, mask_cpr,
+                    update_rows, utcnow)
+from planner import booking
 from planner.booking import BookingError
 from planner.loading import caseworker_inputs, organisation_closing_days, room_bookings, utc_window
 from scheduling import distribution
-from scheduling.availability import AvailabilityCalendar, RoomBooking, room_free_intervals
+from scheduling.availability import AvailabilityCalendar, room_free_intervals
 from scheduling.localtime import as_utc, naive_utc
-from scheduling.slots import STAFF_GRID_MINUTES, StartChecker, caseworker_starts
+from scheduling.slots import ROOM_FULL, STAFF_GRID_MINUTES, caseworker_starts
 
 INDIVIDUAL, GROUP = Meeting.INDIVIDUAL, Meeting.GROUP
 SEATS_FROM_ROOM, SEATS_FIXED, SEATS_ALL = 'room', 'fixed', 'all'
@@ -262,11 +262,7 @@ def room_seats_for(room: Room, form: str) -> int | None:
     """Seats a summons may fill in the room (None: unlimited). Individual
     meetings leave the overbooking seats free for rebooking; a group meeting
     counts them, as it keeps them as its rebooking seats (`seats_of`)."""
-    if room.capacity is None:
-        return None
-    if form == GROUP and room.allow_overbooking:
-        return room.capacity + room.extra_seats
-    return room.capacity
+    return booking.room_seats(room, overbooking=form == GROUP)
 
 
 def _room_input(room: Room | None, first_day: dt.date, last_day: dt.date,
@@ -286,6 +282,18 @@ def frame_problems(organisation: Organisation, frame: SummonsFrame,
                    now: dt.datetime) -> dict[str, str]:
     """{field: message} of what keeps step 1 from being used; {} when fine."""
     problems: dict[str, str] = {}
+    room = _choice_problems(organisation, frame, problems)
+    _number_problems(frame, problems)
+    if frame.form == GROUP:
+        _group_seat_problems(frame, room, problems)
+    _distribution_problems(organisation, frame, now, problems)
+    return problems
+
+
+def _choice_problems(organisation: Organisation, frame: SummonsFrame,
+                     problems: dict[str, str]) -> Room | None:
+    """Type, team, variant, room, form, attendance and caseworkers: each one
+    of those step 1 offers. Returns the chosen room when it may be used."""
     if not frame.meeting_type_id or MeetingType.get_or_none(
             MeetingType.id == frame.meeting_type_id) is None:
         problems['meeting_type_id'] = _('Choose a meeting type.')
@@ -312,31 +320,48 @@ def frame_problems(organisation: Organisation, frame: SummonsFrame,
         problems['caseworker_ids'] = _('Choose at least one caseworker.')
     elif not set(frame.caseworker_ids) <= team_ids:
         problems['caseworker_ids'] = _('Choose caseworkers of the team who can be summoned to.')
+    return room
+
+
+def _number_problems(frame: SummonsFrame, problems: dict[str, str]) -> None:
+    """Duration, reporting time and rebooking days in their ranges."""
     if not isinstance(frame.duration_minutes, int) or not 5 <= frame.duration_minutes <= 480:
         problems['duration_minutes'] = _('The duration must be 5 to 480 minutes.')
     if not isinstance(frame.reporting_minutes, int) or not 0 <= frame.reporting_minutes <= 240:
         problems['reporting_minutes'] = _('Reporting time must be 0 to 240 minutes.')
     if not isinstance(frame.rebooking_days_before, int) or frame.rebooking_days_before < 0:
         problems['rebooking_days_before'] = _('Enter a number of days, 0 or more.')
-    if frame.form == GROUP:
-        if frame.group_seats == SEATS_FROM_ROOM:
-            if room is None or room.capacity is None:
-                problems['group_seats'] = _('Seats from the room size need a room with a '
-                                            'known capacity.')
-        elif frame.group_seats == SEATS_FIXED:
-            if not frame.per_meeting or frame.per_meeting < 1:
-                problems['per_meeting'] = _('Enter how many citizens each meeting takes.')
-            elif room is not None and room.capacity is not None:
-                seats = room.capacity + (room.extra_seats if room.allow_overbooking else 0)
-                if frame.per_meeting + max(0, frame.rebooking_seats or 0) > seats:
-                    problems['per_meeting'] = _(
-                        'The room has %(n)s seats: too few for the citizens and '
-                        'rebooking seats of one meeting.', n=seats)
-        elif frame.group_seats != SEATS_ALL:
-            problems['group_seats'] = _('Choose how the seats are set.')
-    today = local_today(organisation, now)
+
+
+def _group_seat_problems(frame: SummonsFrame, room: Room | None,
+                         problems: dict[str, str]) -> None:
+    """A group meeting's seats: from a room of known size, or N citizens
+    plus M rebooking seats that fit the room, or everyone in one."""
+    if frame.group_seats == SEATS_FROM_ROOM:
+        if room is None or room.capacity is None:
+            problems['group_seats'] = _('Seats from the room size need a room with a '
+                                        'known capacity.')
+    elif frame.group_seats == SEATS_FIXED:
+        if not frame.per_meeting or frame.per_meeting < 1:
+            problems['per_meeting'] = _('Enter how many citizens each meeting takes.')
+        elif room is not None and room.capacity is not None:
+            seats = booking.room_seats(room)
+            if frame.per_meeting + max(0, frame.rebooking_seats or 0) > seats:
+                problems['per_meeting'] = _(
+                    'The room has %(n)s seats: too few for the citizens and '
+                    'rebooking seats of one meeting.', n=seats)
+    elif frame.group_seats != SEATS_ALL:
+        problems['group_seats'] = _('Choose how the seats are set.')
+
+
+def _distribution_problems(organisation: Organisation, frame: SummonsFrame,
+                           now: dt.datetime, problems: dict[str, str]) -> None:
+    """Automatic: the earliest date not passed. Fixed time: a start on the
+    5-minute steps when the chosen caseworkers and room are free (asked
+    only when nothing else is wrong)."""
     if frame.distribution == AUTOMATIC:
-        if frame.earliest_date is not None and frame.earliest_date < today:
+        if frame.earliest_date is not None \
+                and frame.earliest_date < local_today(organisation, now):
             problems['earliest_date'] = _('The earliest summons date has passed.')
     elif frame.distribution == FIXED_TIME:
         start = frame.fixed_start
@@ -350,7 +375,6 @@ def frame_problems(organisation: Organisation, frame: SummonsFrame,
                 problems['fixed_start'] = why
     else:
         problems['distribution'] = _('Choose automatic distribution or a fixed time.')
-    return problems
 
 
 def _aware_fixed_start(organisation: Organisation, frame: SummonsFrame) -> dt.datetime:
@@ -551,16 +575,19 @@ def _appointment_counts(user_ids: list[int], now: dt.datetime) -> dict[int, int]
     return dict(query.tuples())
 
 
-def _absences(user_ids: list[int], from_day: dt.date) -> dict[int, list[tuple]]:
-    """Registered absences not yet over, per citizen, earliest first."""
+def _absences(user_ids: list[int], from_day: dt.date,
+              until_day: dt.date | None = None) -> dict[int, list[tuple]]:
+    """Registered absences not over before `from_day` (and begun by
+    `until_day` when given), per citizen, earliest first."""
     result = defaultdict(list)
     if user_ids:
-        for cid, first, last in (CitizenAbsence.select(CitizenAbsence.citizen,
-                                                       CitizenAbsence.first_day,
-                                                       CitizenAbsence.last_day)
-                                 .where(CitizenAbsence.citizen.in_(user_ids),
-                                        CitizenAbsence.last_day >= from_day)
-                                 .order_by(CitizenAbsence.first_day).tuples()):
+        query = (CitizenAbsence.select(CitizenAbsence.citizen, CitizenAbsence.first_day,
+                                       CitizenAbsence.last_day)
+                 .where(CitizenAbsence.citizen.in_(user_ids),
+                        CitizenAbsence.last_day >= from_day))
+        if until_day is not None:
+            query = query.where(CitizenAbsence.first_day <= until_day)
+        for cid, first, last in query.order_by(CitizenAbsence.first_day).tuples():
             result[cid].append((first, last))
     return result
 
@@ -647,13 +674,8 @@ def _last_caseworkers(user_ids: list[int], now: dt.datetime) -> dict[int, int]:
 def _absent_days(user_ids: list[int], first_day: dt.date,
                  last_day: dt.date) -> dict[int, frozenset]:
     days = defaultdict(set)
-    if user_ids:
-        for cid, first, last in (CitizenAbsence.select(CitizenAbsence.citizen,
-                                                       CitizenAbsence.first_day,
-                                                       CitizenAbsence.last_day)
-                                 .where(CitizenAbsence.citizen.in_(user_ids),
-                                        CitizenAbsence.last_day >= first_day,
-                                        CitizenAbsence.first_day <= last_day).tuples()):
+    for cid, spans in _absences(user_ids, first_day, last_day).items():
+        for first, last in spans:
             day = max(first, first_day)
             while day <= min(last, last_day):
                 days[cid].add(day)
@@ -803,12 +825,6 @@ def change_proposal(draft: SummonsDraft, row_id: int, *, start: dt.datetime,
         raise BookingError('caseworker', _('Choose one of the caseworkers of this summons.'))
     start = as_utc(start)
     day = start.astimezone(org.zone).date()
-    calendar = AvailabilityCalendar(org.zone, day, day,
-                                    organisation_closing_days(org, day, day))
-    data = caseworker_inputs(org, [caseworker], day, day, team=objects.team)[0]
-    checker = StartChecker(calendar, data, now=now, duration_minutes=frame.duration_minutes,
-                           reporting_minutes=frame.reporting_minutes,
-                           share_percent=caseworker.max_share)
     window_start, window_end = utc_window(org, day, day)
     others = (SummonsDraftCitizen.select(SummonsDraftCitizen.proposed_start)
               .where(SummonsDraftCitizen.draft == draft, SummonsDraftCitizen.id != row.id,
@@ -816,11 +832,15 @@ def change_proposal(draft: SummonsDraft, row_id: int, *, start: dt.datetime,
                      SummonsDraftCitizen.proposed_caseworker == caseworker.id,
                      SummonsDraftCitizen.proposed_start >= window_start,
                      SummonsDraftCitizen.proposed_start < window_end))
-    for other in others:
-        taken = other.proposed_start.replace(tzinfo=dt.timezone.utc)
-        if checker.fits(taken):
-            checker.take(taken)
-    if not checker.fits(start):
+    # The caseworker's other proposals of this draft count as booked (those
+    # that still fit), then this one is checked like a booking.
+    requests = [booking.MeetingRequest(
+        organisation=org, team=objects.team, meeting_type=objects.meeting_type,
+        caseworker=caseworker, starts_at=moment, duration_minutes=frame.duration_minutes,
+        reporting_minutes=frame.reporting_minutes)
+        for moment in [other.proposed_start.replace(tzinfo=dt.timezone.utc)
+                       for other in others] + [start]]
+    if booking.recheck(requests, now=now)[-1] is not None:
         raise BookingError('taken', _('The caseworker is not free at that time. '
                                       'Choose another time.'))
     row.proposed_start, row.proposed_caseworker = naive_utc(start), caseworker.id
@@ -841,28 +861,6 @@ class SummonResult:
     letters: list = field(default_factory=list)     # meeting ids with letter attendance
 
 
-class _RoomSeats:
-    """Seats of the chosen room while a batch is checked: existing bookings
-    plus the meetings accepted so far, bucketed by UTC date for speed."""
-
-    def __init__(self, room: Room, form: str, bookings):
-        self.capacity = room_seats_for(room, form)
-        self.by_day = defaultdict(list)
-        for booking_ in bookings:
-            self.add(booking_)
-
-    def add(self, booking_) -> None:
-        self.by_day[as_utc(booking_.start).date()].append(booking_)
-
-    def fits(self, start: dt.datetime, end: dt.datetime, seats: int) -> bool:
-        if self.capacity is None:
-            return True
-        near = self.by_day[start.date()] + self.by_day[start.date() - dt.timedelta(days=1)]
-        free = room_free_intervals(near, capacity=self.capacity, seats_needed=seats,
-                                   window=(start, end))
-        return bool(free) and free[0] == (start, end)
-
-
 def _lock_all(caseworker_ids: list[int], room_id: int | None) -> None:
     """PostgreSQL: lock the caseworkers' and room's rows (in id order, so two
     summons cannot deadlock); SQLite holds the write lock already.
@@ -879,11 +877,127 @@ def _lock_all(caseworker_ids: list[int], room_id: int | None) -> None:
              .for_update('FOR NO KEY UPDATE').execute())
 
 
+def _claim(draft: SummonsDraft, objects: FrameObjects) -> None:
+    """Inside the transaction: the draft first, so a second "Summon now" of
+    the same draft waits here and then finds it done (SQLite: the write lock
+    is held already); then the caseworkers and the room."""
+    if db.obj.for_update:
+        SummonsDraft.select(SummonsDraft.id).where(SummonsDraft.id == draft.id) \
+            .for_update().execute()
+    if not SummonsDraft.select().where(SummonsDraft.id == draft.id).exists():
+        raise BookingError('gone', _('This summons has already been made.'))
+    _lock_all([c.id for c in objects.caseworkers], objects.room.id if objects.room else None)
+
+
 def _pending_row(draft, row, frame, reason, error, actor, now) -> dict:
     return dict(organisation=draft.organisation_id, citizen=row.citizen_id,
                 team=frame.team_id, meeting_type=frame.meeting_type_id, frame=frame.to_json(),
                 earliest=row.earliest, deadline=row.deadline, reason=reason, error=error,
                 created_by=actor.id, created_at=now)
+
+
+def _planned_meetings(ticked: list[SummonsDraftCitizen],
+                      group: bool) -> list[list[SummonsDraftCitizen]]:
+    """The ticked rows by meeting, in start order: one meeting per
+    individual row, one per group index for groups."""
+    planned: dict = defaultdict(list)
+    for row in ticked:
+        planned[('g', row.proposed_group) if group else ('i', row.id)].append(row)
+    return sorted(planned.values(), key=lambda members: members[0].proposed_start)
+
+
+def _meeting_request(members: list[SummonsDraftCitizen], staff: list[Caseworker],
+                     frame: SummonsFrame, objects: FrameObjects, organisation: Organisation,
+                     actor: User) -> booking.MeetingRequest:
+    """The meeting a proposal asks for, held by `staff`."""
+    group = frame.form == GROUP
+    seats, extra = seats_of(frame, objects.room)
+    return booking.MeetingRequest(
+        organisation=organisation, team=objects.team, meeting_type=objects.meeting_type,
+        caseworker=staff[0], extra_caseworkers=tuple(staff[1:]),
+        starts_at=members[0].proposed_start.replace(tzinfo=dt.timezone.utc),
+        duration_minutes=frame.duration_minutes, reporting_minutes=frame.reporting_minutes,
+        citizens=tuple(row.citizen for row in members), room=objects.room,
+        variant=objects.variant, form=frame.form, attendance=frame.attendance,
+        note=frame.note, created_by=actor, citizen_can_rebook=frame.rebooking_allowed,
+        rebook_days_before=frame.rebooking_days_before,
+        hold_by=min((r.deadline for r in members if r.deadline), default=None),
+        seats=seats if group else None, rebooking_seats=extra if group else 0,
+        overbooking=group, summoned=True, late=any(r.late for r in members))
+
+
+@dataclass
+class _Outcome:
+    """What "Summon now" did with the selected rows, inside its transaction."""
+    made: list = field(default_factory=list)        # (meeting, request)
+    pending: list = field(default_factory=list)     # PendingSummons rows to insert
+    resolved: list = field(default_factory=list)    # draft rows dealt with
+
+
+def _set_aside(draft, rows, frame, actor, stamp, outcome: _Outcome) -> None:
+    """The unticked rows, and with automatic distribution those without a
+    time, to the pending list (fixed time: those stay on the draft)."""
+    aside = [(r, PendingSummons.UNTICKED) for r in rows if not r.in_review]
+    if frame.distribution != FIXED_TIME:
+        aside += [(r, PendingSummons.NO_TIME) for r in rows
+                  if r.in_review and r.proposed_start is None]
+    for row, reason in aside:
+        outcome.pending.append(_pending_row(draft, row, frame, reason, '', actor, stamp))
+        outcome.resolved.append(row)
+
+
+def _book_proposals(draft, rows, frame, objects, actor, now, stamp, outcome: _Outcome,
+                    result: SummonResult) -> None:
+    """The ticked proposals through the one write path (`booking.create_meetings`);
+    those refused to the pending list with the reason."""
+    ticked = [r for r in rows if r.in_review and r.proposed_start is not None]
+    group, org = frame.form == GROUP, draft.organisation
+    by_id = {c.id: [c] for c in objects.caseworkers}
+    planned = []
+    for members in _planned_meetings(ticked, group):
+        # A group meeting is held by every chosen caseworker; a proposal
+        # whose caseworker is no longer on the summons is not booked.
+        staff = objects.caseworkers if group else \
+            by_id.get(members[0].proposed_caseworker_id, [])
+        planned.append((members, _meeting_request(members, staff, frame, objects, org, actor)
+                        if staff else None))
+    outcomes = iter(booking.create_meetings([r for _m, r in planned if r is not None], now=now))
+    for members, request in planned:
+        made = next(outcomes) if request is not None else None
+        outcome.resolved += members
+        if isinstance(made, Meeting):
+            outcome.made.append((made, request))
+            continue
+        why = made.message if made is not None and made.code == ROOM_FULL \
+            else _('The time was taken meanwhile.')
+        for row in members:
+            result.failed.append((row.citizen.name, why))
+            outcome.pending.append(_pending_row(draft, row, frame, PendingSummons.FAILED, why,
+                                                actor, stamp))
+
+
+def _clear_draft(draft: SummonsDraft, frame: SummonsFrame, resolved: list) -> int:
+    """Remove the rows dealt with (and their old pending rows). Fixed time
+    with citizens not placed: back to step 1 with them, the proposals
+    cleared; returns how many. Otherwise the draft is done and removed."""
+    old_pending = [row.pending_id for row in resolved if row.pending_id]
+    if old_pending:
+        PendingSummons.delete().where(PendingSummons.id.in_(old_pending)).execute()
+    if resolved:
+        (SummonsDraftCitizen.delete()
+         .where(SummonsDraftCitizen.id.in_([row.id for row in resolved])).execute())
+    remaining = (SummonsDraftCitizen.select()
+                 .where(SummonsDraftCitizen.draft == draft,
+                        SummonsDraftCitizen.selected == True)  # noqa: E712
+                 .count())
+    if remaining and frame.distribution == FIXED_TIME:
+        (SummonsDraftCitizen.update(proposed_start=None, proposed_caseworker=None,
+                                    proposed_group=None, late=False, problem='',
+                                    in_review=True)
+         .where(SummonsDraftCitizen.draft == draft).execute())
+        return remaining
+    draft.delete_instance()
+    return 0
 
 
 def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> SummonResult:
@@ -898,182 +1012,27 @@ def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> 
     now = now or dt.datetime.now(dt.timezone.utc)
     org = draft.organisation
     frame, objects = _frame_or_error(draft, now)
-    result = SummonResult()
-    group = frame.form == GROUP
-    seats, extra = seats_of(frame, objects.room)
-    caseworkers = {c.id: c for c in objects.caseworkers}
-    duration = dt.timedelta(minutes=frame.duration_minutes)
+    result, outcome = SummonResult(), _Outcome()
     stamp = utcnow()
-    booked: list[tuple] = []
     with db.atomic():
-        # The draft first: a second "Summon now" of the same draft waits
-        # here and then finds it done (SQLite: the write lock is held already).
-        if db.obj.for_update:
-            SummonsDraft.select(SummonsDraft.id).where(SummonsDraft.id == draft.id) \
-                .for_update().execute()
-        if not SummonsDraft.select().where(SummonsDraft.id == draft.id).exists():
-            raise BookingError('gone', _('This summons has already been made.'))
-        _lock_all(list(caseworkers), objects.room.id if objects.room else None)
+        _claim(draft, objects)
         rows = _selected_rows(draft)
-        ticked = [r for r in rows if r.in_review and r.proposed_start is not None]
-        unticked = [r for r in rows if not r.in_review]
-        unplaced = [r for r in rows if r.in_review and r.proposed_start is None]
-        pending, done_rows, failed_rows = [], [], []
-        for row in unticked:
-            pending.append(_pending_row(draft, row, frame, PendingSummons.UNTICKED, '',
-                                        actor, stamp))
-            done_rows.append(row)
-        if frame.distribution != FIXED_TIME:
-            for row in unplaced:
-                pending.append(_pending_row(draft, row, frame, PendingSummons.NO_TIME, '',
-                                            actor, stamp))
-                done_rows.append(row)
-        # One meeting per individual row; one per group index for groups.
-        planned: dict = defaultdict(list)
-        for row in ticked:
-            key = ('g', row.proposed_group) if group else ('i', row.id)
-            planned[key].append(row)
-        if planned:
-            days = [org.local(r.proposed_start).date() for r in ticked]
-            first_day, last_day = min(days), max(days)
-            calendar = AvailabilityCalendar(org.zone, first_day, last_day,
-                                            organisation_closing_days(org, first_day, last_day))
-            inputs = caseworker_inputs(org, objects.caseworkers, first_day, last_day,
-                                       team=objects.team)
-            checkers = {data.caseworker_id: StartChecker(
-                calendar, data, now=now, duration_minutes=frame.duration_minutes,
-                reporting_minutes=frame.reporting_minutes,
-                share_percent=caseworkers[data.caseworker_id].max_share) for data in inputs}
-            room_seats = None
-            if objects.room is not None:
-                window = utc_window(org, first_day, last_day)
-                room_seats = _RoomSeats(objects.room, frame.form,
-                                        room_bookings(objects.room, *window))
-            for key, members in sorted(planned.items(),
-                                       key=lambda item: item[1][0].proposed_start):
-                start = members[0].proposed_start.replace(tzinfo=dt.timezone.utc)
-                staff = [c.id for c in objects.caseworkers] if group else \
-                    [members[0].proposed_caseworker_id]
-                staff = [cid for cid in staff if cid in checkers]
-                needed = len(members) + (extra if group else 0)
-                if not staff or not all(checkers[cid].fits(start) for cid in staff):
-                    why = _('The time was taken meanwhile.')
-                elif room_seats is not None and not room_seats.fits(start, start + duration,
-                                                                     needed):
-                    why = _('The room has no free seats at that time.')
-                else:
-                    why = ''
-                if why:
-                    for row in members:
-                        failed_rows.append(row)
-                        result.failed.append((row.citizen.name, why))
-                        pending.append(_pending_row(draft, row, frame, PendingSummons.FAILED,
-                                                    why, actor, stamp))
-                    continue
-                for cid in staff:
-                    checkers[cid].take(start)
-                if room_seats is not None:
-                    room_seats.add(RoomBooking(start, start + duration, needed))
-                booked.append((start, staff, members))
-            meetings = _insert_meetings(org, frame, objects, booked, actor, stamp,
-                                        seats if group else None, extra if group else 0)
-            result.meeting_ids = [m.id for m, _members in meetings]
-        else:
-            meetings = []
-        insert_rows(PendingSummons, pending, returning=False)
-        resolved = done_rows + failed_rows + [row for _s, _c, members in booked
-                                              for row in members]
-        old_pending = [row.pending_id for row in resolved if row.pending_id]
-        if old_pending:
-            PendingSummons.delete().where(PendingSummons.id.in_(old_pending)).execute()
-        if resolved:
-            (SummonsDraftCitizen.delete()
-             .where(SummonsDraftCitizen.id.in_([row.id for row in resolved])).execute())
-        remaining = (SummonsDraftCitizen.select()
-                     .where(SummonsDraftCitizen.draft == draft,
-                            SummonsDraftCitizen.selected == True)  # noqa: E712
-                     .count())
-        if remaining and frame.distribution == FIXED_TIME:
-            # Back to step 1 with everyone not placed, the proposals cleared.
-            (SummonsDraftCitizen.update(proposed_start=None, proposed_caseworker=None,
-                                        proposed_group=None, late=False, problem='',
-                                        in_review=True)
-             .where(SummonsDraftCitizen.draft == draft).execute())
-        else:
-            remaining = 0
-            draft.delete_instance()
-        result.remaining = remaining
-        result.meetings = len(meetings)
-        result.pending = len(pending)
+        _set_aside(draft, rows, frame, actor, stamp, outcome)
+        _book_proposals(draft, rows, frame, objects, actor, now, stamp, outcome, result)
+        insert_rows(PendingSummons, outcome.pending, returning=False)
+        result.remaining = _clear_draft(draft, frame, outcome.resolved)
+        result.meeting_ids = [meeting.id for meeting, _request in outcome.made]
+        result.meetings, result.pending = len(outcome.made), len(outcome.pending)
         AuditEvent.record('summons.made', actor=actor, organisation=org,
-                          detail=f'{len(meetings)} meetings, {len(pending)} to the pending list')
+                          detail=f'{result.meetings} meetings, {result.pending} to the '
+                                 f'pending list')
     if frame.attendance == Meeting.LETTER:
         result.letters = list(result.meeting_ids)
-    _tell(org, frame, meetings)
+    # Letter attendance: no SMS or e-mail, the letter is printed from the
+    # follow-up list.
+    booking.announce(outcome.made, event='summoned',
+                     notify=frame.attendance != Meeting.LETTER)
     return result
-
-
-def _insert_meetings(org, frame, objects, booked, actor, stamp, seats, extra):
-    """Meetings, participants and group staff in a few inserts.
-
-    Returns [(meeting, rows)] with each meeting built in memory (its team,
-    type, room and organisation attached), ready for the notices."""
-    if not booked:
-        return []
-    duration = dt.timedelta(minutes=frame.duration_minutes)
-    records = []
-    for start, staff, members in booked:
-        begin = naive_utc(start)
-        records.append(dict(
-            organisation=org.id, team=objects.team.id, meeting_type=objects.meeting_type.id,
-            variant=objects.variant.id if objects.variant else None, caseworker=staff[0],
-            room=objects.room.id if objects.room else None, form=frame.form,
-            attendance=frame.attendance, starts_at=begin, ends_at=begin + duration,
-            reporting_minutes=frame.reporting_minutes, status=Meeting.BOOKED,
-            note=frame.note, created_by=actor.id, created_at=stamp,
-            citizen_can_cancel=False, citizen_can_rebook=frame.rebooking_allowed,
-            rebook_days_before=frame.rebooking_days_before, show_caseworker=True,
-            hold_by=min((r.deadline for r in members if r.deadline), default=None),
-            revision=0, summoned_at=stamp, late=any(r.late for r in members),
-            seats=seats, rebooking_seats=extra))
-    ids = insert_rows(Meeting, records)
-    participants, staff_rows, made = [], [], []
-    for meeting_id, record, (_start, staff, members) in zip(ids, records, booked):
-        participants += [dict(meeting=meeting_id, citizen=row.citizen_id, created_at=stamp)
-                         for row in members]
-        staff_rows += [dict(meeting=meeting_id, caseworker=cid) for cid in staff[1:]]
-        meeting = Meeting(id=meeting_id, **record)
-        meeting.organisation, meeting.team = org, objects.team
-        meeting.meeting_type, meeting.room = objects.meeting_type, objects.room
-        made.append((meeting, members))
-    insert_rows(MeetingParticipant, participants, returning=False)
-    insert_rows(MeetingCaseworker, staff_rows, returning=False)
-    return made
-
-
-def _tell(org: Organisation, frame: SummonsFrame, meetings: list) -> None:
-    """After commit: notices to the citizens (none by SMS/e-mail for letter
-    attendance: the letter is printed from the follow-up list) and the
-    caseworkers' calendars."""
-    if not meetings:
-        return
-    if frame.attendance != Meeting.LETTER:
-        notices = []
-        for meeting, members in meetings:
-            for row in members:
-                citizen = row.citizen
-                if not citizen.phone and not citizen.email:
-                    continue
-                text, subject, body = booking.staff_notice(meeting, citizen, 'summoned')
-                if citizen.phone:
-                    notices.append(dict(channel=Message.SMS, to=citizen.phone, body=text,
-                                        user=citizen.id, meeting=meeting.id))
-                if citizen.email:
-                    notices.append(dict(channel=Message.EMAIL, to=citizen.email,
-                                        subject=subject, body=body, user=citizen.id,
-                                        meeting=meeting.id))
-        outbox.queue_many(org, notices)
-    calendar_sync.queue_meetings([meeting.id for meeting, _members in meetings])
 
 
 # --- the pending list --------------------------------------------------------------

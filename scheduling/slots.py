@@ -17,19 +17,25 @@ reporting when
 * when `room_free` is given, ``[s, s + D)`` lies inside one of its intervals
   (the room is not needed for the reporting time).
 
+`BookingCheck` asks the same of meetings about to be written, one after the
+other, each counting the ones accepted before it (the re-check of every
+booking, move and summons).
+
 Instants: aware datetimes or naive UTC in, aware UTC out.
 """
 from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Collection, Hashable, Iterable, Literal
 from zoneinfo import ZoneInfo
 
 from .availability import (AvailabilityCalendar, CaseworkerAvailabilityInput, Instants,
-                           _CaseworkerDays)
+                           RoomBooking, _CaseworkerDays, room_free_intervals)
 from .intervals import merge
-from .localtime import MINUTES_PER_DAY, to_minute_ceil, to_minute_floor
+from .localtime import MINUTES_PER_DAY, as_utc, to_minute_ceil, to_minute_floor
 
 STAFF_GRID_MINUTES = 5
 CITIZEN_GRID_CHOICES = (15, 30, 60)
@@ -198,50 +204,149 @@ def _clip(windows: list[tuple[int, int]], ends: list[int], start: int,
     return result
 
 
+# --- the re-check before a write ------------------------------------------------
 
-class StartChecker:
-    """Re-checks new meetings of one length for one caseworker, one by one.
+PAST, ROOM_FULL, TAKEN = 'past', 'room_full', 'taken'
+_ANY_SHARE = 10 ** 9        # a share no day reaches: the free starts whatever the share
 
-    Each start must be bookable (see the module doc) with the meetings
-    already `take`n counted: they may not overlap each other, and together
-    with the day's booked minutes they must fit the share. Used to verify a
-    whole batch (a summons) inside one transaction without re-reading the
-    database per meeting.
+
+@dataclass(frozen=True)
+class NewMeeting:
+    """A meeting about to be written, as `BookingCheck` sees it."""
+    caseworker_ids: tuple[Hashable, ...]     # everyone holding it (a group meeting: several)
+    start: dt.datetime
+    duration_minutes: int
+    reporting_minutes: int = 0
+    grid_minutes: int = STAFF_GRID_MINUTES
+    share: Share = 'max'
+    seats: int = 1                           # seats it takes in the room
+    room_seats: int | None = None            # of the room's seats, how many it may fill
+
+
+class BookingCheck:
+    """The re-check of new meetings before they are written: one booking,
+    one move, or a whole summons, checked one meeting after the other.
+
+    `problem` answers '' when a meeting is free, else why not, in this order:
+    ``'past'`` (it starts before `now`), ``'room_full'`` (the check has a
+    room, and fewer than `seats` of the meeting's `room_seats` are free for
+    ``[start, start + D)``), ``'taken'`` (its start is not bookable, see the
+    module doc, for every one of its caseworkers). `place` also counts an
+    accepted meeting, so the next ones are checked as if it had been in the
+    input from the start: caseworkers' meetings may not overlap it (with
+    reporting time), it adds to its day's share, and it takes its seats.
+
+    A meeting checked alone gets the answer of `caseworker_starts` with the
+    share given by `NewMeeting.share` and of `room_free_intervals`. Inputs
+    are built for the calendar's dates once; each placed meeting costs a few
+    bisections, so a summons of thousands checks quickly.
     """
 
-    def __init__(self, calendar: AvailabilityCalendar, caseworker: CaseworkerAvailabilityInput,
-                 *, now: dt.datetime, duration_minutes: int, reporting_minutes: int = 0,
-                 grid_minutes: int = STAFF_GRID_MINUTES, share_percent: int | None = None):
-        _check_meeting(duration_minutes, reporting_minutes, grid_minutes)
+    def __init__(self, calendar: AvailabilityCalendar,
+                 caseworkers: Iterable[CaseworkerAvailabilityInput], *, now: dt.datetime,
+                 room_bookings: Iterable[RoomBooking] | None = None):
         self.calendar = calendar
-        self.days = calendar.caseworker_days(caseworker)
-        self.duration = duration_minutes
-        self.total = duration_minutes + reporting_minutes
-        self.share = caseworker.max_share_percent if share_percent is None else share_percent
-        # Every start that fits the free time, whatever the share: the share
-        # is checked here, with the taken meetings added.
-        self.starts = {to_minute_floor(s) for s in _starts(
-            calendar, caseworker, duration_minutes, reporting_minutes, grid_minutes,
-            to_minute_ceil(now), 10 ** 9, None)}
-        self.taken_starts: list[int] = []
-        self.added: dict[int, int] = {}
+        self.now = as_utc(now)
+        self.earliest = to_minute_ceil(now)
+        self.lanes = {c.caseworker_id: _Lane(calendar, c) for c in caseworkers}
+        self.room = None if room_bookings is None else _RoomSeats(room_bookings)
 
-    def fits(self, start: dt.datetime) -> bool:
+    def problem(self, meeting: NewMeeting) -> str:
+        _check_meeting(meeting.duration_minutes, meeting.reporting_minutes,
+                       meeting.grid_minutes)
+        start = as_utc(meeting.start)
+        if start < self.now:
+            return PAST
+        end = start + dt.timedelta(minutes=meeting.duration_minutes)
+        if self.room is not None and not self.room.fits(start, end, meeting.seats,
+                                                        meeting.room_seats):
+            return ROOM_FULL
         minute = to_minute_floor(start)
-        if minute not in self.starts:
+        lanes = [self.lanes.get(cid) for cid in meeting.caseworker_ids]
+        if (not lanes or minute != to_minute_ceil(start)
+                or not all(lane is not None and lane.fits(minute, meeting, self.earliest)
+                           for lane in lanes)):
+            return TAKEN
+        return ''
+
+    def place(self, meeting: NewMeeting) -> str:
+        """`problem`; when there is none, the meeting counts from now on."""
+        why = self.problem(meeting)
+        if not why:
+            start = as_utc(meeting.start)
+            for cid in meeting.caseworker_ids:
+                self.lanes[cid].take(to_minute_floor(start), meeting)
+            if self.room is not None:
+                self.room.add(RoomBooking(
+                    start, start + dt.timedelta(minutes=meeting.duration_minutes),
+                    meeting.seats))
+        return why
+
+
+class _Lane:
+    """One caseworker in a BookingCheck: the free starts of each meeting shape
+    (computed once, whatever the share) and the meetings placed so far."""
+
+    def __init__(self, calendar: AvailabilityCalendar, caseworker: CaseworkerAvailabilityInput):
+        self.calendar = calendar
+        self.caseworker = caseworker
+        self.days = calendar.caseworker_days(caseworker)
+        self.free: dict[tuple[int, int, int], set[int]] = {}
+        # Placed meetings [start, end + reporting): ascending, never overlapping.
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.added: dict[int, int] = {}          # day index -> minutes placed
+
+    def fits(self, minute: int, meeting: NewMeeting, earliest: int) -> bool:
+        shape = (meeting.duration_minutes, meeting.reporting_minutes, meeting.grid_minutes)
+        free = self.free.get(shape)
+        if free is None:
+            free = self.free[shape] = set(start_minutes(
+                self.calendar, self.days, *shape, earliest, _ANY_SHARE))
+        if minute not in free:
             return False
-        index = bisect_right(self.taken_starts, minute)
-        if index and self.taken_starts[index - 1] + self.total > minute:
+        index = bisect_right(self.starts, minute)
+        if index and self.ends[index - 1] > minute:
             return False
-        if index < len(self.taken_starts) and minute + self.total > self.taken_starts[index]:
+        total = meeting.duration_minutes + meeting.reporting_minutes
+        if index < len(self.starts) and minute + total > self.starts[index]:
             return False
         day = self.calendar.day_index(minute)
         _, bookable = self.days.plan(day)
         booked = self.days.booked_minutes(day) + self.added.get(day, 0)
-        return share_allows(booked, self.duration, bookable, self.share)
+        percent = (self.caseworker.max_share_percent if meeting.share == 'max'
+                   else self.caseworker.auto_share_percent)
+        return share_allows(booked, meeting.duration_minutes, bookable, percent)
 
-    def take(self, start: dt.datetime) -> None:
-        minute = to_minute_floor(start)
-        self.taken_starts.insert(bisect_right(self.taken_starts, minute), minute)
+    def take(self, minute: int, meeting: NewMeeting) -> None:
+        index = bisect_right(self.starts, minute)
+        self.starts.insert(index, minute)
+        self.ends.insert(index, minute + meeting.duration_minutes + meeting.reporting_minutes)
         day = self.calendar.day_index(minute)
-        self.added[day] = self.added.get(day, 0) + self.duration
+        self.added[day] = self.added.get(day, 0) + meeting.duration_minutes
+
+
+class _RoomSeats:
+    """A room's bookings in a BookingCheck plus the meetings placed, bucketed
+    by the UTC date they start on (a meeting is shorter than a day)."""
+
+    def __init__(self, bookings: Iterable[RoomBooking]):
+        self.by_day: dict[dt.date, list[RoomBooking]] = defaultdict(list)
+        for booking in bookings:
+            self.add(booking)
+
+    def add(self, booking: RoomBooking) -> None:
+        self.by_day[as_utc(booking.start).date()].append(booking)
+
+    def fits(self, start: dt.datetime, end: dt.datetime, seats: int,
+             room_seats: int | None) -> bool:
+        if room_seats is None:
+            return True
+        day, last = start.date() - dt.timedelta(days=1), end.date()
+        near: list[RoomBooking] = []
+        while day <= last:
+            near += self.by_day.get(day, ())
+            day += dt.timedelta(days=1)
+        free = room_free_intervals(near, capacity=room_seats, seats_needed=seats,
+                                   window=(start, end))
+        return bool(free) and free[0] == (start, end)
