@@ -220,20 +220,8 @@ def long_functions(root: Path = ROOT) -> list[tuple[str, str, int]]:
     return found
 
 
-# Being split; this list only ever shrinks.
-STILL_TOO_LONG = {
-    ('blueprints/planner/calendar.py', 'caseworker_lanes'), ('planner/summons.py', 'summon'),
-    ('blueprints/planner/summons.py', 'step2'), ('blueprints/planner/summons.py', 'step3'),
-    ('blueprints/planner/summons.py', 'step1'), ('planner/followup.py', 'letters'),
-    ('planner/privacy.py', 'export_citizen'), ('planner/privacy.py', 'erase_citizen'),
-    ('planner/citizen_import.py', '_resolve'), ('planner/summons.py', 'frame_problems'),
-    ('planner/loading.py', 'caseworker_inputs'), ('blueprints/planner/offers.py', '_week_table'),
-    ('pool/replies.py', 'handle_sms'),
-}
-
-
 def test_no_function_longer_than_a_screen():
-    assert [f for f in long_functions() if f[:2] not in STILL_TOO_LONG] == []
+    assert long_functions() == []
 
 
 def test_a_long_function_is_found(tmp_path):
