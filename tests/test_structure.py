@@ -185,6 +185,19 @@ def test_services_models_and_the_core_import_nothing_above_them():
     assert wrong == []
 
 
+def test_the_worker_needs_no_view():
+    """The worker imports what routes an inbound SMS itself: nothing it
+    loads, directly or not, is a blueprint or a web helper."""
+    graph, seen, todo = import_graph(), set(), ['tasks']
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph.get(module, ()))
+    assert 'pool.replies' in seen
+    assert {_top(m) for m in seen} & {'blueprints', 'web', 'extensions', 'app'} == set()
+
+
 def test_models_sit_below_the_services():
     graph = import_graph()
     assert {_top(t) for t in graph['models']} <= {'common', 'scheduling'}
