@@ -21,8 +21,9 @@ from blueprints.admin import (absence, audit, caseworkers, citizens, closing_day
                               home as admin_home, meeting_types, postcodes, rooms,
                               summons_templates, teams, variants)
 from blueprints.planner import calendar, calendar_feed, citizen, followup, offers, pending, summons
-from blueprints.pool import (home as pool_home, me as pool_me, messages as pool_messages,
-                             qualifications, substitutes, units, vacancies)
+from blueprints.pool import (board as pool_board, home as pool_home, me as pool_me,
+                             messages as pool_messages, qualifications, substitutes, units,
+                             vacancies)
 from extensions import LANGUAGES, babel, csrf, limiter, login_manager
 from models import UserSession, db, make_database, mask_phone
 from planner import summons as summons_service
@@ -32,7 +33,7 @@ BLUEPRINT_MODULES = (
     absence, admin_home, audit, caseworkers, citizens, closing_days, competences,
     meeting_types, postcodes, rooms, summons_templates, teams, variants,
     auth, calendar, calendar_feed, citizen, followup, main, messages, offers, pending,
-    pool_home, pool_me, pool_messages, qualifications, substitutes, units, vacancies,
+    pool_board, pool_home, pool_me, pool_messages, qualifications, substitutes, units, vacancies,
     summons, webhooks,
 )
 

@@ -3,6 +3,8 @@ are not), book directly, send request waves with a deadline, work through
 the call list, stop it."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -82,14 +84,22 @@ def index():
                   today=staffing.local_today(org(), at))
 
 
+def _date_arg(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value or '')
+    except ValueError:
+        return None
+
+
 @bp.route('/new', methods=['GET', 'POST'])
 @pool_staff
 def create():
     form = VacancyForm()
     form.unit.choices = _unit_choices()
     form.qualifications.choices = _qualification_choices()
-    if request.method == 'GET' and request.args.get('unit'):
-        form.unit.data = request.args['unit']
+    if request.method == 'GET':   # prefilled from the board's empty cell
+        form.unit.data = request.args.get('unit', form.unit.data)
+        form.date.data = _date_arg(request.args.get('date')) or form.date.data
     if request.method == 'POST':
         # Another organisation's ids are a 404 before anything else.
         unit = scoped_row(Unit, request.form.get('unit', ''))

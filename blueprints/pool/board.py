@@ -1,0 +1,164 @@
+"""The staffing board: units down the side, days across (a week, a month, or
+one day on a phone), every vacancy as a block in its state, and per day how
+many substitutes are free for a day, evening or night shift.
+
+One page is a fixed number of queries whatever it holds: the unit tree, the
+window's vacancies with their substitutes' names, and the availability
+across the window (counted in `scheduling.board`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from flask import Blueprint, request, url_for
+from flask_babel import format_date, gettext as _
+from peewee import JOIN
+
+from blueprints.pool.home import POOL_PANEL, org
+from blueprints.pool.me import PRESET_LABELS
+from models import Availability, SubstituteUnit, Unit, User, Vacancy
+from pool import staffing
+from scheduling import board, staffing as core
+from scheduling.localtime import naive_utc
+from web import pool_staff, render
+
+bp = Blueprint('pool_board', __name__, url_prefix='/pool/board')
+
+# A state is never told by its colour alone: each has an icon and a word.
+STATE_ICONS = {Vacancy.OPEN: '○', Vacancy.REQUESTED: '?', Vacancy.BOOKED: '✓',
+               Vacancy.UNFILLED: '!', Vacancy.CANCELLED: '✕'}
+
+
+class Block(NamedTuple):
+    id: int
+    status: str
+    time: str        # "07:00–15:00", local
+    name: str        # the booked substitute's, else ''
+
+
+class Day(NamedTuple):
+    date: dt.date
+    iso: str
+    label: str
+    today: bool
+    weekend: bool
+
+
+def _view(args, today: dt.date) -> tuple[str, dt.date]:
+    """(view, its first day) from ?day=, ?month= or ?week= (the default)."""
+    if args.get('day'):
+        return board.DAY, board.parse_day(args['day'], today)
+    if args.get('month'):
+        return board.MONTH, board.parse_month(args['month'], today)
+    return board.WEEK, board.parse_week(args.get('week'), today)
+
+
+def _param(view: str, first: dt.date) -> dict:
+    if view == board.MONTH:
+        return {'month': first.strftime('%Y-%m')}
+    if view == board.DAY:
+        return {'day': first.isoformat()}
+    year, week, _weekday = first.isocalendar()
+    return {'week': f'{year}-W{week:02d}'}
+
+
+def _board_url(view: str, first: dt.date, unit_id: int | None) -> str:
+    unit = {'unit': unit_id} if unit_id else {}
+    return url_for('.index', **_param(view, first), **unit)
+
+
+def _units(tree: list, value: str | None) -> tuple[Unit | None, list]:
+    """The chosen unit (None: all) and the rows shown: it and its sub-units."""
+    chosen = next((u for u, _depth in tree if value and str(u.id) == value), None)
+    if chosen is None:
+        return None, tree
+    start = next(i for i, (u, _depth) in enumerate(tree) if u.id == chosen.id)
+    depth = tree[start][1]
+    end = next((i for i in range(start + 1, len(tree)) if tree[i][1] <= depth), len(tree))
+    return chosen, [(u, d - depth) for u, d in tree[start:end]]
+
+
+def _blocks(unit_ids: list[int], days: list[dt.date], zone, filtered: bool) -> dict:
+    """{(unit id, day): [Block]} of the shifts starting on the days."""
+    start, end = board.bounds(days, zone)
+    query = (Vacancy.select(Vacancy.id, Vacancy.unit, Vacancy.starts_at, Vacancy.ends_at,
+                            Vacancy.status, User.name)
+             .join(User, JOIN.LEFT_OUTER, on=(Vacancy.substitute == User.id))
+             .where(Vacancy.organisation == org(), Vacancy.starts_at >= naive_utc(start),
+                    Vacancy.starts_at < naive_utc(end))
+             .order_by(Vacancy.starts_at, Vacancy.id))
+    if filtered:
+        query = query.where(Vacancy.unit.in_(unit_ids))
+    cells: dict = {}
+    for vacancy_id, unit_id, starts, ends, status, name in query.tuples():
+        local_start = board.local_day(starts, zone)
+        time = (f'{org().local(starts):%H:%M}–{org().local(ends):%H:%M}')
+        cells.setdefault((unit_id, local_start), []).append(
+            Block(vacancy_id, status, time, name if status == Vacancy.BOOKED and name else ''))
+    return cells
+
+
+def _counts(unit_ids: list[int], days: list[dt.date], zone, filtered: bool) -> dict:
+    """Free substitutes per day and shift; with a unit chosen, those trained
+    at one of the units shown."""
+    first, last = board.shifts_window(days, zone)
+    subs = User.select(User.id).where(User.organisation == org(),
+                                      User.role == User.SUBSTITUTE,
+                                      User.active == True)  # noqa: E712
+    if filtered:
+        subs = subs.where(User.id.in_(SubstituteUnit.select(SubstituteUnit.user).where(
+            SubstituteUnit.unit.in_(unit_ids))))
+    ranges = (Availability.select(Availability.user, Availability.starts_at,
+                                  Availability.ends_at)
+              .where(Availability.user.in_(subs), Availability.starts_at <= naive_utc(last),
+                     Availability.ends_at >= naive_utc(first)).tuples())
+    return board.available_counts(ranges, days, zone)
+
+
+def _days(days: list[dt.date], today: dt.date, pattern: str) -> list[Day]:
+    return [Day(d, d.isoformat(), format_date(d, pattern), d == today, d.weekday() >= 5)
+            for d in days]
+
+
+def _title(view: str, first: dt.date) -> str:
+    if view == board.MONTH:
+        return format_date(first, 'LLLL y').capitalize()
+    if view == board.DAY:
+        return format_date(first, 'EEEE d MMMM y').capitalize()
+    year, week, _weekday = first.isocalendar()
+    return _('Week %(week)s, %(year)s', week=week, year=year)
+
+
+def _period_labels() -> dict:
+    return {p: (PRESET_LABELS[p], f'{core.PRESETS[p][0]:%H}–{core.PRESETS[p][1]:%H}')
+            for p in board.PERIODS}
+
+
+@bp.route('/')
+@pool_staff
+def index():
+    at = staffing.now()
+    staffing.expire(org(), at)
+    zone = org().zone
+    today = staffing.local_today(org(), at)
+    view, first = _view(request.args, today)
+    days = board.days_of(view, first)
+    tree = Unit.tree(org())
+    chosen, units = _units(tree, request.args.get('unit'))
+    unit_ids = [u.id for u, _depth in units]
+    unit_id = chosen.id if chosen else None
+    return render(
+        'pool/board/index.html', panel=POOL_PANEL, view=view, first=first,
+        days=_days(days, today, 'd' if view == board.MONTH else 'EEE d MMM'),
+        units=units, tree=tree, chosen=unit_id, title=_title(view, first),
+        cells=_blocks(unit_ids, days, zone, chosen is not None),
+        counts=_counts(unit_ids, days, zone, chosen is not None),
+        periods=_period_labels(), icons=STATE_ICONS, param=_param(view, first),
+        prev_url=_board_url(view, board.step(view, first, -1), unit_id),
+        next_url=_board_url(view, board.step(view, first, 1), unit_id),
+        today_url=_board_url(view, today, unit_id),
+        view_urls={v: _board_url(v, today if today in days else first, unit_id)
+                   for v in (board.DAY, board.WEEK, board.MONTH)},
+        day_url=lambda d: _board_url(board.DAY, d, unit_id),
+        new_url=url_for('pool_vacancies.create'))

@@ -1,0 +1,144 @@
+"""The staffing board: which local days a week, a month or one day shows, on
+which local day a shift lies, and how many substitutes are free for each
+day's day, evening and night shift.
+
+"Free for a shift" is the rule a booking uses (`Candidate.available_for`):
+one stretch of their availability, touching ranges joined, covers the whole
+shift. The shifts are the availability presets (`staffing.PRESETS`) on each
+local day, so a DST day keeps 07:00-15:00 on the wall clock; a night belongs
+to the day it starts.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left
+from collections import defaultdict
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from .intervals import merge
+from .localtime import as_utc, resolve_zone, to_minute_ceil, to_minute_floor
+from .staffing import PRESETS, wall_range
+
+PERIODS = ('day', 'evening', 'night')
+WEEK, MONTH, DAY = 'week', 'month', 'day'
+
+
+def monday_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def parse_week(value: str | None, today: dt.date) -> dt.date:
+    """The Monday of "2030-W19" or of the week holding "2030-05-08"; else of
+    `today`'s week."""
+    value = (value or '').strip()
+    try:
+        if 'W' in value.upper():
+            year, week = value.upper().split('-W')
+            return dt.date.fromisocalendar(int(year), int(week), 1)
+        return monday_of(dt.date.fromisoformat(value))
+    except ValueError:
+        return monday_of(today)
+
+
+def parse_month(value: str | None, today: dt.date) -> dt.date:
+    """The first day of "2030-05" (or of the month of "2030-05-08"); else of
+    `today`'s month."""
+    value = (value or '').strip()
+    try:
+        year, month = value.split('-')[:2]
+        return dt.date(int(year), int(month), 1)
+    except ValueError:
+        return today.replace(day=1)
+
+
+def parse_day(value: str | None, today: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat((value or '').strip())
+    except ValueError:
+        return today
+
+
+def days_of(view: str, first: dt.date) -> list[dt.date]:
+    """The days a view starting at `first` shows: 7, the month's, or one."""
+    if view == WEEK:
+        count = 7
+    elif view == MONTH:
+        count = (add_months(first, 1) - first).days
+    else:
+        count = 1
+    return [first + dt.timedelta(days=i) for i in range(count)]
+
+
+def add_months(first: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` after `first`'s."""
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def step(view: str, first: dt.date, steps: int) -> dt.date:
+    """The first day of the view `steps` views later (or earlier)."""
+    if view == MONTH:
+        return add_months(first, steps)
+    return first + dt.timedelta(days=steps * (7 if view == WEEK else 1))
+
+
+def bounds(days: list[dt.date], zone: ZoneInfo | str) -> tuple[dt.datetime, dt.datetime]:
+    """Aware UTC instants from the first day's local midnight to the one
+    after the last day: the shifts starting then are the board's."""
+    zone = resolve_zone(zone)
+    first = dt.datetime.combine(days[0], dt.time(0), tzinfo=zone)
+    after = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return first.astimezone(dt.timezone.utc), after.astimezone(dt.timezone.utc)
+
+
+def local_day(instant: dt.datetime, zone: ZoneInfo | str) -> dt.date:
+    """The local date a shift starting at `instant` lies on."""
+    return as_utc(instant).astimezone(resolve_zone(zone)).date()
+
+
+def period_slots(days: list[dt.date], zone: ZoneInfo | str) -> list[tuple]:
+    """``(start minute, end minute, day, period)`` of every day's day,
+    evening and night shift, by start."""
+    zone = resolve_zone(zone)
+    slots = []
+    for day in days:
+        for period in PERIODS:
+            start, end, next_day = PRESETS[period]
+            first, last = wall_range(day, start, end, next_day, zone)
+            slots.append((to_minute_floor(first), to_minute_ceil(last), day, period))
+    slots.sort(key=lambda slot: slot[0])
+    return slots
+
+
+def available_counts(ranges: Iterable[tuple], days: list[dt.date],
+                     zone: ZoneInfo | str) -> dict[dt.date, dict[str, int]]:
+    """{day: {period: how many substitutes are free for that whole shift}}.
+
+    `ranges`: ``(substitute id, start, end)`` of their availability (aware
+    or naive UTC instants), any order; give those overlapping or touching
+    the days (and their last night)."""
+    by_user = defaultdict(list)
+    for user_id, start, end in ranges:
+        # Inward, as the booking reads them: a second short never fits.
+        by_user[user_id].append((to_minute_ceil(start), to_minute_floor(end)))
+    slots = period_slots(days, zone)
+    starts = [slot[0] for slot in slots]
+    counts = {day: dict.fromkeys(PERIODS, 0) for day in days}
+    for stretches in by_user.values():
+        for start, end in merge(stretches):
+            i = bisect_left(starts, start)
+            while i < len(slots) and starts[i] < end:
+                if slots[i][1] <= end:
+                    counts[slots[i][2]][slots[i][3]] += 1
+                i += 1
+    return counts
+
+
+def shifts_window(days: list[dt.date], zone: ZoneInfo | str) -> tuple[dt.datetime, dt.datetime]:
+    """Aware UTC instants from the first day shift's start to the last
+    night's end: the availability that can count lies across them."""
+    zone = resolve_zone(zone)
+    first = wall_range(days[0], *PRESETS[PERIODS[0]], zone)[0]
+    last = wall_range(days[-1], *PRESETS[PERIODS[-1]], zone)[1]
+    return first, last
