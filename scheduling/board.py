@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter
+from operator import itemgetter
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from .intervals import merge
 from .localtime import as_utc, resolve_zone, to_minute_ceil, to_minute_floor
 from .staffing import PRESETS, wall_range
 
@@ -92,9 +92,10 @@ def bounds(days: list[dt.date], zone: ZoneInfo | str) -> tuple[dt.datetime, dt.d
     return first.astimezone(dt.timezone.utc), after.astimezone(dt.timezone.utc)
 
 
-def local_day(instant: dt.datetime, zone: ZoneInfo | str) -> dt.date:
-    """The local date a shift starting at `instant` lies on."""
-    return as_utc(instant).astimezone(resolve_zone(zone)).date()
+def local(instant: dt.datetime, zone: ZoneInfo | str) -> dt.datetime:
+    """`instant` (aware or naive UTC) on the local wall clock; a shift lies
+    on the local date it starts."""
+    return as_utc(instant).astimezone(resolve_zone(zone))
 
 
 def period_slots(days: list[dt.date], zone: ZoneInfo | str) -> list[tuple]:
@@ -116,24 +117,53 @@ def available_counts(ranges: Iterable[tuple], days: list[dt.date],
     """{day: {period: how many substitutes are free for that whole shift}}.
 
     `ranges`: ``(substitute id, start, end)`` of their availability (aware
-    or naive UTC instants), any order; give those overlapping or touching
-    the days (and their last night)."""
-    by_user = defaultdict(list)
-    for user_id, start, end in ranges:
-        # Inward, as the booking reads them: a second short never fits.
-        by_user[user_id].append((to_minute_ceil(start), to_minute_floor(end)))
+    or naive UTC instants), any order, quickest by substitute and start;
+    give those overlapping or touching the days (and their last night)."""
+    # One pass joining each substitute's overlapping or touching ranges into
+    # stretches. Instants are read inward, as the booking reads them (a
+    # second short never fits); many substitutes share their instants and
+    # their stretches, so each is worked out once.
+    ceil, floor = _Minutes(to_minute_ceil), _Minutes(to_minute_floor)
+    stretches: Counter = Counter()
+    user = stretch = None
+    for user_id, start, end in sorted(ranges, key=itemgetter(0, 1)):
+        first, last = ceil[start], floor[end]
+        if first >= last:
+            continue
+        if user_id == user and first <= stretch[1]:
+            stretch = (stretch[0], max(stretch[1], last))
+            continue
+        if user is not None:
+            stretches[stretch] += 1
+        user, stretch = user_id, (first, last)
+    if user is not None:
+        stretches[stretch] += 1
+    return _covered(stretches, days, zone)
+
+
+def _covered(stretches: Counter, days: list[dt.date], zone) -> dict:
+    """Per day and period, how many of `stretches` cover the whole slot."""
     slots = period_slots(days, zone)
     starts = [slot[0] for slot in slots]
     counts = {day: dict.fromkeys(PERIODS, 0) for day in days}
-    for stretches in by_user.values():
-        for start, end in merge(stretches):
-            i = bisect_left(starts, start)
-            while i < len(slots) and starts[i] < end:
-                if slots[i][1] <= end:
-                    counts[slots[i][2]][slots[i][3]] += 1
-                i += 1
+    for (start, end), substitutes in stretches.items():
+        i = bisect_left(starts, start)
+        while i < len(slots) and starts[i] < end:
+            if slots[i][1] <= end:
+                counts[slots[i][2]][slots[i][3]] += substitutes
+            i += 1
     return counts
 
+class _Minutes(dict):
+    """instant -> minute by `convert`, each instant converted once."""
+
+    def __init__(self, convert):
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, instant):
+        minute = self[instant] = self.convert(instant)
+        return minute
 
 def shifts_window(days: list[dt.date], zone: ZoneInfo | str) -> tuple[dt.datetime, dt.datetime]:
     """Aware UTC instants from the first day shift's start to the last

@@ -15,9 +15,9 @@ from flask import Blueprint, request, url_for
 from flask_babel import format_date, gettext as _
 from peewee import JOIN
 
-from blueprints.pool.home import POOL_PANEL, org
+from blueprints.pool.home import POOL_PANEL, VACANCY_STATUS, org
 from blueprints.pool.me import PRESET_LABELS
-from models import Availability, SubstituteUnit, Unit, User, Vacancy
+from models import Availability, SubstituteUnit, Unit, User, Vacancy, db
 from pool import staffing
 from scheduling import board, staffing as core
 from scheduling.localtime import naive_utc
@@ -92,10 +92,10 @@ def _blocks(unit_ids: list[int], days: list[dt.date], zone, filtered: bool) -> d
         query = query.where(Vacancy.unit.in_(unit_ids))
     cells: dict = {}
     for vacancy_id, unit_id, starts, ends, status, name in query.tuples():
-        local_start = board.local_day(starts, zone)
-        time = (f'{org().local(starts):%H:%M}–{org().local(ends):%H:%M}')
-        cells.setdefault((unit_id, local_start), []).append(
-            Block(vacancy_id, status, time, name if status == Vacancy.BOOKED and name else ''))
+        local_start, local_end = board.local(starts, zone), board.local(ends, zone)
+        cells.setdefault((unit_id, local_start.date()), []).append(Block(
+            vacancy_id, status, f'{local_start:%H:%M}–{local_end:%H:%M}',
+            name if status == Vacancy.BOOKED and name else ''))
     return cells
 
 
@@ -109,11 +109,20 @@ def _counts(unit_ids: list[int], days: list[dt.date], zone, filtered: bool) -> d
     if filtered:
         subs = subs.where(User.id.in_(SubstituteUnit.select(SubstituteUnit.user).where(
             SubstituteUnit.unit.in_(unit_ids))))
-    ranges = (Availability.select(Availability.user, Availability.starts_at,
-                                  Availability.ends_at)
-              .where(Availability.user.in_(subs), Availability.starts_at <= naive_utc(last),
-                     Availability.ends_at >= naive_utc(first)).tuples())
-    return board.available_counts(ranges, days, zone)
+    query = (Availability.select(Availability.user, Availability.starts_at,
+                                 Availability.ends_at)
+             .where(Availability.user.in_(subs), Availability.starts_at <= naive_utc(last),
+                    Availability.ends_at >= naive_utc(first),
+                    # No range is longer than a day (staffing.check_wall_range).
+                    Availability.starts_at >= naive_utc(first - 2 * core.LONGEST_SHIFT))
+             .order_by(Availability.user, Availability.starts_at))
+    # Tens of thousands of rows of a few hundred distinct instants: the raw
+    # rows, each instant read once (not once per row, as a model row would).
+    rows = db.execute(query).fetchall()
+    read = Availability.starts_at.python_value
+    instants = {v: read(v) for v in {v for _user, start, end in rows for v in (start, end)}}
+    return board.available_counts(
+        ((user, instants[start], instants[end]) for user, start, end in rows), days, zone)
 
 
 def _days(days: list[dt.date], today: dt.date, pattern: str) -> list[Day]:
@@ -154,7 +163,8 @@ def index():
         units=units, tree=tree, chosen=unit_id, title=_title(view, first),
         cells=_blocks(unit_ids, days, zone, chosen is not None),
         counts=_counts(unit_ids, days, zone, chosen is not None),
-        periods=_period_labels(), icons=STATE_ICONS, param=_param(view, first),
+        periods=_period_labels(), icons=STATE_ICONS,
+        labels={status: str(label) for status, label in VACANCY_STATUS.items()}, param=_param(view, first),
         prev_url=_board_url(view, board.step(view, first, -1), unit_id),
         next_url=_board_url(view, board.step(view, first, 1), unit_id),
         today_url=_board_url(view, today, unit_id),
