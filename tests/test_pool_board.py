@@ -277,3 +277,14 @@ def test_a_fixed_number_of_queries_with_few_or_many_shifts(client, pool, planner
             for view, value in (('week', WEEK), ('month', '2030-05'), ('day', str(TOMORROW)))}
     assert many == few
     assert len(blocks(board(client, month='2030-05'))) == 61
+
+
+# --- benchmark -------------------------------------------------------------------
+
+def test_the_w5_benchmark_prints_its_line(app, monkeypatch, capsys):
+    from benchmarks import w5_pool_board as w5
+    monkeypatch.setattr(w5, 'SUBSTITUTES', 200)     # the real run builds 5,000
+    line = w5.run(repeat=1)
+    assert capsys.readouterr().out.strip().endswith(line)
+    assert re.fullmatch(r'W5 page=pool_board units=40 substitutes=200 weeks=4 vacancies=\d+ '
+                        r'availability=\d+ bytes=\d+ median_ms=[\d.]+', line)

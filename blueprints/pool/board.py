@@ -131,10 +131,9 @@ def _days(days: list[dt.date], today: dt.date, pattern: str) -> list[Day]:
 
 
 def _title(view: str, first: dt.date) -> str:
-    if view == board.MONTH:
-        return format_date(first, 'LLLL y').capitalize()
-    if view == board.DAY:
-        return format_date(first, 'EEEE d MMMM y').capitalize()
+    if view != board.WEEK:    # "maj 2030" and "onsdag 8 maj" begin with a capital
+        text = format_date(first, 'LLLL y' if view == board.MONTH else 'EEEE d MMMM y')
+        return text[:1].upper() + text[1:]
     year, week, _weekday = first.isocalendar()
     return _('Week %(week)s, %(year)s', week=week, year=year)
 
