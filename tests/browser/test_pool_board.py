@@ -95,6 +95,17 @@ def test_the_day_board_on_a_phone(page, app, live_server, staffed, axe):
     page.get_by_role('link', name=re.compile('Booked 07:00–15:00')).click()
     expect(page).to_have_url(f'{live_server}/pool/vacancies/{staffed["booked"].id}')
 
+    # The week and the month scroll inside their box, never the page.
+    for path in ('/pool/board/?week=2030-W19', '/pool/board/?month=2030-05'):
+        page.goto(path)
+        width = page.evaluate('document.documentElement.scrollWidth')
+        assert width <= 390, f'{path} is {width}px wide'
+    page.goto('/pool/board/?week=2030-W19')
+    page.get_by_role('link', name='Wed 8 May').click()
+    expect(page.get_by_role('heading', level=1)).to_have_text('Board: Wednesday 8 May 2030')
+    page.get_by_role('link', name=re.compile('Booked 07:00–15:00')).click()
+    expect(page).to_have_url(f'{live_server}/pool/vacancies/{staffed["booked"].id}')
+
 
 def test_the_board_works_with_javascript_off(browser, app, live_server, staffed):
     context = browser.new_context(base_url=live_server, viewport=DESKTOP, locale='en-GB',
