@@ -25,11 +25,6 @@ from web import pool_staff, render
 
 bp = Blueprint('pool_board', __name__, url_prefix='/pool/board')
 
-# A state is never told by its colour alone: each has an icon and a word.
-STATE_ICONS = {Vacancy.OPEN: '○', Vacancy.REQUESTED: '?', Vacancy.BOOKED: '✓',
-               Vacancy.UNFILLED: '!', Vacancy.CANCELLED: '✕'}
-
-
 class Block(NamedTuple):
     id: int
     status: str
@@ -162,7 +157,7 @@ def index():
         units=units, tree=tree, chosen=unit_id, title=_title(view, first),
         cells=_blocks(unit_ids, days, zone, chosen is not None),
         counts=_counts(unit_ids, days, zone, chosen is not None),
-        periods=_period_labels(), icons=STATE_ICONS,
+        periods=_period_labels(),
         labels={status: str(label) for status, label in VACANCY_STATUS.items()}, param=_param(view, first),
         prev_url=_board_url(view, board.step(view, first, -1), unit_id),
         next_url=_board_url(view, board.step(view, first, 1), unit_id),

@@ -70,6 +70,12 @@ def test_the_week_board_on_a_desktop(desktop, app, live_server, staffed, axe):
     expect(grid.get_by_role('row', name=re.compile('Avdelning 1'))).to_contain_text(
         '15:00–22:00')
     assert_accessible(axe, desktop, 'board, week')
+    # Beside its colour, every state shows an icon and a word.
+    icons = desktop.evaluate('''() => Array.from(document.querySelectorAll('.board-grid .shift'))
+        .map(e => [e.className, e.innerText, getComputedStyle(e, '::before').content])''')
+    assert sorted((c, t.split()[0], i.split(' /')[0]) for c, t, i in icons) == [
+        ('shift s-booked', 'Booked', '"✓"'), ('shift s-cancelled', 'Cancelled', '"✕"'),
+        ('shift s-open', 'Open', '"○"'), ('shift s-unfilled', 'Unfilled', '"!"')]
     desktop.get_by_role('link', name='Month').click()
     expect(desktop.get_by_role('heading', level=1)).to_have_text('Board: May 2030')
     assert_accessible(axe, desktop, 'board, month')
