@@ -24,6 +24,13 @@ PERIODS = ('day', 'evening', 'night')
 WEEK, MONTH, DAY = 'week', 'month', 'day'
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 9000    # a date outside is read as a typing error
+
+
+def _sane(day: dt.date, today: dt.date) -> dt.date:
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else today
+
+
 def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
@@ -35,8 +42,8 @@ def parse_week(value: str | None, today: dt.date) -> dt.date:
     try:
         if 'W' in value.upper():
             year, week = value.upper().split('-W')
-            return dt.date.fromisocalendar(int(year), int(week), 1)
-        return monday_of(dt.date.fromisoformat(value))
+            return monday_of(_sane(dt.date.fromisocalendar(int(year), int(week), 1), today))
+        return monday_of(_sane(dt.date.fromisoformat(value), today))
     except ValueError:
         return monday_of(today)
 
@@ -47,14 +54,14 @@ def parse_month(value: str | None, today: dt.date) -> dt.date:
     value = (value or '').strip()
     try:
         year, month = value.split('-')[:2]
-        return dt.date(int(year), int(month), 1)
+        return _sane(dt.date(int(year), int(month), 1), today.replace(day=1))
     except ValueError:
         return today.replace(day=1)
 
 
 def parse_day(value: str | None, today: dt.date) -> dt.date:
     try:
-        return dt.date.fromisoformat((value or '').strip())
+        return _sane(dt.date.fromisoformat((value or '').strip()), today)
     except ValueError:
         return today
 

@@ -153,12 +153,13 @@ def index():
     unit_id = chosen.id if chosen else None
     return render(
         'pool/board/index.html', panel=POOL_PANEL, view=view, first=first,
-        days=_days(days, today, 'd' if view == board.MONTH else 'EEE d MMM'),
+        days=_days(days, today, 'EEE d' if view == board.MONTH else 'EEE d MMM'),
         units=units, tree=tree, chosen=unit_id, title=_title(view, first),
         cells=_blocks(unit_ids, days, zone, chosen is not None),
         counts=_counts(unit_ids, days, zone, chosen is not None),
         periods=_period_labels(),
-        labels={status: str(label) for status, label in VACANCY_STATUS.items()}, param=_param(view, first),
+        labels={status: str(label) for status, label in VACANCY_STATUS.items()},
+        param=_param(view, first),
         prev_url=_board_url(view, board.step(view, first, -1), unit_id),
         next_url=_board_url(view, board.step(view, first, 1), unit_id),
         today_url=_board_url(view, today, unit_id),

@@ -25,6 +25,10 @@ def test_views_parse_their_parameter_and_fall_back_to_today():
     assert parse_month('2030-13', TODAY) == parse_month(None, TODAY) == dt.date(2030, 5, 1)
     assert parse_day('2030-12-31', TODAY) == dt.date(2030, 12, 31)
     assert parse_day('31/12', TODAY) == TODAY
+    # Dates at the ends of the calendar would overflow a step or a bound.
+    assert parse_day('9999-12-31', TODAY) == parse_day('0001-01-01', TODAY) == TODAY
+    assert parse_month('9999-12', TODAY) == dt.date(2030, 5, 1)
+    assert parse_week('9999-W52', TODAY) == parse_week('0001-01-01', TODAY) == dt.date(2030, 5, 6)
 
 
 def test_days_and_steps_of_each_view():
