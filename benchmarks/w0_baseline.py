@@ -16,28 +16,11 @@ cheapest answer the stack can give on this machine.
 from __future__ import annotations
 
 import os
-import tempfile
 
-from . import DEFAULT_REPEAT, measure, report
+from . import DEFAULT_REPEAT, fresh_app, measure, report
 
 STATIC_URL = '/static/css/app.css'
 EMPTY_URL = '/login'
-
-
-def _app():
-    folder = tempfile.mkdtemp(prefix='planpool-bench-')
-    os.environ.setdefault('PLANPOOL_INSTANCE', folder)
-    from app import create_app
-    from migrations import upgrade
-    from models import db
-
-    app = create_app({'DATABASE_URL': f'sqlite:///{folder}/bench.sqlite3',
-                      'RATELIMIT_ENABLED': False})
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        upgrade()
-        db.close()
-    return app
 
 
 def _getter(client, url: str, must_contain: bytes):
@@ -51,7 +34,7 @@ def _getter(client, url: str, must_contain: bytes):
 
 
 def run(repeat: int = DEFAULT_REPEAT) -> list[str]:
-    client = _app().test_client()
+    client = fresh_app().test_client()
     static = _getter(client, STATIC_URL, b'{')
     empty = _getter(client, EMPTY_URL, b'csrf_token')
     if os.environ.get('PROFILE'):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+from benchmarks import fresh_app
 from benchmarks import w0_baseline as w0
 from benchmarks.__main__ import workload_modules
 
@@ -18,7 +19,7 @@ def test_run_prints_the_static_and_the_empty_line(capsys):
 
 
 def test_the_empty_page_runs_no_query(caplog):
-    client = w0._app().test_client()
+    client = fresh_app().test_client()
     with caplog.at_level(logging.DEBUG, logger='peewee'):
         caplog.clear()
         response = client.get(w0.EMPTY_URL)
