@@ -5,7 +5,7 @@ FLASK   := $(VENV)/bin/flask --app app
 # Two workers: the suite (SQLite, browser, PostgreSQL) stays well inside CI's time.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-postgres bench install translations extract-messages system-deps clean security
+.PHONY: run test test-postgres bench profile screenshots install translations extract-messages system-deps clean security
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -60,6 +60,17 @@ test-postgres: install
 # Speed figures (DESIGN.md workloads): one line per workload, median_ms last.
 bench: install
 	$(PY) -m benchmarks
+
+# A flame graph of one workload (its data building included): `make profile
+# BENCH=W2` writes instance/profile-W2.svg. See benchmarks/README.md.
+BENCH ?= W2
+profile: install
+	mkdir -p instance
+	$(VENV)/bin/py-spy record -o instance/profile-$(BENCH).svg -- $(PY) -m benchmarks $(BENCH)
+
+# The README's pictures, from a fresh demo database (needs /usr/bin/chromium).
+screenshots: install system-deps
+	$(PY) -m benchmarks.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache

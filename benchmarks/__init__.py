@@ -40,3 +40,23 @@ def report(workload_id: str, median_ms: float, **fields: Any) -> str:
     line = ' '.join(parts)
     print(line, flush=True)
     return line
+
+
+def fresh_app():
+    """The app on a new, migrated, empty SQLite database in a temporary folder
+    (no rate limits): what a workload starts from before writing its data."""
+    import os
+    import tempfile
+    folder = tempfile.mkdtemp(prefix='planpool-bench-')
+    os.environ.setdefault('PLANPOOL_INSTANCE', folder)
+    from app import create_app
+    from migrations import upgrade
+    from models import db
+
+    app = create_app({'DATABASE_URL': f'sqlite:///{folder}/bench.sqlite3',
+                      'RATELIMIT_ENABLED': False})
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        upgrade()
+        db.close()
+    return app

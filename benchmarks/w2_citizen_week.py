@@ -14,9 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
 
-from . import DEFAULT_REPEAT, measure, report
+from . import DEFAULT_REPEAT, fresh_app, measure, report
 from .w1_slot_search import CASEWORKERS, DURATION, FIRST_DAY, REPORTING, WEEKS, build_workload
 from .w2_team_week import SHIFT, WEEK_SHOWN, _populate
 
@@ -48,17 +47,11 @@ def _offer_and_citizen(team_id: int) -> tuple[int, str]:
 
 
 def run(repeat: int = DEFAULT_REPEAT) -> str:
-    folder = tempfile.mkdtemp(prefix='planpool-bench-')
-    os.environ.setdefault('PLANPOOL_INSTANCE', folder)
-    from app import create_app
-    from migrations import upgrade
+    app = fresh_app()
     from models import Meeting, db
 
-    app = create_app({'DATABASE_URL': f'sqlite:///{folder}/bench.sqlite3',
-                      'RATELIMIT_ENABLED': False})
     with app.app_context():
         db.connect(reuse_if_open=True)
-        upgrade()
         team_id, _admin = _populate(build_workload())
         offer_id, token = _offer_and_citizen(team_id)
         meetings = Meeting.select().count()

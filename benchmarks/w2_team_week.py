@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 
-from . import DEFAULT_REPEAT, measure, report
+from . import DEFAULT_REPEAT, fresh_app, measure, report
 from .w1_slot_search import CASEWORKERS, FIRST_DAY, HOURS, PAUSES, WEEKS, ZONE, build_workload
 
 CITIZENS = 2000
@@ -75,17 +74,11 @@ def _populate(workload) -> tuple[int, str]:
 
 
 def run(repeat: int = DEFAULT_REPEAT) -> str:
-    folder = tempfile.mkdtemp(prefix='planpool-bench-')
-    os.environ.setdefault('PLANPOOL_INSTANCE', folder)
-    from app import create_app
-    from migrations import upgrade
+    app = fresh_app()
     from models import Meeting, db
 
-    app = create_app({'DATABASE_URL': f'sqlite:///{folder}/bench.sqlite3',
-                      'RATELIMIT_ENABLED': False})
     with app.app_context():
         db.connect(reuse_if_open=True)
-        upgrade()
         team_id, token = _populate(build_workload())
         meetings = Meeting.select().count()
         db.close()
