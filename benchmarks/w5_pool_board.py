@@ -13,12 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import tempfile
 from zoneinfo import ZoneInfo
 
 from scheduling.staffing import PRESETS, wall_range
 
-from . import DEFAULT_REPEAT, measure, report
+from . import DEFAULT_REPEAT, fresh_app, measure, report
 
 ZONE = ZoneInfo('Europe/Stockholm')
 AREAS, UNITS_PER_AREA = 8, 4
@@ -93,17 +92,11 @@ def _populate() -> str:
 
 
 def run(repeat: int = DEFAULT_REPEAT) -> str:
-    folder = tempfile.mkdtemp(prefix='planpool-bench-')
-    os.environ.setdefault('PLANPOOL_INSTANCE', folder)
-    from app import create_app
-    from migrations import upgrade
+    app = fresh_app()
     from models import Availability, Unit, Vacancy, db
 
-    app = create_app({'DATABASE_URL': f'sqlite:///{folder}/bench.sqlite3',
-                      'RATELIMIT_ENABLED': False})
     with app.app_context():
         db.connect(reuse_if_open=True)
-        upgrade()
         token = _populate()
         units, vacancies = Unit.select().count(), Vacancy.select().count()
         ranges = Availability.select().count()
