@@ -70,6 +70,7 @@ def test_the_board_is_for_pool_planners_and_admins_only(client, pool, login, mak
     assert client.get('/pool/board/').status_code == 302          # anonymous: log in
     login(pool['planner'])
     assert client.get('/pool/board/').status_code == 200
+    assert client.get('/pool/board?week=2030-W19').status_code == 200
     login(make_user(pool['org'], User.ADMIN))
     assert client.get('/pool/board/?month=2030-05').status_code == 200
     login(pool['subs'][0])

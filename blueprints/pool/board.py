@@ -138,7 +138,7 @@ def _period_labels() -> dict:
             for p in board.PERIODS}
 
 
-@bp.route('/')
+@bp.route('/', strict_slashes=False)   # /pool/board?week=... too, without a redirect
 @pool_staff
 def index():
     at = staffing.now()
