@@ -1,8 +1,8 @@
 """Vonage webhooks: inbound SMS and delivery receipts (SMS API format).
 
-Vonage sends GET query strings or POST form / JSON bodies. With a signature
-secret configured, unsigned, forged or stale requests get 403 and nothing is
-stored. Malformed requests get 400; Vonage retries anything but 2xx for 24
+Vonage sends GET query strings or POST form / JSON bodies. Unsigned, forged or
+stale requests get 403 and nothing is stored; without a signature secret every
+request does, except in development mode (PLANPOOL_DEV=1). Malformed requests get 400; Vonage retries anything but 2xx for 24
 hours, so a known duplicate or an unknown reference still answers 204.
 """
 from __future__ import annotations
