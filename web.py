@@ -160,10 +160,15 @@ def page_number(value) -> int:
         return 1
 
 
+# Control characters, DEL and line breaks of any kind: nothing a path holds.
+_UNSAFE_IN_PATH = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029]')
+
+
 def local_path(target: str | None) -> str | None:
     """`target` when it is a path on this site, else None (no open redirect).
-    Browsers read '///x' and '/\\x' as another host, so those are refused too."""
-    if not target:
+    Browsers read '///x' and '/\\x' as another host, so those are refused too,
+    and so is any control character or line break (no header injection)."""
+    if not target or _UNSAFE_IN_PATH.search(target):
         return None
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or not target.startswith('/') \

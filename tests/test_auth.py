@@ -728,3 +728,26 @@ def test_oversized_code_is_refused_without_a_crash(client, citizen):
     assert response.status_code in (200, 413)
     assert logged_in_as(client) is None
     assert OneTimeCode.get().attempts == 0   # refused before it was checked
+
+
+# --- line breaks in `next` ------------------------------------------------------
+
+INJECTED_NEXT = '/\r\nSet-Cookie: x=1'
+
+
+@pytest.mark.parametrize('target', [INJECTED_NEXT, '/calendar/\nx', '/\tx', '/a\u2028b'])
+def test_a_next_with_a_line_break_is_dropped_after_login(client, planner, target):
+    response = client.post('/login', query_string={'next': target},
+                           data={'email': planner.email, 'password': PASSWORD})
+    assert response.status_code == 303
+    assert response.headers['Location'] == '/'
+    assert 'x=1' not in str(response.headers)
+
+
+def test_a_next_with_a_line_break_is_dropped_by_the_language_switch(client):
+    response = client.post('/language', data={'lang': 'da', 'next': INJECTED_NEXT})
+    assert response.status_code == 303
+    assert response.headers['Location'] == '/'
+    assert 'x=1' not in str(response.headers)
+    good = client.post('/language', data={'lang': 'da', 'next': '/login?next=%2F'})
+    assert good.headers['Location'] == '/login?next=%2F'
