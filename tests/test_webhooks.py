@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 
@@ -379,6 +380,22 @@ class TestSignedWebhooks:
         assert Message.get_by_id(message.id).status == Message.SENT
         assert client.post(DELIVERY, data=sign(params)).status_code == 204
         assert Message.get_by_id(message.id).status == Message.DELIVERED
+
+
+@pytest.mark.parametrize('field', ['text', 'msisdn', 'messageId', 'to'])
+def test_a_lone_surrogate_in_json_is_400_and_nothing_stored(client, jobcentre, field):
+    params = inbound_params(message_id='s1')
+    params[field] = params[field] + '\ud800' if params[field] else '\ud800'
+    response = client.post(INBOUND, data=json.dumps(params), content_type='application/json')
+    assert response.status_code == 400
+    assert inbound_rows() == []
+
+
+def test_a_lone_surrogate_in_a_json_key_or_receipt_is_400(client, sent_sms):
+    params = receipt(sent_sms, 'delivered', **{'x\ud800': '1'})
+    response = client.post(DELIVERY, data=json.dumps(params), content_type='application/json')
+    assert response.status_code == 400
+    assert Message.get_by_id(sent_sms.id).status == Message.SENT
 
 
 class TestWithoutSignatureSecret:
