@@ -1315,6 +1315,13 @@ ALL_MODELS = [Organisation, User, UserSession, OneTimeCode, TrustedDevice,
               CalendarSync]
 
 
+def text_contains(column, text: str):
+    """Searches: `column` holds `text`, any case, with `%`, `_` and `\\`
+    taken literally (peewee's contains() escapes them; a pattern built by
+    hand and matched with `**` would take them as wildcards)."""
+    return fn.LOWER(column).contains(text.lower())
+
+
 def count_by(query, field):
     """{value: count} for a query grouped by one field."""
     return {row[0]: row[1] for row in
