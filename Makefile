@@ -34,6 +34,8 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# Development mode: unsigned SMS webhooks are accepted (never in production).
+run: export PLANPOOL_DEV := 1
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty

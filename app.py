@@ -96,6 +96,8 @@ def load_config(instance_path: str) -> dict:
         'BABEL_DEFAULT_LOCALE': 'en',
         'BABEL_TRANSLATION_DIRECTORIES': 'translations',
         'TRUST_PROXY': env('TRUST_PROXY', '').lower() in ('1', 'true', 'yes'),
+        # Development and demo only (`make run`): unsigned webhooks accepted.
+        'DEV_MODE': env('PLANPOOL_DEV', '').lower() in ('1', 'true', 'yes'),
     }
 
 
@@ -163,7 +165,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_request_hooks(app)
     _register_error_pages(app)
     cli.register(app)
+    _warn_unsafe_settings(app)
     return app
+
+
+def _warn_unsafe_settings(app: Flask) -> None:
+    """In production, say loudly at startup what `flask check` refuses."""
+    if app.config['DEV_MODE'] or app.config.get('TESTING'):
+        return
+    for problem in cli.production_problems(app.config):
+        app.logger.error('UNSAFE PRODUCTION SETTING: %s', problem)
 
 
 def blueprint_modules():

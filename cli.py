@@ -2,6 +2,8 @@
 the outbox in a terminal."""
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask
 
@@ -9,6 +11,21 @@ import demo
 import tasks
 from migrations import runner, upgrade as run_upgrade
 from models import Message, Organisation
+
+
+def production_problems(config) -> list[str]:
+    """Settings production needs that are missing (empty: all set)."""
+    problems = []
+    if not os.environ.get('SECRET_KEY'):
+        problems.append('SECRET_KEY is not set in the environment (every server '
+                        'needs the same long random value)')
+    if not os.environ.get('DATABASE_URL'):
+        problems.append('DATABASE_URL is not set (the embedded SQLite database is '
+                        'for development)')
+    if not config.get('VONAGE_SIGNATURE_SECRET'):
+        problems.append('VONAGE_SIGNATURE_SECRET is not set: the SMS webhooks '
+                        'refuse every request')
+    return problems
 
 
 def register(app: Flask) -> None:
@@ -38,6 +55,19 @@ def register(app: Flask) -> None:
             return
         for line in demo.seed():
             click.echo(line)
+
+    @app.cli.command('check')
+    def check():
+        """Report missing production settings; exit 1 unless in development mode."""
+        problems = production_problems(app.config)
+        for problem in problems:
+            click.echo(f'missing: {problem}', err=True)
+        if not problems:
+            click.echo('production settings: ok')
+        elif app.config.get('DEV_MODE'):
+            click.echo('development mode (PLANPOOL_DEV): not refused')
+        else:
+            raise SystemExit(1)
 
     @app.cli.command('worker')
     @click.option('--workers', default=2, show_default=True)

@@ -240,13 +240,22 @@ class OneTimeCode(BaseModel):
         return not recent or now - recent[0].created_at >= cls.RESEND_AFTER
 
     @classmethod
-    def issue(cls, user: User, purpose: str) -> tuple['OneTimeCode', str]:
-        """Create a code (earlier open codes of the user die). Returns (row, code)."""
+    def issue(cls, user: User, purpose: str,
+              challenge: str | None = None) -> tuple['OneTimeCode', str]:
+        """Create a code (earlier open codes of the user die). Returns (row, code).
+
+        A resend passes the browser's `challenge`: the new code takes it over
+        from the dead one, so that what the browser holds never changes, for a
+        known person or for an unknown one alike."""
         now = utcnow()
         cls.update(used_at=now).where(cls.user == user, cls.purpose == purpose,
                                       cls.used_at.is_null()).execute()
         code = f'{secrets.randbelow(10**6):06d}'
-        challenge = secrets.token_urlsafe(32)
+        if challenge is None:
+            challenge = secrets.token_urlsafe(32)
+        else:
+            cls.update(challenge=secrets.token_urlsafe(32), used_at=fn.COALESCE(
+                cls.used_at, now)).where(cls.challenge == challenge).execute()
         row = cls.create(user=user, purpose=purpose, challenge=challenge,
                          code_hash=cls._hash(challenge, code), created_at=now,
                          expires_at=now + cls.VALIDITY)
@@ -1313,6 +1322,13 @@ ALL_MODELS = [Organisation, User, UserSession, OneTimeCode, TrustedDevice,
               CitizenProfile, OnlineOffer, OfferCaseworker, MeetingCaseworker,
               CitizenAbsence, SummonsDraft, SummonsDraftCitizen, PendingSummons,
               CalendarSync]
+
+
+def text_contains(column, text: str):
+    """Searches: `column` holds `text`, any case, with `%`, `_` and `\\`
+    taken literally (peewee's contains() escapes them; a pattern built by
+    hand and matched with `**` would take them as wildcards)."""
+    return fn.LOWER(column).contains(text.lower())
 
 
 def count_by(query, field):

@@ -8,12 +8,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+import re
 from urllib.parse import urlparse
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from htmx_flask import make_response
 from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import BadRequest
 
 from models import Organisation, User
 
@@ -158,13 +160,56 @@ def page_number(value) -> int:
         return 1
 
 
+# Control characters, DEL and line breaks of any kind: nothing a path holds.
+_UNSAFE_IN_PATH = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029]')
+
+
 def local_path(target: str | None) -> str | None:
     """`target` when it is a path on this site, else None (no open redirect).
-    Browsers read '///x' and '/\\x' as another host, so those are refused too."""
-    if not target:
+    Browsers read '///x' and '/\\x' as another host, so those are refused too,
+    and so is any control character or line break (no header injection)."""
+    if not target or _UNSAFE_IN_PATH.search(target):
         return None
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or not target.startswith('/') \
             or target.startswith('//') or '\\' in target:
         return None
     return target
+
+
+# --- dates in requests ----------------------------------------------------------
+
+# Years people mean: year 1 or 9999 in a date, ?week= or ?month= made week,
+# month and time zone arithmetic overflow.
+YEARS = range(1900, 2200)
+# A whole value that is an ISO date, week or month, maybe with a time (any field).
+_ISO_DAY = re.compile(r'\s*([0-9]{4})-(?:W[0-5][0-9](?:-[1-7])?|[01][0-9](?:-[0-3][0-9])?'
+                      r'(?:[T ][0-2][0-9]:[0-5][0-9](?::[0-9.]+)?(?:Z|[+-][0-9:]+)?)?)\s*')
+# In a parameter named as a date: the year before the first dash as int()
+# reads it ('1-W01', '+1-01'), or the compact ISO forms (20261201, 2026W491).
+# Elsewhere such digits may be a phone number.
+_DATE_NAME = re.compile('date|day|week|month')
+_YEAR_BEFORE_DASH = re.compile(r'\s*\+?([^-]+)-')
+_COMPACT_YEAR = re.compile(r'\s*([0-9]{4})[0-9W]')
+
+
+class DateOutOfRange(BadRequest):
+    """A date in a year nobody means: a 400 page that says so."""
+
+
+def _year_in(key: str, value: str) -> int | None:
+    found = _ISO_DAY.fullmatch(value)
+    if not found and _DATE_NAME.search(key):
+        found = _YEAR_BEFORE_DASH.match(value) or _COMPACT_YEAR.match(value)
+    try:
+        return int(found.group(1)) if found else None
+    except ValueError:
+        return None
+
+
+def refuse_dates_out_of_range(pairs) -> None:
+    """DateOutOfRange for any (key, value) holding a date outside YEARS."""
+    for key, value in pairs:
+        year = _year_in(key, value)
+        if year is not None and year not in YEARS:
+            raise DateOutOfRange()

@@ -148,25 +148,37 @@ def login_citizen():
                                 User.role == User.CITIZEN)
         if user is not None and user.active and user.phone:
             return _send_code(user, OneTimeCode.CITIZEN_LOGIN)
-        # Same answer whether or not we know the number (no enumeration).
+        # Same answer, session and work whether or not we know the number
+        # (no enumeration).
         _failed('login_failed', 'citizen ' + (
             'unknown CPR number' if user is None else
             'inactive' if not user.active else 'no mobile number'), user)
-        _remember_challenge(secrets.token_urlsafe(32))
+        _remember_challenge(_as_if_sending())
         return see_other('auth.code')
     return render_template('auth/login_citizen.html', form=form)
 
 
-def _send_code(user: User, purpose: str):
-    """Text a fresh code unless one went out less than a minute ago."""
+def _as_if_sending() -> str:
+    """For a person we do not know: the queries and hashing of issuing a code
+    (no row, no SMS), and a challenge of the same shape as a real one."""
+    challenge = secrets.token_urlsafe(32)
+    OneTimeCode.may_issue(0)
+    OneTimeCode.get_or_none(OneTimeCode.challenge == challenge)
+    OneTimeCode._hash(challenge, f'{secrets.randbelow(10**6):06d}')
+    return challenge
+
+
+def _send_code(user: User, purpose: str, challenge: str | None = None):
+    """Text a fresh code unless one went out less than a minute ago. A resend
+    passes the browser's challenge, which then stays as it is."""
     if OneTimeCode.may_issue(user):
-        row, code = OneTimeCode.issue(user, purpose)
+        row, code = OneTimeCode.issue(user, purpose, challenge)
         text = _('%(code)s is your Planpool code. It is valid for 10 minutes. '
                  'Never give it to anyone.', code=code)
         outbox.queue_sms(user.organisation, user.phone, text, user=user,
                          kind=Message.CODE)
         challenge = row.challenge
-    else:
+    elif challenge is None:
         latest = (OneTimeCode.select().where(OneTimeCode.user == user,
                                              OneTimeCode.purpose == purpose)
                   .order_by(OneTimeCode.id.desc()).first())
@@ -235,11 +247,13 @@ def resend_code():
                 'for a new one.'), 'error')
         return see_other('auth.code')
     flash(_('If we know you, a new code is on its way.'), 'info')
-    # A deactivated account gets no more SMS, and is told no differently.
+    # A deactivated account gets no more SMS, and is told no differently:
+    # the challenge in the session stays the same for everyone.
     if row is None or not row.user.active:
+        _as_if_sending()
         _remember_challenge(pending['challenge'])
         return see_other('auth.code')
-    return _send_code(row.user, row.purpose)
+    return _send_code(row.user, row.purpose, pending['challenge'])
 
 
 @bp.route('/logout', methods=['POST'])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, render_template, request, session, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from extensions import LANGUAGES
 from models import Message, User, count_by
-from web import local_path, see_other
+from web import YEARS, DateOutOfRange, local_path, refuse_dates_out_of_range, see_other
 
 bp = Blueprint('main', __name__)
 
@@ -31,15 +31,24 @@ _CONTROL = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]')
 
 
 @bp.before_app_request
-def _refuse_control_characters():
-    """400 for a control character in any form field or query parameter,
-    instead of storing it in a name or a note. (The webhooks clean what
-    Vonage sends themselves.)"""
+def _refuse_garbage():
+    """400 for a control character, or a date in a year nobody means, in any
+    form field or query parameter, instead of storing it in a name or a note
+    or failing on it later. (The webhooks clean what Vonage sends themselves.)"""
     if request.blueprint == 'webhooks':
         return
-    for key, value in (*request.args.items(multi=True), *request.form.items(multi=True)):
+    pairs = (*request.args.items(multi=True), *request.form.items(multi=True))
+    for key, value in pairs:
         if _CONTROL.search(key) or _CONTROL.search(value):
             abort(400)
+    refuse_dates_out_of_range(pairs)
+
+
+@bp.app_errorhandler(DateOutOfRange)
+def _date_out_of_range(e):
+    return render_template('errors/error.html', status=400, title=_('Date out of range'), text=_(
+        'Choose a date between the years %(first)s and %(last)s.',
+        first=YEARS[0], last=YEARS[-1])), 400
 
 
 @bp.app_context_processor

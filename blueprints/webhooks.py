@@ -1,8 +1,8 @@
 """Vonage webhooks: inbound SMS and delivery receipts (SMS API format).
 
-Vonage sends GET query strings or POST form / JSON bodies. With a signature
-secret configured, unsigned, forged or stale requests get 403 and nothing is
-stored. Malformed requests get 400; Vonage retries anything but 2xx for 24
+Vonage sends GET query strings or POST form / JSON bodies. Unsigned, forged or
+stale requests get 403 and nothing is stored; without a signature secret every
+request does, except in development mode (PLANPOOL_DEV=1). Malformed requests get 400; Vonage retries anything but 2xx for 24
 hours, so a known duplicate or an unknown reference still answers 204.
 """
 from __future__ import annotations
@@ -23,6 +23,14 @@ def _clean(value) -> str:
     return str(value).replace('\x00', '')
 
 
+def _is_text(value: str) -> bool:
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _params() -> dict:
     if request.method == 'GET':
         data = request.args.to_dict()
@@ -32,6 +40,10 @@ def _params() -> dict:
             abort(400)
         data = {str(k): ('true' if v else 'false') if isinstance(v, bool) else str(v)
                 for k, v in data.items() if isinstance(v, (str, int, float))}
+        # JSON may carry a lone surrogate ("\ud800"): no text at all, and
+        # nothing the database can store.
+        if not all(_is_text(k) and _is_text(v) for k, v in data.items()):
+            abort(400)
     else:
         data = request.form.to_dict()
     if not check_signature(current_app.config, dict(data)):

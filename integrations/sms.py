@@ -96,15 +96,19 @@ def sender_from_config(config) -> OutboxSms | VonageSms:
 
 
 def check_signature(config, params: dict, now: float | None = None) -> bool:
-    """Vonage signed webhook: True when valid or when no secret is configured.
+    """Vonage signed webhook: True when valid.
 
-    Valid means the `sig` matches the other parameters and the signed
+    Without a secret every request is refused, unless the app runs in the
+    explicit development mode (DEV_MODE, from PLANPOOL_DEV=1). Valid means the `sig` matches the other parameters and the signed
     `timestamp` is recent (see WEBHOOK_MAX_AGE, or VONAGE_WEBHOOK_MAX_AGE in
     seconds).
     """
     secret = config.get('VONAGE_SIGNATURE_SECRET')
     if not secret:
-        return True
+        if config.get('DEV_MODE'):
+            return True
+        log.error('Vonage webhook refused: VONAGE_SIGNATURE_SECRET is not set')
+        return False
     sig = params.get('sig')
     if not sig or not isinstance(sig, str):
         log.warning('Vonage webhook without signature refused')

@@ -103,8 +103,11 @@ def database_url(template_database, tmp_path):
 
 @pytest.fixture
 def app_config():
-    """Override per test module: e.g. turn CSRF or rate limits back on."""
-    return {}
+    """Override per test module: e.g. turn CSRF or rate limits back on.
+
+    Development mode lets the tests post unsigned webhooks; a module that
+    overrides this runs as production does (webhooks need a signature)."""
+    return {'DEV_MODE': True}
 
 
 class EnglishClient(FlaskClient):

@@ -202,8 +202,11 @@ class Knowledge:
 
 
 def _dates(k: Knowledge, good: bool):
-    days = st.integers(1, 60) if good else st.integers(-400, 4000)
-    return days.map(lambda d: k.today + dt.timedelta(days=d))
+    if good:
+        return st.integers(1, 60).map(lambda d: k.today + dt.timedelta(days=d))
+    return st.one_of(st.integers(-400, 4000).map(lambda d: k.today + dt.timedelta(days=d)),
+                     st.sampled_from([dt.date.min, dt.date.max, dt.date(1, 1, 2),
+                                      dt.date(9999, 12, 27)]))
 
 
 def _times(hours=(6, 20)):
@@ -256,6 +259,14 @@ def _typed(f: Field, k: Knowledge, *, good: bool):
     if f.kind == 'datetime-local':
         return st.builds(dt.datetime.combine, _dates(k, good), _times()).map(
             lambda d: d.strftime('%Y-%m-%dT%H:%M'))
+    if 'week' in name:
+        return (_dates(k, good).map(lambda d: '{}-W{:02d}'.format(*d.isocalendar()[:2])) if good
+                else st.sampled_from(['0001-W01', '9999-W52', '1-W01', '2026-W60', '2026-W00',
+                                      'W']))
+    if 'month' in name:
+        return (_dates(k, good).map(lambda d: f'{d:%Y-%m}') if good
+                else st.sampled_from(['0001-01', '9999-12', '1-1', '10000-01', '2026-13',
+                                      '-1-1']))
     if f.kind == 'date' or 'date' in name or 'day' in name or name in ('earliest', 'deadline'):
         return _dates(k, good).map(dt.date.isoformat)
     if f.kind == 'time' or 'start' in name or 'end' in name or 'time' in name:

@@ -728,3 +728,122 @@ def test_oversized_code_is_refused_without_a_crash(client, citizen):
     assert response.status_code in (200, 413)
     assert logged_in_as(client) is None
     assert OneTimeCode.get().attempts == 0   # refused before it was checked
+
+
+# --- line breaks in `next` ------------------------------------------------------
+
+INJECTED_NEXT = '/\r\nSet-Cookie: x=1'
+
+
+@pytest.mark.parametrize('target', [INJECTED_NEXT, '/calendar/\nx', '/\tx', '/a\u2028b'])
+def test_a_next_with_a_line_break_is_dropped_after_login(client, planner, target):
+    response = client.post('/login', query_string={'next': target},
+                           data={'email': planner.email, 'password': PASSWORD})
+    assert response.status_code == 303
+    assert response.headers['Location'] == '/'
+    assert 'x=1' not in str(response.headers)
+
+
+def test_a_next_with_a_line_break_is_dropped_by_the_language_switch(client):
+    response = client.post('/language', data={'lang': 'da', 'next': INJECTED_NEXT})
+    assert response.status_code == 303
+    assert response.headers['Location'] == '/'
+    assert 'x=1' not in str(response.headers)
+    good = client.post('/language', data={'lang': 'da', 'next': '/login?next=%2F'})
+    assert good.headers['Location'] == '/login?next=%2F'
+
+
+# --- nothing tells a known person from an unknown one -----------------------------
+
+
+def session_of(app, client) -> dict:
+    """The session as anyone holding the cookie can read it (signed, not secret)."""
+    cookie = client.get_cookie(SESSION_COOKIE)
+    if cookie is None:
+        return {}
+    return dict(app.session_interface.get_signing_serializer(app).loads(cookie.value))
+
+
+def shape(value):
+    """What a session value looks like, not what it is."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in sorted(value.items())}
+    if isinstance(value, str):
+        return ('str', len(value), bool(re.fullmatch(r'[A-Za-z0-9_-]*', value)))
+    return type(value).__name__
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """Move the clock of the login views and the code rows forward."""
+    import blueprints.auth
+    import models
+    offset = dt.timedelta()
+    real = models.utcnow
+
+    def advance(seconds):
+        nonlocal offset
+        offset += dt.timedelta(seconds=seconds)
+    monkeypatch.setattr(blueprints.auth, 'utcnow', lambda: real() + offset)
+    monkeypatch.setattr(models, 'utcnow', lambda: real() + offset)
+    return advance
+
+
+def test_citizen_session_is_the_same_for_a_known_and_an_unknown_cpr(app, citizen, later):
+    known, unknown = app.test_client(), app.test_client()
+    r_known = known.post('/login/citizen', data={'cpr': citizen.cpr})
+    r_unknown = unknown.post('/login/citizen', data={'cpr': UNKNOWN_CPR})
+    assert (r_known.status_code, r_known.headers['Location'], r_known.get_data()) == \
+        (r_unknown.status_code, r_unknown.headers['Location'], r_unknown.get_data())
+    first_known, first_unknown = session_of(app, known), session_of(app, unknown)
+    assert shape(first_known) == shape(first_unknown)
+    assert set(first_known) == {'otp'}
+
+    # A minute later a resend: the challenge stays for both, a new code goes
+    # out only to the citizen we know.
+    later(61)
+    for browser in (known, unknown):
+        response = browser.post('/login/code/resend')
+        assert (response.status_code, response.headers['Location']) == (303, '/login/code')
+    again_known, again_unknown = session_of(app, known), session_of(app, unknown)
+    assert shape(again_known) == shape(again_unknown)
+    assert again_known['otp']['challenge'] == first_known['otp']['challenge']
+    assert again_unknown['otp']['challenge'] == first_unknown['otp']['challenge']
+    assert len(code_messages(citizen)) == 2
+    assert known.get('/login/code').status_code == unknown.get('/login/code').status_code == 200
+
+    # The new code works with the challenge the browser held all along.
+    known.post('/login/code', data={'code': latest_code(citizen)})
+    assert logged_in_as(known) == 'Mette Borger'
+
+
+def test_a_resend_past_the_hourly_limit_changes_nothing_either(app, citizen, later):
+    known, unknown = app.test_client(), app.test_client()
+    known.post('/login/citizen', data={'cpr': citizen.cpr})
+    unknown.post('/login/citizen', data={'cpr': UNKNOWN_CPR})
+    before = session_of(app, known)['otp']['challenge'], session_of(app, unknown)['otp'][
+        'challenge']
+    for _ in range(OneTimeCode.MAX_PER_HOUR + 1):
+        later(61)
+        known.post('/login/code/resend')
+        unknown.post('/login/code/resend')
+    assert len(code_messages(citizen)) == OneTimeCode.MAX_PER_HOUR
+    after = session_of(app, known)['otp']['challenge'], session_of(app, unknown)['otp'][
+        'challenge']
+    assert after == before
+
+
+@pytest.mark.parametrize('who', ['staff', 'substitute'])
+def test_a_wrong_password_and_an_unknown_name_look_the_same(app, planner, substitute, who):
+    known, unknown = app.test_client(), app.test_client()
+    if who == 'staff':
+        url, field, name = '/login', 'email', planner.email
+        other = 'nobody@example.test'
+    else:
+        url, field, name = '/login/substitute', 'username', substitute.username
+        other = 'nobody'
+    r_known = known.post(url, data={field: name, 'password': 'not the password'})
+    r_unknown = unknown.post(url, data={field: other, 'password': 'not the password'})
+    assert r_known.status_code == r_unknown.status_code == 200
+    assert without_tokens(r_known).replace(name, other) == without_tokens(r_unknown)
+    assert shape(session_of(app, known)) == shape(session_of(app, unknown))

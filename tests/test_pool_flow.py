@@ -273,3 +273,18 @@ def test_a_ja_long_after_the_shift_is_not_taken_for_an_answer(client, pool, aske
     clock.advance(days=2)
     [reply] = answer_by_sms(client, anna, 'Ja')
     assert reply.startswith('You have no request to answer.')
+
+
+class TestWithoutSignatureSecret:
+    """Production without VONAGE_SIGNATURE_SECRET: the webhook fails closed."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {'DEV_MODE': False}
+
+    def test_an_unsigned_ja_is_refused_and_books_nothing(self, client, pool, asked):
+        anna = pool['subs'][0]
+        assert client.post(INBOUND, data=inbound(anna, 'Ja')).status_code == 403
+        assert Vacancy.get_by_id(asked.id).status == Vacancy.REQUESTED
+        assert Vacancy.get_by_id(asked.id).substitute_id is None
+        assert Message.select().where(Message.direction == Message.IN).count() == 0

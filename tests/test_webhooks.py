@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 
@@ -379,6 +380,66 @@ class TestSignedWebhooks:
         assert Message.get_by_id(message.id).status == Message.SENT
         assert client.post(DELIVERY, data=sign(params)).status_code == 204
         assert Message.get_by_id(message.id).status == Message.DELIVERED
+
+
+@pytest.mark.parametrize('field', ['text', 'msisdn', 'messageId', 'to'])
+def test_a_lone_surrogate_in_json_is_400_and_nothing_stored(client, jobcentre, field):
+    params = inbound_params(message_id='s1')
+    params[field] = params[field] + '\ud800' if params[field] else '\ud800'
+    response = client.post(INBOUND, data=json.dumps(params), content_type='application/json')
+    assert response.status_code == 400
+    assert inbound_rows() == []
+
+
+def test_a_lone_surrogate_in_a_json_key_or_receipt_is_400(client, sent_sms):
+    params = receipt(sent_sms, 'delivered', **{'x\ud800': '1'})
+    response = client.post(DELIVERY, data=json.dumps(params), content_type='application/json')
+    assert response.status_code == 400
+    assert Message.get_by_id(sent_sms.id).status == Message.SENT
+
+
+class TestWithoutSignatureSecret:
+    """No VONAGE_SIGNATURE_SECRET and not in development mode: fail closed."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {'DEV_MODE': False}
+
+    @pytest.mark.parametrize('how', ['get', 'post-form', 'post-json'])
+    def test_unsigned_inbound_is_403_and_nothing_stored(self, client, jobcentre, make_user,
+                                                        how):
+        make_user(jobcentre, User.CITIZEN, phone='+4520123456')
+        params = inbound_params()
+        response = {'get': lambda: client.get(INBOUND, query_string=params),
+                    'post-form': lambda: client.post(INBOUND, data=params),
+                    'post-json': lambda: client.post(INBOUND, json=params)}[how]()
+        assert response.status_code == 403
+        assert inbound_rows() == []
+
+    def test_signed_inbound_is_403_too_without_a_secret_to_check_it(self, client, jobcentre):
+        assert client.post(INBOUND, data=sign(inbound_params())).status_code == 403
+        assert inbound_rows() == []
+
+    def test_unsigned_delivery_receipt_is_403_and_changes_nothing(self, client, sent_sms):
+        response = client.post(DELIVERY, data=receipt(sent_sms, 'delivered'))
+        assert response.status_code == 403
+        assert Message.get_by_id(sent_sms.id).status == Message.SENT
+
+    def test_development_mode_accepts_unsigned(self, app, client, sent_sms):
+        app.config['DEV_MODE'] = True
+        assert client.post(INBOUND, data=inbound_params()).status_code == 204
+        assert client.post(DELIVERY, data=receipt(sent_sms, 'delivered')).status_code == 204
+        assert len(inbound_rows()) == 1
+        assert Message.get_by_id(sent_sms.id).status == Message.DELIVERED
+
+
+class TestSignedWithDevelopmentModeOff(TestSignedWebhooks):
+    """A configured secret works the same outside development mode."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {'VONAGE_API_KEY': 'key123', 'VONAGE_API_SECRET': 'secret456',
+                'VONAGE_SIGNATURE_SECRET': SECRET, 'DEV_MODE': False}
 
 
 # --- delivery receipts ----------------------------------------------------------

@@ -10,13 +10,13 @@ from flask import Blueprint, g, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from peewee import JOIN, fn
+from peewee import JOIN
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from blueprints.admin.home import section
-from models import AuditEvent, Organisation, User
+from models import AuditEvent, Organisation, User, text_contains
 from web import paginate, role_required
 
 bp = Blueprint('admin_audit', __name__, url_prefix='/admin/audit')
@@ -168,13 +168,13 @@ def _query(form):
         query = query.where(AuditEvent.action == form.action.data)
     if ok(form.actor):
         for word in form.actor.data.split()[:5]:
-            query = query.where(fn.LOWER(Actor.name).contains(word.lower()))
+            query = query.where(text_contains(Actor.name, word))
     if ok(form.object_type):
         query = query.where(AuditEvent.object_type == form.object_type.data)
     if ok(form.object_id):
         query = query.where(AuditEvent.object_id == form.object_id.data)
     if ok(form.text):
-        query = query.where(fn.LOWER(AuditEvent.detail).contains(form.text.data.strip().lower()))
+        query = query.where(text_contains(AuditEvent.detail, form.text.data.strip()))
     return query
 
 

@@ -29,7 +29,8 @@ from blueprints.admin.home import section
 from blueprints.forms import SHOW_MEETINGS, meeting_label, strip
 from common.validators import normalise_phone
 from models import (AuditEvent, Caseworker, CaseworkerCompetence, CaseworkerTeam, Competence,
-                    Meeting, Pause, Team, User, UserSession, WorkingHours, db)
+                    Meeting, Pause, Team, User, UserSession, WorkingHours, db,
+                    text_contains)
 from planner import calendar_sync
 from planner.loading import weekly_schedules
 from scheduling.availability import (HOURS_END_BEFORE_START, HOURS_OVERLAP, MAX_PAUSES_PER_DAY,
@@ -263,10 +264,9 @@ def index():
              .where(Caseworker.organisation == org_id))
     search = (request.args.get('q') or '').strip()[:100]
     if search:
-        like = f'%{search.lower()}%'
-        query = query.where(fn.LOWER(User.name) ** like
-                            | fn.LOWER(Caseworker.initials) ** like
-                            | fn.LOWER(User.email) ** like)
+        query = query.where(text_contains(User.name, search)
+                            | text_contains(Caseworker.initials, search)
+                            | text_contains(User.email, search))
     team_choices = _team_choices()
     team_id = request.args.get('team', '')
     if team_id.isdigit() and int(team_id) in dict(team_choices):

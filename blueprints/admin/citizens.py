@@ -9,7 +9,6 @@ from flask import Blueprint, abort, flash, g, request
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from peewee import fn
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
@@ -18,7 +17,7 @@ from blueprints.admin.home import section
 from blueprints.forms import ADMIN_PANEL, SHOW_MEETINGS, meeting_label, org_id, strip
 from common.validators import normalise_cpr
 from models import (AuditEvent, CitizenProfile, Meeting, MeetingParticipant, MeetingType, Message,
-                    PendingSummons, User, utcnow)
+                    PendingSummons, User, text_contains, utcnow)
 from planner import privacy
 from web import Page, get_in_org, job_centre_admin, paginate, render, see_other
 
@@ -62,7 +61,7 @@ def _search(text: str) -> tuple[Page, str]:
         citizens, how = citizens.where(User.cpr.startswith(digits)), 'birth date'
     else:
         for word in text.split()[:5]:
-            citizens = citizens.where(fn.LOWER(User.name).contains(word.lower()))
+            citizens = citizens.where(text_contains(User.name, word))
         how = 'name'
     return paginate(citizens.order_by(User.name, User.id), RESULTS), how
 

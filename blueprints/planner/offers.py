@@ -28,7 +28,7 @@ from common.validators import normalise_cpr
 from models import (AuditEvent, Caseworker, CaseworkerTeam, CitizenProfile, Meeting,
                     MeetingParticipant, MeetingType, OfferCaseworker, OnlineOffer, Organisation,
                     SummonsTemplate, Team, TypeVariant, TypeVariantMeetingType, TypeVariantTeam,
-                    User, db, mask_cpr, utcnow)
+                    User, db, mask_cpr, text_contains, utcnow)
 from planner import booking
 from planner.loading import citizen_facts, free_starts, offer_caseworkers, utc_window
 from scheduling import rules
@@ -519,7 +519,7 @@ def _offer_list():
     query = (OnlineOffer.select(OnlineOffer, Team).join(Team)
              .where(OnlineOffer.organisation == current_user.organisation_id))
     if q:
-        condition = OnlineOffer.title.contains(q)
+        condition = text_contains(OnlineOffer.title, q)
         if q.isascii() and q.isdigit() and len(q) < 10:
             condition |= OnlineOffer.number == int(q)
         query = query.where(condition)

@@ -17,7 +17,7 @@ from blueprints.pool.home import POOL_PANEL, org
 from common.validators import is_mobile, normalise_phone
 from extensions import LANGUAGES
 from models import (AuditEvent, Qualification, SubstituteQualification, SubstituteUnit, Unit, User,
-                    UserSession, Vacancy, db)
+                    UserSession, Vacancy, db, text_contains)
 from pool import staffing
 from web import get_in_org, paginate, pool_staff, render, see_other
 
@@ -72,12 +72,11 @@ def _choices(form):
 def _search(query: str):
     rows = User.select().where(User.organisation == org(), User.role == User.SUBSTITUTE)
     for word in query.split()[:5]:
-        like = f'%{word.lower()}%'
         digits = ''.join(c for c in word if c.isdigit())
-        match = ((fn.LOWER(User.name) ** like) | (fn.LOWER(User.username) ** like)
-                 | (fn.LOWER(User.email) ** like))
+        match = (text_contains(User.name, word) | text_contains(User.username, word)
+                 | text_contains(User.email, word))
         if len(digits) >= 3:
-            match |= User.phone ** f'%{digits.lstrip("0")}%'
+            match |= text_contains(User.phone, digits.lstrip('0'))
         rows = rows.where(match)
     return rows.order_by(User.active.desc(), User.name, User.id)
 
