@@ -22,7 +22,7 @@ from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay,
 from planner import booking
 from planner.loading import caseworker_inputs, utc_window
 from scheduling.availability import AvailabilityCalendar
-from scheduling.localtime import as_utc, from_minute, to_minute_ceil
+from scheduling.localtime import as_utc, from_minute, minute_of_day, to_minute_ceil
 from web import get_in_org, job_centre_staff, render, see_other
 
 bp = Blueprint('calendar', __name__, url_prefix='/calendar')
@@ -74,14 +74,21 @@ class Block:
     place: str = ''    # grid placement classes, set by `place`
 
 
-def place(lanes_by_owner, top: int, axis: str) -> None:
+def place(lanes_by_owner, top: int, bottom: int, axis: str) -> None:
     """Set each block's grid placement classes (see calendar-grid.css): rows
-    ('r') for the week columns, columns ('c') for the team timeline."""
+    ('r') for the week columns, columns ('c') for the team timeline. Blocks
+    are cut to the hours shown (an absence of a whole day shows inside them)."""
     for lanes in lanes_by_owner:
         for lane in lanes:
+            shown = []
             for b in lane.blocks:
-                b.place = (f'{axis}s-{(b.start - top) // 5 + 1} '
-                           f'{axis}n-{max((b.end - b.start) // 5, 1)}')
+                start, end = max(b.start, top), min(b.end, bottom)
+                if end <= start and b.kind != 'closed':
+                    continue
+                b.place = (f'{axis}s-{(start - top) // 5 + 1} '
+                           f'{axis}n-{max((end - start) // 5, 1)}')
+                shown.append(b)
+            lane.blocks = shown
 
 
 @dataclass
@@ -162,6 +169,9 @@ class MeetingRow:
     starts_at: dt.datetime
     ends_at: dt.datetime
     meeting_type_id: int
+    room_id: int | None
+    reporting_minutes: int
+    seats: int | None                              # a group meeting's seats
     citizens: list = field(default_factory=list)   # [(name, cpr)]
 
 
@@ -169,7 +179,8 @@ def _meeting_rows(where, key) -> dict:
     """Booked meetings matching `where`, with their citizens, grouped by `key`."""
     rows = [MeetingRow(*values) for values in
             Meeting.select(Meeting.id, Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
-                           Meeting.meeting_type)
+                           Meeting.meeting_type, Meeting.room, Meeting.reporting_minutes,
+                           Meeting.seats)
             .where(where, Meeting.status == Meeting.BOOKED)
             .order_by(Meeting.starts_at).tuples()]
     by_id = {row.id: row for row in rows}
@@ -197,16 +208,39 @@ def _type_labels(language: str) -> dict[int, str]:
     return {t.id: t.label(language) for t in MeetingType.select()}
 
 
-def _meeting_block(meeting: MeetingRow, zone, day, day_label, labels, aria_template) -> Block:
+def _room_names(org) -> dict[int, str]:
+    """{room id: name} of the organisation's rooms (one query per page)."""
+    if 'calendar_rooms' not in g:
+        g.calendar_rooms = dict(Room.select(Room.id, Room.name)
+                                .where(Room.organisation == org).tuples())
+    return g.calendar_rooms
+
+
+def _meeting_label(meeting: MeetingRow, start: int, end: int, labels, rooms) -> str:
+    """'09:00–09:45 Jobsamtale · Lokale 2 · MB 010190' (a group: '3/8')."""
+    parts = [f'{_hm(start)}–{_hm(end)} {labels[meeting.meeting_type_id]}']
+    if meeting.room_id in rooms:
+        parts.append(rooms[meeting.room_id])
+    if meeting.seats:
+        parts.append(f'{len(meeting.citizens)}/{meeting.seats}')
+    else:
+        parts += [_citizen_tag(name, cpr) for name, cpr in meeting.citizens]
+    return ' · '.join(parts)
+
+
+def _meeting_block(meeting: MeetingRow, zone, day, day_label, labels, aria_template,
+                   rooms=None) -> list[Block]:
+    """The meeting's block, and its reporting time after it when it has some."""
     start = _local_minutes(meeting.starts_at, zone, day)
     end = _local_minutes(meeting.ends_at, zone, day)
-    tags = ', '.join(_citizen_tag(name, cpr) for name, cpr in meeting.citizens)
-    label = f'{_hm(start)}–{_hm(end)} {labels[meeting.meeting_type_id]}' + (
-        f' · {tags}' if tags else '')
-    return Block('meeting', start, max(end, start + 5), label,
-                 aria_template % dict(day=day_label, start=_hm(start), end=_hm(end),
-                                      what=label),
-                 f'{_meeting_base()}{meeting.id}')
+    label = _meeting_label(meeting, start, end, labels, rooms or {})
+    blocks = [Block('meeting', start, max(end, start + 5), label,
+                    aria_template % dict(day=day_label, start=_hm(start), end=_hm(end),
+                                         what=label),
+                    f'{_meeting_base()}{meeting.id}')]
+    if meeting.reporting_minutes:
+        blocks.append(Block('reporting', end, min(end + meeting.reporting_minutes, 24 * 60)))
+    return blocks
 
 
 def _meeting_base() -> str:
@@ -215,12 +249,14 @@ def _meeting_base() -> str:
 
 def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
                      whole_intervals=False):
-    """{caseworker id: [DayLane]} for the local dates in `days`; free time as
-    quarter-hour buttons, or as one button per free interval."""
+    """({caseworker id: [DayLane]} for the local dates in `days`, their
+    working hours (see `working_window`)); free time as quarter-hour
+    buttons, or as one button per free interval."""
     new_base = url_for('summons.index')
     first, last = days[0], days[-1]
     inputs = {i.caseworker_id: i for i in caseworker_inputs(
         org, caseworkers, first, last, team=team)}
+    hours = working_window(inputs.values(), days)
     week = _week_facts(org, caseworkers, days, team, language)
     calendar = AvailabilityCalendar(org.zone, first, last, set(week.org_closed))
     # Free time that has passed cannot be booked: show it as not free.
@@ -250,7 +286,7 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
             lane.blocks.sort(key=lambda b: (b.start, b.end))
             lanes.append(lane)
         result[caseworker.id] = lanes
-    return result
+    return result, hours
 
 
 def _slot_url_maker(new_base: str, caseworker, day: dt.date, team):
@@ -301,9 +337,9 @@ class _WeekFacts:
                                       end=_hm(end))))
         for m in self.meetings[caseworker.id]:
             if self.org.local(m.starts_at).date() == day.day:
-                blocks.append(_meeting_block(m, self.org.zone, day.day,
-                                             self.day_labels[day.day], self.labels,
-                                             self.meeting_aria))
+                blocks += _meeting_block(m, self.org.zone, day.day, self.day_labels[day.day],
+                                         self.labels, self.meeting_aria,
+                                         _room_names(self.org))
         return blocks
 
 
@@ -340,15 +376,33 @@ def _week_facts(org, caseworkers, days, team, language) -> _WeekFacts:
                       meeting_aria=_('%(day)s %(start)s to %(end)s, meeting: %(what)s'))
 
 
-def _bounds(lanes_by_owner, hours_source=None) -> tuple[int, int]:
-    """First and last minute shown: whole hours around everything on the page."""
-    starts = [b.start for lanes in lanes_by_owner for lane in lanes for b in lane.blocks
-              if b.kind != 'closed']
-    ends = [b.end for lanes in lanes_by_owner for lane in lanes for b in lane.blocks
-            if b.kind != 'closed']
-    if not starts:
-        return DEFAULT_HOURS
-    return (min(starts) // 60 * 60, -(-max(ends) // 60) * 60)
+def working_window(inputs, days) -> tuple[int, int] | None:
+    """Earliest start and latest end of the working hours of `inputs` (engine
+    input per caseworker) on the weekdays of `days`, in local minutes."""
+    weekdays = {day.weekday() for day in days}
+    ranges = [(minute_of_day(s), minute_of_day(e)) for i in inputs
+              for weekday, hours in i.schedule.hours.items() if weekday in weekdays
+              for s, e in hours]
+    if not ranges:
+        return None
+    return min(s for s, _e in ranges), max(e for _s, e in ranges)
+
+
+def _bounds(lanes_by_owner, hours=None) -> tuple[int, int]:
+    """First and last minute shown, in whole hours: the working hours
+    (`hours`; 08-16 when nobody works) and any meeting outside them. With
+    ?whole=1 the whole day."""
+    if request.args.get('whole') == '1':
+        return 0, 24 * 60
+    first, last = hours or DEFAULT_HOURS
+    starts, ends = [first], [last]
+    for lanes in lanes_by_owner:
+        for lane in lanes:
+            for b in lane.blocks:
+                if b.kind in ('meeting', 'reporting'):
+                    starts.append(b.start)
+                    ends.append(b.end)
+    return min(starts) // 60 * 60, min(-(-max(ends) // 60) * 60, 24 * 60)
 
 
 def _asked_week() -> tuple[dt.date, bool, list[dt.date]]:
@@ -364,6 +418,7 @@ def _week_context(monday, weekend):
                 prev_week=week_id(monday - dt.timedelta(days=7)),
                 next_week=week_id(monday + dt.timedelta(days=7)),
                 this_week=week_id(parse_week(None)),
+                whole=request.args.get('whole') == '1',
                 day_label=_day_label, hm=_hm, format_date=format_date)
 
 
@@ -394,9 +449,10 @@ def index():
 def caseworker(caseworker_id):
     cw = get_in_org(Caseworker, caseworker_id)
     monday, weekend, days = _asked_week()
-    lanes = caseworker_lanes(cw.organisation, [cw], days, language=_language())[cw.id]
-    top, bottom = _bounds([lanes])
-    place([lanes], top, 'r')
+    by_caseworker, hours = caseworker_lanes(cw.organisation, [cw], days, language=_language())
+    lanes = by_caseworker[cw.id]
+    top, bottom = _bounds([lanes], hours)
+    place([lanes], top, bottom, 'r')
     return render('calendar/caseworker.html', GRID, owner=cw, lanes=lanes, top=top,
                   bottom=bottom, **_week_context(monday, weekend))
 
@@ -409,10 +465,10 @@ def team(team_id):
     members = list(Caseworker.select(Caseworker, User).join(User)
                    .switch(Caseworker).join(CaseworkerTeam)
                    .where(CaseworkerTeam.team == team).order_by(User.name))
-    lanes = caseworker_lanes(team.organisation, members, days, team=team,
-                             language=_language(), whole_intervals=True)
-    top, bottom = _bounds(lanes.values())
-    place(lanes.values(), top, 'c')
+    lanes, hours = caseworker_lanes(team.organisation, members, days, team=team,
+                                    language=_language(), whole_intervals=True)
+    top, bottom = _bounds(lanes.values(), hours)
+    place(lanes.values(), top, bottom, 'c')
     rows = [(cw, lanes[cw.id]) for cw in members]
     return render('calendar/team.html', GRID, owner=team, rows=rows, top=top, bottom=bottom,
                   **_week_context(monday, weekend))
@@ -446,7 +502,9 @@ def room(room_id):
             continue
         busy = []
         for m in meetings[day]:
-            block = _meeting_block(m, org.zone, day, _day_label(day), labels, meeting_aria)
+            block, *reporting = _meeting_block(m, org.zone, day, _day_label(day), labels,
+                                               meeting_aria)
+            lane.blocks += reporting
             used = len(m.citizens)
             if seats is not None:
                 block.label += ' ' + _('(%(used)s of %(seats)s seats)', used=used, seats=seats)
@@ -468,7 +526,7 @@ def room(room_id):
         lane.blocks.sort(key=lambda b: (b.start, b.end))
         lanes.append(lane)
     top, bottom = _bounds([lanes])
-    place([lanes], top, 'r')
+    place([lanes], top, bottom, 'r')
     return render('calendar/room.html', GRID, owner=room, lanes=lanes, top=top, bottom=bottom,
                   seats=seats, **_week_context(monday, weekend))
 
@@ -627,7 +685,8 @@ def meeting(meeting_id):
     confirm = request.args.get('confirm') == 'cancel'
     g.personal_data = True
     _audit('meeting_read', meeting, f'{len(citizens)} citizens')
-    return render_template('calendar/meeting.html', meeting=meeting, citizens=citizens,
+    return render('calendar/meeting.html', {'cal-details': 'details'}, meeting=meeting,
+                  citizens=citizens,
                            when=booking.local_when(meeting),
                            place=meeting.place(), confirm=confirm,
                            language=_language(), week_id=week_id, parse_week=parse_week)

@@ -42,3 +42,26 @@
     }
   }, true);
 })();
+
+// A meeting's details open beside the calendar (the meeting page as a
+// fragment); without this script the link opens the whole meeting page.
+(function () {
+  'use strict';
+  if (window.planpoolMeetingDetails) { return; }
+  window.planpoolMeetingDetails = true;
+
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('a.cal-meeting');
+    var panel = document.getElementById('cal-details');
+    if (!link || !panel || !window.htmx || event.ctrlKey || event.metaKey ||
+        event.shiftKey || event.button !== 0) { return; }
+    event.preventDefault();
+    event.stopPropagation();
+    window.htmx.ajax('GET', link.getAttribute('href'),
+                     {target: '#cal-details', swap: 'innerHTML'}).then(function () {
+      var heading = panel.querySelector('h2');
+      if (heading) { heading.focus(); }
+      panel.scrollIntoView({block: 'nearest'});
+    });
+  }, true);
+})();
