@@ -72,6 +72,7 @@ class Block:
     aria: str = ''
     url: str = ''
     place: str = ''    # grid placement classes, set by `place`
+    short: str = ''    # a meeting's start and type, for the narrow team timeline
 
 
 def place(lanes_by_owner, top: int, bottom: int, axis: str) -> None:
@@ -85,8 +86,8 @@ def place(lanes_by_owner, top: int, bottom: int, axis: str) -> None:
                 start, end = max(b.start, top), min(b.end, bottom)
                 if end <= start and b.kind != 'closed':
                     continue
-                b.place = (f'{axis}s-{(start - top) // 5 + 1} '
-                           f'{axis}n-{max((end - start) // 5, 1)}')
+                first, span = (start - top) // 5 + 1, max((end - start) // 5, 1)
+                b.place = f'rs-{first} rn-{span}' if axis == 'r' else f'c{first} w{span}'
                 shown.append(b)
             lane.blocks = shown
 
@@ -126,10 +127,8 @@ def _free_slots(start: int, end: int, label: str, url_for_slot, *,
     """Quarter-hour buttons covering a free interval (ragged ends kept), or
     one button for the whole interval (`whole`, the team overview). `label`
     names the day."""
-    if whole:
-        return [Block('free', start, end, f'{_hm(start)}–{_hm(end)}',
-                      _texts()['free_range'] % dict(day=label, start=_hm(start), end=_hm(end)),
-                      url_for_slot(start, end, end, True))]
+    if whole:   # the team timeline: its script makes the link (calendar.js)
+        return [Block('free', start, end)]
     template = _texts()['free_slot']
     blocks = []
     cursor = start
@@ -237,7 +236,8 @@ def _meeting_block(meeting: MeetingRow, zone, day, day_label, labels, aria_templ
     blocks = [Block('meeting', start, max(end, start + 5), label,
                     aria_template % dict(day=day_label, start=_hm(start), end=_hm(end),
                                          what=label),
-                    f'{_meeting_base()}{meeting.id}')]
+                    f'{_meeting_base()}{meeting.id}',
+                    short=f'{_hm(start)} {labels[meeting.meeting_type_id]}')]
     if meeting.reporting_minutes:
         blocks.append(Block('reporting', end, min(end + meeting.reporting_minutes, 24 * 60)))
     return blocks

@@ -65,3 +65,61 @@
     });
   }, true);
 })();
+
+// The team week sends its free times as plain marks (<b class="f cN wN">:
+// column N of the lane, N five-minute columns wide) to stay small; here
+// each becomes a link to a summons for that caseworker, day and period.
+(function () {
+  'use strict';
+  if (window.planpoolTeamFree) { return; }
+  window.planpoolTeamFree = true;
+
+  function hm(minutes) {
+    var h = Math.floor(minutes / 60), m = minutes % 60;
+    return (h < 10 ? '0' : '') + h + ':' + (m < 10 ? '0' : '') + m;
+  }
+
+  function linkFor(mark, week, lane, cw, days) {
+    var col = parseInt(/(?:^| )c(\d+)/.exec(mark.className)[1], 10);
+    var span = parseInt(/(?:^| )w(\d+)/.exec(mark.className)[1], 10);
+    var start = parseInt(week.dataset.top, 10) + (col - 1) * 5;
+    var end = start + span * 5;
+    var url = new URL(week.dataset['new'], window.location.href);
+    url.searchParams.set('caseworker', cw);
+    url.searchParams.set('date', lane.dataset.d);
+    url.searchParams.set('time', hm(start));
+    url.searchParams.set('team', week.dataset.team);
+    url.searchParams.set('duration', String(end - start));
+    var link = document.createElement('a');
+    link.className = mark.className;
+    link.href = url.pathname + url.search;
+    link.setAttribute('aria-label', week.dataset.free.replace('%(day)s', days[lane.dataset.d] || '')
+      .replace('%(start)s', hm(start)).replace('%(end)s', hm(end)));
+    return link;
+  }
+
+  function enhance(root) {
+    var weeks = root.matches && root.matches('.team-week') ? [root] : [];
+    weeks = weeks.concat(Array.prototype.slice.call(root.querySelectorAll('.team-week')));
+    weeks.forEach(function (week) {
+      var days = {};
+      week.querySelectorAll('.team-day-head').forEach(function (head) {
+        days[head.dataset.d] = head.textContent.trim();
+      });
+      week.querySelectorAll('[data-cw]').forEach(function (row) {
+        row.querySelectorAll('.tl').forEach(function (lane) {
+          lane.querySelectorAll('b.f').forEach(function (mark) {
+            mark.replaceWith(linkFor(mark, week, lane, row.dataset.cw, days));
+          });
+        });
+      });
+    });
+  }
+
+  document.addEventListener('htmx:load', function (event) { enhance(event.detail.elt); });
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', function () { enhance(document); });
+  } else {
+    enhance(document);
+  }
+})();
