@@ -84,15 +84,10 @@
     var span = parseInt(/(?:^| )w(\d+)/.exec(mark.className)[1], 10);
     var start = parseInt(week.dataset.top, 10) + (col - 1) * 5;
     var end = start + span * 5;
-    var url = new URL(week.dataset['new'], window.location.href);
-    url.searchParams.set('caseworker', cw);
-    url.searchParams.set('date', lane.dataset.d);
-    url.searchParams.set('time', hm(start));
-    url.searchParams.set('team', week.dataset.team);
-    url.searchParams.set('duration', String(end - start));
     var link = document.createElement('a');
     link.className = mark.className;
-    link.href = url.pathname + url.search;
+    link.href = week.dataset['new'] + '?caseworker=' + cw + '&date=' + lane.dataset.d +
+      '&time=' + hm(start) + '&team=' + week.dataset.team + '&duration=' + (end - start);
     link.setAttribute('aria-label', week.dataset.free.replace('%(day)s', days[lane.dataset.d] || '')
       .replace('%(start)s', hm(start)).replace('%(end)s', hm(end)));
     return link;
