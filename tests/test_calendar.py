@@ -255,3 +255,17 @@ def test_calendar_queries_do_not_grow_with_the_meetings(client, login, setup, mo
             now=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
     many = [_count_queries(monkeypatch, client, url) for url in urls]
     assert many == few
+
+
+def test_day_view_shows_one_day_with_the_days_around_it(client, login, setup, monkeypatch):
+    _now(monkeypatch, dt.datetime(2026, 12, 8, 9, 7, tzinfo=dt.timezone.utc))   # 10:07 local
+    login(setup['admin'])
+    html = client.get(f"/calendar/caseworker/{setup['cw'].id}?day=2026-12-08").get_data(
+        as_text=True)
+    assert 'Tuesday 8 December' in html and 'Wednesday 9 December' not in html
+    assert 'day=2026-12-07' in html and 'day=2026-12-09' in html
+    assert 'cal-day-view' in html
+    assert 'class="cal-now rs-26"' in html      # 10:05 is line 26 from 08:00
+    week = client.get(f"/calendar/caseworker/{setup['cw'].id}?week=2026-W50").get_data(
+        as_text=True)
+    assert f"/calendar/caseworker/{setup['cw'].id}?day=2026-12-09" in week

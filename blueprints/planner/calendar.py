@@ -444,17 +444,47 @@ def index():
                            caseworkers=caseworkers, rooms=rooms)
 
 
+def _now_line(org, days, top: int, bottom: int) -> tuple[dt.date, str] | None:
+    """(today, placement class) of the "now" line when today is shown."""
+    now = org.local(utcnow())
+    minute = now.hour * 60 + now.minute
+    if now.date() not in days or not top <= minute < bottom:
+        return None
+    return now.date(), f'rs-{(minute - top) // 5 + 1}'
+
+
+def _asked_day() -> dt.date | None:
+    """The one day of ?day=YYYY-MM-DD (the day view), else None."""
+    try:
+        return dt.date.fromisoformat(request.args.get('day') or '')
+    except ValueError:
+        return None
+
+
+def _day_context(day: dt.date | None) -> dict:
+    if day is None:
+        return dict(day_view=None)
+    return dict(day_view=day, prev_day=day - dt.timedelta(days=1),
+                next_day=day + dt.timedelta(days=1))
+
+
 @bp.route('/caseworker/<int:caseworker_id>')
 @job_centre_staff
 def caseworker(caseworker_id):
     cw = get_in_org(Caseworker, caseworker_id)
     monday, weekend, days = _asked_week()
+    day = _asked_day()
+    if day is not None:
+        monday, days = parse_week(day.isoformat()), [day]
     by_caseworker, hours = caseworker_lanes(cw.organisation, [cw], days, language=_language())
     lanes = by_caseworker[cw.id]
     top, bottom = _bounds([lanes], hours)
     place([lanes], top, bottom, 'r')
     return render('calendar/caseworker.html', GRID, owner=cw, lanes=lanes, top=top,
-                  bottom=bottom, **_week_context(monday, weekend))
+                  bottom=bottom, now_line=_now_line(cw.organisation, days, top, bottom),
+                  day_url=lambda d: url_for('calendar.caseworker', caseworker_id=cw.id,
+                                            day=d.isoformat()),
+                  **_week_context(monday, weekend), **_day_context(day))
 
 
 @bp.route('/team/<int:team_id>')

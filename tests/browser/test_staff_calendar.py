@@ -109,7 +109,7 @@ def test_calendars_have_no_serious_axe_violations(page, axe, app, live_server,  
     admin = make_user(team_week['org'], User.ADMIN, language=language)
     cw = team_week['caseworkers'][0]
     day = team_week['monday']
-    paths = [f'/calendar/caseworker/{cw.id}?date={day}',
+    paths = [f'/calendar/caseworker/{cw.id}?date={day}', f'/calendar/caseworker/{cw.id}?day={day}',
              f"/calendar/team/{team_week['team'].id}?date={day}",
              f"/calendar/room/{team_week['room'].id}?date={day}"]
     for size in (DESK, PHONE):
@@ -118,3 +118,19 @@ def test_calendars_have_no_serious_axe_violations(page, axe, app, live_server,  
             problems = blocking_violations(axe, page)
             assert not problems, f'{path} at {size}: ' + '; '.join(problems)
     assert page.js_errors == []
+
+
+def test_caseworker_day_on_a_phone_has_touch_sized_targets(page, app, live_server, make_user,
+                                                          team_week):
+    admin = make_user(team_week['org'], User.ADMIN, language='en')
+    cw = team_week['caseworkers'][0]
+    monday = team_week['monday']
+    _open(page, app, live_server, admin, f'/calendar/caseworker/{cw.id}?day={monday}', PHONE)
+    assert page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')
+    expect(page.locator('#calendar-grid a.cal-meeting')).to_contain_text('09:00–09:45')
+    targets = page.locator('#calendar-grid a.cal-free, #calendar-grid a.cal-meeting, '
+                           '.cal-nav a, .cal-nav button')
+    heights = targets.evaluate_all('els => els.map(e => e.getBoundingClientRect().height)')
+    assert heights and min(heights) >= 44, sorted(heights)[:5]
+    page.get_by_role('link', name='Next day').click()
+    expect(page.locator('.cal-title')).to_contain_text('Tuesday')
