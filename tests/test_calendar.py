@@ -269,3 +269,27 @@ def test_day_view_shows_one_day_with_the_days_around_it(client, login, setup, mo
     week = client.get(f"/calendar/caseworker/{setup['cw'].id}?week=2026-W50").get_data(
         as_text=True)
     assert f"/calendar/caseworker/{setup['cw'].id}?day=2026-12-09" in week
+
+
+def test_team_filters_and_one_day_with_caseworkers_side_by_side(client, login, setup,
+                                                                make_user):
+    other = make_user(setup['org'], User.CASEWORKER, name='Ole Olsen')
+    cw2 = Caseworker.create(user=other, organisation=setup['org'])
+    CaseworkerTeam.create(caseworker=cw2, team=setup['team'])
+    WorkingHours.create(caseworker=cw2, weekday=0, start=dt.time(9), end=dt.time(11))
+    _book(setup, dt.datetime(2026, 12, 7, 10, tzinfo=setup['org'].zone))
+    login(setup['admin'])
+    base = f"/calendar/team/{setup['team'].id}"
+    only = client.get(f"{base}?week=2026-W50&caseworker={cw2.id}").get_data(as_text=True)
+    assert 'id="cw-%d"' % cw2.id in only and 'id="cw-%d"' % setup['cw'].id not in only
+    other_type = MeetingType.get(MeetingType.code != 'jobsamtale')
+    assert '>10:00 Job interview</a>' in client.get(f'{base}?week=2026-W50').get_data(
+        as_text=True)
+    assert '>10:00 Job interview</a>' not in client.get(
+        f'{base}?week=2026-W50&type={other_type.id}').get_data(as_text=True)
+    day = client.get(f'{base}?day=2026-12-07').get_data(as_text=True)
+    assert 'aria-label="Karen Vejleder"' in day and 'aria-label="Ole Olsen"' in day
+    assert 'Monday 7 December 09:00, free' in day                 # a quarter of Ole's
+    assert '10:00–10:45 Job interview · MB 010190' in day
+    assert f'{base}?day=2026-12-08' in client.get(f'{base}?week=2026-W50').get_data(
+        as_text=True)

@@ -73,6 +73,7 @@ class Block:
     url: str = ''
     place: str = ''    # grid placement classes, set by `place`
     short: str = ''    # a meeting's start and type, for the narrow team timeline
+    type_id: int = 0   # a meeting's type (the team week's filter)
 
 
 def place(lanes_by_owner, top: int, bottom: int, axis: str) -> None:
@@ -97,6 +98,7 @@ class DayLane:
     day: dt.date
     blocks: list[Block] = field(default_factory=list)
     closed: str = ''      # name of the closing day, if closed
+    title: str = ''       # the column's name when it is not the day's (team day)
 
 
 def _local_minutes(moment: dt.datetime, zone, day: dt.date) -> int:
@@ -237,7 +239,8 @@ def _meeting_block(meeting: MeetingRow, zone, day, day_label, labels, aria_templ
                     aria_template % dict(day=day_label, start=_hm(start), end=_hm(end),
                                          what=label),
                     f'{_meeting_base()}{meeting.id}',
-                    short=f'{_hm(start)} {labels[meeting.meeting_type_id]}')]
+                    short=f'{_hm(start)} {labels[meeting.meeting_type_id]}',
+                    type_id=meeting.meeting_type_id)]
     if meeting.reporting_minutes:
         blocks.append(Block('reporting', end, min(end + meeting.reporting_minutes, 24 * 60)))
     return blocks
@@ -419,7 +422,8 @@ def _week_context(monday, weekend):
                 next_week=week_id(monday + dt.timedelta(days=7)),
                 this_week=week_id(parse_week(None)),
                 whole=request.args.get('whole') == '1',
-                day_label=_day_label, hm=_hm, format_date=format_date)
+                day_label=_day_label, hm=_hm, format_date=format_date,
+                timedelta=dt.timedelta)
 
 
 def _language() -> str:
@@ -492,16 +496,26 @@ def caseworker(caseworker_id):
 def team(team_id):
     team = get_in_org(Team, team_id)
     monday, weekend, days = _asked_week()
-    members = list(Caseworker.select(Caseworker, User).join(User)
-                   .switch(Caseworker).join(CaseworkerTeam)
-                   .where(CaseworkerTeam.team == team).order_by(User.name))
+    day = _asked_day()
+    if day is not None:
+        monday, days = parse_week(day.isoformat()), [day]
+    everyone = list(Caseworker.select(Caseworker, User).join(User)
+                    .switch(Caseworker).join(CaseworkerTeam)
+                    .where(CaseworkerTeam.team == team).order_by(User.name))
+    chosen = request.args.get('caseworker', type=int)
+    members = [cw for cw in everyone if chosen in (None, cw.id)]
     lanes, hours = caseworker_lanes(team.organisation, members, days, team=team,
-                                    language=_language(), whole_intervals=True)
+                                    language=_language(), whole_intervals=day is None)
     top, bottom = _bounds(lanes.values(), hours)
-    place(lanes.values(), top, bottom, 'c')
+    place(lanes.values(), top, bottom, 'c' if day is None else 'r')
     rows = [(cw, lanes[cw.id]) for cw in members]
+    columns = [DayLane(day, lanes[cw.id][0].blocks, lanes[cw.id][0].closed, cw.user.name)
+               for cw in members] if day is not None else []
     return render('calendar/team.html', GRID, owner=team, rows=rows, top=top, bottom=bottom,
-                  **_week_context(monday, weekend))
+                  everyone=everyone, chosen=chosen, columns=columns,
+                  meeting_type=request.args.get('type', type=int),
+                  types=_type_labels(_language()),
+                  **_week_context(monday, weekend), **_day_context(day))
 
 
 @bp.route('/room/<int:room_id>')
