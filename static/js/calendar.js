@@ -118,3 +118,46 @@
     enhance(document);
   }
 })();
+
+// Arrow keys move between the times and meetings of a calendar grid (the
+// week's columns, the team timeline): to the nearest one in that direction.
+(function () {
+  'use strict';
+  if (window.planpoolGridKeys) { return; }
+  window.planpoolGridKeys = true;
+  var ITEMS = 'a.cal-free, a.cal-meeting, .tl > a';
+  var KEYS = {ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0]};
+
+  function centre(el) {
+    var r = el.getBoundingClientRect();
+    return {x: r.left + r.width / 2, y: r.top + r.height / 2};
+  }
+
+  function nearest(from, items, dx, dy) {
+    var here = centre(from), best = null, bestScore = Infinity;
+    items.forEach(function (el) {
+      if (el === from) { return; }
+      var c = centre(el);
+      var along = (c.x - here.x) * dx + (c.y - here.y) * dy;
+      if (along <= 1) { return; }
+      var across = Math.abs((c.x - here.x) * dy) + Math.abs((c.y - here.y) * dx);
+      var score = along + 3 * across;
+      if (score < bestScore) { bestScore = score; best = el; }
+    });
+    return best;
+  }
+
+  document.addEventListener('keydown', function (event) {
+    var move = KEYS[event.key];
+    var item = move && event.target.closest && event.target.closest(ITEMS);
+    var grid = item && item.closest('.cal-week, .team-week');
+    if (!grid || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+    var next = nearest(item, Array.prototype.slice.call(grid.querySelectorAll(ITEMS)),
+                       move[0], move[1]);
+    if (next) {
+      event.preventDefault();
+      next.focus();
+      next.scrollIntoView({block: 'nearest', inline: 'nearest'});
+    }
+  });
+})();

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import expect
 
 from models import (Caseworker, CaseworkerTeam, MeetingType, Pause, Room, RoomTeam, Team, User,
@@ -134,3 +135,22 @@ def test_caseworker_day_on_a_phone_has_touch_sized_targets(page, app, live_serve
     assert heights and min(heights) >= 44, sorted(heights)[:5]
     page.get_by_role('link', name='Next day').click()
     expect(page.locator('.cal-title')).to_contain_text('Tuesday')
+
+
+def test_arrow_keys_move_between_times_and_days(page, app, live_server, make_user, team_week):
+    admin = make_user(team_week['org'], User.ADMIN, language='en')
+    cw = team_week['caseworkers'][0]
+    monday = team_week['monday']
+    _open(page, app, live_server, admin,
+          f"/calendar/caseworker/{cw.id}?date={monday}", DESK)
+    names = 'document.activeElement.getAttribute("aria-label")'
+    tuesday = format_date(monday + dt.timedelta(days=1), 'EEEE d MMMM', locale='en')
+    first = page.locator('#calendar-grid a.cal-free').first
+    first.focus()
+    start = page.evaluate(names)
+    page.keyboard.press('ArrowDown')
+    assert page.evaluate(names) != start and page.evaluate(names).endswith(', free')
+    page.keyboard.press('ArrowUp')
+    assert page.evaluate(names) == start
+    page.keyboard.press('ArrowRight')
+    assert page.evaluate(names).startswith(tuesday), page.evaluate(names)
