@@ -147,7 +147,9 @@ def _texts() -> dict[str, str]:
     """Translated templates, looked up once per request (hot loops below)."""
     if 'calendar_texts' not in g:
         g.calendar_texts = {'free_slot': _('%(day)s %(time)s, free'),
-                            'free_range': _('%(day)s %(start)s to %(end)s, free')}
+                            'free_range': _('%(day)s %(start)s to %(end)s, free'),
+                            'pause_aria': _('%(start)s to %(end)s, %(label)s'),
+                            'Pause': _('Pause'), 'pause': _('pause')}
     return g.calendar_texts
 
 
@@ -326,11 +328,12 @@ class _WeekFacts:
     def busy_blocks(self, caseworker, day) -> list[Block]:
         """Pauses, absence and meetings of one caseworker's day."""
         blocks = []
+        texts = _texts()
         for p in self.pauses[(caseworker.id, day.weekday)]:
             start, end = p.start.hour * 60 + p.start.minute, p.end.hour * 60 + p.end.minute
-            blocks.append(Block('pause', start, end, p.label or _('Pause'),
-                                _('%(start)s to %(end)s, %(label)s', start=_hm(start),
-                                  end=_hm(end), label=p.label or _('pause'))))
+            blocks.append(Block('pause', start, end, p.label or texts['Pause'],
+                                texts['pause_aria'] % dict(start=_hm(start), end=_hm(end),
+                                                           label=p.label or texts['pause'])))
         for a in self.absences[caseworker.id]:
             start = _local_minutes(a.starts_at, self.org.zone, day.day)
             end = _local_minutes(a.ends_at, self.org.zone, day.day)
@@ -338,12 +341,19 @@ class _WeekFacts:
                 blocks.append(Block('absence', start, end, a.reason or _('Absent'),
                                     _('%(start)s to %(end)s, absent', start=_hm(start),
                                       end=_hm(end))))
-        for m in self.meetings[caseworker.id]:
-            if self.org.local(m.starts_at).date() == day.day:
-                blocks += _meeting_block(m, self.org.zone, day.day, self.day_labels[day.day],
-                                         self.labels, self.meeting_aria,
-                                         _room_names(self.org))
+        for m in self.meetings_on.get((caseworker.id, day.day), ()):
+            blocks += _meeting_block(m, self.org.zone, day.day, self.day_labels[day.day],
+                                     self.labels, self.meeting_aria, _room_names(self.org))
         return blocks
+
+    @functools.cached_property
+    def meetings_on(self) -> dict:
+        """{(caseworker id, local date): [MeetingRow]}, the day a meeting starts."""
+        grouped = defaultdict(list)
+        for caseworker_id, rows in self.meetings.items():
+            for m in rows:
+                grouped[(caseworker_id, self.org.local(m.starts_at).date())].append(m)
+        return grouped
 
 
 def _week_facts(org, caseworkers, days, team, language) -> _WeekFacts:
