@@ -236,6 +236,8 @@ def test_calendar_queries_do_not_grow_with_the_meetings(client, login, setup, mo
     login(setup['admin'])
     urls = [f"/calendar/caseworker/{setup['cw'].id}?week=2026-W50",
             f"/calendar/team/{setup['team'].id}?week=2026-W50",
+            f"/calendar/team/{setup['team'].id}?day=2026-12-07",
+            f"/calendar/caseworker/{setup['cw'].id}?day=2026-12-07",
             f'/calendar/room/{room.id}?week=2026-W50']
     _book(setup, dt.datetime(2026, 12, 7, 8, tzinfo=setup['org'].zone), room=room)
     for url in urls:          # warm caches (meeting type labels, translations)
