@@ -1,10 +1,12 @@
 """Staff calendar and the single-meeting booking path, through HTTP."""
 import datetime as dt
+import re
 
 import pytest
 
-from models import (Caseworker, CaseworkerTeam, ClosingDay, Meeting, MeetingType, Message, Pause,
-                    Team, User, WorkingHours)
+from models import (Absence, Caseworker, CaseworkerTeam, ClosingDay, Meeting, MeetingType,
+                    Message, Pause, Room, RoomTeam, Team, User, WorkingHours, db)
+from planner import booking
 
 MONDAY = dt.date(2026, 12, 7)   # ISO week 2026-W50
 
@@ -28,7 +30,6 @@ def setup(jobcentre, make_user):
 
 def _now(monkeypatch, when):
     import blueprints.planner.calendar as cal
-    from planner import booking
     monkeypatch.setattr(cal, 'utcnow', lambda: when)
 
 
@@ -132,10 +133,165 @@ def test_team_week_shows_members_side_by_side(client, login, setup, make_user):
     login(setup['admin'])
     html = client.get(f"/calendar/team/{setup['team'].id}?week=2026-W50").get_data(as_text=True)
     assert 'Karen Vejleder' in html and 'Ole Olsen' in html
-    # The overview shows whole free periods, each opening New appointment for it.
-    assert 'Monday 7 December 08:00 to 12:00, free' in html     # Karen, until lunch
-    assert 'Monday 7 December 09:00 to 11:00, free' in html     # Ole
-    assert 'Tuesday 8 December 09:00 to 11:00, free' not in html
-    # A whole free period starts a summons for its length (08:00 to 12:00).
-    assert (f"/summons/?caseworker={setup['cw'].id}&amp;date=2026-12-07&amp;time=08:00"
-            f"&amp;team={setup['team'].id}&amp;duration=240") in html
+    # The overview marks whole free periods on the timeline (from 08:00, in
+    # five-minute columns); its script makes each a link to a summons for it.
+    monday = html.index('data-d="2026-12-07" role="group"')
+    karen, ole = html.index(f'data-cw="{setup["cw"].id}"'), html.index(f'data-cw="{cw2.id}"')
+    assert '<b class="f c1 w48"></b>' in html[karen:ole]                # Karen, until lunch
+    assert '<b class="f c13 w24"></b>' in html[ole:]                     # Ole, 09:00 to 11:00
+    assert monday and 'data-top="480"' in html and 'data-new="/summons/"' in html
+    assert '%(day)s %(start)s to %(end)s, free' in html
+    # Ole works on Mondays only: no free time on his Tuesday.
+    tuesday = html.index('data-d="2026-12-08" role="group"', ole)
+    assert '<b class="f' not in html[tuesday:html.index('</div>', tuesday)]
+
+def _book(setup, starts_at, minutes=45, reporting=0, room=None):
+    return booking.book(booking.MeetingRequest(
+        organisation=setup['org'], team=setup['team'],
+        meeting_type=MeetingType.get(MeetingType.code == 'jobsamtale'), caseworker=setup['cw'],
+        room=room, starts_at=starts_at, duration_minutes=minutes, reporting_minutes=reporting,
+        citizens=(setup['citizen'],)), now=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+
+
+def _hours(html):
+    """The hour labels on the time axis, in order."""
+    return re.findall(r'class="cal-hour [^"]*">(\d\d:\d\d)<', html)
+
+
+def test_week_shows_the_working_hours_and_a_whole_day_on_request(client, login, setup):
+    WorkingHours.update(start=dt.time(8, 30), end=dt.time(15, 15)).execute()
+    Absence.create(caseworker=setup['cw'],   # a whole day away widens nothing
+                   starts_at=dt.datetime(2026, 12, 9, tzinfo=dt.timezone.utc),
+                   ends_at=dt.datetime(2026, 12, 10, tzinfo=dt.timezone.utc))
+    login(setup['admin'])
+    url = f"/calendar/caseworker/{setup['cw'].id}?week=2026-W50"
+    html = client.get(url).get_data(as_text=True)
+    assert _hours(html) == ['08:00', '09:00', '10:00', '11:00', '12:00', '13:00', '14:00',
+                            '15:00']
+    assert 'whole=1' in html
+    whole = client.get(url + '&whole=1').get_data(as_text=True)
+    assert _hours(whole)[0] == '00:00' and _hours(whole)[-1] == '23:00'
+    assert 'week=2026-W51&amp;whole=1' in whole          # the choice is kept across weeks
+
+
+def test_a_meeting_outside_the_hours_widens_the_window(client, login, setup):
+    # Booked before the hours changed: stored as it is.
+    Meeting.create(organisation=setup['org'], team=setup['team'], caseworker=setup['cw'],
+                   meeting_type=MeetingType.get(MeetingType.code == 'jobsamtale'),
+                   starts_at=dt.datetime(2026, 12, 8, 16), ends_at=dt.datetime(2026, 12, 8, 16, 30))
+    login(setup['admin'])
+    html = client.get(f"/calendar/caseworker/{setup['cw'].id}?week=2026-W50").get_data(
+        as_text=True)
+    assert _hours(html)[0] == '08:00' and _hours(html)[-1] == '17:00'
+    assert '17:00–17:30 Job' in html
+
+
+@pytest.mark.parametrize('sunday', [dt.date(2026, 3, 29), dt.date(2026, 10, 25)])
+def test_summer_time_days_keep_local_hours(client, login, setup, monkeypatch, sunday):
+    """The last Sundays of March and October: the meeting stays at 09:00
+    local time and the hours shown stay 08-16."""
+    WorkingHours.create(caseworker=setup['cw'], weekday=6, start=dt.time(8), end=dt.time(16))
+    _now(monkeypatch, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    _book(setup, dt.datetime.combine(sunday, dt.time(9), tzinfo=setup['org'].zone))
+    login(setup['admin'])
+    html = client.get(f"/calendar/caseworker/{setup['cw'].id}?date={sunday}&weekend=1"
+                      ).get_data(as_text=True)
+    assert '09:00–09:45 Job' in html
+    assert _hours(html)[0] == '08:00' and _hours(html)[-1] == '15:00'
+
+
+def test_meeting_block_is_labelled_and_opens_its_details_in_place(client, login, setup):
+    room = Room.create(organisation=setup['org'], name='Lokale 2', capacity=4)
+    RoomTeam.create(room=room, team=setup['team'])
+    meeting = _book(setup, dt.datetime(2026, 12, 9, 10, tzinfo=setup['org'].zone),
+                    reporting=15, room=room)
+    login(setup['admin'])
+    html = client.get(f"/calendar/caseworker/{setup['cw'].id}?week=2026-W50").get_data(
+        as_text=True)
+    assert '10:00–10:45 Job interview · Lokale 2 · MB 010190' in html
+    assert 'cal-reporting' in html and 'Frokost' in html
+    team = client.get(f"/calendar/team/{setup['team'].id}?week=2026-W50").get_data(
+        as_text=True)
+    assert '>10:00 Job interview</a>' in team
+    fragment = client.get(f'/calendar/meeting/{meeting.id}',
+                          headers={'HX-Request': 'true', 'HX-Target': 'cal-details'})
+    body = fragment.get_data(as_text=True)
+    assert '<html' not in body and 'Mette Borger' in body and 'Cancel the meeting' in body
+
+
+def _count_queries(monkeypatch, client, url):
+    statements = []
+    real_execute = db.obj.execute_sql
+    monkeypatch.setattr(db.obj, 'execute_sql',
+                        lambda sql, *a, **k: statements.append(sql) or real_execute(sql, *a, **k))
+    assert client.get(url).status_code == 200
+    monkeypatch.undo()
+    return len(statements)
+
+
+def test_calendar_queries_do_not_grow_with_the_meetings(client, login, setup, monkeypatch,
+                                                        make_user):
+    room = Room.create(organisation=setup['org'], name='Lokale 2', capacity=4)
+    RoomTeam.create(room=room, team=setup['team'])
+    login(setup['admin'])
+    urls = [f"/calendar/caseworker/{setup['cw'].id}?week=2026-W50",
+            f"/calendar/team/{setup['team'].id}?week=2026-W50",
+            f"/calendar/team/{setup['team'].id}?day=2026-12-07",
+            f"/calendar/caseworker/{setup['cw'].id}?day=2026-12-07",
+            f'/calendar/room/{room.id}?week=2026-W50']
+    _book(setup, dt.datetime(2026, 12, 7, 8, tzinfo=setup['org'].zone), room=room)
+    for url in urls:          # warm caches (meeting type labels, translations)
+        client.get(url)
+    few = [_count_queries(monkeypatch, client, url) for url in urls]
+    for i in range(12):
+        citizen = make_user(setup['org'], User.CITIZEN, name=f'Borger {i}',
+                            cpr=f'02029{i:05d}')
+        day = MONDAY + dt.timedelta(days=i % 5)
+        hour = 9 + i // 5 * 2
+        booking.book(booking.MeetingRequest(
+            organisation=setup['org'], team=setup['team'],
+            meeting_type=MeetingType.get(MeetingType.code == 'jobsamtale'),
+            caseworker=setup['cw'], room=room,
+            starts_at=dt.datetime.combine(day, dt.time(hour), tzinfo=setup['org'].zone),
+            duration_minutes=30, citizens=(citizen,)),
+            now=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    many = [_count_queries(monkeypatch, client, url) for url in urls]
+    assert many == few
+
+
+def test_day_view_shows_one_day_with_the_days_around_it(client, login, setup, monkeypatch):
+    _now(monkeypatch, dt.datetime(2026, 12, 8, 9, 7, tzinfo=dt.timezone.utc))   # 10:07 local
+    login(setup['admin'])
+    html = client.get(f"/calendar/caseworker/{setup['cw'].id}?day=2026-12-08").get_data(
+        as_text=True)
+    assert 'Tuesday 8 December' in html and 'Wednesday 9 December' not in html
+    assert 'day=2026-12-07' in html and 'day=2026-12-09' in html
+    assert 'cal-day-view' in html
+    assert 'class="cal-now rs-26"' in html      # 10:05 is line 26 from 08:00
+    week = client.get(f"/calendar/caseworker/{setup['cw'].id}?week=2026-W50").get_data(
+        as_text=True)
+    assert f"/calendar/caseworker/{setup['cw'].id}?day=2026-12-09" in week
+
+
+def test_team_filters_and_one_day_with_caseworkers_side_by_side(client, login, setup,
+                                                                make_user):
+    other = make_user(setup['org'], User.CASEWORKER, name='Ole Olsen')
+    cw2 = Caseworker.create(user=other, organisation=setup['org'])
+    CaseworkerTeam.create(caseworker=cw2, team=setup['team'])
+    WorkingHours.create(caseworker=cw2, weekday=0, start=dt.time(9), end=dt.time(11))
+    _book(setup, dt.datetime(2026, 12, 7, 10, tzinfo=setup['org'].zone))
+    login(setup['admin'])
+    base = f"/calendar/team/{setup['team'].id}"
+    only = client.get(f"{base}?week=2026-W50&caseworker={cw2.id}").get_data(as_text=True)
+    assert 'id="cw-%d"' % cw2.id in only and 'id="cw-%d"' % setup['cw'].id not in only
+    other_type = MeetingType.get(MeetingType.code != 'jobsamtale')
+    assert '>10:00 Job interview</a>' in client.get(f'{base}?week=2026-W50').get_data(
+        as_text=True)
+    assert '>10:00 Job interview</a>' not in client.get(
+        f'{base}?week=2026-W50&type={other_type.id}').get_data(as_text=True)
+    day = client.get(f'{base}?day=2026-12-07').get_data(as_text=True)
+    assert 'aria-label="Karen Vejleder"' in day and 'aria-label="Ole Olsen"' in day
+    assert 'Monday 7 December 09:00, free' in day                 # a quarter of Ole's
+    assert '10:00–10:45 Job interview · MB 010190' in day
+    assert f'{base}?day=2026-12-08' in client.get(f'{base}?week=2026-W50').get_data(
+        as_text=True)

@@ -22,7 +22,7 @@ from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay,
 from planner import booking
 from planner.loading import caseworker_inputs, utc_window
 from scheduling.availability import AvailabilityCalendar
-from scheduling.localtime import as_utc, from_minute, to_minute_ceil
+from scheduling.localtime import as_utc, from_minute, minute_of_day, to_minute_ceil
 from web import get_in_org, job_centre_staff, render, see_other
 
 bp = Blueprint('calendar', __name__, url_prefix='/calendar')
@@ -72,16 +72,25 @@ class Block:
     aria: str = ''
     url: str = ''
     place: str = ''    # grid placement classes, set by `place`
+    short: str = ''    # a meeting's start and type, for the narrow team timeline
+    type_id: int = 0   # a meeting's type (the team week's filter)
 
 
-def place(lanes_by_owner, top: int, axis: str) -> None:
+def place(lanes_by_owner, top: int, bottom: int, axis: str) -> None:
     """Set each block's grid placement classes (see calendar-grid.css): rows
-    ('r') for the week columns, columns ('c') for the team timeline."""
+    ('r') for the week columns, columns ('c') for the team timeline. Blocks
+    are cut to the hours shown (an absence of a whole day shows inside them)."""
     for lanes in lanes_by_owner:
         for lane in lanes:
+            shown = []
             for b in lane.blocks:
-                b.place = (f'{axis}s-{(b.start - top) // 5 + 1} '
-                           f'{axis}n-{max((b.end - b.start) // 5, 1)}')
+                start, end = max(b.start, top), min(b.end, bottom)
+                if end <= start and b.kind != 'closed':
+                    continue
+                first, span = (start - top) // 5 + 1, max((end - start) // 5, 1)
+                b.place = f'rs-{first} rn-{span}' if axis == 'r' else f'c{first} w{span}'
+                shown.append(b)
+            lane.blocks = shown
 
 
 @dataclass
@@ -89,6 +98,7 @@ class DayLane:
     day: dt.date
     blocks: list[Block] = field(default_factory=list)
     closed: str = ''      # name of the closing day, if closed
+    title: str = ''       # the column's name when it is not the day's (team day)
 
 
 def _local_minutes(moment: dt.datetime, zone, day: dt.date) -> int:
@@ -119,10 +129,8 @@ def _free_slots(start: int, end: int, label: str, url_for_slot, *,
     """Quarter-hour buttons covering a free interval (ragged ends kept), or
     one button for the whole interval (`whole`, the team overview). `label`
     names the day."""
-    if whole:
-        return [Block('free', start, end, f'{_hm(start)}–{_hm(end)}',
-                      _texts()['free_range'] % dict(day=label, start=_hm(start), end=_hm(end)),
-                      url_for_slot(start, end, end, True))]
+    if whole:   # the team timeline: its script makes the link (calendar.js)
+        return [Block('free', start, end)]
     template = _texts()['free_slot']
     blocks = []
     cursor = start
@@ -139,7 +147,9 @@ def _texts() -> dict[str, str]:
     """Translated templates, looked up once per request (hot loops below)."""
     if 'calendar_texts' not in g:
         g.calendar_texts = {'free_slot': _('%(day)s %(time)s, free'),
-                            'free_range': _('%(day)s %(start)s to %(end)s, free')}
+                            'free_range': _('%(day)s %(start)s to %(end)s, free'),
+                            'pause_aria': _('%(start)s to %(end)s, %(label)s'),
+                            'Pause': _('Pause'), 'pause': _('pause')}
     return g.calendar_texts
 
 
@@ -162,6 +172,9 @@ class MeetingRow:
     starts_at: dt.datetime
     ends_at: dt.datetime
     meeting_type_id: int
+    room_id: int | None
+    reporting_minutes: int
+    seats: int | None                              # a group meeting's seats
     citizens: list = field(default_factory=list)   # [(name, cpr)]
 
 
@@ -169,7 +182,8 @@ def _meeting_rows(where, key) -> dict:
     """Booked meetings matching `where`, with their citizens, grouped by `key`."""
     rows = [MeetingRow(*values) for values in
             Meeting.select(Meeting.id, Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
-                           Meeting.meeting_type)
+                           Meeting.meeting_type, Meeting.room, Meeting.reporting_minutes,
+                           Meeting.seats)
             .where(where, Meeting.status == Meeting.BOOKED)
             .order_by(Meeting.starts_at).tuples()]
     by_id = {row.id: row for row in rows}
@@ -197,16 +211,41 @@ def _type_labels(language: str) -> dict[int, str]:
     return {t.id: t.label(language) for t in MeetingType.select()}
 
 
-def _meeting_block(meeting: MeetingRow, zone, day, day_label, labels, aria_template) -> Block:
+def _room_names(org) -> dict[int, str]:
+    """{room id: name} of the organisation's rooms (one query per page)."""
+    if 'calendar_rooms' not in g:
+        g.calendar_rooms = dict(Room.select(Room.id, Room.name)
+                                .where(Room.organisation == org).tuples())
+    return g.calendar_rooms
+
+
+def _meeting_label(meeting: MeetingRow, start: int, end: int, labels, rooms) -> str:
+    """'09:00–09:45 Jobsamtale · Lokale 2 · MB 010190' (a group: '3/8')."""
+    parts = [f'{_hm(start)}–{_hm(end)} {labels[meeting.meeting_type_id]}']
+    if meeting.room_id in rooms:
+        parts.append(rooms[meeting.room_id])
+    if meeting.seats:
+        parts.append(f'{len(meeting.citizens)}/{meeting.seats}')
+    else:
+        parts += [_citizen_tag(name, cpr) for name, cpr in meeting.citizens]
+    return ' · '.join(parts)
+
+
+def _meeting_block(meeting: MeetingRow, zone, day, day_label, labels, aria_template,
+                   rooms=None) -> list[Block]:
+    """The meeting's block, and its reporting time after it when it has some."""
     start = _local_minutes(meeting.starts_at, zone, day)
     end = _local_minutes(meeting.ends_at, zone, day)
-    tags = ', '.join(_citizen_tag(name, cpr) for name, cpr in meeting.citizens)
-    label = f'{_hm(start)}–{_hm(end)} {labels[meeting.meeting_type_id]}' + (
-        f' · {tags}' if tags else '')
-    return Block('meeting', start, max(end, start + 5), label,
-                 aria_template % dict(day=day_label, start=_hm(start), end=_hm(end),
-                                      what=label),
-                 f'{_meeting_base()}{meeting.id}')
+    label = _meeting_label(meeting, start, end, labels, rooms or {})
+    blocks = [Block('meeting', start, max(end, start + 5), label,
+                    aria_template % dict(day=day_label, start=_hm(start), end=_hm(end),
+                                         what=label),
+                    f'{_meeting_base()}{meeting.id}',
+                    short=f'{_hm(start)} {labels[meeting.meeting_type_id]}',
+                    type_id=meeting.meeting_type_id)]
+    if meeting.reporting_minutes:
+        blocks.append(Block('reporting', end, min(end + meeting.reporting_minutes, 24 * 60)))
+    return blocks
 
 
 def _meeting_base() -> str:
@@ -215,12 +254,14 @@ def _meeting_base() -> str:
 
 def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
                      whole_intervals=False):
-    """{caseworker id: [DayLane]} for the local dates in `days`; free time as
-    quarter-hour buttons, or as one button per free interval."""
+    """({caseworker id: [DayLane]} for the local dates in `days`, their
+    working hours (see `working_window`)); free time as quarter-hour
+    buttons, or as one button per free interval."""
     new_base = url_for('summons.index')
     first, last = days[0], days[-1]
     inputs = {i.caseworker_id: i for i in caseworker_inputs(
         org, caseworkers, first, last, team=team)}
+    hours = working_window(inputs.values(), days)
     week = _week_facts(org, caseworkers, days, team, language)
     calendar = AvailabilityCalendar(org.zone, first, last, set(week.org_closed))
     # Free time that has passed cannot be booked: show it as not free.
@@ -250,7 +291,7 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
             lane.blocks.sort(key=lambda b: (b.start, b.end))
             lanes.append(lane)
         result[caseworker.id] = lanes
-    return result
+    return result, hours
 
 
 def _slot_url_maker(new_base: str, caseworker, day: dt.date, team):
@@ -287,11 +328,12 @@ class _WeekFacts:
     def busy_blocks(self, caseworker, day) -> list[Block]:
         """Pauses, absence and meetings of one caseworker's day."""
         blocks = []
+        texts = _texts()
         for p in self.pauses[(caseworker.id, day.weekday)]:
             start, end = p.start.hour * 60 + p.start.minute, p.end.hour * 60 + p.end.minute
-            blocks.append(Block('pause', start, end, p.label or _('Pause'),
-                                _('%(start)s to %(end)s, %(label)s', start=_hm(start),
-                                  end=_hm(end), label=p.label or _('pause'))))
+            blocks.append(Block('pause', start, end, p.label or texts['Pause'],
+                                texts['pause_aria'] % dict(start=_hm(start), end=_hm(end),
+                                                           label=p.label or texts['pause'])))
         for a in self.absences[caseworker.id]:
             start = _local_minutes(a.starts_at, self.org.zone, day.day)
             end = _local_minutes(a.ends_at, self.org.zone, day.day)
@@ -299,12 +341,19 @@ class _WeekFacts:
                 blocks.append(Block('absence', start, end, a.reason or _('Absent'),
                                     _('%(start)s to %(end)s, absent', start=_hm(start),
                                       end=_hm(end))))
-        for m in self.meetings[caseworker.id]:
-            if self.org.local(m.starts_at).date() == day.day:
-                blocks.append(_meeting_block(m, self.org.zone, day.day,
-                                             self.day_labels[day.day], self.labels,
-                                             self.meeting_aria))
+        for m in self.meetings_on.get((caseworker.id, day.day), ()):
+            blocks += _meeting_block(m, self.org.zone, day.day, self.day_labels[day.day],
+                                     self.labels, self.meeting_aria, _room_names(self.org))
         return blocks
+
+    @functools.cached_property
+    def meetings_on(self) -> dict:
+        """{(caseworker id, local date): [MeetingRow]}, the day a meeting starts."""
+        grouped = defaultdict(list)
+        for caseworker_id, rows in self.meetings.items():
+            for m in rows:
+                grouped[(caseworker_id, self.org.local(m.starts_at).date())].append(m)
+        return grouped
 
 
 def _week_facts(org, caseworkers, days, team, language) -> _WeekFacts:
@@ -340,15 +389,33 @@ def _week_facts(org, caseworkers, days, team, language) -> _WeekFacts:
                       meeting_aria=_('%(day)s %(start)s to %(end)s, meeting: %(what)s'))
 
 
-def _bounds(lanes_by_owner, hours_source=None) -> tuple[int, int]:
-    """First and last minute shown: whole hours around everything on the page."""
-    starts = [b.start for lanes in lanes_by_owner for lane in lanes for b in lane.blocks
-              if b.kind != 'closed']
-    ends = [b.end for lanes in lanes_by_owner for lane in lanes for b in lane.blocks
-            if b.kind != 'closed']
-    if not starts:
-        return DEFAULT_HOURS
-    return (min(starts) // 60 * 60, -(-max(ends) // 60) * 60)
+def working_window(inputs, days) -> tuple[int, int] | None:
+    """Earliest start and latest end of the working hours of `inputs` (engine
+    input per caseworker) on the weekdays of `days`, in local minutes."""
+    weekdays = {day.weekday() for day in days}
+    ranges = [(minute_of_day(s), minute_of_day(e)) for i in inputs
+              for weekday, hours in i.schedule.hours.items() if weekday in weekdays
+              for s, e in hours]
+    if not ranges:
+        return None
+    return min(s for s, _e in ranges), max(e for _s, e in ranges)
+
+
+def _bounds(lanes_by_owner, hours=None) -> tuple[int, int]:
+    """First and last minute shown, in whole hours: the working hours
+    (`hours`; 08-16 when nobody works) and any meeting outside them. With
+    ?whole=1 the whole day."""
+    if request.args.get('whole') == '1':
+        return 0, 24 * 60
+    first, last = hours or DEFAULT_HOURS
+    starts, ends = [first], [last]
+    for lanes in lanes_by_owner:
+        for lane in lanes:
+            for b in lane.blocks:
+                if b.kind in ('meeting', 'reporting'):
+                    starts.append(b.start)
+                    ends.append(b.end)
+    return min(starts) // 60 * 60, min(-(-max(ends) // 60) * 60, 24 * 60)
 
 
 def _asked_week() -> tuple[dt.date, bool, list[dt.date]]:
@@ -364,7 +431,9 @@ def _week_context(monday, weekend):
                 prev_week=week_id(monday - dt.timedelta(days=7)),
                 next_week=week_id(monday + dt.timedelta(days=7)),
                 this_week=week_id(parse_week(None)),
-                day_label=_day_label, hm=_hm, format_date=format_date)
+                whole=request.args.get('whole') == '1',
+                day_label=_day_label, hm=_hm, format_date=format_date,
+                timedelta=dt.timedelta)
 
 
 def _language() -> str:
@@ -389,16 +458,47 @@ def index():
                            caseworkers=caseworkers, rooms=rooms)
 
 
+def _now_line(org, days, top: int, bottom: int) -> tuple[dt.date, str] | None:
+    """(today, placement class) of the "now" line when today is shown."""
+    now = org.local(utcnow())
+    minute = now.hour * 60 + now.minute
+    if now.date() not in days or not top <= minute < bottom:
+        return None
+    return now.date(), f'rs-{(minute - top) // 5 + 1}'
+
+
+def _asked_day() -> dt.date | None:
+    """The one day of ?day=YYYY-MM-DD (the day view), else None."""
+    try:
+        return dt.date.fromisoformat(request.args.get('day') or '')
+    except ValueError:
+        return None
+
+
+def _day_context(day: dt.date | None) -> dict:
+    if day is None:
+        return dict(day_view=None)
+    return dict(day_view=day, prev_day=day - dt.timedelta(days=1),
+                next_day=day + dt.timedelta(days=1))
+
+
 @bp.route('/caseworker/<int:caseworker_id>')
 @job_centre_staff
 def caseworker(caseworker_id):
     cw = get_in_org(Caseworker, caseworker_id)
     monday, weekend, days = _asked_week()
-    lanes = caseworker_lanes(cw.organisation, [cw], days, language=_language())[cw.id]
-    top, bottom = _bounds([lanes])
-    place([lanes], top, 'r')
+    day = _asked_day()
+    if day is not None:
+        monday, days = parse_week(day.isoformat()), [day]
+    by_caseworker, hours = caseworker_lanes(cw.organisation, [cw], days, language=_language())
+    lanes = by_caseworker[cw.id]
+    top, bottom = _bounds([lanes], hours)
+    place([lanes], top, bottom, 'r')
     return render('calendar/caseworker.html', GRID, owner=cw, lanes=lanes, top=top,
-                  bottom=bottom, **_week_context(monday, weekend))
+                  bottom=bottom, now_line=_now_line(cw.organisation, days, top, bottom),
+                  day_url=lambda d: url_for('calendar.caseworker', caseworker_id=cw.id,
+                                            day=d.isoformat()),
+                  **_week_context(monday, weekend), **_day_context(day))
 
 
 @bp.route('/team/<int:team_id>')
@@ -406,16 +506,26 @@ def caseworker(caseworker_id):
 def team(team_id):
     team = get_in_org(Team, team_id)
     monday, weekend, days = _asked_week()
-    members = list(Caseworker.select(Caseworker, User).join(User)
-                   .switch(Caseworker).join(CaseworkerTeam)
-                   .where(CaseworkerTeam.team == team).order_by(User.name))
-    lanes = caseworker_lanes(team.organisation, members, days, team=team,
-                             language=_language(), whole_intervals=True)
-    top, bottom = _bounds(lanes.values())
-    place(lanes.values(), top, 'c')
+    day = _asked_day()
+    if day is not None:
+        monday, days = parse_week(day.isoformat()), [day]
+    everyone = list(Caseworker.select(Caseworker, User).join(User)
+                    .switch(Caseworker).join(CaseworkerTeam)
+                    .where(CaseworkerTeam.team == team).order_by(User.name))
+    chosen = request.args.get('caseworker', type=int)
+    members = [cw for cw in everyone if chosen in (None, cw.id)]
+    lanes, hours = caseworker_lanes(team.organisation, members, days, team=team,
+                                    language=_language(), whole_intervals=day is None)
+    top, bottom = _bounds(lanes.values(), hours)
+    place(lanes.values(), top, bottom, 'c' if day is None else 'r')
     rows = [(cw, lanes[cw.id]) for cw in members]
+    columns = [DayLane(day, lanes[cw.id][0].blocks, lanes[cw.id][0].closed, cw.user.name)
+               for cw in members] if day is not None else []
     return render('calendar/team.html', GRID, owner=team, rows=rows, top=top, bottom=bottom,
-                  **_week_context(monday, weekend))
+                  everyone=everyone, chosen=chosen, columns=columns,
+                  meeting_type=request.args.get('type', type=int),
+                  types=_type_labels(_language()),
+                  **_week_context(monday, weekend), **_day_context(day))
 
 
 @bp.route('/room/<int:room_id>')
@@ -446,7 +556,9 @@ def room(room_id):
             continue
         busy = []
         for m in meetings[day]:
-            block = _meeting_block(m, org.zone, day, _day_label(day), labels, meeting_aria)
+            block, *reporting = _meeting_block(m, org.zone, day, _day_label(day), labels,
+                                               meeting_aria)
+            lane.blocks += reporting
             used = len(m.citizens)
             if seats is not None:
                 block.label += ' ' + _('(%(used)s of %(seats)s seats)', used=used, seats=seats)
@@ -468,7 +580,7 @@ def room(room_id):
         lane.blocks.sort(key=lambda b: (b.start, b.end))
         lanes.append(lane)
     top, bottom = _bounds([lanes])
-    place([lanes], top, 'r')
+    place([lanes], top, bottom, 'r')
     return render('calendar/room.html', GRID, owner=room, lanes=lanes, top=top, bottom=bottom,
                   seats=seats, **_week_context(monday, weekend))
 
@@ -627,7 +739,8 @@ def meeting(meeting_id):
     confirm = request.args.get('confirm') == 'cancel'
     g.personal_data = True
     _audit('meeting_read', meeting, f'{len(citizens)} citizens')
-    return render_template('calendar/meeting.html', meeting=meeting, citizens=citizens,
+    return render('calendar/meeting.html', {'cal-details': 'details'}, meeting=meeting,
+                  citizens=citizens,
                            when=booking.local_when(meeting),
                            place=meeting.place(), confirm=confirm,
                            language=_language(), week_id=week_id, parse_week=parse_week)

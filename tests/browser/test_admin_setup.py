@@ -204,13 +204,13 @@ def go_to_date(page, day):
 
 def free_names(scope):
     """Accessible names of every free item in `scope`, in page order."""
-    return scope.locator('a.cal-free').evaluate_all(
+    return scope.locator('a.cal-free, .tl > a.f').evaluate_all(
         'els => els.map(e => e.getAttribute("aria-label"))')
 
 
 PLACED_JS = """
 els => els.map(e => {
-  const lane = e.closest('.team-lane').getBoundingClientRect();
+  const lane = e.closest('.tl').getBoundingClientRect();
   const box = e.getBoundingClientRect();
   return [e.getAttribute('aria-label'), (box.left - lane.left) / lane.width,
           (box.right - lane.left) / lane.width];
@@ -229,7 +229,7 @@ def expect_placed_as_named(page, row, top, bottom):
     # The grid's placement classes live in their own stylesheet: wait for it.
     page.wait_for_function(
         "() => !!document.querySelector('link[href$=\"/calendar-grid.css\"]')?.sheet")
-    placed = row.locator('a.cal-free').evaluate_all(PLACED_JS)
+    placed = row.locator('.tl > a.f').evaluate_all(PLACED_JS)
     assert placed
     for name, start, end in placed:
         drawn = (f'{hm(top + start * (bottom - top))} to '
@@ -304,8 +304,7 @@ def test_admin_sets_up_a_team_and_the_team_calendar_shows_exactly_that(
     expect(bo_row.get_by_role('heading', name=BO)).to_be_visible()
     for row in (anna_row, bo_row):
         expect(row.locator('.cal-closed-day')).to_have_text([f'Closed: {CLOSING}'])
-        closed_day = row.locator('.team-day', has=page.get_by_role(
-            'heading', name=day_name(closed), exact=True))
+        closed_day = row.get_by_role('group', name=day_name(closed), exact=True)
         expect(closed_day.locator('.cal-closed-day')).to_be_visible()
     expect_exactly_free(anna_row, [
         name for d in open_days
@@ -313,8 +312,8 @@ def test_admin_sets_up_a_team_and_the_team_calendar_shows_exactly_that(
     expect_exactly_free(bo_row, [free(monday, '09:00', '10:30'), free(monday, '10:45', '12:00')]
                         + [free(d, '09:00', '12:00') for d in open_days[1:]])
     # The pauses, labelled, where they are; none on the closed day.
-    expect(anna_row.get_by_role('note', name='12:00 to 12:30, Lunch')).to_have_count(4)
-    expect(bo_row.get_by_role('note', name='10:30 to 10:45, Coffee')).to_have_count(1)
+    expect(anna_row.locator('.tl > .p', has_text='Lunch')).to_have_count(4)
+    expect(bo_row.locator('.tl > .p', has_text='Coffee')).to_have_count(1)
     expect(page.get_by_text('Each bar runs from 08:00 to 16:00.')).to_be_visible()
     for row in (anna_row, bo_row):
         expect_placed_as_named(page, row, 8 * 60, 16 * 60)

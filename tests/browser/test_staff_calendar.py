@@ -1,0 +1,156 @@
+"""The staff calendars at a desk (1280x800) and on a phone (390x844): the
+working hours on the first screen, readable meetings that open in place, a
+team week of ten that fits the screen, and no serious axe finding in en, da
+and sv."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from babel.dates import format_date
+from playwright.sync_api import expect
+
+from models import (Caseworker, CaseworkerTeam, MeetingType, Pause, Room, RoomTeam, Team, User,
+                    WorkingHours)
+from planner import booking
+from tests.browser.test_axe_pages import axe, blocking_violations, log_in, settled  # noqa: F401
+from tests.test_offers_support import next_monday
+
+pytestmark = pytest.mark.browser
+
+DESK = {'width': 1280, 'height': 800}
+PHONE = {'width': 390, 'height': 844}
+
+
+@pytest.fixture
+def team_week(jobcentre, make_user):
+    """Ten caseworkers working 08:30-15:15 with lunch, a room, and one
+    meeting for the first of them on next Monday at 09:00."""
+    team = Team.create(organisation=jobcentre, name='Dagpenge', address='Jobvej 1',
+                       postcode='8000', city='Aarhus C')
+    room = Room.create(organisation=jobcentre, name='Lokale 2', capacity=4)
+    RoomTeam.create(room=room, team=team)
+    caseworkers = []
+    for i in range(10):
+        user = make_user(jobcentre, User.CASEWORKER, name=f'Vejleder {i:02d}')
+        cw = Caseworker.create(user=user, organisation=jobcentre, initials=f'V{i}')
+        CaseworkerTeam.create(caseworker=cw, team=team)
+        for weekday in range(5):
+            WorkingHours.create(caseworker=cw, weekday=weekday, start=dt.time(8, 30),
+                                end=dt.time(15, 15))
+            Pause.create(caseworker=cw, weekday=weekday, start=dt.time(12),
+                         end=dt.time(12, 30), label='Frokost')
+        caseworkers.append(cw)
+    citizen = make_user(jobcentre, User.CITIZEN, name='Mette Borger', cpr='0101901234')
+    monday = next_monday(jobcentre)
+    meeting = booking.book(booking.MeetingRequest(
+        organisation=jobcentre, team=team,
+        meeting_type=MeetingType.get(MeetingType.code == 'jobsamtale'),
+        caseworker=caseworkers[0], room=room,
+        starts_at=dt.datetime.combine(monday, dt.time(9), tzinfo=jobcentre.zone),
+        duration_minutes=45, reporting_minutes=15, citizens=(citizen,)))
+    return dict(team=team, room=room, caseworkers=caseworkers, monday=monday,
+                meeting=meeting, org=jobcentre)
+
+
+def _open(page, app, live_server, user, path, size):
+    page.set_viewport_size(size)
+    log_in(page, app, live_server, user)
+    response = page.goto(path)
+    assert response.status == 200, path
+    settled(page)
+
+
+def test_caseworker_week_at_a_desk_shows_the_day_and_opens_a_meeting(
+        page, app, live_server, make_user, team_week):
+    admin = make_user(team_week['org'], User.ADMIN, language='en')
+    cw = team_week['caseworkers'][0]
+    _open(page, app, live_server, admin,
+          f"/calendar/caseworker/{cw.id}?date={team_week['monday']}", DESK)
+    axis = page.locator('.cal-axis .cal-hour')
+    expect(axis.first).to_have_text('08:00')
+    expect(axis.filter(has_text='00:00')).to_have_count(0)
+    eight = axis.first.bounding_box()
+    assert 0 <= eight['y'] and eight['y'] + eight['height'] <= DESK['height'], eight
+    # The meeting reads as text in its block.
+    block = page.locator('#calendar-grid a.cal-meeting').first
+    expect(block).to_have_text('09:00–09:45 Job interview · Lokale 2 · MB 010190')
+    assert block.bounding_box()['height'] >= 30
+    expect(page.locator('#calendar-grid .cal-pause').first).to_have_text('Frokost')
+    block.click()
+    details = page.locator('#cal-details')
+    expect(details).to_contain_text('Mette Borger')
+    expect(details.get_by_role('link', name='Cancel the meeting…')).to_be_visible()
+    assert '/calendar/caseworker/' in page.url        # opened in place
+    # The whole day on request.
+    page.get_by_role('link', name='Whole day').click()
+    expect(page.locator('.cal-axis .cal-hour').first).to_have_text('00:00')
+
+
+def test_team_week_of_ten_fits_a_desk_screen(page, app, live_server, make_user, team_week):
+    admin = make_user(team_week['org'], User.ADMIN, language='en')
+    _open(page, app, live_server, admin,
+          f"/calendar/team/{team_week['team'].id}?date={team_week['monday']}", DESK)
+    expect(page.locator('section.team-row')).to_have_count(10)
+    assert page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')
+    week = page.locator('.team-week')
+    assert week.evaluate('e => e.scrollWidth <= e.clientWidth')
+    expect(page.locator('.tl > a.m').first).to_have_text('09:00 Job interview')
+    # Free periods became links to a summons for them.
+    first_free = page.locator('.tl > a.f').first
+    expect(first_free).to_have_attribute('href', f"/summons/?caseworker="
+                                         f"{team_week['caseworkers'][0].id}&date="
+                                         f"{team_week['monday']}&time=08:30"
+                                         f"&team={team_week['team'].id}&duration=30")
+
+
+@pytest.mark.parametrize('language', ['en', 'da', 'sv'])
+def test_calendars_have_no_serious_axe_violations(page, axe, app, live_server,  # noqa: F811
+                                                  make_user, team_week, language):
+    admin = make_user(team_week['org'], User.ADMIN, language=language)
+    cw = team_week['caseworkers'][0]
+    day = team_week['monday']
+    paths = [f'/calendar/caseworker/{cw.id}?date={day}', f'/calendar/caseworker/{cw.id}?day={day}',
+             f"/calendar/team/{team_week['team'].id}?date={day}",
+             f"/calendar/room/{team_week['room'].id}?date={day}"]
+    for size in (DESK, PHONE):
+        for path in paths:
+            _open(page, app, live_server, admin, path, size)
+            problems = blocking_violations(axe, page)
+            assert not problems, f'{path} at {size}: ' + '; '.join(problems)
+    assert page.js_errors == []
+
+
+def test_caseworker_day_on_a_phone_has_touch_sized_targets(page, app, live_server, make_user,
+                                                          team_week):
+    admin = make_user(team_week['org'], User.ADMIN, language='en')
+    cw = team_week['caseworkers'][0]
+    monday = team_week['monday']
+    _open(page, app, live_server, admin, f'/calendar/caseworker/{cw.id}?day={monday}', PHONE)
+    assert page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')
+    expect(page.locator('#calendar-grid a.cal-meeting')).to_contain_text('09:00–09:45')
+    targets = page.locator('#calendar-grid a.cal-free, #calendar-grid a.cal-meeting, '
+                           '.cal-nav a, .cal-nav button')
+    heights = targets.evaluate_all('els => els.map(e => e.getBoundingClientRect().height)')
+    assert heights and min(heights) >= 44, sorted(heights)[:5]
+    page.get_by_role('link', name='Next day').click()
+    expect(page.locator('.cal-title')).to_contain_text('Tuesday')
+
+
+def test_arrow_keys_move_between_times_and_days(page, app, live_server, make_user, team_week):
+    admin = make_user(team_week['org'], User.ADMIN, language='en')
+    cw = team_week['caseworkers'][0]
+    monday = team_week['monday']
+    _open(page, app, live_server, admin,
+          f"/calendar/caseworker/{cw.id}?date={monday}", DESK)
+    names = 'document.activeElement.getAttribute("aria-label")'
+    tuesday = format_date(monday + dt.timedelta(days=1), 'EEEE d MMMM', locale='en')
+    first = page.locator('#calendar-grid a.cal-free').first
+    first.focus()
+    start = page.evaluate(names)
+    page.keyboard.press('ArrowDown')
+    assert page.evaluate(names) != start and page.evaluate(names).endswith(', free')
+    page.keyboard.press('ArrowUp')
+    assert page.evaluate(names) == start
+    page.keyboard.press('ArrowRight')
+    assert page.evaluate(names).startswith(tuesday), page.evaluate(names)
