@@ -475,6 +475,15 @@ def _asked_day() -> dt.date | None:
         return None
 
 
+def _asked_days() -> tuple[dt.date, bool, list[dt.date], dt.date | None]:
+    """(Monday, weekend shown, the days shown, the day of a day view or None)."""
+    monday, weekend, days = _asked_week()
+    day = _asked_day()
+    if day is not None:
+        monday, days = parse_week(day.isoformat()), [day]
+    return monday, weekend, days, day
+
+
 def _day_context(day: dt.date | None) -> dict:
     if day is None:
         return dict(day_view=None)
@@ -486,10 +495,7 @@ def _day_context(day: dt.date | None) -> dict:
 @job_centre_staff
 def caseworker(caseworker_id):
     cw = get_in_org(Caseworker, caseworker_id)
-    monday, weekend, days = _asked_week()
-    day = _asked_day()
-    if day is not None:
-        monday, days = parse_week(day.isoformat()), [day]
+    monday, weekend, days, day = _asked_days()
     by_caseworker, hours = caseworker_lanes(cw.organisation, [cw], days, language=_language())
     lanes = by_caseworker[cw.id]
     top, bottom = _bounds([lanes], hours)
@@ -505,10 +511,7 @@ def caseworker(caseworker_id):
 @job_centre_staff
 def team(team_id):
     team = get_in_org(Team, team_id)
-    monday, weekend, days = _asked_week()
-    day = _asked_day()
-    if day is not None:
-        monday, days = parse_week(day.isoformat()), [day]
+    monday, weekend, days, day = _asked_days()
     everyone = list(Caseworker.select(Caseworker, User).join(User)
                     .switch(Caseworker).join(CaseworkerTeam)
                     .where(CaseworkerTeam.team == team).order_by(User.name))
