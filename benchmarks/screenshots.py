@@ -11,8 +11,8 @@ with Playwright and Debian's Chromium into docs/screenshots/:
 * the citizen's booking page (day and time), at 390 x 844.
 
 The weeks shown are next week, which the demo data fills with meetings. A
-page that answers 404 (not built yet) is logged and skipped. Finally the
-README's screenshot section is rewritten to show the images that exist.
+page that does not answer 200 stops the script. Finally the README's
+screenshot section is rewritten to show the images taken.
 
     python -m benchmarks.screenshots                 # English
     python -m benchmarks.screenshots --language da   # Danish pages
@@ -151,14 +151,11 @@ def citizen_login(page, env: dict) -> None:
     page.wait_for_url(lambda url: '/login' not in url)
 
 
-def shoot(page, path: str, out: Path) -> bool:
-    """Save the page at `path` as `out`; False (logged) when it is not there."""
+def shoot(page, path: str, out: Path) -> None:
+    """Save the page at `path` as `out`."""
     response = page.goto(path)
-    if response is None or response.status == 404:
-        log(f'{path} answers 404: skipped')
-        return False
-    if response.status != 200:
-        raise SystemExit(f'screenshots: {path} answered {response.status}')
+    if response is None or response.status != 200:
+        raise SystemExit(f'screenshots: {path} answered {response and response.status}')
     page.wait_for_load_state('networkidle')
     page.wait_for_function(
         "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
@@ -170,7 +167,6 @@ def shoot(page, path: str, out: Path) -> bool:
     page.screenshot(path=str(out), full_page=True,
                     clip={'x': 0, 'y': 0, 'width': width, 'height': height})
     log(f'{out.relative_to(ROOT)}')
-    return True
 
 
 def take_all(browser, base: str, env: dict, ids: dict, language: str) -> list[tuple]:
@@ -181,14 +177,14 @@ def take_all(browser, base: str, env: dict, ids: dict, language: str) -> list[tu
             page = new_page(browser, base, size, language)
             staff_login(page, email)
             name = f'{stem}-{size}.png'
-            if shoot(page, path.format(**ids), OUT / name):
-                taken.append((name, f'{caption} ({SIZES[size]["width"]} px)'))
+            shoot(page, path.format(**ids), OUT / name)
+            taken.append((name, f'{caption} ({SIZES[size]["width"]} px)'))
             page.context.close()
     stem, caption, path = CITIZEN_PAGE
     page = new_page(browser, base, 'phone', language)
     citizen_login(page, env)
-    if shoot(page, path.format(**ids), OUT / f'{stem}-phone.png'):
-        taken.append((f'{stem}-phone.png', caption))
+    shoot(page, path.format(**ids), OUT / f'{stem}-phone.png')
+    taken.append((f'{stem}-phone.png', caption))
     page.context.close()
     return taken
 

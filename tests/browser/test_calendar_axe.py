@@ -5,7 +5,6 @@ board, at 1280 x 800 and at 390 x 844, in English, Danish and Swedish (the
 language a user picks with the switcher, saved on the account). Each page has
 something on it (a booked meeting, a meeting in the room, a booked and an open shift) and
 must answer in the language asked for with no serious or critical violation.
-The board is checked once it exists; until then its cases are skipped.
 """
 from __future__ import annotations
 
@@ -120,8 +119,6 @@ def test_calendar_has_no_serious_axe_violations(sized_page, axe, app, live_serve
     ids = {key: getattr(value, 'id', value) for key, value in calendars.items()}
     url = path.format(**ids)
     response = page.goto(url)
-    if response.status == 404 and url.startswith('/pool/board'):
-        pytest.skip('/pool/board answers 404: the pool board has not landed yet')
     assert response.status == 200, f'{url}: {response.status}'
     expect(page.locator('html')).to_have_attribute('lang', language)
     if shows:
