@@ -18,6 +18,7 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from .localtime import as_utc, resolve_zone, to_minute_ceil, to_minute_floor
+from .rules import monday_of
 from .staffing import PRESETS, wall_range
 
 PERIODS = ('day', 'evening', 'night')
@@ -29,10 +30,6 @@ FIRST_YEAR, LAST_YEAR = 1900, 9000    # a date outside is read as a typing error
 
 def _sane(day: dt.date, today: dt.date) -> dt.date:
     return day if FIRST_YEAR <= day.year <= LAST_YEAR else today
-
-
-def monday_of(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
 
 
 def parse_week(value: str | None, today: dt.date) -> dt.date:

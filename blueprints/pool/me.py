@@ -18,7 +18,7 @@ from extensions import limiter, user_or_address
 from models import (Availability, Qualification, ShiftRequest, SubstituteQualification,
                     SubstituteUnit, Unit, User, Vacancy)
 from pool import staffing
-from scheduling import staffing as core
+from scheduling import board, staffing as core
 from scheduling.localtime import naive_utc
 from web import render, see_other, substitute_only
 
@@ -86,14 +86,6 @@ def _parse_day(value: str | None) -> dt.date | None:
         return None
 
 
-def _parse_month(value: str | None, fallback: dt.date) -> dt.date:
-    try:
-        year, month = (int(p) for p in (value or '').split('-'))
-        return dt.date(year, month, 1)
-    except ValueError:
-        return fallback.replace(day=1)
-
-
 # --- availability ---------------------------------------------------------------
 
 def _month_view(user: User, first: dt.date, today: dt.date):
@@ -139,7 +131,7 @@ def _availability_page(form=None, day: dt.date | None = None):
     at = staffing.now()
     today = staffing.local_today(org, at)
     day = day or _parse_day(request.args.get('day'))
-    first = _parse_month(request.args.get('month'), day or today)
+    first = board.parse_month(request.args.get('month'), day or today)
     if day is None and first.year == today.year and first.month == today.month:
         day = today
     weeks, ranges, shifts = _month_view(user, first, today)
