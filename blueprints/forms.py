@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 
 from flask import abort, flash, render_template, request
-from flask_babel import gettext as _
+from flask_babel import format_datetime, get_locale, gettext as _
 from flask_login import current_user
 from peewee import IntegrityError, fn
 from wtforms.validators import ValidationError
@@ -291,7 +291,6 @@ SHOW_MEETINGS = 20   # meetings named when they block a delete
 def meeting_label(meeting) -> str:
     """'Jobsamtale, 12 Jan 2027, 10:00' in the organisation's time (the meeting
     joined with its type)."""
-    from flask_babel import format_datetime, get_locale
     return _('%(type)s, %(when)s', type=meeting.meeting_type.label(str(get_locale())),
              when=format_datetime(meeting.starts_at, 'medium'))
 
