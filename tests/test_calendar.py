@@ -107,7 +107,7 @@ def test_cancel_needs_confirmation_and_notifies(client, login, setup):
         citizens=(setup['citizen'],)), now=dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc))
     page = client.get(f'/calendar/meeting/{meeting.id}')
     assert 'Cancel the meeting' in page.get_data(as_text=True)
-    confirm = client.get(f'/calendar/meeting/{meeting.id}?confirm=cancel')
+    confirm = client.get(f'/calendar/meeting/{meeting.id}?action=cancel')
     assert 'Yes, cancel the meeting' in confirm.get_data(as_text=True)
     assert Meeting.get_by_id(meeting.id).status == Meeting.BOOKED
     done = client.post(f'/calendar/meeting/{meeting.id}', data={'action': 'cancel'})
@@ -295,3 +295,135 @@ def test_team_filters_and_one_day_with_caseworkers_side_by_side(client, login, s
     assert '10:00–10:45 Job interview · MB 010190' in day
     assert f'{base}?day=2026-12-08' in client.get(f'{base}?week=2026-W50').get_data(
         as_text=True)
+
+
+# --- the meeting's actions: move, send the notice again, open the citizen ---------
+
+def _meeting_at(setup, hour=9, day=9):
+    return _book(setup, dt.datetime(2026, 12, day, hour, tzinfo=setup['org'].zone), minutes=30)
+
+
+def _panel(client, url, data=None):
+    """An htmx request answered into the calendar's details panel."""
+    headers = {'HX-Request': 'true', 'HX-Target': 'cal-details'}
+    if data is None:
+        return client.get(url, headers=headers)
+    return client.post(url, data=data, headers=headers)
+
+
+def test_move_from_the_details_notifies_and_refuses_a_busy_time(client, login, setup, make_user,
+                                                                monkeypatch):
+    _now(monkeypatch, dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc))
+    ole = Caseworker.create(user=make_user(setup['org'], User.CASEWORKER, name='Ole Olsen'),
+                            organisation=setup['org'])
+    CaseworkerTeam.create(caseworker=ole, team=setup['team'])
+    for weekday in range(5):
+        WorkingHours.create(caseworker=ole, weekday=weekday, start=dt.time(8), end=dt.time(16))
+    meeting = _meeting_at(setup)
+    busy = _meeting_at(setup, hour=13)
+    login(setup['admin'])
+    url = f'/calendar/meeting/{meeting.id}'
+    assert 'Move the meeting…' in client.get(url).get_data(as_text=True)
+    form = client.get(url + '?action=move').get_data(as_text=True)
+    assert 'value="2026-12-09"' in form and 'value="09:00"' in form and 'Ole Olsen' in form
+
+    # Onto Karen's other meeting: refused at the field, nothing changes.
+    refused = client.post(url, data={'action': 'move', 'move-caseworker': setup['cw'].id,
+                                     'move-date': '2026-12-09', 'move-start': '13:00'})
+    assert refused.status_code == 422
+    assert 'not free at that time' in refused.get_data(as_text=True)
+    assert Meeting.get_by_id(meeting.id).starts_at == dt.datetime(2026, 12, 9, 8)
+    sms_before = Message.select().count()
+
+    # Without JavaScript: a plain form post, then the new week of the calendar.
+    moved = client.post(url, data={'action': 'move', 'move-caseworker': ole.id,
+                                   'move-date': '2026-12-10', 'move-start': '11:00'})
+    assert moved.status_code == 303
+    assert moved.headers['Location'].startswith(f'/calendar/caseworker/{ole.id}?week=2026-W50')
+    after = Meeting.get_by_id(meeting.id)
+    assert (after.caseworker_id, after.starts_at) == (ole.id, dt.datetime(2026, 12, 10, 10))
+    assert Message.select().count() > sms_before                   # the citizen is told
+    assert Meeting.get_by_id(busy.id).starts_at == dt.datetime(2026, 12, 9, 12)
+
+    # In place: the panel comes back with the news and the grid is told to redraw.
+    again = _panel(client, url, {'action': 'move', 'move-caseworker': setup['cw'].id,
+                                 'move-date': '2026-12-10', 'move-start': '14:00'})
+    body = again.get_data(as_text=True)
+    assert again.status_code == 200 and '<html' not in body
+    assert 'The meeting is moved' in body and again.headers['HX-Trigger'] == 'calendar-changed'
+    assert Meeting.get_by_id(meeting.id).caseworker_id == setup['cw'].id
+
+
+def test_the_panel_actions_stay_in_the_panel(client, login, setup, monkeypatch):
+    _now(monkeypatch, dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc))
+    meeting = _meeting_at(setup)
+    login(setup['admin'])
+    body = _panel(client, f'/calendar/meeting/{meeting.id}').get_data(as_text=True)
+    assert f'hx-get="/calendar/meeting/{meeting.id}?action=move" hx-target="#cal-details"' in body
+    assert f'hx-post="/calendar/meeting/{meeting.id}" hx-target="#cal-details"' in body
+    # The whole page (no JavaScript) has plain links and forms only.
+    page = client.get(f'/calendar/meeting/{meeting.id}').get_data(as_text=True)
+    assert 'hx-target="#cal-details"' not in page
+    assert f'href="/calendar/meeting/{meeting.id}?action=cancel"' in page
+    confirm = _panel(client, f'/calendar/meeting/{meeting.id}?action=cancel').get_data(
+        as_text=True)
+    assert 'Yes, cancel the meeting' in confirm
+    done = _panel(client, f'/calendar/meeting/{meeting.id}', {'action': 'cancel'})
+    assert done.headers['HX-Trigger'] == 'calendar-changed'
+    assert 'The meeting is cancelled' in done.get_data(as_text=True)
+    assert Meeting.get_by_id(meeting.id).status == Meeting.CANCELLED
+    # Nothing more to do with a cancelled meeting: said, not crashed.
+    late = client.post(f'/calendar/meeting/{meeting.id}', data={'action': 'move'})
+    assert late.status_code == 422 and 'has been cancelled' in late.get_data(as_text=True)
+
+
+def test_send_the_notice_again_from_the_details(client, login, setup, monkeypatch):
+    _now(monkeypatch, dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc))
+    meeting = _meeting_at(setup)
+    [notice] = Message.select().where(Message.meeting == meeting.id,
+                                      Message.channel == Message.SMS)
+    Message.update(status=Message.FAILED, attempts=5, last_error='Vonage status 4').where(
+        Message.id == notice.id).execute()
+    count = Message.select().count()
+    login(setup['admin'])
+    url = f'/calendar/meeting/{meeting.id}'
+    response = client.post(url, data={'action': 'resend'})
+    assert response.status_code == 303 and response.headers['Location'] == url
+    assert '1 notice is being sent to the citizen again.' in client.get(url).get_data(
+        as_text=True)
+    again = Message.get_by_id(notice.id)
+    assert again.status == Message.SENT and again.attempts == 1
+    assert Message.select().count() == count                      # the same row, none added
+    twice = _panel(client, url, {'action': 'resend'}).get_data(as_text=True)
+    assert 'There was no notice to send again.' in twice
+    assert Message.get_by_id(notice.id).attempts == 1
+
+
+def test_the_citizen_opens_from_the_details_for_those_who_may(client, login, setup, make_user):
+    meeting = _meeting_at(setup)
+    citizen = setup['citizen']
+    login(setup['admin'])
+    page = client.get(f'/calendar/meeting/{meeting.id}').get_data(as_text=True)
+    assert f'href="/admin/citizens/{citizen.id}"' in page
+    assert client.get(f'/admin/citizens/{citizen.id}').status_code == 200
+    login(setup['cw'].user)             # a caseworker has no citizen page to go to
+    page = client.get(f'/calendar/meeting/{meeting.id}').get_data(as_text=True)
+    assert 'Mette Borger' in page and f'/admin/citizens/{citizen.id}' not in page
+
+
+def test_another_organisation_cannot_see_or_change_a_meeting(client, login, setup, make_org,
+                                                              make_user):
+    meeting = _meeting_at(setup)
+    login(make_user(make_org('planner'), User.ADMIN))
+    url = f'/calendar/meeting/{meeting.id}'
+    assert client.get(url).status_code == 404
+    assert client.get(url + '?action=move').status_code == 404
+    for action in ('cancel', 'move', 'resend'):
+        assert client.post(url, data={'action': action, 'move-caseworker': setup['cw'].id,
+                                      'move-date': '2026-12-10',
+                                      'move-start': '10:00'}).status_code == 404
+    login(setup['citizen'])
+    assert client.get(url).status_code == 403
+    assert client.post(url, data={'action': 'cancel'}).status_code == 403
+    stored = Meeting.get_by_id(meeting.id)
+    assert (stored.status, stored.starts_at) == (Meeting.BOOKED, dt.datetime(2026, 12, 9, 8))

@@ -39,6 +39,8 @@ ACTION_LABELS = {
     'meeting_read': _l('Meeting opened'),
     'meeting_booked': _l('Meeting booked by staff'),
     'meeting_cancelled': _l('Meeting cancelled by staff'),
+    'meeting_moved': _l('Meeting moved by staff'),
+    'meeting_notices_resent': _l("Meeting's notices sent again"),
     'self_booked': _l('Citizen booked a meeting'),
     'self_rebooked': _l('Citizen rebooked a meeting'),
     'self_cancelled': _l('Citizen cancelled a meeting'),

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, flash, g, render_template, request, url_for
-from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
@@ -19,7 +19,7 @@ from common.validators import normalise_cpr
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
                     MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam, Team,
                     User, mask_cpr, utcnow)
-from planner import booking
+from planner import booking, followup
 from planner.loading import caseworker_inputs, utc_window
 from scheduling.availability import AvailabilityCalendar
 from scheduling.localtime import as_utc, from_minute, minute_of_day, to_minute_ceil
@@ -590,6 +590,11 @@ def room(room_id):
 
 # --- new appointment (one citizen, by CPR) ----------------------------------
 
+def five_minute_step(field) -> None:
+    if field.data and field.data.minute % 5:
+        raise ValidationError(_('Meetings start on 5-minute steps (e.g. 10:05).'))
+
+
 DURATIONS = (15, 30, 45, 60, 90, 120)
 
 
@@ -611,8 +616,7 @@ class NewAppointmentForm(FlaskForm):
     note = TextAreaField(_l('Note to the caseworker'), validators=[Length(max=2000)])
 
     def validate_start(self, field):
-        if field.data and field.data.minute % 5:
-            raise ValidationError(_('Meetings start on 5-minute steps (e.g. 10:05).'))
+        five_minute_step(field)
 
     def validate_cpr(self, field):
         cpr = normalise_cpr(field.data)
@@ -722,28 +726,119 @@ def _audit(action: str, meeting: Meeting, detail: str = '') -> None:
                       detail=detail, ip=request.remote_addr or '')
 
 
-@bp.route('/meeting/<int:meeting_id>', methods=['GET', 'POST'])
-@job_centre_staff
-def meeting(meeting_id):
-    meeting = get_in_org(Meeting, meeting_id)
-    citizens = [p.citizen for p in meeting.participants
-                .where(MeetingParticipant.status == MeetingParticipant.BOOKED)]
-    if request.method == 'POST':
-        if request.form.get('action') != 'cancel' or meeting.status != Meeting.BOOKED:
-            abort(400)
+# --- one meeting: its details and what staff may do with it -----------------
+
+MEETING_ACTIONS = ('cancel', 'move', 'resend')
+
+
+class MoveForm(FlaskForm):
+    """Another caseworker of the meeting's team and/or another time."""
+    caseworker = SelectField(_l('Caseworker'), coerce=int, validators=[DataRequired()])
+    date = DateField(_l('Date'), validators=[DataRequired()])
+    start = TimeField(_l('Start'), validators=[DataRequired()])
+
+    def validate_start(self, field):
+        five_minute_step(field)
+
+
+def _move_form(meeting: Meeting) -> MoveForm:
+    form = MoveForm(prefix='move')
+    form.caseworker.choices = [SelectChoice(c.id, c.user.name) for c in
+                               Caseworker.select(Caseworker, User).join(User)
+                               .switch(Caseworker).join(CaseworkerTeam)
+                               .where(CaseworkerTeam.team == meeting.team_id)
+                               .order_by(User.name)]
+    if request.method == 'GET':
+        local = meeting.organisation.local(meeting.starts_at)
+        form.caseworker.data = meeting.caseworker_id
+        form.date.data, form.start.data = local.date(), local.time()
+    return form
+
+
+def _week_of(meeting: Meeting) -> str:
+    """The calendar page of the meeting's caseworker and week."""
+    if not meeting.caseworker_id:
+        return url_for('calendar.index')
+    day = meeting.organisation.local(meeting.starts_at).date()
+    return url_for('calendar.caseworker', caseworker_id=meeting.caseworker_id,
+                   week=week_id(parse_week(day.isoformat())), _anchor=f'meeting-{meeting.id}')
+
+
+def _do_move(meeting: Meeting, form: MoveForm) -> bool:
+    """Move through the one staff path (`booking.move` re-checks the new
+    time inside its transaction); a refusal shows at the time field."""
+    if not form.validate():
+        return False
+    org = meeting.organisation
+    caseworker = get_in_org(Caseworker, form.caseworker.data)
+    starts = dt.datetime.combine(form.date.data, form.start.data, tzinfo=org.zone)
+    try:
+        booking.move(meeting, caseworker=caseworker, starts_at=starts)
+    except booking.BookingError as exc:
+        form.start.errors.append(exc.message)
+        return False
+    _audit('meeting_moved', meeting, f'to {starts.isoformat()} caseworker {caseworker.id}')
+    flash(_('The meeting is moved and the citizen has been notified.'), 'info')
+    return True
+
+
+def _do_resend(meeting: Meeting) -> None:
+    """The follow-up list's resend: undelivered notices go out again (the
+    same rows, never a second message); nothing when all were delivered."""
+    sent = followup.resend_notices(meeting)
+    _audit('meeting_notices_resent', meeting, f'{sent} notices')
+    if sent:
+        flash(ngettext('%(num)d notice is being sent to the citizen again.',
+                       '%(num)d notices are being sent to the citizens again.', sent), 'info')
+    else:
+        flash(_('There was no notice to send again.'), 'info')
+
+
+def _act(meeting: Meeting, action: str, form: MoveForm):
+    """Run a posted action; the page to go to after it, or None to show the
+    details again (a refusal, or htmx keeping the panel in place)."""
+    if meeting.status != Meeting.BOOKED:
+        flash(_('This meeting has been cancelled.'), 'error')
+        return None
+    if action == 'cancel':
         booking.cancel(meeting)
         _audit('meeting_cancelled', meeting)
         flash(_('The meeting is cancelled and the citizen has been notified.'), 'info')
-        target = (url_for('calendar.caseworker', caseworker_id=meeting.caseworker_id,
-                          week=week_id(parse_week(meeting.organisation.local(
-                              meeting.starts_at).date().isoformat())))
-                  if meeting.caseworker_id else url_for('calendar.index'))
-        return see_other(url=target)
-    confirm = request.args.get('confirm') == 'cancel'
+    elif action == 'move':
+        if not _do_move(meeting, form):
+            return None
+    else:
+        _do_resend(meeting)
+        return url_for('calendar.meeting', meeting_id=meeting.id)
+    return _week_of(meeting)
+
+
+@bp.route('/meeting/<int:meeting_id>', methods=['GET', 'POST'])
+@job_centre_staff
+def meeting(meeting_id):
+    """The meeting's details, whole or in the calendar's panel (htmx), with
+    cancel, move and resend; each posts here and, in the panel, answers
+    with the panel again and tells the calendar to redraw."""
+    meeting = get_in_org(Meeting, meeting_id)
+    form = _move_form(meeting)
+    shown = request.args.get('action') if request.args.get('action') in MEETING_ACTIONS else None
+    status, headers = 200, {}
+    if request.method == 'POST':
+        shown = request.form.get('action')
+        if shown not in MEETING_ACTIONS:
+            abort(400)
+        target = _act(meeting, shown, form)
+        if target is not None and request.htmx.target != 'cal-details':
+            return see_other(url=target)
+        status = 200 if target is not None or request.htmx else 422
+        if target is not None:
+            shown, headers = None, {'HX-Trigger': 'calendar-changed'}
+    citizens = [p.citizen for p in meeting.participants
+                .where(MeetingParticipant.status == MeetingParticipant.BOOKED)]
     g.personal_data = True
     _audit('meeting_read', meeting, f'{len(citizens)} citizens')
-    return render('calendar/meeting.html', {'cal-details': 'details'}, meeting=meeting,
-                  citizens=citizens,
-                           when=booking.local_when(meeting),
-                           place=meeting.place(), confirm=confirm,
-                           language=_language(), week_id=week_id, parse_week=parse_week)
+    page = render('calendar/meeting.html', {'cal-details': 'details'}, meeting=meeting,
+                  citizens=citizens, when=booking.local_when(meeting), place=meeting.place(),
+                  shown=shown, form=form, may_open_citizen=current_user.role == User.ADMIN,
+                  language=_language(), back=_week_of(meeting))
+    return page, status, headers
