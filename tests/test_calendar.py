@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from models import (Absence, Caseworker, CaseworkerTeam, ClosingDay, Meeting, MeetingType,
-                    Message, Pause, Room, RoomTeam, Team, User, WorkingHours, db)
+from models import (Absence, Caseworker, CaseworkerTeam, ClosingDay, Meeting, MeetingParticipant,
+                    MeetingType, Message, Pause, Room, RoomTeam, Team, User, WorkingHours, db)
 from planner import booking
 
 MONDAY = dt.date(2026, 12, 7)   # ISO week 2026-W50
@@ -427,3 +427,70 @@ def test_another_organisation_cannot_see_or_change_a_meeting(client, login, setu
     assert client.post(url, data={'action': 'cancel'}).status_code == 403
     stored = Meeting.get_by_id(meeting.id)
     assert (stored.status, stored.starts_at) == (Meeting.BOOKED, dt.datetime(2026, 12, 9, 8))
+
+
+# --- the room's week and day --------------------------------------------------------
+
+@pytest.fixture
+def room(setup):
+    room = Room.create(organisation=setup['org'], name='Lokale 2', capacity=8, extra_seats=2,
+                       allow_overbooking=True)
+    RoomTeam.create(room=room, team=setup['team'])
+    return room
+
+
+def test_room_week_keeps_the_team_closing_days(client, login, setup, room):
+    """Issue 14.17: a day its only team is closed, nobody books the room."""
+    ClosingDay.create(organisation=setup['org'], team=setup['team'],
+                      date=MONDAY + dt.timedelta(days=1), name='Teamdag')
+    login(setup['admin'])
+    html = client.get(f'/calendar/room/{room.id}?week=2026-W50').get_data(as_text=True)
+    assert 'Closed: Teamdag' in html
+    assert 'Tuesday 8 December 09:00, free' not in html
+    assert 'Wednesday 9 December 09:00, free' in html
+    # Shared with a team that works that day: the room stays open.
+    other = Team.create(organisation=setup['org'], name='Sygedagpenge', address='Jobvej 3',
+                        postcode='8000', city='Aarhus C')
+    RoomTeam.create(room=room, team=other)
+    shared = client.get(f'/calendar/room/{room.id}?week=2026-W50').get_data(as_text=True)
+    assert 'Closed: Teamdag' not in shared
+    assert 'Tuesday 8 December 09:00, free' in shared
+
+
+def test_room_week_has_the_hours_of_its_teams_and_a_day_view(client, login, setup, room,
+                                                             monkeypatch):
+    _now(monkeypatch, dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc))
+    WorkingHours.update(start=dt.time(9, 30), end=dt.time(14, 15)).execute()
+    login(setup['admin'])
+    url = f'/calendar/room/{room.id}'
+    html = client.get(url + '?week=2026-W50').get_data(as_text=True)
+    assert _hours(html) == ['09:00', '10:00', '11:00', '12:00', '13:00', '14:00']
+    assert 'Monday 7 December 09:30, free' in html
+    assert 'Monday 7 December 14:15, free' not in html            # the teams' hours end
+    assert 'Monday 7 December 09:15, free' not in html
+    assert f'{url}?day=2026-12-09' in html                         # each day opens alone
+    whole = client.get(url + '?week=2026-W50&whole=1').get_data(as_text=True)
+    assert _hours(whole)[0] == '00:00' and _hours(whole)[-1] == '23:00'
+    day = client.get(url + '?day=2026-12-09').get_data(as_text=True)
+    assert 'cal-day-view' in day and 'Wednesday 9 December 10:00, free' in day
+    assert 'Thursday 10 December' not in day
+    assert 'day=2026-12-08' in day and 'day=2026-12-10' in day
+
+
+def test_room_shows_each_meeting_with_its_type_and_seats(client, login, setup, room, make_user,
+                                                         monkeypatch):
+    _now(monkeypatch, dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc))
+    _book(setup, dt.datetime(2026, 12, 7, 10, tzinfo=setup['org'].zone), room=room)
+    group = Meeting.create(
+        organisation=setup['org'], team=setup['team'], caseworker=setup['cw'], room=room,
+        meeting_type=MeetingType.get(MeetingType.code == 'jobsamtale'), form=Meeting.GROUP,
+        seats=6, starts_at=dt.datetime(2026, 12, 8, 12, 30), ends_at=dt.datetime(2026, 12, 8, 13, 30))
+    for i in range(3):
+        MeetingParticipant.create(meeting=group, citizen=make_user(
+            setup['org'], User.CITIZEN, name=f'Borger {i}', cpr=f'03039{i:05d}'))
+    login(setup['admin'])
+    html = client.get(f'/calendar/room/{room.id}?week=2026-W50').get_data(as_text=True)
+    assert '10 seats' in html                                      # 8 and 2 for overbooking
+    assert '10:00–10:45 Job interview · MB 010190 (1 of 10 seats)' in html
+    assert '13:30–14:30 Job interview · 3/6 (3 of 10 seats)' in html   # taken of offered
+    assert 'Tuesday 8 December 13:30, free' in html      # seats are left: the room is bookable

@@ -20,7 +20,7 @@ from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay,
                     MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam, Team,
                     User, mask_cpr, utcnow)
 from planner import booking, followup
-from planner.loading import caseworker_inputs, utc_window
+from planner.loading import caseworker_inputs, utc_window, weekly_schedules
 from scheduling.availability import AvailabilityCalendar
 from scheduling.localtime import as_utc, from_minute, minute_of_day, to_minute_ceil
 from web import get_in_org, job_centre_staff, render, see_other
@@ -392,9 +392,14 @@ def _week_facts(org, caseworkers, days, team, language) -> _WeekFacts:
 def working_window(inputs, days) -> tuple[int, int] | None:
     """Earliest start and latest end of the working hours of `inputs` (engine
     input per caseworker) on the weekdays of `days`, in local minutes."""
+    return hours_window((i.schedule for i in inputs), days)
+
+
+def hours_window(schedules, days) -> tuple[int, int] | None:
+    """The same for weekly schedules."""
     weekdays = {day.weekday() for day in days}
-    ranges = [(minute_of_day(s), minute_of_day(e)) for i in inputs
-              for weekday, hours in i.schedule.hours.items() if weekday in weekdays
+    ranges = [(minute_of_day(s), minute_of_day(e)) for schedule in schedules
+              for weekday, hours in schedule.hours.items() if weekday in weekdays
               for s, e in hours]
     if not ranges:
         return None
@@ -531,61 +536,89 @@ def team(team_id):
                   **_week_context(monday, weekend), **_day_context(day))
 
 
+def _room_closed(org, team_ids: list[int], days) -> dict[dt.date, str]:
+    """{date: name} of the days nobody books the room: the organisation's
+    closing days, and the days every team that uses the room is closed."""
+    rows = ClosingDay.select().where(
+        ClosingDay.organisation == org, ClosingDay.date.between(days[0], days[-1]),
+        ClosingDay.team.is_null() | ClosingDay.team.in_(team_ids or [0]))
+    closed, by_team = {}, defaultdict(dict)
+    for c in rows:
+        if c.team_id is None:
+            closed[c.date] = c.name or _('Closed')
+        else:
+            by_team[c.team_id][c.date] = c.name or _('Closed')
+    for day in days:
+        if team_ids and day not in closed and all(day in by_team[t] for t in team_ids):
+            closed[day] = by_team[team_ids[0]][day]
+    return closed
+
+
+def _room_hours(team_ids: list[int], days) -> tuple[int, int] | None:
+    """The working hours of the caseworkers of the room's teams: the room is
+    used when they work (the window the caseworker and team views show)."""
+    ids = [cid for (cid,) in CaseworkerTeam.select(CaseworkerTeam.caseworker).distinct()
+           .where(CaseworkerTeam.team.in_(team_ids or [0])).tuples()]
+    return hours_window(weekly_schedules(ids).values(), days) if ids else None
+
+
+def _room_lane(room, day, meetings, seats, hours, texts) -> DayLane:
+    """One day of a room: its meetings (time, type, seats in use) and the
+    free times within the hours while a seat is left."""
+    org, lane, busy = room.organisation, DayLane(day), []
+    for m in meetings:
+        block, *reporting = _meeting_block(m, org.zone, day, _day_label(day), texts['labels'],
+                                           texts['aria'])
+        lane.blocks += reporting
+        used = len(m.citizens)
+        if seats is not None:
+            block.label += ' ' + _('(%(used)s of %(seats)s seats)', used=used, seats=seats)
+        lane.blocks.append(block)
+        if seats is None or used >= seats:
+            busy.append((block.start, block.end))
+    cursor, closing = hours
+    now_local = org.local(utcnow())
+    if day < now_local.date():
+        cursor = closing
+    elif day == now_local.date():
+        cursor = max(cursor, now_local.hour * 60 + now_local.minute)
+    for start, end in sorted(busy) + [(closing, closing)]:
+        if min(start, closing) > cursor:
+            lane.blocks += _free_slots(
+                cursor, min(start, closing), _day_label(day),
+                lambda s, e, fe, whole: _new_url(texts['new'], room=room.id,
+                                                 date=day.isoformat(), time=_hm(s)))
+        cursor = max(cursor, end)
+    lane.blocks.sort(key=lambda b: (b.start, b.end))
+    return lane
+
+
 @bp.route('/room/<int:room_id>')
 @job_centre_staff
 def room(room_id):
     room = get_in_org(Room, room_id)
     org = room.organisation
-    monday, weekend, days = _asked_week()
+    monday, weekend, days, day = _asked_days()
+    team_ids = [t for (t,) in RoomTeam.select(RoomTeam.team)
+                .where(RoomTeam.room == room).tuples()]
+    closed = _room_closed(org, team_ids, days)
+    hours = _room_hours(team_ids, days) or DEFAULT_HOURS
     window = utc_window(org, days[0], days[-1])
-    closing = {c.date: c.name for c in ClosingDay.select().where(
-        ClosingDay.organisation == org, ClosingDay.team.is_null(),
-        ClosingDay.date.between(days[0], days[-1]))}
     meetings = _meeting_rows((Meeting.room == room) & (Meeting.starts_at < window[1])
                              & (Meeting.ends_at > window[0]),
                              key=lambda m: org.local(m.starts_at).date())
-    seats = None if room.capacity is None else room.capacity + (
-        room.extra_seats if room.allow_overbooking else 0)
-    labels = _type_labels(_language())
-    meeting_aria = _('%(day)s %(start)s to %(end)s, meeting: %(what)s')
-    new_base = url_for('summons.index')
-    lanes = []
-    for day in days:
-        lane = DayLane(day)
-        if day in closing:
-            lane.closed = closing[day] or _('Closed')
-            lane.blocks.append(Block('closed', 0, 0, lane.closed))
-            lanes.append(lane)
-            continue
-        busy = []
-        for m in meetings[day]:
-            block, *reporting = _meeting_block(m, org.zone, day, _day_label(day), labels,
-                                               meeting_aria)
-            lane.blocks += reporting
-            used = len(m.citizens)
-            if seats is not None:
-                block.label += ' ' + _('(%(used)s of %(seats)s seats)', used=used, seats=seats)
-            lane.blocks.append(block)
-            if seats is None or used >= seats:
-                busy.append((block.start, block.end))
-        cursor = DEFAULT_HOURS[0]
-        now_local = org.local(utcnow())
-        if day < now_local.date():
-            cursor = DEFAULT_HOURS[1]
-        elif day == now_local.date():
-            cursor = max(cursor, now_local.hour * 60 + now_local.minute)
-        for start, end in sorted(busy) + [(DEFAULT_HOURS[1], DEFAULT_HOURS[1])]:
-            if start > cursor:
-                lane.blocks += _free_slots(
-                    cursor, start, _day_label(day), lambda s, e, fe, whole, d=day: _new_url(
-                        new_base, room=room.id, date=d.isoformat(), time=_hm(s)))
-            cursor = max(cursor, end)
-        lane.blocks.sort(key=lambda b: (b.start, b.end))
-        lanes.append(lane)
-    top, bottom = _bounds([lanes])
+    seats = booking.room_seats(room)
+    texts = dict(labels=_type_labels(_language()), new=url_for('summons.index'),
+                 aria=_('%(day)s %(start)s to %(end)s, meeting: %(what)s'))
+    lanes = [DayLane(d, [Block('closed', 0, 0, closed[d])], closed[d]) if d in closed
+             else _room_lane(room, d, meetings[d], seats, hours, texts) for d in days]
+    top, bottom = _bounds([lanes], hours)
     place([lanes], top, bottom, 'r')
     return render('calendar/room.html', GRID, owner=room, lanes=lanes, top=top, bottom=bottom,
-                  seats=seats, **_week_context(monday, weekend))
+                  seats=seats, now_line=_now_line(org, days, top, bottom),
+                  day_url=lambda d: url_for('calendar.room', room_id=room.id,
+                                            day=d.isoformat()),
+                  **_week_context(monday, weekend), **_day_context(day))
 
 
 # --- new appointment (one citizen, by CPR) ----------------------------------
