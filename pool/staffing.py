@@ -17,6 +17,7 @@ import datetime as dt
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Iterable
 
 from flask_babel import (force_locale, format_date, format_time, gettext as _,
                          lazy_gettext as _l)
@@ -258,6 +259,22 @@ def copy_week(user: User, monday: dt.date, *, at: dt.datetime) -> Added:
 def _substitutes(org):
     return User.select().where(User.organisation == org, User.role == User.SUBSTITUTE,
                                User.active == True)  # noqa: E712
+
+
+def qualified_substitutes(org, unit_ids: list[int] | None = None,
+                          qualification_ids: Iterable[int] = ()):
+    """Active substitutes trained at one of `unit_ids` (None: wherever)
+    holding every one of `qualification_ids`: the unit and qualification
+    part of who may take a shift (`core.assess`)."""
+    query = _substitutes(org)
+    if unit_ids is not None:
+        query = query.where(User.id.in_(SubstituteUnit.select(SubstituteUnit.user).where(
+            SubstituteUnit.unit.in_(unit_ids))))
+    for qualification_id in qualification_ids:
+        query = query.where(User.id.in_(SubstituteQualification.select(
+            SubstituteQualification.user).where(
+            SubstituteQualification.qualification == qualification_id)))
+    return query
 
 
 def vacancy_shift(vacancy: Vacancy) -> core.Shift:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from .localtime import as_utc, resolve_zone, to_minute_ceil, to_minute_floor
 from .rules import monday_of
-from .staffing import PRESETS, wall_range
+from .staffing import PRESETS, conflicts, wall_range
 
 PERIODS = ('day', 'evening', 'night')
 WEEK, MONTH, DAY = 'week', 'month', 'day'
@@ -116,19 +116,28 @@ def period_slots(days: list[dt.date], zone: ZoneInfo | str) -> list[tuple]:
     return slots
 
 
-def available_counts(ranges: Iterable[tuple], days: list[dt.date],
-                     zone: ZoneInfo | str) -> dict[dt.date, dict[str, int]]:
+def available_counts(ranges: Iterable[tuple], days: list[dt.date], zone: ZoneInfo | str,
+                     booked: Iterable[tuple] = ()) -> dict[dt.date, dict[str, int]]:
     """{day: {period: how many substitutes are free for that whole shift}}.
 
     `ranges`: ``(substitute id, start, end)`` of their availability (aware
     or naive UTC instants), any order, quickest by substitute and start;
-    give those overlapping or touching the days (and their last night)."""
+    give those overlapping or touching the days (and their last night).
+    `booked`: ``(substitute id, start, end)`` of their booked shifts from a
+    day before the days to a day after: a substitute is not free for a
+    shift that overlaps one or leaves too little rest (`staffing.conflicts`,
+    the rule a booking applies)."""
     # One pass joining each substitute's overlapping or touching ranges into
     # stretches. Instants are read inward, as the booking reads them (a
     # second short never fits); many substitutes share their instants and
-    # their stretches, so each is worked out once.
+    # their stretches, so each is worked out once. Those with bookings are
+    # counted one by one.
     ceil, floor = _Minutes(to_minute_ceil), _Minutes(to_minute_floor)
+    busy: dict = {}
+    for user_id, start, end in booked:     # outward, as for the booking rule
+        busy.setdefault(user_id, []).append((floor[start], ceil[end], None))
     stretches: Counter = Counter()
+    own: list = []
     user = stretch = None
     for user_id, start, end in sorted(ranges, key=itemgetter(0, 1)):
         first, last = ceil[start], floor[end]
@@ -138,25 +147,37 @@ def available_counts(ranges: Iterable[tuple], days: list[dt.date],
             stretch = (stretch[0], max(stretch[1], last))
             continue
         if user is not None:
-            stretches[stretch] += 1
+            _keep(user, stretch, busy, stretches, own)
         user, stretch = user_id, (first, last)
     if user is not None:
+        _keep(user, stretch, busy, stretches, own)
+    return _covered(stretches, own, days, zone)
+
+
+def _keep(user, stretch, busy, stretches: Counter, own: list) -> None:
+    if user in busy:
+        own.append((stretch, sorted(busy[user])))
+    else:
         stretches[stretch] += 1
-    return _covered(stretches, days, zone)
 
 
-def _covered(stretches: Counter, days: list[dt.date], zone) -> dict:
-    """Per day and period, how many of `stretches` cover the whole slot."""
+def _covered(stretches: Counter, own: list, days: list[dt.date], zone) -> dict:
+    """Per day and period, how many of `stretches` cover the whole slot, and
+    of `own` ((stretch, bookings) of one substitute) those whose bookings
+    leave the slot free."""
     slots = period_slots(days, zone)
     starts = [slot[0] for slot in slots]
     counts = {day: dict.fromkeys(PERIODS, 0) for day in days}
-    for (start, end), substitutes in stretches.items():
+    every = [(stretch, substitutes, ()) for stretch, substitutes in stretches.items()]
+    for (start, end), substitutes, bookings in every + [(s, 1, b) for s, b in own]:
         i = bisect_left(starts, start)
         while i < len(slots) and starts[i] < end:
-            if slots[i][1] <= end:
-                counts[slots[i][2]][slots[i][3]] += substitutes
+            slot_start, slot_end, day, period = slots[i]
+            if slot_end <= end and not (bookings and any(conflicts(bookings, slot_start, slot_end))):
+                counts[day][period] += substitutes
             i += 1
     return counts
+
 
 class _Minutes(dict):
     """instant -> minute by `convert`, each instant converted once."""

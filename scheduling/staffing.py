@@ -167,18 +167,8 @@ def assess(candidate: Candidate, shift: Shift, now: dt.datetime) -> Assessment:
             shift.qualification_ids - candidate.qualification_ids))))
     if not candidate.available_for(shift.start_minute, shift.end_minute):
         reasons.append(Reason(NOT_AVAILABLE))
-    overlap = rest = None
-    for start, end, vacancy in candidate._booked:
-        if vacancy is not None and vacancy == shift.vacancy_id:
-            continue
-        if start >= shift.end_minute + REST_MINUTES:
-            break
-        if end <= shift.start_minute - REST_MINUTES:
-            continue
-        if start < shift.end_minute and shift.start_minute < end:
-            overlap = overlap or (start, end)
-        else:
-            rest = rest or (start, end)
+    overlap, rest = conflicts(candidate._booked, shift.start_minute, shift.end_minute,
+                              shift.vacancy_id)
     if overlap:
         reasons.append(Reason(BOOKED_OVERLAP, (from_minute(overlap[0]), from_minute(overlap[1]))))
     if rest:
@@ -189,6 +179,27 @@ def assess(candidate: Candidate, shift: Shift, now: dt.datetime) -> Assessment:
     return Assessment(candidate.substitute_id, tuple(reasons),
                       candidate.booked_minutes(now_minute - FAIRNESS_MINUTES, now_minute),
                       candidate.last_offered_at)
+
+
+def conflicts(booked: Sequence[tuple], start_minute: int, end_minute: int,
+              vacancy_id: int | None = None) -> tuple[tuple | None, tuple | None]:
+    """(overlap, rest): the first of the booked shifts ``(start, end,
+    vacancy id)`` in minutes, by start, that overlaps the range, and the
+    first that leaves less than REST before or after it; None for none. A
+    booking of `vacancy_id` itself is no conflict."""
+    overlap = rest = None
+    for start, end, vacancy in booked:
+        if vacancy is not None and vacancy == vacancy_id:
+            continue
+        if start >= end_minute + REST_MINUTES:
+            break
+        if end <= start_minute - REST_MINUTES:
+            continue
+        if start < end_minute and start_minute < end:
+            overlap = overlap or (start, end)
+        else:
+            rest = rest or (start, end)
+    return overlap, rest
 
 
 _NEVER = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)

@@ -10,11 +10,12 @@ import re
 
 import pytest
 
-from models import Availability, ShiftRequest, SubstituteUnit, Unit, User, Vacancy, db
+from models import (Availability, ShiftRequest, SubstituteUnit, Unit, User, Vacancy,
+                    VacancyQualification, db)
 from scheduling.localtime import naive_utc
 from scheduling.staffing import wall_range
 from tests.test_pool_support import (INBOUND, STOCKHOLM, TODAY, _empty_schedule,  # noqa: F401
-                                     clock, inbound, local, make_available, pool)
+                                     clock, inbound, local, make_available, pool, qualify)
 from tests.test_pool_flow import asked  # noqa: F401
 
 TOMORROW = TODAY + dt.timedelta(days=1)
@@ -36,6 +37,9 @@ def board(client, **args) -> str:
 def blocks(page: str) -> dict[int, str]:
     """{vacancy id: the block's text} of every vacancy block on the page."""
     found = re.findall(r'<a class="shift s-(\w+)" href="/pool/vacancies/(\d+)">(.*?)</a>', page)
+    # What a screen reader reads: a month's short marks are hidden from it.
+    found = [(status, vid, re.sub(r'<span class="short" aria-hidden="true">.*?</span>', '', text))
+             for status, vid, text in found]
     return {int(vid): status + ' ' + ' '.join(re.sub(r'<[^>]+>', ' ', text).split())
             for status, vid, text in found}
 
@@ -193,6 +197,51 @@ def test_free_substitutes_per_day_and_shift_by_the_booking_rule(client, pool, pl
     assert (north['Day'][3], north['Evening'][3], north['Night'][3]) == (2, 1, 0)
     south = free_rows(board(client, week=WEEK, unit=pool['south'].id))
     assert (south['Day'][3], south['Evening'][3], south['Night'][3]) == (0, 0, 1)
+
+
+def test_a_booked_substitute_is_not_free_then_nor_too_close_to_it(client, pool, planner):
+    anna, bo, cecilia = pool['subs']
+    for sub in pool['subs']:
+        make_available(sub, TOMORROW)                        # 00-24: day and evening
+        make_available(sub, TOMORROW + dt.timedelta(days=1))
+    # Anna works Thursday's day shift: not free for it, nor for the evening
+    # after it (11 hours of rest), but free again on Friday morning.
+    make(pool['org'], pool['south'], local(TOMORROW, 7), status=Vacancy.BOOKED, substitute=anna)
+    # Bo's shift was cancelled, Cecilia's lies days away: both stay free.
+    make(pool['org'], pool['north'], local(TOMORROW, 7), status=Vacancy.CANCELLED, substitute=bo)
+    make(pool['org'], pool['north'], local(TODAY - dt.timedelta(days=2), 7),
+         status=Vacancy.BOOKED, substitute=cecilia)
+    free = free_rows(board(client, week=WEEK))
+    assert (free['Day'][3], free['Evening'][3], free['Night'][3]) == (2, 2, 2)
+    assert (free['Day'][4], free['Evening'][4]) == (3, 3)
+    day = board(client, day=TOMORROW.isoformat())
+    assert dict(re.findall(r'<dt>Free: (\w+) [\d–]+</dt><dd>(\d+)</dd>', day))['Day'] == '2'
+    month = free_rows(board(client, month='2030-05'))
+    assert (month['Day'][TOMORROW.day - 1], month['Day'][TOMORROW.day]) == (2, 3)
+
+
+def test_a_qualification_chosen_counts_and_shows_only_what_needs_it(client, pool, planner):
+    anna, bo, cecilia = pool['subs']
+    for sub in pool['subs']:
+        make_available(sub, TOMORROW)
+    qualify(bo, pool['licence'])
+    qualify(cecilia, pool['licence'], pool['delegation'])
+    needs = make(pool['org'], pool['north'], local(TOMORROW, 7))
+    VacancyQualification.create(vacancy=needs, qualification=pool['licence'])
+    plain = make(pool['org'], pool['north'], local(TOMORROW, 15), hours=7)
+    assert free_rows(board(client, week=WEEK))['Day'][3] == 3
+    page = board(client, week=WEEK, qualification=pool['licence'].id)
+    assert free_rows(page)['Day'][3] == 2                          # Bo and Cecilia
+    assert set(blocks(page)) == {needs.id}
+    assert 'Only those holding Körkort count' in page
+    assert f'qualification={pool["licence"].id}' in page.split('rel="next"')[0]   # kept
+    # With a unit too: trained there and qualified.
+    SubstituteUnit.delete().where(SubstituteUnit.user == cecilia).execute()
+    both = board(client, week=WEEK, qualification=pool['licence'].id, unit=pool['north'].id)
+    assert free_rows(both)['Day'][3] == 1
+    assert set(blocks(board(client, week=WEEK))) == {needs.id, plain.id}
+    # Another organisation's qualification is no filter.
+    assert free_rows(board(client, week=WEEK, qualification=999999))['Day'][3] == 3
 
 
 # --- creating from an empty cell -------------------------------------------------

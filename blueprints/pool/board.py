@@ -17,7 +17,7 @@ from peewee import JOIN
 
 from blueprints.pool.home import POOL_PANEL, VACANCY_STATUS, org
 from blueprints.pool.me import PRESET_LABELS
-from models import Availability, SubstituteUnit, Unit, User, Vacancy, db
+from models import Availability, Qualification, Unit, User, Vacancy, VacancyQualification, db
 from pool import staffing
 from scheduling import board, staffing as core
 from scheduling.localtime import naive_utc
@@ -58,9 +58,9 @@ def _param(view: str, first: dt.date) -> dict:
     return {'week': f'{year}-W{week:02d}'}
 
 
-def _board_url(view: str, first: dt.date, unit_id: int | None) -> str:
-    unit = {'unit': unit_id} if unit_id else {}
-    return url_for('.index', **_param(view, first), **unit)
+def _board_url(view: str, first: dt.date, keep: dict) -> str:
+    """The board's URL for the view; `keep`: the unit and qualification chosen."""
+    return url_for('.index', **_param(view, first), **{k: v for k, v in keep.items() if v})
 
 
 def _units(tree: list, value: str | None) -> tuple[Unit | None, list]:
@@ -74,7 +74,8 @@ def _units(tree: list, value: str | None) -> tuple[Unit | None, list]:
     return chosen, [(u, d - depth) for u, d in tree[start:end]]
 
 
-def _blocks(unit_ids: list[int], days: list[dt.date], zone, filtered: bool) -> dict:
+def _blocks(unit_ids: list[int], days: list[dt.date], zone, filtered: bool,
+            qualification_id: int | None) -> dict:
     """{(unit id, day): [Block]} of the shifts starting on the days."""
     start, end = board.bounds(days, zone)
     query = (Vacancy.select(Vacancy.id, Vacancy.unit, Vacancy.starts_at, Vacancy.ends_at,
@@ -85,6 +86,10 @@ def _blocks(unit_ids: list[int], days: list[dt.date], zone, filtered: bool) -> d
              .order_by(Vacancy.starts_at, Vacancy.id))
     if filtered:
         query = query.where(Vacancy.unit.in_(unit_ids))
+    if qualification_id:
+        query = query.where(Vacancy.id.in_(VacancyQualification.select(
+            VacancyQualification.vacancy).where(
+            VacancyQualification.qualification == qualification_id)))
     cells: dict = {}
     for vacancy_id, unit_id, starts, ends, status, name in query.tuples():
         local_start, local_end = board.local(starts, zone), board.local(ends, zone)
@@ -94,16 +99,15 @@ def _blocks(unit_ids: list[int], days: list[dt.date], zone, filtered: bool) -> d
     return cells
 
 
-def _counts(unit_ids: list[int], days: list[dt.date], zone, filtered: bool) -> dict:
-    """Free substitutes per day and shift; with a unit chosen, those trained
-    at one of the units shown."""
+def _counts(unit_ids: list[int], days: list[dt.date], zone, filtered: bool,
+            qualification_id: int | None) -> dict:
+    """Free substitutes per day and shift: available for the whole shift,
+    not booked then (nor too close to a booked shift), and, with a unit or
+    a qualification chosen, trained at one of the units shown and holding it."""
     first, last = board.shifts_window(days, zone)
-    subs = User.select(User.id).where(User.organisation == org(),
-                                      User.role == User.SUBSTITUTE,
-                                      User.active == True)  # noqa: E712
-    if filtered:
-        subs = subs.where(User.id.in_(SubstituteUnit.select(SubstituteUnit.user).where(
-            SubstituteUnit.unit.in_(unit_ids))))
+    subs = staffing.qualified_substitutes(
+        org(), unit_ids if filtered else None,
+        [qualification_id] if qualification_id else ()).select(User.id)
     query = (Availability.select(Availability.user, Availability.starts_at,
                                  Availability.ends_at)
              .where(Availability.user.in_(subs), Availability.starts_at <= naive_utc(last),
@@ -111,13 +115,20 @@ def _counts(unit_ids: list[int], days: list[dt.date], zone, filtered: bool) -> d
                     # No range is longer than a day (staffing.check_wall_range).
                     Availability.starts_at >= naive_utc(first - 2 * core.LONGEST_SHIFT))
              .order_by(Availability.user, Availability.starts_at))
+    booked = (Vacancy.select(Vacancy.substitute, Vacancy.starts_at, Vacancy.ends_at)
+              .where(Vacancy.substitute.in_(subs), Vacancy.status == Vacancy.BOOKED,
+                     Vacancy.starts_at < naive_utc(last + core.REST),
+                     Vacancy.ends_at > naive_utc(first - core.REST),
+                     Vacancy.starts_at >= naive_utc(first - core.REST - core.LONGEST_SHIFT)))
     # Tens of thousands of rows of a few hundred distinct instants: the raw
     # rows, each instant read once (not once per row, as a model row would).
-    rows = db.execute(query).fetchall()
+    rows, shifts = db.execute(query).fetchall(), db.execute(booked).fetchall()
     read = Availability.starts_at.python_value
-    instants = {v: read(v) for v in {v for _user, start, end in rows for v in (start, end)}}
+    instants = {v: read(v) for v in {v for rows_ in (rows, shifts)
+                                     for _user, start, end in rows_ for v in (start, end)}}
     return board.available_counts(
-        ((user, instants[start], instants[end]) for user, start, end in rows), days, zone)
+        ((user, instants[start], instants[end]) for user, start, end in rows), days, zone,
+        booked=((user, instants[start], instants[end]) for user, start, end in shifts))
 
 
 def _days(days: list[dt.date], today: dt.date, pattern: str) -> list[Day]:
@@ -150,20 +161,27 @@ def index():
     tree = Unit.tree(org())
     chosen, units = _units(tree, request.args.get('unit'))
     unit_ids = [u.id for u, _depth in units]
-    unit_id = chosen.id if chosen else None
+    qualifications = list(Qualification.select(Qualification.id, Qualification.name)
+                          .where(Qualification.organisation == org())
+                          .order_by(Qualification.name).tuples())
+    qualification_id = request.args.get('qualification', type=int)
+    if qualification_id not in dict(qualifications):
+        qualification_id = None
+    keep = {'unit': chosen.id if chosen else None, 'qualification': qualification_id}
     return render(
         'pool/board/index.html', panel=POOL_PANEL, view=view, first=first,
         days=_days(days, today, 'EEE d' if view == board.MONTH else 'EEE d MMM'),
-        units=units, tree=tree, chosen=unit_id, title=_title(view, first),
-        cells=_blocks(unit_ids, days, zone, chosen is not None),
-        counts=_counts(unit_ids, days, zone, chosen is not None),
+        units=units, tree=tree, chosen=keep['unit'], title=_title(view, first),
+        qualifications=qualifications, qualification=qualification_id,
+        cells=_blocks(unit_ids, days, zone, chosen is not None, qualification_id),
+        counts=_counts(unit_ids, days, zone, chosen is not None, qualification_id),
         periods=_period_labels(),
         labels={status: str(label) for status, label in VACANCY_STATUS.items()},
         param=_param(view, first),
-        prev_url=_board_url(view, board.step(view, first, -1), unit_id),
-        next_url=_board_url(view, board.step(view, first, 1), unit_id),
-        today_url=_board_url(view, today, unit_id),
-        view_urls={v: _board_url(v, today if today in days else first, unit_id)
+        prev_url=_board_url(view, board.step(view, first, -1), keep),
+        next_url=_board_url(view, board.step(view, first, 1), keep),
+        today_url=_board_url(view, today, keep),
+        view_urls={v: _board_url(v, today if today in days else first, keep)
                    for v in (board.DAY, board.WEEK, board.MONTH)},
-        day_url=lambda d: _board_url(board.DAY, d, unit_id),
+        day_url=lambda d: _board_url(board.DAY, d, keep),
         new_url=url_for('pool_vacancies.create'))
