@@ -79,6 +79,13 @@ def test_the_week_board_on_a_desktop(desktop, app, live_server, staffed, axe):
     desktop.get_by_role('link', name='Month').click()
     expect(desktop.get_by_role('heading', level=1)).to_have_text('Board: May 2030')
     assert_accessible(axe, desktop, 'board, month')
+    # The whole month fits: neither the page nor the board's box scrolls sideways.
+    widths = desktop.evaluate("""() => [document.documentElement.scrollWidth,
+        document.querySelector('.board-scroll').scrollWidth,
+        document.querySelector('.board-scroll').clientWidth]""")
+    assert widths[0] <= 1280 and widths[1] <= widths[2], widths
+    booked = desktop.get_by_role('link', name=re.compile('Booked 07:00–15:00 Anna Andersson'))
+    expect(booked).to_have_text(re.compile('07 AA'))             # hour and initials on screen
 
     desktop.get_by_role('link', name='Week', exact=True).click()
     desktop.get_by_role('link', name=re.compile('Booked 07:00–15:00 Anna Andersson')).click()
