@@ -1,7 +1,7 @@
 """axe-core on the staff calendars in every language the app speaks.
 
-The caseworker week, the team week, the room week and the pool planner's
-board, at 1280 x 800 and at 390 x 844, in English, Danish and Swedish (the
+The caseworker week, the team week, the room week and day, a meeting's
+details with the form that moves it, and the pool planner's board, at 1280 x 800 and at 390 x 844, in English, Danish and Swedish (the
 language a user picks with the switcher, saved on the account). Each page has
 something on it (a booked meeting, a meeting in the room, a booked and an open shift) and
 must answer in the language asked for with no serious or critical violation.
@@ -31,6 +31,8 @@ PAGES = [
     ('caseworker week', 'karen', '/calendar/caseworker/{karen}?week={week}', 'Karen Vejleder'),
     ('team week', 'karen', '/calendar/team/{team}?week={week}', 'Ole Olsen'),
     ('room week', 'planner', '/calendar/room/{room}?week={week}', 'Mødelokale 1'),
+    ('room day', 'planner', '/calendar/room/{room}?day={day}', 'Mødelokale 1'),
+    ('meeting move', 'planner', '/calendar/meeting/{in_room}?action=move', 'Mødelokale 1'),
     ('pool board', 'pool_planner', '/pool/board?week={week}', None),
 ]
 
@@ -80,7 +82,8 @@ def calendars(world, municipality, make_user):  # noqa: F811
                        booked_at=utcnow() if booked else None,
                        booked_via=Vacancy.DIRECT if booked else '')
     year, week, _ = monday.isocalendar()
-    w.update(room=room, pool_planner=pool_planner, week=f'{year}-W{week:02d}')
+    w.update(room=room, pool_planner=pool_planner, week=f'{year}-W{week:02d}',
+             day=(monday + dt.timedelta(days=2)).isoformat(), in_room=in_room)
     return w
 
 
