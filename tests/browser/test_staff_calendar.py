@@ -154,3 +154,38 @@ def test_arrow_keys_move_between_times_and_days(page, app, live_server, make_use
     assert page.evaluate(names) == start
     page.keyboard.press('ArrowRight')
     assert page.evaluate(names).startswith(tuesday), page.evaluate(names)
+
+
+def test_a_meeting_moves_in_place_and_without_javascript(page, browser, app, live_server,
+                                                         make_user, team_week):
+    admin = make_user(team_week['org'], User.ADMIN, language='en')
+    cw = team_week['caseworkers'][0]
+    week = f"/calendar/caseworker/{cw.id}?date={team_week['monday']}"
+    _open(page, app, live_server, admin, week, DESK)
+    page.locator('#calendar-grid a.cal-meeting').first.click()
+    details = page.locator('#cal-details')
+    details.get_by_role('link', name='Move the meeting…').click()
+    details.get_by_label('Start').fill('10:00')
+    details.get_by_role('button', name='Move the meeting').click()
+    expect(details).to_contain_text('The meeting is moved')
+    # The grid is drawn again with the meeting at its new time; the page stayed.
+    expect(page.locator('#calendar-grid a.cal-meeting').first).to_have_text(
+        '10:00–10:45 Job interview · Lokale 2 · MB 010190')
+    assert page.url.endswith(week)
+    details.get_by_role('button', name='Send the notice again').click()
+    expect(details).to_contain_text('There was no notice to send again.')
+    assert page.js_errors == []
+
+    context = browser.new_context(base_url=live_server, viewport=DESK, locale='en-GB',
+                                  java_script_enabled=False)
+    plain = context.new_page()
+    log_in(plain, app, live_server, admin)
+    plain.goto(week)
+    plain.locator('#calendar-grid a.cal-meeting').first.click()
+    expect(plain.get_by_role('heading', level=1)).to_have_text('Job interview')
+    plain.get_by_role('link', name='Move the meeting…').click()
+    plain.get_by_label('Start').fill('11:00')
+    plain.get_by_role('button', name='Move the meeting').click()
+    expect(plain.locator('#calendar-grid a.cal-meeting').first).to_have_text(
+        '11:00–11:45 Job interview · Lokale 2 · MB 010190')
+    context.close()
