@@ -168,6 +168,7 @@ def test_a_meeting_moves_in_place_and_without_javascript(page, browser, app, liv
     details.get_by_label('Start').fill('10:00')
     details.get_by_role('button', name='Move the meeting').click()
     expect(details).to_contain_text('The meeting is moved')
+    expect(details.get_by_role('heading', level=2)).to_be_focused()   # read from the top
     # The grid is drawn again with the meeting at its new time; the page stayed.
     expect(page.locator('#calendar-grid a.cal-meeting').first).to_have_text(
         '10:00–10:45 Job interview · Lokale 2 · MB 010190')

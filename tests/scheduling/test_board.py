@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from scheduling.board import (DAY, MONTH, PERIODS, WEEK, available_counts, bounds, days_of,
                               local, parse_day, parse_month, parse_week, shifts_window, step)
 from scheduling.localtime import to_minute_ceil, to_minute_floor
-from scheduling.staffing import PRESETS, Candidate, wall_range
+from scheduling.staffing import PRESETS, Booking, Candidate, Shift, assess, wall_range
 
 ZONE = ZoneInfo('Europe/Stockholm')
 TODAY = dt.date(2030, 5, 8)     # a Wednesday
@@ -92,6 +92,32 @@ def test_counts_agree_with_the_booking_rule(pieces):
                 if candidate.available_for(to_minute_floor(start), to_minute_ceil(end)):
                     expected[day][period] += 1
     assert available_counts(ranges, days, ZONE) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), HOURS, st.integers(1, 30)), max_size=14),
+       st.lists(st.tuples(st.integers(1, 4), HOURS, st.integers(1, 12)), max_size=6))
+def test_counts_with_bookings_agree_with_the_assessment(pieces, shifts):
+    """With booked shifts too: free for a shift is what `assess` finds
+    eligible (available for all of it, no overlap, the rest kept)."""
+    first_day = dt.date(2030, 3, 29)
+    days = [first_day + dt.timedelta(days=i) for i in range(4)]
+    start_of = dt.datetime(2030, 3, 28, 23, tzinfo=dt.timezone.utc)
+    ranges = [(user, start_of + dt.timedelta(hours=h), start_of + dt.timedelta(hours=h + n))
+              for user, h, n in pieces]
+    booked = [(user, start_of + dt.timedelta(hours=h), start_of + dt.timedelta(hours=h + n))
+              for user, h, n in shifts]
+    expected = {day: dict.fromkeys(PERIODS, 0) for day in days}
+    for user in range(1, 5):
+        candidate = Candidate(user, unit_ids={1},
+                              availability=[(s, e) for u, s, e in ranges if u == user],
+                              bookings=[Booking(s, e, None) for u, s, e in booked if u == user])
+        for day in days:
+            for period in PERIODS:
+                start, end = wall_range(day, *PRESETS[period], ZONE)
+                if assess(candidate, Shift(start, end, 1), start_of).eligible:
+                    expected[day][period] += 1
+    assert available_counts(ranges, days, ZONE, booked=booked) == expected
 
 
 def test_the_availability_window_runs_from_the_first_day_shift_to_the_last_night():
