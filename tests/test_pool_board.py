@@ -38,7 +38,7 @@ def blocks(page: str) -> dict[int, str]:
     """{vacancy id: the block's text} of every vacancy block on the page."""
     found = re.findall(r'<a class="shift s-(\w+)" href="/pool/vacancies/(\d+)">(.*?)</a>', page)
     # What a screen reader reads: a month's short marks are hidden from it.
-    found = [(status, vid, re.sub(r'<span class="short" aria-hidden="true">.*?</span>', '', text))
+    found = [(status, vid, re.sub(r'<i aria-hidden="true">.*?</i>', '', text))
              for status, vid, text in found]
     return {int(vid): status + ' ' + ' '.join(re.sub(r'<[^>]+>', ' ', text).split())
             for status, vid, text in found}
