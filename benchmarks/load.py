@@ -374,6 +374,12 @@ class Redis:
                 time.sleep(0.1)
         raise RuntimeError(f'redis-server did not answer on port {self.port}')
 
+    def peak_mb(self) -> float:
+        """The most memory Redis held since it started, in MB."""
+        import redis
+        info = redis.Redis(port=self.port, socket_timeout=5).info('memory')
+        return round(info['used_memory_peak'] / 1048576, 1)
+
 
 def _stop(process: subprocess.Popen | None, timeout: float = 30) -> None:
     """SIGTERM (gunicorn and Huey finish what they are doing), then SIGKILL."""
@@ -473,6 +479,8 @@ FACTS = {
     'shifts_booked': "SELECT count(*) FROM vacancy WHERE status = 'booked'",
     'pending_time_taken': "SELECT count(*) FROM pending_summons WHERE reason = 'failed'",
     'pending_no_time': "SELECT count(*) FROM pending_summons WHERE reason = 'no_time'",
+    # The sizes the servers needed (for the README's production section).
+    'db_size_mb': "SELECT pg_database_size(current_database()) / 1048576",
 }
 
 
@@ -706,6 +714,7 @@ def run(repeat: int = DEFAULT_REPEAT) -> str:
         problems = _query(postgres.url, CHECKS)
         integrity = _query(postgres.url, INTEGRITY)
         facts = _query(postgres.url, FACTS)
+        facts['redis_peak_mb'] = redis.peak_mb()
         return _report(measured, statuses, problems, integrity, facts, seeded, cpu_during,
                        users=users, seconds=seconds, elapsed=elapsed, work=work,
                        pg_log=os.path.join(postgres.dir, 'log'))
