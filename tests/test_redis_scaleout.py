@@ -44,7 +44,7 @@ class Cluster:
 
     def __init__(self, tmp_path, database_url, redis_url):
         self.tmp = tmp_path
-        self.provider = SlowVonage(tmp_path, delay=0.02)
+        self.provider = SlowVonage(tmp_path, delay=0.05)
         self.env = app_env(tmp_path / 'instance', database_url, REDIS_URL=redis_url,
                            **VONAGE, **self.provider.env())
         (tmp_path / 'instance').mkdir(exist_ok=True)
@@ -150,14 +150,17 @@ def test_two_consumers_send_each_sms_once(cluster, redis_server, jobcentre):  # 
         ids = outbox.queue_many(jobcentre, [
             dict(channel=Message.SMS, to=f'+4520{i:06d}', body=f'Indkaldelse {i}')
             for i in range(40)])
-    # Every message on the queue twice (a sweep and the original task can
-    # overlap), before either consumer starts: both find work waiting.
+    cluster.consumer('worker-1')
+    cluster.consumer('worker-2')
+    # Both are listening before the work arrives (else the first to boot
+    # could take it all).
+    wait_until(lambda: all('Huey consumer started' in cluster.log(n)
+                           for n in ('worker-1', 'worker-2')), 60, 0.1, 'both consumers')
+    # Every message on the queue twice, as a sweep and the original task
+    # can overlap.
     cluster.enqueue_from_another_process(
         f'ids = {json.dumps(ids)}\n'
         'for i in ids + ids: tasks.send_message(i)')
-    assert redis_server.client().llen(QUEUE_KEY) == 80
-    cluster.consumer('worker-1')
-    cluster.consumer('worker-2')
 
     def all_sent():
         db.connect(reuse_if_open=True)
