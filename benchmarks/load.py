@@ -1,10 +1,15 @@
-"""LOAD: 200 simulated people against two app processes on one PostgreSQL.
+"""LOAD: 200 simulated people against the production topology on one machine:
+two app servers, two Huey consumers, one Redis, one PostgreSQL
+(`topology=2app+2worker+redis+pg`).
 
 A bounded load test on 127.0.0.1 only (`make bench` runs it last; `python -m
 benchmarks LOAD` alone). It starts everything it needs and removes it again:
 
 * its own PostgreSQL (initdb into a temporary folder, a free 127.0.0.1 port,
   fsync off as in CI: this measures the app, not the disk);
+* its own Redis (Debian's /usr/bin/redis-server, a free 127.0.0.1 port,
+  nothing saved to disk): REDIS_URL for the Huey queue (RedisHuey) and the
+  rate-limit counters (Flask-Limiter) of both app servers;
 * the schema (`flask db upgrade`) and seed data (`python -m benchmarks.load
   seed`, in its own process so that the app's database and queue are the
   test's): a job centre with a team of 20 caseworkers (Mon-Fri 08:00-16:00,
@@ -13,10 +18,14 @@ benchmarks LOAD` alone). It starts everything it needs and removes it again:
   (380 who book online, 100 for the planners' lists, 20 holding the existing
   meetings) and 10 planners; a substitute pool with 40 substitutes and 24
   short shifts (some at the same time) whose SMS requests are out;
-* one gunicorn with two worker processes (gthread, 4 threads each) and the
-  Huey consumer, all with DATABASE_URL pointing at that PostgreSQL, SMS into
-  the outbox, and the Vonage webhook signature secret configured;
-* locust, headless, one process (`benchmarks/load_locustfile.py`), for
+* two gunicorn instances on two ports, each with two worker processes
+  (gthread, 4 threads each), and two Huey consumers (`flask worker`, two
+  threads each), all with DATABASE_URL and REDIS_URL pointing at those
+  servers, TRUST_PROXY on (as behind the proxy), SMS into the outbox, and
+  the Vonage webhook signature secret configured;
+* locust, headless, one process (`benchmarks/load_locustfile.py`), each
+  simulated person staying with one of the two app servers, in turn (as a
+  proxy with keep-alive connections spreads them), for
   LOAD_SECONDS (60) with LOAD_USERS (200) people, who read each page for 2-6
   seconds before the next click: citizens browsing, booking, rebooking and
   cancelling (75 %), caseworkers opening team and own weeks (10 %), planners
@@ -26,15 +35,20 @@ benchmarks LOAD` alone). It starts everything it needs and removes it again:
   message) and delivery receipts (10 %). The servers are warmed up and the
   seed's SMS sent before the clock starts.
 
-Rate limits stay ON (in memory, as on one host): the mix keeps every person
-under them (a citizen books at most twice a minute, a planner summons at most
-twice, the webhook gets well under 600 a minute); a 429 would be counted.
+Rate limits stay ON, counted in Redis for both servers together: the mix
+keeps every person under them (a citizen books at most twice a minute, a
+planner summons at most twice, the webhook gets well under 600 a minute);
+a 429 would be counted. Each person sends its own address in
+X-Forwarded-For, as the proxy would, so the login limits (per address)
+count per person.
 
-Logged-in sessions are prepared, not logged into: the seed opens a
-`UserSession` for each person (what a login does after the CPR + SMS code,
-or the password) and signs a Flask session cookie holding its token
-(`_user_id`, as Flask-Login stores it) with the run's SECRET_KEY. The login
-pages themselves (SMS codes, their rate limits) are not under load here.
+About a third of the citizens who arrive log in themselves: the CPR number,
+then the code from the SMS (locust reads it from the outbox row; the SMS
+goes nowhere), on their app server. The other people's sessions are
+prepared: the seed opens a `UserSession` for each (what a login does after
+the CPR + SMS code, or the password) and signs a Flask session cookie
+holding its token (`_user_id`, as Flask-Login stores it) with the run's
+SECRET_KEY.
 
 Afterwards, with the app stopped, the database is checked: no two booked
 meetings of one caseworker overlap (reporting time included, group meetings'
@@ -43,14 +57,16 @@ booked meeting without its citizen; in the pool no shift with two accepted
 requests or a substitute other than the one accepted, and no substitute on
 two overlapping shifts. Printed: one line per page (`LOAD page=... n=...
 p50_ms=... p95_ms=... fails=...`, times as locust's people saw them, queueing
-included), the checks, what the run did, the CPU cores used by each part and
-by other processes on the machine, and a summary `LOAD users=... seconds=...
-requests=... 5xx=... double_bookings=... median_ms=...`. A 5xx response
-(counted in gunicorn's access log and by locust) or a double booking fails
-the run; LOAD_KEEP=1 keeps its logs.
+included), the checks, what the run did, the CPU cores used by each part (app
+servers, database, queue consumers, Redis, locust) and by other processes on
+the machine, the p95 of the goal's pages against 500 ms (`LOAD goal ...
+met=yes|no`), and a summary `LOAD topology=... users=... seconds=...
+requests=... rps=... 5xx=... double_bookings=... median_ms=...`. A 5xx
+response (counted in both access logs and by locust) or a double booking
+fails the run; LOAD_KEEP=1 keeps its logs.
 
-Without PostgreSQL binaries (/usr/lib/postgresql/*/bin) it prints why it was
-skipped and succeeds.
+Without PostgreSQL binaries (/usr/lib/postgresql/*/bin) or redis-server it
+prints why it was skipped and succeeds.
 """
 from __future__ import annotations
 
@@ -249,6 +265,8 @@ def seed(out_path: str) -> None:
             summons_days=[(tomorrow + dt.timedelta(days=d)).isoformat()
                           for d in range(14) if (tomorrow + dt.timedelta(days=d)).weekday() < 5],
             citizens=[cookie(c) for c in citizens[:OFFER_CITIZENS]],
+            # The same citizens, for those who log in themselves (CPR + code).
+            citizen_logins=[dict(cpr=c.cpr, phone=c.phone) for c in citizens[:OFFER_CITIZENS]],
             caseworkers=[dict(cookie=cookie(c.user), caseworker_id=c.id) for c in caseworkers],
             planners=[dict(cookie=cookie(p), citizens=[
                 dict(name=c.name, cpr=c.cpr) for c in
@@ -322,6 +340,45 @@ class Postgres:
                            capture_output=True)
             self.started = False
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+REDIS_SERVER = '/usr/bin/redis-server'
+
+
+class Redis:
+    """A throwaway Redis on 127.0.0.1 (Debian's redis-server): the Huey queue
+    and the rate-limit counters of both app servers, nothing written to disk."""
+
+    def __init__(self, work: str):
+        self.dir = os.path.join(work, 'redis')
+        os.makedirs(self.dir)
+        self.port = _free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f'redis://127.0.0.1:{self.port}/0'
+
+    def start(self, log) -> None:
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, '--bind', '127.0.0.1', '--port', str(self.port), '--dir', self.dir,
+             '--save', '', '--appendonly', 'no'],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        import redis
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if redis.Redis(port=self.port, socket_timeout=2).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.1)
+        raise RuntimeError(f'redis-server did not answer on port {self.port}')
+
+    def peak_mb(self) -> float:
+        """The most memory Redis held since it started, in MB."""
+        import redis
+        info = redis.Redis(port=self.port, socket_timeout=5).info('memory')
+        return round(info['used_memory_peak'] / 1048576, 1)
 
 
 def _stop(process: subprocess.Popen | None, timeout: float = 30) -> None:
@@ -422,6 +479,8 @@ FACTS = {
     'shifts_booked': "SELECT count(*) FROM vacancy WHERE status = 'booked'",
     'pending_time_taken': "SELECT count(*) FROM pending_summons WHERE reason = 'failed'",
     'pending_no_time': "SELECT count(*) FROM pending_summons WHERE reason = 'no_time'",
+    # The sizes the servers needed (for the README's production section).
+    'db_size_mb': "SELECT pg_database_size(current_database()) / 1048576",
 }
 
 
@@ -449,25 +508,34 @@ def _drain(url: str, worker: subprocess.Popen, left_sql: str, timeout: float = 2
         time.sleep(0.5)
 
 
-def _warm_up(host: str, fixtures: str) -> None:
-    """A few requests per page kind before the clock starts (both workers
-    load their templates and connections, as a server in service has)."""
+def _warm_up(hosts: list[str], fixtures: str) -> None:
+    """A few requests per page kind before the clock starts, several at a
+    time so that every worker process of every app server loads its
+    templates, connections and libraries (the webhook's signature check
+    imports the Vonage SDK: a wrong signature, refused, writes nothing), as
+    a server in service has."""
+    import concurrent.futures
     with open(fixtures) as fh:
         data = json.load(fh)
     citizen, caseworker = data['citizens'][-1], data['caseworkers'][-1]['cookie']
     pages = [(citizen, '/my/appointments'), (citizen, '/my/book'),
              (citizen, f"/my/book/{data['offer_id']}/time"),
              (caseworker, f"/calendar/team/{data['team_id']}?week={data['weeks'][0]}"),
-             (data['planners'][-1]['cookie'], '/summons/')]
-    for _ in range(3):
+             (data['planners'][-1]['cookie'], '/summons/'),
+             ('', '/webhooks/vonage/inbound?sig=0&timestamp=0&msisdn=0&text=warm-up')]
+
+    def visit(host: str) -> None:
         for cookie, path in pages:
             request = urllib.request.Request(host + path,
                                              headers={'Cookie': f'planpool_session={cookie}'})
             try:
-                with urllib.request.urlopen(request, timeout=30):  # nosec B310: 127.0.0.1
+                with urllib.request.urlopen(request, timeout=60):  # nosec B310: 127.0.0.1
                     pass
             except urllib.error.HTTPError:
                 pass
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(visit, [host for host in hosts for _ in range(6)]))
 
 
 def _postmaster(postgres: Postgres) -> int | None:
@@ -478,61 +546,104 @@ def _postmaster(postgres: Postgres) -> int | None:
         return None
 
 
-def _cpu_seconds(groups: dict[str, int | None]) -> dict[str, float]:
-    """CPU seconds (user + system) spent so far by each process and its children."""
+def _cpu_seconds(groups: dict[str, list[int | None]]) -> dict[str, float]:
+    """CPU seconds (user + system) spent so far by each group of processes
+    and their children."""
     try:
         import psutil
     except ImportError:
         return {}
     machine = psutil.cpu_times()
     spent = {'machine': sum(machine) - machine.idle - getattr(machine, 'iowait', 0.0)}
-    for name, pid in groups.items():
+    for name, pids in groups.items():
         total = 0.0
-        try:
-            root = psutil.Process(pid)
-            for process in [root] + root.children(recursive=True):
+        for pid in pids:
+            try:
+                root = psutil.Process(pid)
+                processes = [root] + root.children(recursive=True)
+            except (psutil.Error, TypeError, ValueError):
+                continue
+            for process in processes:
                 try:
                     times = process.cpu_times()
                     total += times.user + times.system
                 except psutil.Error:
                     pass
-        except (psutil.Error, TypeError, ValueError):
-            continue
         spent[name] = total
     return spent
+
+
+APP_SERVERS = 2          # gunicorn instances, each on its own port
+APP_WORKERS = 2          # worker processes per instance (gthread, 4 threads each)
+CONSUMERS = 2            # Huey consumers (`flask worker`, 2 threads each)
+TOPOLOGY = f'{APP_SERVERS}app+{CONSUMERS}worker+redis+pg'
+# Pages whose p95 the goal names: the citizen's, and the staff weeks.
+GOAL_PAGES = ('my_offers', 'my_times', 'my_book', 'caseworker_week', 'team_week')
+GOAL_P95_MS = 500
+
+
+def _app_server(venv_bin: Path, port: int, access_log: str, env: dict, log) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(venv_bin / 'gunicorn'), '--workers', str(APP_WORKERS), '--threads', '4',
+         '--bind', f'127.0.0.1:{port}', '--timeout', '120', '--graceful-timeout', '30',
+         # Idle connections stay open longer than people pause between clicks:
+         # with gunicorn's 2 s the server may close one just as the next
+         # request goes out on it (a browser retries that on a new
+         # connection; locust counts it as a failure without an answer).
+         '--keep-alive', '75',
+         '--access-logfile', access_log, '--access-logformat', '%(s)s %(m)s %(U)s %(M)s',
+         'app:create_app()'],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _environment(postgres: Postgres, redis_url: str, work: str) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(('VONAGE_', 'SMTP_', 'CALDAV_', 'RATELIMIT_'))
+           and k not in ('REDIS_URL', 'HUEY_URL', 'DATABASE_URL', 'SECRET_KEY',
+                         'PLANPOOL_INSTANCE', 'TRUST_PROXY', 'PREFERRED_URL_SCHEME')}
+    # Behind a proxy, as in production: people's own addresses (locust sends
+    # each person's in X-Forwarded-For) key the login limits.
+    env.update(DATABASE_URL=postgres.url, REDIS_URL=redis_url, TRUST_PROXY='1',
+               PLANPOOL_INSTANCE=os.path.join(work, 'instance'),
+               SECRET_KEY=os.urandom(24).hex(), VONAGE_SIGNATURE_SECRET=SIGNATURE_SECRET,
+               PYTHONUNBUFFERED='1')
+    os.makedirs(env['PLANPOOL_INSTANCE'])
+    return env
+
+
+def _why_not(venv_bin: Path) -> str:
+    if _pg_bin() is None:
+        return 'no PostgreSQL binaries in /usr/lib/postgresql/*/bin'
+    if not os.path.exists(REDIS_SERVER):
+        return f'no {REDIS_SERVER} (Debian package redis-server)'
+    if not (venv_bin / 'locust').exists() or not (venv_bin / 'gunicorn').exists():
+        return f'locust or gunicorn is not installed beside {sys.executable}'
+    return ''
 
 
 def run(repeat: int = DEFAULT_REPEAT) -> str:
     """The load test (`repeat` does not apply: one bounded run)."""
     seconds = int(os.environ.get('LOAD_SECONDS', SECONDS))
     users = int(os.environ.get('LOAD_USERS', USERS))
-    bin_dir = _pg_bin()
-    if bin_dir is None:
-        line = 'LOAD skipped: no PostgreSQL binaries in /usr/lib/postgresql/*/bin'
-        print(line, flush=True)
-        return line
     venv_bin = Path(sys.executable).parent
-    if not (venv_bin / 'locust').exists() or not (venv_bin / 'gunicorn').exists():
-        line = f'LOAD skipped: locust or gunicorn is not installed beside {sys.executable}'
+    why_not = _why_not(venv_bin)
+    if why_not:
+        line = f'LOAD skipped: {why_not}'
         print(line, flush=True)
         return line
 
     work = tempfile.mkdtemp(prefix='planpool-load-')
-    postgres = Postgres(bin_dir)
-    server = worker = load = None
+    postgres = Postgres(_pg_bin())
+    redis = Redis(work)
+    servers: list[subprocess.Popen] = []
+    workers: list[subprocess.Popen] = []
+    load = None
     try:
         postgres.start()
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(('VONAGE_', 'SMTP_', 'CALDAV_', 'RATELIMIT_'))
-               and k not in ('REDIS_URL', 'HUEY_URL', 'DATABASE_URL', 'SECRET_KEY',
-                             'PLANPOOL_INSTANCE', 'TRUST_PROXY', 'PREFERRED_URL_SCHEME')}
-        env.update(DATABASE_URL=postgres.url, PLANPOOL_INSTANCE=os.path.join(work, 'instance'),
-                   SECRET_KEY=os.urandom(24).hex(), VONAGE_SIGNATURE_SECRET=SIGNATURE_SECRET,
-                   PYTHONUNBUFFERED='1')
-        os.makedirs(env['PLANPOOL_INSTANCE'])
         logs = {name: open(os.path.join(work, f'{name}.log'), 'w')
-                for name in ('setup', 'server', 'worker', 'locust')}
+                for name in ('setup', 'redis', 'server', 'worker', 'locust')}
+        redis.start(logs['redis'])
+        env = _environment(postgres, redis.url, work)
         python = str(venv_bin / 'python')
 
         def setup(*args):
@@ -545,41 +656,37 @@ def run(repeat: int = DEFAULT_REPEAT) -> str:
         with open(fixtures) as fh:
             seeded = json.load(fh)['seeded']
 
-        access_log = os.path.join(work, 'access.log')
-        server = subprocess.Popen(
-            [str(venv_bin / 'gunicorn'), '--workers', '2', '--threads', '4',
-             '--bind', f'127.0.0.1:{port}', '--timeout', '120', '--graceful-timeout', '30',
-             # Idle connections stay open longer than people pause between clicks:
-             # with gunicorn's 2 s the server may close one just as the next
-             # request goes out on it (a browser retries that on a new
-             # connection; locust counts it as a failure without an answer).
-             '--keep-alive', '75',
-             '--access-logfile', access_log, '--access-logformat', '%(s)s %(m)s %(U)s %(M)s',
-             'app:create_app()'],
-            cwd=ROOT, env=env, stdout=logs['server'], stderr=subprocess.STDOUT)
-        worker = subprocess.Popen([python, '-m', 'flask', '--app', 'app', 'worker',
-                                   '--workers', '2'],
-                                  cwd=ROOT, env=env, stdout=logs['worker'],
-                                  stderr=subprocess.STDOUT)
-        host = f'http://127.0.0.1:{port}'
-        _wait_http(host + '/login', server)
-        _warm_up(host, fixtures)
+        ports = [_free_port() for _ in range(APP_SERVERS)]
+        access_logs = [os.path.join(work, f'access-{n}.log') for n in range(APP_SERVERS)]
+        servers = [_app_server(venv_bin, port, access_log, env, logs['server'])
+                   for port, access_log in zip(ports, access_logs)]
+        workers = [subprocess.Popen([python, '-m', 'flask', '--app', 'app', 'worker',
+                                     '--workers', '2'],
+                                    cwd=ROOT, env=env, stdout=logs['worker'],
+                                    stderr=subprocess.STDOUT)
+                   for _ in range(CONSUMERS)]
+        hosts = [f'http://127.0.0.1:{port}' for port in ports]
+        for host, server in zip(hosts, servers):
+            _wait_http(host + '/login', server)
+        _warm_up(hosts, fixtures)
         # The seed's SMS requests go out before the clock starts.
-        _drain(postgres.url, worker, "SELECT count(*) FROM message WHERE direction = 'out' "
-                                     "AND status = 'queued'", timeout=60)
+        _drain(postgres.url, workers[0], "SELECT count(*) FROM message WHERE direction = 'out' "
+                                         "AND status = 'queued'", timeout=60)
 
         results = os.path.join(work, 'results.json')
         locust_env = dict(env, LOAD_FIXTURES=fixtures, LOAD_RESULTS=results,
-                          LOAD_USERS=str(users))
-        groups = {'app': server.pid, 'db': _postmaster(postgres), 'queue': worker.pid}
+                          LOAD_USERS=str(users), LOAD_HOSTS=' '.join(hosts),
+                          LOAD_DATABASE_URL=postgres.url)
+        groups = {'app': [s.pid for s in servers], 'db': [_postmaster(postgres)],
+                  'queue': [w.pid for w in workers], 'redis': [redis.process.pid]}
         started = time.monotonic()
         load = subprocess.Popen(
             [str(venv_bin / 'locust'), '-f', str(LOCUSTFILE), '--headless',
              '-u', str(users), '-r', str(min(SPAWN_RATE, users)), '-t', f'{seconds}s',
-             '--stop-timeout', '15', '--host', host, '--only-summary',
+             '--stop-timeout', '15', '--host', hosts[0], '--only-summary',
              '--csv', os.path.join(work, 'locust'), '--loglevel', 'WARNING'],
             cwd=ROOT, env=locust_env, stdout=logs['locust'], stderr=subprocess.STDOUT)
-        groups['locust'] = load.pid
+        groups['locust'] = [load.pid]
         cpu_before = _cpu_seconds(groups)
         try:
             load.wait(timeout=seconds)
@@ -594,14 +701,20 @@ def run(repeat: int = DEFAULT_REPEAT) -> str:
         with open(results) as fh:
             measured = json.load(fh)
 
-        _stop(server, timeout=45)         # lets requests in flight finish
-        _drain(postgres.url, worker, "SELECT count(*) FROM message WHERE direction = 'in' "
-                                     "AND handled_at IS NULL")
-        _stop(worker)
-        statuses = _server_statuses(access_log)
+        for server in servers:
+            _stop(server, timeout=45)         # lets requests in flight finish
+        _drain(postgres.url, workers[0], "SELECT count(*) FROM message WHERE direction = 'in' "
+                                         "AND handled_at IS NULL")
+        for worker in workers:
+            _stop(worker)
+        statuses: dict[int, int] = {}
+        for access_log in access_logs:
+            for code, n in _server_statuses(access_log).items():
+                statuses[code] = statuses.get(code, 0) + n
         problems = _query(postgres.url, CHECKS)
         integrity = _query(postgres.url, INTEGRITY)
         facts = _query(postgres.url, FACTS)
+        facts['redis_peak_mb'] = redis.peak_mb()
         return _report(measured, statuses, problems, integrity, facts, seeded, cpu_during,
                        users=users, seconds=seconds, elapsed=elapsed, work=work,
                        pg_log=os.path.join(postgres.dir, 'log'))
@@ -612,8 +725,8 @@ def run(repeat: int = DEFAULT_REPEAT) -> str:
         raise
     finally:
         _stop(load, timeout=10)
-        _stop(server, timeout=10)
-        _stop(worker, timeout=10)
+        for process in servers + workers + [redis.process]:
+            _stop(process, timeout=10)
         if os.path.exists(os.path.join(postgres.dir, 'log')):
             shutil.copy(os.path.join(postgres.dir, 'log'), os.path.join(work, 'postgres.log'))
         postgres.stop()
@@ -626,7 +739,7 @@ def run(repeat: int = DEFAULT_REPEAT) -> str:
 def _print_logs(work: str, pg_log: str | None = None) -> None:
     """What explains a broken run: the app's and PostgreSQL's errors, and the
     end of each log (the folder is removed afterwards unless LOAD_KEEP is set)."""
-    for name in ('setup', 'server', 'worker', 'locust', 'postgres'):
+    for name in ('setup', 'redis', 'server', 'worker', 'locust', 'postgres'):
         path = pg_log if name == 'postgres' else os.path.join(work, f'{name}.log')
         if not path or not os.path.exists(path):
             continue
@@ -672,9 +785,15 @@ def _report(measured, statuses, problems, integrity, facts, seeded, cpu, *, user
         others = max(cpu.get('machine', 0.0) - sum(ours.values()), 0.0)
         print('LOAD cpu_cores ' + ' '.join(f'{k}={v:.2f}' for k, v in ours.items())
               + f' other_processes={others:.2f} cores={os.cpu_count()}', flush=True)
-    line = (f'LOAD users={users} seconds={seconds} requests={len(every)} '
+    goal = {name: _percentile(pages[name]['times'], 0.95) if name in pages else None
+            for name in GOAL_PAGES}
+    met = all(p95 is not None and p95 < GOAL_P95_MS for p95 in goal.values())
+    print(f'LOAD goal p95_ms<{GOAL_P95_MS} '
+          + ' '.join(f'{k}=' + ('none' if v is None else f'{v:.1f}') for k, v in goal.items())
+          + f" met={'yes' if met else 'no'}", flush=True)
+    line = (f'LOAD topology={TOPOLOGY} users={users} seconds={seconds} requests={len(every)} '
             f'rps={len(every) / max(elapsed, 1):.1f} 5xx={max(server_5xx, client_5xx)} '
-            f'429={too_many} ratelimits=on double_bookings={doubles} '
+            f'429={too_many} ratelimits=redis double_bookings={doubles} '
             f'half_written={broken} median_ms={statistics.median(every):.1f}')
     print(line, flush=True)
     if server_5xx or client_5xx or doubles or broken:

@@ -1,5 +1,7 @@
 """The people of the LOAD benchmark (run by benchmarks/load.py, which seeds
-the data and passes it in LOAD_FIXTURES; results go to LOAD_RESULTS).
+the data and passes it in LOAD_FIXTURES; results go to LOAD_RESULTS). Each
+person stays with one of the app servers in LOAD_HOSTS, in turn, and sends
+an address of its own in X-Forwarded-For.
 
 Everyone follows links and forms as a browser would (no JavaScript: full
 pages, POST-redirect-GET followed by hand so each page is timed on its own),
@@ -9,7 +11,8 @@ reading each page for 2-6 seconds, a few more between visits:
   -> its times (often the first ones shown, so citizens compete for them;
   sometimes another day) -> confirm -> receipt. With one: the meeting, and
   now and then rebook it or cancel it. After booking, often a new citizen
-  takes over the simulated person (a fresh prepared session).
+  takes over the simulated person: about a third log in (CPR number, then
+  the SMS code), the others come with a prepared session.
 * Caseworker: the calendar start page, the team's week (this and a later
   week), their own week and a meeting in it.
 * Planner: the summons wizard end to end for 5 citizens of their list.
@@ -37,11 +40,21 @@ with open(os.environ['LOAD_FIXTURES']) as _fh:
     FIXTURES = json.load(_fh)
 RESULTS = os.environ['LOAD_RESULTS']
 USERS = int(os.environ.get('LOAD_USERS', '200'))
+# The app servers: each person stays with one, spread evenly (as a proxy
+# with sticky connections does).
+HOSTS = os.environ.get('LOAD_HOSTS', '').split()
+_HOST_TURN = itertools.count()
+_ADDRESSES = itertools.count(1)
+# Citizens who log in themselves (CPR, then the code from the SMS) instead
+# of arriving with a prepared session.
+LOGIN_SHARE = 0.3
+CODE = re.compile(r'\b(\d{6})\b')
 
 PAGES: dict[str, dict] = {}
 STATUSES: Counter = Counter()
 OUTCOMES: Counter = Counter()
-FRESH_CITIZENS = list(reversed(FIXTURES['citizens']))   # prepared sessions not used yet
+# Citizens not seen yet: a prepared session, and the CPR and phone to log in with.
+FRESH_CITIZENS = list(reversed(list(zip(FIXTURES['citizens'], FIXTURES['citizen_logins']))))
 CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
 FORM = {'Content-Type': 'application/x-www-form-urlencoded'}
 STOPPING: list[float] = []
@@ -81,6 +94,15 @@ class Person(FastHttpUser):
     csrf = ''
     signed_in = False
 
+    def __init__(self, environment):
+        if HOSTS:
+            self.host = HOSTS[next(_HOST_TURN) % len(HOSTS)]
+        super().__init__(environment)
+        # Each person's own address, as the proxy passes it on (TRUST_PROXY):
+        # the login limits count per person, not for the whole test.
+        n = next(_ADDRESSES)
+        self.address = f'10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}'
+
     def arrive(self) -> None:
         """People do not all click at the same instant: the first request of
         each comes 0-8 s after it is spawned (not a burst of 200 at once)."""
@@ -111,8 +133,10 @@ class Person(FastHttpUser):
             if csrf:
                 pairs.append(('csrf_token', self.csrf))
             body = urlencode(pairs, doseq=True)
-        with self.client.request(method, url, name=name, data=body,
-                                 headers=FORM if body is not None else None,
+        headers = {'X-Forwarded-For': self.address}
+        if body is not None:
+            headers.update(FORM)
+        with self.client.request(method, url, name=name, data=body, headers=headers,
                                  allow_redirects=False, catch_response=True) as response:
             if response.status_code in expect:
                 response.success()
@@ -136,6 +160,25 @@ class Person(FastHttpUser):
 
 # --- citizens -------------------------------------------------------------------------
 
+_database = []
+
+
+def sms_code(phone: str) -> str | None:
+    """The newest login code texted to `phone` (the row is written in the
+    same transaction that answered the CPR number)."""
+    import psycopg2
+    if not _database:
+        connection = psycopg2.connect(os.environ['LOAD_DATABASE_URL'])
+        connection.autocommit = True
+        _database.append(connection)
+    with _database[0].cursor() as cursor:
+        cursor.execute("SELECT body FROM message WHERE recipient = %s AND kind = 'code' "
+                       "ORDER BY id DESC LIMIT 1", (phone,))
+        row = cursor.fetchone()
+    found = CODE.search(row[0]) if row else None
+    return found.group(1) if found else None
+
+
 class Citizen(Person):
     wait_time = between(3, 8)
     weight = 1
@@ -145,11 +188,38 @@ class Citizen(Person):
         self.arrive()
 
     def take_over(self) -> None:
-        """A citizen not seen yet, while there are any; else go on as before."""
+        """A citizen not seen yet, while there are any (some log in, the
+        others arrive signed in); else go on as before."""
         if FRESH_CITIZENS:
-            self.use_session(FRESH_CITIZENS.pop())
+            session, account = FRESH_CITIZENS.pop()
+            if random.random() >= LOGIN_SHARE or not self.log_in(account):
+                self.use_session(session)
         elif not self.signed_in:
             self.use_session(random.choice(FIXTURES['citizens']))
+
+    def log_in(self, account: dict) -> bool:
+        """CPR number, then the code the SMS brought (read from the outbox:
+        no phone here)."""
+        self.client.cookiejar.clear()
+        self.csrf, self.signed_in = '', False
+        self.call('GET', '/login/citizen', 'login_citizen')
+        self.think(3, 8)                   # typing the CPR number
+        asked = self.call('POST', '/login/citizen', 'login_citizen_cpr',
+                          data={'cpr': account['cpr']}, expect=(303,))
+        code = sms_code(account['phone']) if asked.status_code == 303 else None
+        if code is None:
+            OUTCOMES['citizen_login_no_code'] += 1
+            return False
+        self.call('GET', '/login/code', 'login_code')
+        self.think(5, 12)                  # the SMS arrives, the code is typed
+        done = self.call('POST', '/login/code', 'login_code_post', data={'code': code},
+                         expect=(303,))
+        if done.status_code != 303 or self.location(done).startswith('/login'):
+            OUTCOMES['citizen_login_refused'] += 1
+            return False
+        OUTCOMES['citizen_logged_in'] += 1
+        self.csrf, self.signed_in = '', True     # a new session: a new token
+        return True
 
     @task
     def visit(self):
