@@ -459,6 +459,27 @@ def test_rebooking_to_the_first_free_caseworker_says_who_before_confirming(
     assert Meeting.get_by_id(meeting.id).caseworker_id == w['ole'].id
 
 
+def test_home_shows_the_next_meeting_with_its_actions_and_the_offers(client, login, week):
+    w = week
+    login(w['mette'])
+    home = client.get('/').get_data(as_text=True)
+    assert 'You have no upcoming meetings.' in home
+    assert f'href="/my/book/{w["offer"].id}"' in home
+    assert 'Jobsamtale for dagpengemodtagere over 30' in home
+    other = make_offer(w['org'], w['team'], [w['ole']], number=2, title='CV-værksted',
+                       allow_cancel=True, allow_rebook=True)
+    booking.book_offer(other, w['mette'], at(w['org'], w['monday'] + dt.timedelta(days=1), 9),
+                       caseworker_id=w['ole'].id)
+    meeting = Meeting.get()
+    home = client.get('/').get_data(as_text=True)
+    assert 'CV-værksted' in home and booking.local_when(meeting) in home
+    assert f'href="/my/appointments/{meeting.id}/rebook"' in home
+    assert f'href="/my/appointments/{meeting.id}/cancel"' in home
+    # The offer booked is under the meeting now, the other one still to book.
+    assert f'href="/my/book/{other.id}"' not in home
+    assert f'href="/my/book/{w["offer"].id}"' in home
+
+
 def test_rebooking_after_the_deadline_is_refused(client, login, week):
     w = week
     org = w['org']

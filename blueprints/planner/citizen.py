@@ -133,6 +133,21 @@ def _row(meeting: Meeting, language: str) -> dict:
                 if meeting.show_caseworker and meeting.caseworker_id else '')
 
 
+def home_page():
+    """The citizen's home (at /): the next meeting with what they may do
+    with it, and the meetings they may book, as big buttons."""
+    g.personal_data = True
+    now = _now()
+    upcoming = upcoming_rows(limit=2)
+    following = upcoming[0] if upcoming else None
+    if following:
+        following = dict(following, may_rebook=booking.may_rebook(following['meeting'], now),
+                         may_cancel=booking.may_cancel(following['meeting'], now))
+    offers = booking.offers_for_citizen(current_user._get_current_object(), now)
+    return render_template('citizen/home.html', following=following,
+                           more=len(upcoming) > 1, offers=offers)
+
+
 @bp.route('/appointments')
 @_citizen_only
 def appointments():
