@@ -4,10 +4,14 @@ from __future__ import annotations
 
 
 def open_menu(page) -> None:
-    """Open the header's menu when it is folded (a phone) and still closed."""
+    """Open the header's menu when it is folded (a phone) and still closed,
+    once htmx has swapped in the page asked for (a swap closes the menu)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     button = page.locator('.menu-button')
     if button.is_visible() and not page.locator('#menu-toggle').is_checked():
         button.click()
+        page.locator('.site-menu .site-nav').wait_for(state='visible')
 
 
 def main_nav(page):

@@ -62,6 +62,7 @@ def test_planner_offers_citizen_books_rebooks_and_cancels(page, live_server, wor
     page.get_by_label('Email').fill(w['planner'].email)
     page.get_by_label('Password').fill(PASSWORD)
     page.get_by_role('button', name='Log in', exact=True).click()
+    expect(page.get_by_role('heading', level=1)).to_have_text(f"Hello, {w['planner'].name}")
     main_nav(page).get_by_role('link', name='Online offers').click()
     page.get_by_role('link', name='Create online offer').click()
     expect(page.get_by_role('heading', level=2)).to_have_text('Step 1 of 3: the meeting')
