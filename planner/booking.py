@@ -1006,7 +1006,8 @@ def receipt_facts(meeting: Meeting, language: str,
     facts.append((_('Cancelling'), _('You can cancel the meeting here until it starts.')
                   if meeting.citizen_can_cancel
                   else _('Call the job centre if you cannot come.')))
-    if meeting.citizen_can_rebook and _rebook_last_day(meeting):
+    if meeting.citizen_can_rebook and (_rebook_last_day(meeting)
+                                       or meeting.form == Meeting.GROUP):
         facts.append((_('Rebooking'), _('You can rebook the meeting here until %(day)s.',
                                         day=format_date(rebook_deadline(meeting), 'long'))))
     else:

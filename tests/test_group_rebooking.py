@@ -3,6 +3,7 @@ themselves: into a free seat of another meeting of the same team, type and
 variant before the hold-by date. The others keep their meeting, untouched
 and not told (nothing changed for them)."""
 import datetime as dt
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -135,6 +136,44 @@ def test_cancelling_a_group_seat_leaves_the_meeting_to_the_others(two_meetings):
     assert again.status == Meeting.BOOKED and booked_ids(again) == {bo.id, cai.id}
     assert {m.user_id for m in Message.select()} == {anna.id}
     assert not booking.may_cancel(booking.citizen_meeting(meeting.id, anna), NOW)
+
+
+def test_citizens_racing_for_the_last_seat_get_it_once(app, centre, make_user):
+    """Four citizens of a Wednesday meeting rush for the one free seat on
+    Friday (a full meeting but its rebooking seat): one gets it."""
+    racers = make_citizens(centre.org, make_user, 4, prefix='Hurtig')
+    summon_group(centre, racers, dt.datetime.combine(WEDNESDAY, dt.time(9)), seats=4,
+                 rebooking=0)
+    friday_people = make_citizens(centre.org, make_user, 2, prefix='Fredag')
+    friday = summon_group(centre, friday_people, dt.datetime.combine(FRIDAY, dt.time(14)),
+                          seats=2, rebooking=1)
+    meetings = [mine(c) for c in racers]
+    barrier = threading.Barrier(len(racers))
+    results = []
+
+    def worker(i):
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                barrier.wait()
+                booking.move_seat(meetings[i], racers[i], friday.id, now=NOW)
+                results.append('ok')
+            except BookingError as exc:
+                results.append(exc.code)
+            finally:
+                db.close()
+
+    db.close()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(racers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    db.connect(reuse_if_open=True)
+    assert sorted(results) == ['ok', 'taken', 'taken', 'taken']
+    assert len(booked_ids(friday)) == 3
+    again = Meeting.get_by_id(friday.id)
+    assert (again.seats, again.rebooking_seats) == (3, 0)
 
 
 # --- property: nobody's meeting moves unless they (or staff) moved it --------------
