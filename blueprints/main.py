@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 
+from blueprints.planner import citizen
 from extensions import LANGUAGES
 from models import Message, User, count_by
 from web import YEARS, DateOutOfRange, local_path, refuse_dates_out_of_range, see_other
@@ -63,6 +64,8 @@ def _language_form():
 def index():
     if not current_user.is_authenticated:
         return render_template('main/landing.html')
+    if current_user.role == User.CITIZEN:
+        return citizen.home_page()
     message_counts = {}
     if current_user.role in (User.ADMIN, User.PLANNER):
         message_counts = count_by(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from flask_babel import force_locale, format_date, format_time, gettext as _
+from peewee import fn
 
 from messaging import outbox
 from models import (Caseworker, CitizenProfile, Meeting, MeetingCaseworker, MeetingParticipant,
@@ -27,7 +28,7 @@ from planner import calendar_sync
 from planner.loading import (caseworker_inputs, citizen_facts, free_starts, offer_caseworkers,
                              organisation_closing_days, room_bookings, utc_window)
 from scheduling import rules
-from scheduling.availability import AvailabilityCalendar
+from scheduling.availability import AvailabilityCalendar, room_free_intervals
 from scheduling.localtime import as_utc, naive_utc
 from scheduling.slots import PAST, ROOM_FULL, STAFF_GRID_MINUTES, BookingCheck, NewMeeting
 
@@ -565,16 +566,32 @@ def offer_choice(offer: OnlineOffer, citizen: User, now: dt.datetime, *,
         show_names=offer.show_caseworker)
 
 
+def citizen_meetings(citizen: User):
+    """The citizen's meetings (query), each with `participation`: whether
+    the citizen still takes part (a group meeting goes on when one leaves)."""
+    return (Meeting.select(Meeting, MeetingParticipant.status.alias('participation'))
+            .join(MeetingParticipant)
+            .where(MeetingParticipant.citizen == citizen,
+                   Meeting.organisation == citizen.organisation_id)
+            .objects())
+
+
 def citizen_meeting(meeting_id: int, citizen: User) -> Meeting | None:
     """A meeting of this citizen (in their organisation), or None: another
     citizen's meeting id finds nothing."""
-    return (Meeting.select().join(MeetingParticipant)
-            .where(Meeting.id == meeting_id, Meeting.organisation == citizen.organisation_id,
-                   MeetingParticipant.citizen == citizen).first())
+    return citizen_meetings(citizen).where(Meeting.id == meeting_id).first()
+
+
+def is_on(meeting: Meeting) -> bool:
+    """The meeting is booked, and for the citizen it was loaded for
+    (`citizen_meetings`), they still take part in it."""
+    # Loaded for staff: no participation, the meeting's status alone.
+    return meeting.status == Meeting.BOOKED and getattr(
+        meeting, 'participation', MeetingParticipant.BOOKED) == MeetingParticipant.BOOKED
 
 
 def may_cancel(meeting: Meeting, now: dt.datetime) -> bool:
-    return meeting.status == Meeting.BOOKED and rules.may_cancel(
+    return is_on(meeting) and rules.may_cancel(
         meeting.citizen_can_cancel, as_utc(now), as_utc(meeting.starts_at))
 
 
@@ -592,10 +609,11 @@ def _rebook_last_day(meeting: Meeting) -> dt.date | None:
 
 
 def may_rebook(meeting: Meeting, now: dt.datetime) -> bool:
-    if meeting.status != Meeting.BOOKED or not meeting.citizen_can_rebook:
+    if not is_on(meeting) or not meeting.citizen_can_rebook:
         return False
     last = _rebook_last_day(meeting)
-    if last is None:
+    if last is None and meeting.form != Meeting.GROUP:
+        # A group meeting's seats to move to are meetings that exist: no bound needed.
         return False
     org = meeting.organisation
     return rules.may_rebook(True, meeting.rebook_days_before,
@@ -603,16 +621,25 @@ def may_rebook(meeting: Meeting, now: dt.datetime) -> bool:
                             as_utc(now), as_utc(meeting.starts_at), last)
 
 
+def _ensure_may_rebook(meeting: Meeting, now: dt.datetime) -> None:
+    """BookingError saying why the citizen may not rebook the meeting now."""
+    if may_rebook(meeting, now):
+        return
+    if is_on(meeting) and meeting.citizen_can_rebook and as_utc(now) < as_utc(meeting.starts_at):
+        raise BookingError('deadline', _('The deadline for rebooking this meeting has '
+                                         'passed. Call the job centre if you cannot come.'))
+    raise BookingError('not_allowed', _('This meeting cannot be rebooked here.'))
+
+
 def rebook_choice(meeting: Meeting, citizen: User, now: dt.datetime) -> TimeChoice:
     """Where the citizen may move their meeting: the caseworkers of its own
     offer and of the other offers of the same team + meeting type + variant
     that the citizen may book, up to the end date and the hold-by date."""
-    if not may_rebook(meeting, now):
-        if meeting.status == Meeting.BOOKED and meeting.citizen_can_rebook \
-                and as_utc(now) < as_utc(meeting.starts_at):
-            raise BookingError('deadline', _('The deadline for rebooking this meeting has '
-                                             'passed. Call the job centre if you cannot come.'))
-        raise BookingError('not_allowed', _('This meeting cannot be rebooked here.'))
+    _ensure_may_rebook(meeting, now)
+    if meeting.form == Meeting.GROUP:
+        # Its time is everyone's: a citizen moves only their own seat (`move_seat`).
+        raise BookingError('group', _('This is a group meeting: choose a seat in another '
+                                      'meeting instead.'))
     org = meeting.organisation
     today = local_today(org, now)
     last = _rebook_last_day(meeting)
@@ -693,6 +720,13 @@ def _candidates(choice: TimeChoice, start: dt.datetime, caseworker_id: int | Non
             minutes = int((row.ends_at - row.starts_at).total_seconds() // 60)
             booked[row.caseworker_id] = booked.get(row.caseworker_id, 0) + minutes
     return [by_id[cid] for cid in rules.first_free_order(free, booked)]
+
+
+def first_free_caseworker(choice: TimeChoice, start: dt.datetime,
+                          now: dt.datetime) -> Caseworker:
+    """Who "the first free caseworker" is at `start` now, for the confirm page
+    to name (BookingError when nobody is free)."""
+    return _candidates(choice, as_utc(start), None, now)[0]
 
 
 def ensure_free(choice: TimeChoice, start: dt.datetime, caseworker_id: int | None,
@@ -802,7 +836,157 @@ def cancel_by_citizen(meeting: Meeting, citizen: User, *,
         if fresh is None or not may_cancel(fresh, now):
             raise BookingError('not_allowed', _('This meeting cannot be cancelled here. '
                                                 'Call the job centre if you cannot come.'))
+    if meeting.form == Meeting.GROUP:
+        _leave_group(meeting, citizen, guard)
+        return
     cancel(meeting, guard=guard, event='self_cancelled')
+
+
+# --- group meetings: a citizen's own seat ----------------------------------------
+#
+# A group meeting's time is everyone's: a citizen cancels or rebooks only
+# their own participation, and the others are not touched (nor told: nothing
+# changed for them). Seats: `Meeting.seats` for the citizens summoned (None:
+# no limit) plus `rebooking_seats` kept free for rebooking, which the room
+# holds as taken (`loading.room_bookings`). Taking a seat uses a rebooking
+# seat while there is one (the room keeps the same seats taken), else a free
+# seat of the meeting if the room has one more.
+
+SEAT_CHOICES = 50       # the soonest meetings with a free seat offered
+
+
+@dataclass
+class Seat:
+    """A group meeting the citizen may move to, and its free seats (None: no limit)."""
+    meeting: Meeting
+    free: int | None
+
+
+def _set_participation(meeting_id: int, citizen: User, status: str) -> None:
+    """The citizen's row on the meeting (a row left earlier is taken again)."""
+    updated = (MeetingParticipant.update(status=status, created_at=utcnow(),
+                                         letter_printed_at=None)
+               .where(MeetingParticipant.meeting == meeting_id,
+                      MeetingParticipant.citizen == citizen.id).execute())
+    if not updated:
+        MeetingParticipant.create(meeting=meeting_id, citizen=citizen.id, status=status)
+
+
+def _leave_group(meeting: Meeting, citizen: User, guard: Callable[[], None]) -> None:
+    """The citizen gives up their seat; the meeting goes on for the others."""
+    with db.atomic():
+        if _locked_status(meeting) != Meeting.BOOKED:
+            raise BookingError('gone', _('This meeting is already cancelled.'))
+        guard()
+        _set_participation(meeting.id, citizen, MeetingParticipant.CANCELLED)
+    meeting.participation = MeetingParticipant.CANCELLED
+    calendar_sync.queue_meeting(meeting)
+    notify_citizen(meeting, citizen, 'self_cancelled')
+
+
+def _booked_counts(meeting_ids: Sequence[int]) -> dict[int, int]:
+    query = (MeetingParticipant.select(MeetingParticipant.meeting, fn.COUNT(MeetingParticipant.id))
+             .where(MeetingParticipant.meeting.in_(list(meeting_ids) or [0]),
+                    MeetingParticipant.status == MeetingParticipant.BOOKED)
+             .group_by(MeetingParticipant.meeting))
+    return dict(query.tuples())
+
+
+def _free_seat(meeting: Meeting, booked: int) -> Seat | None:
+    """The Seat the meeting still has for one more citizen, or None."""
+    rebooking = meeting.rebooking_seats or 0
+    free = None if meeting.seats is None else meeting.seats + rebooking - booked
+    if free is not None and free <= 0:
+        return None
+    if rebooking > 0 or meeting.room_id is None:
+        return Seat(meeting, free)
+    start, end = as_utc(meeting.starts_at), as_utc(meeting.ends_at)
+    others = room_bookings(meeting.room, start, end, exclude_meeting_id=meeting.id)
+    window = room_free_intervals(others, capacity=room_seats(meeting.room),
+                                 seats_needed=booked + 1, window=(start, end))
+    return Seat(meeting, free) if window and window[0] == (start, end) else None
+
+
+def _seat_query(meeting: Meeting, citizen: User, now: dt.datetime):
+    """The other group meetings like this one (team, type, variant) open
+    for rebooking, from now up to the hold-by date, without the citizen."""
+    mine = (MeetingParticipant.select(MeetingParticipant.meeting)
+            .where(MeetingParticipant.citizen == citizen.id,
+                   MeetingParticipant.status == MeetingParticipant.BOOKED))
+    query = Meeting.select().where(
+        Meeting.organisation == meeting.organisation_id, Meeting.team == meeting.team_id,
+        Meeting.meeting_type == meeting.meeting_type_id,
+        (Meeting.variant.is_null() if meeting.variant_id is None
+         else Meeting.variant == meeting.variant_id),
+        Meeting.form == Meeting.GROUP, Meeting.status == Meeting.BOOKED,
+        Meeting.citizen_can_rebook == True,  # noqa: E712
+        Meeting.id != meeting.id, Meeting.id.not_in(mine),
+        Meeting.starts_at > naive_utc(as_utc(now)))
+    if meeting.hold_by is not None:
+        after = dt.datetime.combine(meeting.hold_by + dt.timedelta(days=1), dt.time(),
+                                    tzinfo=meeting.organisation.zone)
+        query = query.where(Meeting.starts_at < naive_utc(as_utc(after)))
+    return query.order_by(Meeting.starts_at, Meeting.id)
+
+
+def seat_choice(meeting: Meeting, citizen: User, now: dt.datetime) -> list[Seat]:
+    """Where the citizen may move their seat of a group meeting: the soonest
+    meetings of `_seat_query` with a free seat. BookingError when the
+    citizen may not rebook this meeting."""
+    _ensure_may_rebook(meeting, now)
+    if meeting.form != Meeting.GROUP:
+        raise BookingError('not_allowed', _('This meeting cannot be rebooked here.'))
+    found, offset = [], 0
+    while len(found) < SEAT_CHOICES:
+        batch = list(_seat_query(meeting, citizen, now).offset(offset).limit(SEAT_CHOICES))
+        booked = _booked_counts([m.id for m in batch])
+        found += [seat for seat in (_free_seat(m, booked.get(m.id, 0)) for m in batch) if seat]
+        if len(batch) < SEAT_CHOICES:
+            break
+        offset += len(batch)
+    return found[:SEAT_CHOICES]
+
+
+def _take_seat(target: Meeting, citizen: User) -> None:
+    """Seat the citizen in `target` (locked, its seat checked): a rebooking
+    seat becomes theirs while there is one."""
+    if (target.rebooking_seats or 0) > 0:
+        Meeting.update(seats=Meeting.seats + 1 if target.seats is not None else None,
+                       rebooking_seats=Meeting.rebooking_seats - 1).where(
+            Meeting.id == target.id).execute()
+    _set_participation(target.id, citizen, MeetingParticipant.BOOKED)
+
+
+def move_seat(meeting: Meeting, citizen: User, target_id: int, *,
+              now: dt.datetime | None = None) -> Meeting:
+    """The citizen leaves their seat of a group meeting for a seat in
+    another (`seat_choice`), all re-checked under the locks of both
+    meetings, their rooms and the citizen. Nobody else's meeting changes.
+    Returns the meeting the citizen is now in."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with db.atomic():
+        target = Meeting.get_or_none(Meeting.id == target_id,
+                                     Meeting.organisation == citizen.organisation_id)
+        if target is None:
+            raise BookingError('taken', taken_message())
+        for room_id in sorted({m.room_id for m in (meeting, target) if m.room_id}):
+            _lock(Room, room_id)
+        for meeting_id in sorted({meeting.id, target.id}):
+            _lock(Meeting, meeting_id)
+        _lock_citizen(citizen)
+        fresh = citizen_meeting(meeting.id, citizen)
+        if fresh is None:
+            raise BookingError('gone', _('This meeting has been cancelled.'))
+        seat = next((s for s in seat_choice(fresh, citizen, now)
+                     if s.meeting.id == target_id), None)
+        if seat is None:
+            raise BookingError('taken', _('That seat was just taken. Please choose another.'))
+        _set_participation(meeting.id, citizen, MeetingParticipant.CANCELLED)
+        _take_seat(seat.meeting, citizen)
+    calendar_sync.queue_meetings([meeting.id, target_id])
+    moved = citizen_meeting(target_id, citizen)
+    notify_citizen(moved, citizen, 'self_rebooked')
+    return moved
 
 
 def receipt_facts(meeting: Meeting, language: str,
@@ -816,13 +1000,14 @@ def receipt_facts(meeting: Meeting, language: str,
     if meeting.show_caseworker and meeting.caseworker_id:
         facts.append((_('Caseworker'), meeting.caseworker.user.name))
     facts.append((_('Booking number'), str(meeting.id)))
-    if meeting.status == Meeting.CANCELLED:
+    if not is_on(meeting):
         facts.append((_('Status'), _('Cancelled')))
         return facts
     facts.append((_('Cancelling'), _('You can cancel the meeting here until it starts.')
                   if meeting.citizen_can_cancel
                   else _('Call the job centre if you cannot come.')))
-    if meeting.citizen_can_rebook and _rebook_last_day(meeting):
+    if meeting.citizen_can_rebook and (_rebook_last_day(meeting)
+                                       or meeting.form == Meeting.GROUP):
         facts.append((_('Rebooking'), _('You can rebook the meeting here until %(day)s.',
                                         day=format_date(rebook_deadline(meeting), 'long'))))
     else:

@@ -421,14 +421,63 @@ def test_rebooking_moves_the_meeting_within_the_offer(client, login, week):
     new_start = at(w['org'], w['monday'] + dt.timedelta(days=3), 10)
     r = client.post(f'/my/appointments/{meeting.id}/rebook/confirm',
                     data={'start': start_param(new_start)})
-    assert r.status_code == 303 and r.headers['Location'].endswith('/receipt')
-    assert 'Your meeting is moved.' in client.get(r.headers['Location']).get_data(as_text=True)
+    assert r.status_code == 303 and r.headers['Location'].endswith('/receipt?done=moved')
+    receipt = client.get(r.headers['Location']).get_data(as_text=True)
+    assert 'Your meeting is moved.' in receipt and 'Your meeting is booked.' not in receipt
     moved = Meeting.get_by_id(meeting.id)
     assert moved.starts_at == new_start.astimezone(UTC).replace(tzinfo=None)
     assert moved.revision == 1 and Meeting.select().count() == 1
     assert moved.citizen_can_cancel and moved.offer_id == w['offer'].id
     assert Message.select().where(Message.body.startswith('Moved:')).count() == 1
     assert AuditEvent.select().where(AuditEvent.action == 'self_rebooked').count() == 1
+
+
+def test_rebooking_to_the_first_free_caseworker_says_who_before_confirming(
+        client, login, week, make_user):
+    w = week
+    org = w['org']
+    booking.book_offer(w['offer'], w['mette'], at(org, w['monday'], 9),
+                       caseworker_id=w['karen'].id)
+    meeting = Meeting.get()
+    # Karen is busy Wednesday 10:00: the first free caseworker then is Ole.
+    hans = make_citizen(org, make_user, 'Hans Hansen', cpr='0303751237')
+    wednesday_ten = at(org, w['monday'] + dt.timedelta(days=2), 10)
+    booking.book_offer(w['offer'], hans, wednesday_ten, caseworker_id=w['karen'].id)
+    login(w['mette'])
+    page = client.get(f'/my/appointments/{meeting.id}/rebook/confirm'
+                      f'?start={start_param(wednesday_ten)}').get_data(as_text=True)
+    assert 'You will meet another caseworker: Ole Olsen.' in page
+    assert f'name="caseworker" type="hidden" value="{w["ole"].id}"' in page
+    # The same caseworker as now: nothing to warn about.
+    same = client.get(f'/my/appointments/{meeting.id}/rebook/confirm'
+                      f'?start={start_param(at(org, w["monday"] + dt.timedelta(days=3), 10))}'
+                      ).get_data(as_text=True)
+    assert 'You will meet another caseworker' not in same
+    r = client.post(f'/my/appointments/{meeting.id}/rebook/confirm',
+                    data={'start': start_param(wednesday_ten), 'caseworker': w['ole'].id})
+    assert r.status_code == 303
+    assert Meeting.get_by_id(meeting.id).caseworker_id == w['ole'].id
+
+
+def test_home_shows_the_next_meeting_with_its_actions_and_the_offers(client, login, week):
+    w = week
+    login(w['mette'])
+    home = client.get('/').get_data(as_text=True)
+    assert 'You have no upcoming meetings.' in home
+    assert f'href="/my/book/{w["offer"].id}"' in home
+    assert 'Jobsamtale for dagpengemodtagere over 30' in home
+    other = make_offer(w['org'], w['team'], [w['ole']], number=2, title='CV-værksted',
+                       allow_cancel=True, allow_rebook=True)
+    booking.book_offer(other, w['mette'], at(w['org'], w['monday'] + dt.timedelta(days=1), 9),
+                       caseworker_id=w['ole'].id)
+    meeting = Meeting.get()
+    home = client.get('/').get_data(as_text=True)
+    assert 'CV-værksted' in home and booking.local_when(meeting) in home
+    assert f'href="/my/appointments/{meeting.id}/rebook"' in home
+    assert f'href="/my/appointments/{meeting.id}/cancel"' in home
+    # The offer booked is under the meeting now, the other one still to book.
+    assert f'href="/my/book/{other.id}"' not in home
+    assert f'href="/my/book/{w["offer"].id}"' in home
 
 
 def test_rebooking_after_the_deadline_is_refused(client, login, week):

@@ -101,9 +101,19 @@ def _hm(moment: dt.datetime, zone) -> str:
 # --- My appointments --------------------------------------------------------
 
 def _my_meetings():
-    return (Meeting.select().join(MeetingParticipant)
-            .where(MeetingParticipant.citizen == current_user.id,
-                   Meeting.organisation == current_user.organisation_id))
+    return booking.citizen_meetings(current_user._get_current_object())
+
+
+def upcoming_rows(limit: int | None = None) -> list[dict]:
+    """The citizen's meetings still to come that they take part in."""
+    now = _now().replace(tzinfo=None)
+    query = (_my_meetings().where(Meeting.status == Meeting.BOOKED, Meeting.ends_at > now,
+                                  MeetingParticipant.status == MeetingParticipant.BOOKED)
+             .order_by(Meeting.starts_at))
+    if limit is not None:
+        query = query.limit(limit)
+    language = _language()
+    return [_row(m, language) for m in query]
 
 
 def _meeting_or_404(meeting_id: int) -> Meeting:
@@ -115,10 +125,27 @@ def _meeting_or_404(meeting_id: int) -> Meeting:
 
 def _row(meeting: Meeting, language: str) -> dict:
     return dict(meeting=meeting, title=booking.meeting_title(meeting, language),
+                on=booking.is_on(meeting),
+                left=meeting.status == Meeting.BOOKED and not booking.is_on(meeting),
                 when=booking.local_when(meeting),
                 place=meeting.place() or meeting.team.name,
                 caseworker=meeting.caseworker.user.name
                 if meeting.show_caseworker and meeting.caseworker_id else '')
+
+
+def home_page():
+    """The citizen's home (at /): the next meeting with what they may do
+    with it, and the meetings they may book, as big buttons."""
+    g.personal_data = True
+    now = _now()
+    upcoming = upcoming_rows(limit=2)
+    following = upcoming[0] if upcoming else None
+    if following:
+        following = dict(following, may_rebook=booking.may_rebook(following['meeting'], now),
+                         may_cancel=booking.may_cancel(following['meeting'], now))
+    offers = booking.offers_for_citizen(current_user._get_current_object(), now)
+    return render_template('citizen/home.html', following=following,
+                           more=len(upcoming) > 1, offers=offers)
 
 
 @bp.route('/appointments')
@@ -126,11 +153,10 @@ def _row(meeting: Meeting, language: str) -> dict:
 def appointments():
     now = _now().replace(tzinfo=None)
     language = _language()
-    upcoming = [_row(m, language) for m in _my_meetings()
-                .where(Meeting.status == Meeting.BOOKED, Meeting.ends_at > now)
-                .order_by(Meeting.starts_at)]
+    upcoming = upcoming_rows()
     past = [_row(m, language) for m in _my_meetings()
-            .where((Meeting.status != Meeting.BOOKED) | (Meeting.ends_at <= now))
+            .where((Meeting.status != Meeting.BOOKED) | (Meeting.ends_at <= now)
+                   | (MeetingParticipant.status != MeetingParticipant.BOOKED))
             .order_by(Meeting.starts_at.desc()).limit(20)]
     return render_template('citizen/appointments.html', upcoming=upcoming, past=past)
 
@@ -141,7 +167,7 @@ def meeting(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     now = _now()
     row = _row(meeting, _language())
-    upcoming = meeting.status == Meeting.BOOKED and as_utc(meeting.ends_at) > now
+    upcoming = booking.is_on(meeting) and as_utc(meeting.ends_at) > now
     rebook_passed = (upcoming and meeting.citizen_can_rebook
                      and not booking.may_rebook(meeting, now))
     return render_template(
@@ -156,7 +182,8 @@ def meeting(meeting_id):
 def receipt(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     language = _language()
-    return render_template('citizen/receipt.html', meeting=meeting,
+    return render_template('citizen/receipt.html', meeting=meeting, on=booking.is_on(meeting),
+                           moved=request.args.get('done') == 'moved',
                            title=booking.meeting_title(meeting, language),
                            facts=booking.receipt_facts(meeting, language),
                            rights=booking.rights_and_duties(meeting.organisation))
@@ -478,6 +505,8 @@ def _rebook_choice_or_redirect(meeting, now):
 def rebook(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     now = _now()
+    if meeting.form == Meeting.GROUP:
+        return _seats_page(meeting, now)
     choice, refused = _rebook_choice_or_redirect(meeting, now)
     if refused:
         return refused
@@ -501,6 +530,8 @@ def rebook_confirm(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     citizen = current_user._get_current_object()
     now = _now()
+    if meeting.form == Meeting.GROUP:
+        return _seat_confirm(meeting, citizen, now)
     choice, refused = _rebook_choice_or_redirect(meeting, now)
     if refused:
         return refused
@@ -509,6 +540,10 @@ def rebook_confirm(meeting_id):
         choice, form, now, url_for('citizen.rebook', meeting_id=meeting.id), meeting=meeting)
     if answer is not None:
         return answer
+    notice = ''
+    if caseworker_id is None and request.method == 'GET':
+        caseworker_id, notice = _pin_first_free(meeting, choice, start, now)
+        form.caseworker.data = str(caseworker_id)
     language = _language()
     if form.validate_on_submit():
         try:
@@ -516,12 +551,79 @@ def rebook_confirm(meeting_id):
         except booking.BookingError as exc:
             return _refused(exc, meeting=meeting, start=start, caseworker_id=caseworker_id)
         AuditEvent.record('self_rebooked', actor=citizen, obj=meeting, ip=_ip())
-        flash(_('Your meeting is moved. We have sent you a receipt.'), 'info')
-        return see_other('citizen.receipt', meeting_id=meeting.id)
+        return see_other('citizen.receipt', meeting_id=meeting.id, done='moved')
     title = booking.meeting_title(meeting, language)
     return render_template(
-        'citizen/confirm.html', form=form, title=title, rebooking=True,
+        'citizen/confirm.html', form=form, title=title, rebooking=True, notice=notice,
         current=_row(meeting, language),
         facts=_planned_facts(choice, start, caseworker_id, title), rights=None,
         back_url=url_for('citizen.rebook', meeting_id=meeting.id,
                          **_week_args(start, caseworker_id)))
+
+
+def _pin_first_free(meeting, choice, start, now) -> tuple[int, str]:
+    """(caseworker id, notice) for "the first free caseworker": the confirm
+    page names who it is and says so when it is not the caseworker of the
+    meeting now, and the form books exactly that caseworker."""
+    caseworker = booking.first_free_caseworker(choice, start, now)
+    notice = ''
+    if caseworker.id != meeting.caseworker_id:
+        notice = (_('You will meet another caseworker: %(name)s.', name=caseworker.user.name)
+                  if choice.show_names else _('You will meet another caseworker than now.'))
+    return caseworker.id, notice
+
+
+# --- rebooking a seat of a group meeting ---------------------------------------------
+
+class SeatForm(FlaskForm):
+    seat = HiddenField()
+
+
+def _seat_row(meeting, seat: booking.Seat, language: str) -> dict:
+    return dict(_row(seat.meeting, language), free=seat.free,
+                url=url_for('citizen.rebook_confirm', meeting_id=meeting.id,
+                            seat=seat.meeting.id))
+
+
+def _seats_page(meeting, now):
+    """The other meetings of the group meeting's kind with a free seat."""
+    try:
+        seats = booking.seat_choice(meeting, current_user._get_current_object(), now)
+    except booking.BookingError as exc:
+        return _refused(exc, meeting=meeting)
+    language = _language()
+    return render_template('citizen/seats.html', current=_row(meeting, language),
+                           seats=[_seat_row(meeting, seat, language) for seat in seats],
+                           back_url=url_for('citizen.meeting', meeting_id=meeting.id))
+
+
+def _seat_confirm(meeting, citizen, now):
+    """Confirm, then move the citizen's own seat; the meeting stays for the others."""
+    try:
+        seats = booking.seat_choice(meeting, citizen, now)
+    except booking.BookingError as exc:
+        return _refused(exc, meeting=meeting)
+    form = SeatForm(seat=request.args.get('seat'))
+    seat_id = _int_param(form.seat.data)
+    seat = next((s for s in seats if s.meeting.id == seat_id), None)
+    if seat is None:
+        flash(_('That seat was just taken. Please choose another.') if seat_id
+              else _('Choose a meeting first.'), 'error')
+        return see_other('citizen.rebook', meeting_id=meeting.id)
+    if form.validate_on_submit():
+        try:
+            moved = booking.move_seat(meeting, citizen, seat.meeting.id, now=now)
+        except booking.BookingError as exc:
+            return _refused(exc, meeting=meeting)
+        AuditEvent.record('self_rebooked', actor=citizen, obj=moved, ip=_ip())
+        return see_other('citizen.receipt', meeting_id=moved.id, done='moved')
+    language = _language()
+    row = _row(seat.meeting, language)
+    facts = [(_('Meeting'), row['title']), (_('Date and time'), row['when']),
+             (_('Place'), row['place'])]
+    if row['caseworker']:
+        facts.append((_('Caseworker'), row['caseworker']))
+    return render_template(
+        'citizen/confirm.html', form=form, title=row['title'], rebooking=True, notice='',
+        current=_row(meeting, language), facts=facts, rights=None,
+        back_url=url_for('citizen.rebook', meeting_id=meeting.id))

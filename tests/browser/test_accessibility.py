@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from models import Message, User
+from tests.browser.menu_support import main_nav
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -80,7 +81,7 @@ def test_staff_login_home_and_message_log(page, axe, live_server, jobcentre, mak
     expect(page.get_by_role('heading', level=1)).to_have_text('Hello, Anne Admin')
     assert_accessible(axe, page, 'admin home')
 
-    page.get_by_role('navigation', name='Main').get_by_role('link', name='Messages').click()
+    main_nav(page).get_by_role('link', name='Messages').click()
     expect(page).to_have_url(f'{live_server}/messages/')
     expect(page.get_by_role('heading', level=1)).to_have_text('SMS and email log')
     table = page.get_by_role('table')

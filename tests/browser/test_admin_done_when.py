@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from models import Caseworker, Team, User
+from tests.browser.menu_support import main_nav
 from tests.browser.test_admin_setup import (ANNA, BO, CLOSING, TEAM, coming_week,
                                             create_caseworker, create_closing_day, create_room,
                                             create_team, day_name, expect_exactly_free,
@@ -65,7 +66,7 @@ def set_up_through_the_forms(page):
 
 
 def open_team_week(page, day):
-    page.get_by_role('navigation', name='Main').get_by_role('link', name='Calendar').click()
+    main_nav(page).get_by_role('link', name='Calendar').click()
     expect(page.get_by_role('heading', level=1)).to_have_text('Calendars')
     page.get_by_role('region', name='Teams').get_by_role('link', name=TEAM).click()
     expect(page.get_by_role('heading', level=1)).to_have_text(TEAM)
@@ -152,7 +153,7 @@ def test_admin_sets_up_a_team_on_a_phone_and_the_week_shows_it(page, jobcentre, 
     expect(page.get_by_label('Other duration (minutes)')).to_have_value('210')
 
     # Anna's own week: shift and 13:00, shift and 14:15 -> 13:00 for 90 minutes.
-    page.get_by_role('navigation', name='Main').get_by_role('link', name='Calendar').click()
+    main_nav(page).get_by_role('link', name='Calendar').click()
     page.get_by_role('region', name='Caseworkers').get_by_role('link', name=ANNA).click()
     expect(page.get_by_role('heading', level=1)).to_have_text(f'{ANNA} (AA)')
     go_to_date(page, tuesday)

@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from models import (Caseworker, CaseworkerTeam, ClosingDay, Meeting, Pause, Room, Team, User,
                     WorkingHours)
 from scheduling.localtime import as_utc
+from tests.browser.menu_support import main_nav
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -80,7 +81,7 @@ def log_in(page, user):
 
 
 def admin_section(page, name):
-    page.get_by_role('navigation', name='Main').get_by_role(
+    main_nav(page).get_by_role(
         'link', name='Administration').click()
     expect(page.get_by_role('heading', level=1)).to_have_text('Administration')
     page.get_by_role('navigation', name='Administration').get_by_role(
@@ -186,7 +187,7 @@ def create_closing_day(page, day):
 
 
 def open_team_week(page, day):
-    page.get_by_role('navigation', name='Main').get_by_role('link', name='Calendar').click()
+    main_nav(page).get_by_role('link', name='Calendar').click()
     expect(page.get_by_role('heading', level=1)).to_have_text('Calendars')
     page.get_by_role('region', name='Teams').get_by_role('link', name=TEAM).click()
     expect(page.get_by_role('heading', level=1)).to_have_text(TEAM)
@@ -358,7 +359,7 @@ def test_admin_sets_up_a_team_and_the_team_calendar_shows_exactly_that(
     expect(page.get_by_role('heading', level=1)).to_have_text('Summons sent')
     expect(page.locator('.counts')).to_contain_text('1 meeting made')
 
-    page.get_by_role('navigation', name='Main').get_by_role('link', name='Calendar').click()
+    main_nav(page).get_by_role('link', name='Calendar').click()
     page.get_by_role('region', name='Caseworkers').get_by_role('link', name=ANNA).click()
     go_to_date(page, tuesday)
     expect(page.get_by_role('heading', level=1)).to_have_text(f'{ANNA} (AA)')
@@ -414,7 +415,7 @@ def caseworker_week(desktop, jobcentre, make_user):
     monday, _closed = coming_week()
     page = desktop
     log_in(page, admin)
-    page.get_by_role('navigation', name='Main').get_by_role('link', name='Calendar').click()
+    main_nav(page).get_by_role('link', name='Calendar').click()
     page.get_by_role('region', name='Caseworkers').get_by_role('link', name=ANNA).click()
     expect(page.get_by_role('heading', level=1)).to_have_text(f'{ANNA} (AA)')
     go_to_date(page, monday)

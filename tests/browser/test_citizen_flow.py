@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from models import Message, User
+from tests.browser.menu_support import open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -59,12 +60,15 @@ def test_citizen_switches_to_danish_logs_in_with_sms_code_and_out(
     expect(page).to_have_url(f'{live_server}/')
     expect(page.get_by_role('heading', level=1)).to_have_text('Hej, Mette Borger')
     expect(html).to_have_attribute('lang', 'da')
-    expect(page.get_by_text('Borger', exact=True)).to_be_visible()   # the role
+    # The citizen's home: the next meeting and what there is to book.
+    expect(page.get_by_role('heading', level=2, name='Dit næste møde')).to_be_visible()
+    expect(page.get_by_role('heading', level=2, name='Book et møde')).to_be_visible()
 
     # Log out with the token from the hx-headers only: the form's own hidden
     # field goes, so the request must carry a header that is valid for the
     # session that began at log-in.
     page.locator('.logout-form input[name=csrf_token]').evaluate('e => e.remove()')
+    open_menu(page)
     page.get_by_role('button', name='Log ud').click()
     expect(page.get_by_role('heading', level=1)).to_have_text('Velkommen til Planpool')
     expect(page.get_by_role('status')).to_have_text('Du er logget ud.')

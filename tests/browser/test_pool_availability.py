@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from models import Availability, Message, SubstituteUnit, Unit, User
 from pool import staffing
+from tests.browser.menu_support import main_nav
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_phone_layout import MIN_TARGET, TARGETS_JS
 from tests.conftest import PASSWORD
@@ -69,7 +70,7 @@ def test_substitute_registers_availability_on_a_phone(page, live_server, municip
     page.get_by_role('button', name='Log in', exact=True).click()
     expect(page.get_by_role('heading', level=1)).to_have_text('Hello, Anna Andersson')
 
-    page.get_by_role('link', name='Availability').click()
+    main_nav(page).get_by_role('link', name='Availability').click()
     expect(page.get_by_role('heading', level=1)).to_have_text('My availability')
     expect(page.get_by_role('heading', name='May 2030')).to_be_visible()
     assert_fits_a_phone(page)
@@ -109,7 +110,7 @@ def test_substitute_registers_availability_on_a_phone(page, live_server, municip
 
     # The month shows the available days; removing asks first. (Each step
     # waits for what only the new page shows: the old one has the same month.)
-    page.get_by_role('link', name='Availability').click()
+    main_nav(page).get_by_role('link', name='Availability').click()
     heading = page.locator('#day-panel').get_by_role('heading', level=2)
     expect(heading).to_have_text('Wednesday 8 May')            # today, by default
     page.get_by_role('link', name='Thursday 16 May, available').click()

@@ -19,6 +19,7 @@ from integrations import ics
 from integrations.caldav import calendar_url_for
 from models import (CalendarSync, CitizenProfile, Meeting, MeetingParticipant, Message,
                     PendingSummons, Team, User, utcnow)
+from tests.browser.menu_support import main_nav
 from tests.conftest import PASSWORD
 from tests.radicale_server import events, radicale  # noqa: F401
 from tests.test_offers_support import make_caseworker, make_citizen
@@ -102,14 +103,13 @@ def test_summon_thirty_through_a_calendar_outage(page, radicale, jobcentre,  # n
     radicale.stop()
 
     # --- 2. The planner summons through the wizard ----------------------------------
-    nav = page.get_by_role('navigation', name='Main')
     page.goto('/login')
     page.get_by_label('Email').fill(planner.email)
     page.get_by_label('Password').fill(PASSWORD)
     page.get_by_role('button', name='Log in', exact=True).click()
     expect(page.get_by_role('heading', level=1)).to_have_text(f'Hello, {planner.name}')
 
-    nav.get_by_role('link', name='Summon citizens').click()
+    main_nav(page).get_by_role('link', name='Summon citizens').click()
     expect(page.get_by_role('heading', level=1)).to_have_text('Summon citizens')
     page.get_by_role('button', name='New summons').click()
     expect(page.get_by_role('heading', level=2, name='Step 1 of 3: the meeting')).to_be_visible()
@@ -154,7 +154,7 @@ def test_summon_thirty_through_a_calendar_outage(page, radicale, jobcentre,  # n
     assert CalendarSync.select().where(CalendarSync.status == CalendarSync.SYNCED).count() == 0
 
     # --- 3. The pending list ----------------------------------------------------------
-    pending_link = nav.get_by_role('link', name=re.compile('^Pending list'))
+    pending_link = main_nav(page).get_by_role('link', name=re.compile('^Pending list'))
     expect(pending_link.locator('.badge')).to_have_text('2 waiting')
     assert contrast(page, pending_link.locator('.badge')) >= 4.5    # readable on the header
     pending_link.click()
@@ -167,7 +167,7 @@ def test_summon_thirty_through_a_calendar_outage(page, radicale, jobcentre,  # n
     assert page.evaluate(NO_SIDEWAYS)
 
     # --- 4. The follow-up list during the outage ------------------------------------------
-    nav.get_by_role('link', name='Follow-up list').click()
+    main_nav(page).get_by_role('link', name='Follow-up list').click()
     expect(page.get_by_role('heading', level=1)).to_have_text('Follow-up list')
     expect(page.get_by_role('heading', level=2, name='28 citizens summoned')).to_be_visible()
     expect(page.locator('#count-citizen')).to_have_text('0')
