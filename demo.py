@@ -69,7 +69,7 @@ def seed() -> list[str]:
         pool = Organisation.create(
             name='Demoby kommun – Bemanningscentrum', slug='demoby-kommun',
             kind=Organisation.POOL, country='SE', timezone='Europe/Stockholm',
-            language='sv', sms_sender='Bemanning', phone='+46812345678')
+            language='sv', sms_sender='46769436000', phone='+46812345678')
         _staff(pool, User.ADMIN, 'Sara Admin', 'admin@kommun.demo')
         _staff(pool, User.PLANNER, 'Lars Planerare', 'planner@kommun.demo')
         sub = User(organisation=pool, role=User.SUBSTITUTE, name='Anna Vikarie',
