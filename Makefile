@@ -5,29 +5,44 @@ FLASK   := $(VENV)/bin/flask --app app
 # Two workers: the suite (SQLite, browser, PostgreSQL) stays well inside CI's time.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-postgres bench profile screenshots install translations extract-messages system-deps clean security
+.PHONY: run test test-postgres bench profile screenshots install translations extract-messages runtime-deps system-deps clean security
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+# What running needs (`make run`); the test tools come on top (`make test`).
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed translations
 
 # Compiled catalogues are build output (not committed).
-translations: $(VENV)/.installed
+translations: $(VENV)/.runtime
 	$(VENV)/bin/pybabel compile --use-fuzzy -d translations 2>/dev/null
 
 # Refresh the catalogues after changing strings: then translate da and sv.
 # Every top-level module and package, as tests/test_translations.py checks.
-extract-messages: $(VENV)/.installed
+extract-messages: $(VENV)/.runtime
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot \
 	    *.py blueprints planner pool messaging common integrations templates
 	$(VENV)/bin/pybabel update -N -i translations/messages.pot -d translations
 
-# Debian packages the browser tests need (Chromium; Playwright never downloads one).
-system-deps:
+# Debian packages WeasyPrint (the letters' PDF) needs to run: Pango.
+RUNTIME_DEBS := libpango-1.0-0 libpangoft2-1.0-0
+
+runtime-deps:
+	@if ! ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1; then \
+	  echo "Installing Pango for the PDF letters"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(RUNTIME_DEBS) >/dev/null; \
+	fi
+
+# Debian packages the tests need: Pango (above) and Chromium for the browser
+# tests (Playwright never downloads one).
+system-deps: runtime-deps
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo "Installing Chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -36,7 +51,7 @@ system-deps:
 
 # Development mode: unsigned SMS webhooks are accepted (never in production).
 run: export PLANPOOL_DEV := 1
-run: install
+run: runtime-deps $(VENV)/.runtime translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HOST=127.0.0.1 PORT=5000 honcho start
@@ -56,7 +71,7 @@ test: install system-deps security
 
 # The same suite on PostgreSQL: TEST_DATABASE_URL must name a server we may
 # create databases on (.ci/run starts one).
-test-postgres: install
+test-postgres: install runtime-deps
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
 # Speed figures (DESIGN.md workloads): one line per workload, median_ms last.

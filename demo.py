@@ -8,9 +8,10 @@ from faker import Faker
 
 from common.validators import normalise_cpr
 from models import (Caseworker, CaseworkerTeam, CitizenAbsence, CitizenProfile, ClosingDay,
-                    MeetingType, OfferCaseworker, OnlineOffer, Organisation, Pause, Qualification,
-                    Room, RoomTeam, SubstituteQualification, SubstituteUnit, SummonsTemplate, Team,
-                    Unit, User, Vacancy, WorkingHours, db, utcnow)
+                    Meeting, MeetingParticipant, MeetingType, OfferCaseworker, OnlineOffer,
+                    Organisation, Pause, Qualification, Room, RoomTeam, SubstituteQualification,
+                    SubstituteUnit, SummonsTemplate, Team, Unit, User, Vacancy, WorkingHours, db,
+                    utcnow)
 from planner import booking
 from planner.loading import caseworker_inputs, organisation_closing_days
 from pool import staffing
@@ -29,6 +30,11 @@ def _cpr(fake: Faker, rng: random.Random) -> str:
         cpr = normalise_cpr(candidate)
         if cpr and not User.select().where(User.cpr == cpr).exists():
             return cpr
+
+
+def _person(fake: Faker) -> str:
+    """A first and last name: Faker's name() may add titles (Dr., Univ.Prof.)."""
+    return f'{fake.first_name()} {fake.last_name()}'
 
 
 def _staff(org, role, name, email, phone=None):
@@ -54,14 +60,14 @@ def seed() -> list[str]:
         caseworkers = [_staff(jc, User.CASEWORKER, 'Karen Vejleder',
                               'caseworker@jobcenter.demo', '+4521100001')]
         for i in range(2, 9):
-            caseworkers.append(_staff(jc, User.CASEWORKER, dk.name(),
+            caseworkers.append(_staff(jc, User.CASEWORKER, _person(dk),
                                       f'caseworker{i}@jobcenter.demo', f'+452110{i:04d}'))
         _planner_setup(jc, caseworkers)
         User.create(organisation=jc, role=User.CITIZEN, name='Mette Borger',
                     cpr='0101901234', phone='+4520100001',
                     email='mette.borger@example.invalid')
         for i in range(2, 41):
-            User.create(organisation=jc, role=User.CITIZEN, name=dk.name(),
+            User.create(organisation=jc, role=User.CITIZEN, name=_person(dk),
                         cpr=_cpr(dk, rng), phone=f'+452010{i:04d}',
                         email=f'borger{i}@example.invalid' if i % 3 else None)
         _online_offer(jc)
@@ -69,7 +75,7 @@ def seed() -> list[str]:
         pool = Organisation.create(
             name='Demoby kommun – Bemanningscentrum', slug='demoby-kommun',
             kind=Organisation.POOL, country='SE', timezone='Europe/Stockholm',
-            language='sv', sms_sender='Bemanning', phone='+46812345678')
+            language='sv', sms_sender='46769436000', phone='+46812345678')
         _staff(pool, User.ADMIN, 'Sara Admin', 'admin@kommun.demo')
         _staff(pool, User.PLANNER, 'Lars Planerare', 'planner@kommun.demo')
         sub = User(organisation=pool, role=User.SUBSTITUTE, name='Anna Vikarie',
@@ -77,12 +83,13 @@ def seed() -> list[str]:
         sub.set_password(DEMO_PASSWORD)
         sub.save()
         for i in range(2, 31):
-            user = User(organisation=pool, role=User.SUBSTITUTE, name=se.name(),
+            user = User(organisation=pool, role=User.SUBSTITUTE, name=_person(se),
                         username=f'vikarie{i}', phone=f'+4670100{i:04d}')
             user.set_password(DEMO_PASSWORD)
             user.save()
     _demo_meetings(jc, rng)
     _summons_setup(jc)
+    _history(jc)
     _pool_setup(pool, rng)
     return [
         f'Demo data created ({dt.date.today():%Y-%m-%d}). Password for every demo account: {DEMO_PASSWORD}',
@@ -91,7 +98,8 @@ def seed() -> list[str]:
         '  Caseworker             caseworker@jobcenter.demo',
         '  Citizen                CPR 010190-1234 (code by SMS: see the outbox)',
         '  Online offer           "Jobsamtale for dagpengemodtagere over 30" (the citizen above may book it)',
-        '  Summons                citizens have due dates and some holidays; two templates',
+        '  Summons                citizens have due dates, addresses, past meetings (the one they',
+        '                         met last is tried first) and some holidays; three templates',
         '  Municipality admin     admin@kommun.demo',
         '  Staffing planner       planner@kommun.demo',
         '  Substitute             username anna (code by SMS on a new device)',
@@ -100,7 +108,6 @@ def seed() -> list[str]:
 
 def _planner_setup(jc: Organisation, users: list[User]) -> None:
     """Two teams under the job centre, hours and lunch, two rooms, holidays."""
-    import holidays as holiday_calendars
     centre = Team.create(organisation=jc, name='Jobcenter Demoby', address='Rådhuspladsen 1',
                          postcode='8000', city='Aarhus C', phone='+4570100100')
     teams = [Team.create(organisation=jc, parent=centre, position=i, name=name,
@@ -124,9 +131,8 @@ def _planner_setup(jc: Organisation, users: list[User]) -> None:
         for team in teams:
             RoomTeam.create(room=room, team=team)
     this_year = dt.date.today().year
-    for day, name in sorted(holiday_calendars.country_holidays(
-            'DK', years=[this_year, this_year + 1]).items()):
-        ClosingDay.create(organisation=jc, date=day, name=name)
+    for year in (this_year, this_year + 1):    # Danish names, as the admins' import gives
+        ClosingDay.import_holidays(jc, year)
 
 
 def _online_offer(jc: Organisation) -> None:
@@ -218,10 +224,53 @@ def _summons_setup(jc: Organisation) -> None:
         'meeting_type': 'jobsamtale', 'form': 'individual', 'attendance': 'in_person',
         'duration_minutes': 45, 'reporting_minutes': 15, 'rebooking_allowed': True,
         'rebooking_days_before': 1}))
+    dagpenge = Team.get(Team.organisation == jc, Team.name == 'Dagpenge')
+    SummonsTemplate.create(organisation=jc, name='Online jobsamtale, Dagpenge',
+                           for_online_offer=True, fields=json.dumps({
+                               'meeting_type': 'jobsamtale', 'team': dagpenge.id,
+                               'duration_minutes': 30, 'reporting_minutes': 10,
+                               'note': 'Selvbooket via online tilbud'}))
     SummonsTemplate.create(organisation=jc, name='Informationsmøde i salen', fields=json.dumps({
         'meeting_type': 'informationsmode', 'form': 'group', 'attendance': 'in_person',
         'duration_minutes': 90, 'reporting_minutes': 0, 'rebooking_allowed': True,
         'rebooking_days_before': 2}))
+
+
+AARHUS = (('8000', 'Aarhus C'), ('8200', 'Aarhus N'), ('8210', 'Aarhus V'),
+          ('8220', 'Brabrand'), ('8260', 'Viby J'), ('8270', 'Højbjerg'))
+
+
+def _history(jc: Organisation) -> None:
+    """Each citizen's postal address (letters go there) and a held meeting
+    or two in the past weeks, so a summons shows "the caseworker the
+    citizen met last" at work."""
+    rng = random.Random(SEED + 6)  # nosec B311  # demo data; own seed: the rest stays as is
+    fake = Faker('da_DK')
+    fake.seed_instance(SEED + 6)
+    now = utcnow()
+    jobsamtale = MeetingType.get(MeetingType.code == 'jobsamtale')
+    caseworkers = list(Caseworker.select().where(Caseworker.organisation == jc)
+                       .order_by(Caseworker.id))
+    profiles = list(CitizenProfile.select().join(User)
+                    .where(CitizenProfile.organisation == jc).order_by(User.id))
+    for profile in profiles:
+        profile.postcode, profile.city = rng.choice(AARHUS)
+        profile.address = fake.street_address()
+        profile.save(only=[CitizenProfile.address, CitizenProfile.postcode,
+                           CitizenProfile.city])
+        for weeks_ago in sorted(rng.sample(range(2, 16), rng.randint(1, 2)), reverse=True):
+            cw = profile.caseworker if profile.caseworker_id and rng.random() < 0.7 \
+                else rng.choice(caseworkers)
+            today = jc.local(now).date()
+            day = today - dt.timedelta(days=today.weekday() - rng.randint(0, 3), weeks=weeks_ago)
+            start = dt.datetime.combine(day, dt.time(rng.randint(9, 13), rng.choice((0, 30))),
+                                        tzinfo=jc.zone).astimezone(dt.timezone.utc)
+            start = start.replace(tzinfo=None)
+            meeting = Meeting.create(
+                organisation=jc, team=cw.team_links.get().team, meeting_type=jobsamtale,
+                caseworker=cw, starts_at=start, ends_at=start + dt.timedelta(minutes=45),
+                status=Meeting.HELD)
+            MeetingParticipant.create(meeting=meeting, citizen=profile.user_id)
 
 
 def _pool_setup(pool: Organisation, rng: random.Random) -> None:

@@ -1176,6 +1176,10 @@ class CitizenProfile(BaseModel):
     # not ('emigrated' may still be summoned, any other reason may not).
     cpr_inactive_reason = CharField(max_length=40, default='')
     due_date = DateField(null=True)     # falddato: Friday of the due week
+    # Postal address (from the CPR register): where a summons letter goes.
+    address = CharField(max_length=200, default='')
+    postcode = CharField(max_length=10, default='')
+    city = CharField(max_length=80, default='')
 
 
 class OnlineOffer(BaseModel):

@@ -101,7 +101,8 @@ def _new_meeting(request: MeetingRequest) -> NewMeeting:
         caseworker_ids=tuple(c.id for c in _staff(request)), start=as_utc(request.starts_at),
         duration_minutes=request.duration_minutes, reporting_minutes=request.reporting_minutes,
         grid_minutes=request.grid_minutes, share='max' if request.share == 'max' else 'auto',
-        seats=max(1, len(request.citizens)) + request.rebooking_seats,
+        # A group meeting holds its offered seats in the room, filled or not.
+        seats=max(1, len(request.citizens), request.seats or 0) + request.rebooking_seats,
         room_seats=(room_seats(request.room, request.overbooking)
                     if request.room is not None else None))
 

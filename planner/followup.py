@@ -21,8 +21,9 @@ from peewee import JOIN, SQL, fn
 
 from common.validators import normalise_phone
 from messaging import outbox, queue
-from models import (CalendarSync, Caseworker, Meeting, MeetingCaseworker, MeetingParticipant,
-                    MeetingType, Message, Organisation, Room, Team, User, db, utcnow)
+from models import (CalendarSync, Caseworker, CitizenProfile, Meeting, MeetingCaseworker,
+                    MeetingParticipant, MeetingType, Message, Organisation, Room, Team, User, db,
+                    utcnow)
 from planner import booking, calendar_sync
 from planner.loading import utc_window
 
@@ -479,11 +480,17 @@ def sync(meeting: Meeting) -> SyncResult:
 
 @dataclass
 class Letter:
+    """One summons letter as posted: sender, the recipient's address (in
+    the envelope's window), date, subject, the meeting, rights and duties
+    of a summons, contact."""
     participant_id: int
     meeting_id: int
     language: str
     organisation_name: str
+    sender: list[str]               # team, address, phone, e-mail
     citizen_name: str
+    recipient: list[str]            # name, street, postcode and town
+    has_address: bool
     date_line: str
     title: str
     intro: str
@@ -492,6 +499,16 @@ class Letter:
     rights: str
     contact: str
     printed_at: dt.datetime | None     # local
+
+
+def summons_rights_and_duties() -> str:
+    """What a summoned citizen must and may do. Not the organisation's
+    booking text: that one speaks of a time the citizen booked."""
+    return _('You are summoned to this meeting and must attend at the time stated in this '
+             'letter. If you cannot come, contact us before the meeting. If you stay away '
+             'without a valid reason, your benefits may be affected. You may bring someone '
+             'with you to the meeting. You have the right to see what the job centre has '
+             'registered about you and to have it corrected.')
 
 
 def _attendance(meeting: Meeting) -> str:
@@ -517,7 +534,6 @@ def letters(organisation: Organisation, meeting_ids: Iterable[int], now: dt.date
         return [], []
     participants = _booked_participants(meetings, citizen_ids)
     caseworker_names = _caseworker_names(meetings.values())
-    rights = booking.rights_and_duties(organisation)
     out = []
     for p in sorted(participants, key=lambda p: (meetings[p.meeting_id].starts_at,
                                                  p.meeting_id, p.citizen.name, p.id)):
@@ -526,8 +542,7 @@ def letters(organisation: Organisation, meeting_ids: Iterable[int], now: dt.date
                   or meeting.attendance == Meeting.LETTER
                   or not (p.citizen.phone or p.citizen.email))
         if wanted:
-            out.append(_letter(organisation, meeting, p, caseworker_names[meeting.id],
-                               rights, now))
+            out.append(_letter(organisation, meeting, p, caseworker_names[meeting.id], now))
     return out, sorted(meetings.values(), key=lambda m: (m.starts_at, m.id))
 
 
@@ -548,9 +563,12 @@ def _letter_meetings(organisation: Organisation, ids: list[int]) -> dict[int, Me
 def _booked_participants(meetings: dict[int, Meeting],
                          citizen_ids: Iterable[int] | None) -> list[MeetingParticipant]:
     """The booked participants of the meetings (or of them the named
-    citizens), each with their User."""
-    query = (MeetingParticipant.select(MeetingParticipant, User)
+    citizens), each with their User and its postal address (`profile`,
+    None without a profile)."""
+    query = (MeetingParticipant.select(MeetingParticipant, User, CitizenProfile)
              .join(User, on=(MeetingParticipant.citizen == User.id))
+             .join(CitizenProfile, JOIN.LEFT_OUTER, on=(CitizenProfile.user == User.id),
+                   attr='profile')
              .where(MeetingParticipant.meeting.in_(list(meetings)),
                     MeetingParticipant.status == MeetingParticipant.BOOKED))
     if citizen_ids is not None:
@@ -558,8 +576,28 @@ def _booked_participants(meetings: dict[int, Meeting],
     return list(query.order_by(MeetingParticipant.meeting, User.name, MeetingParticipant.id))
 
 
+def _recipient(citizen: User) -> list[str]:
+    """The address window: name, street, postcode and town (what is known)."""
+    profile = getattr(citizen, 'profile', None)
+    lines = [citizen.name]
+    if profile is not None:
+        town = ' '.join(p for p in (profile.postcode, profile.city) if p)
+        lines += [line for line in (profile.address, town) if line]
+    return lines
+
+
+def _sender(organisation: Organisation, team: Team) -> list[str]:
+    town = ' '.join(p for p in (team.postcode, team.city) if p)
+    lines = [team.name, team.address, town]
+    phone = team.phone or organisation.phone
+    if phone:
+        lines.append(_('Phone %(phone)s', phone=phone))
+    lines.append(team.email)
+    return [line for line in lines if line]
+
+
 def _letter(organisation: Organisation, meeting: Meeting, participant: MeetingParticipant,
-            caseworker_names: list[str], rights: str, now: dt.datetime) -> Letter:
+            caseworker_names: list[str], now: dt.datetime) -> Letter:
     """The letter to one participant, in the citizen's language."""
     citizen = participant.citizen
     language = citizen.language or organisation.language
@@ -571,15 +609,17 @@ def _letter(organisation: Organisation, meeting: Meeting, participant: MeetingPa
         if phone:
             contact = _('If you cannot come, contact us before the meeting: %(phone)s.',
                         phone=phone)
+        recipient = _recipient(citizen)
         return Letter(
             participant_id=participant.id, meeting_id=meeting.id, language=language,
-            organisation_name=organisation.name, citizen_name=citizen.name,
+            organisation_name=organisation.name, sender=_sender(organisation, meeting.team),
+            citizen_name=citizen.name, recipient=recipient, has_address=len(recipient) > 2,
             date_line=format_date(booking.local_today(organisation, now), 'long'),
-            title=_('Summons to a meeting'),
+            title=_('Summons to a meeting: %(kind)s', kind=kind),
             intro=_('You are summoned to a meeting (%(kind)s) with %(org)s.',
                     kind=kind, org=organisation.name),
-            facts=facts, rights_heading=_('Your rights and duties'), rights=rights,
-            contact=contact,
+            facts=facts, rights_heading=_('Your rights and duties'),
+            rights=summons_rights_and_duties(), contact=contact,
             printed_at=organisation.local(participant.letter_printed_at)
             if participant.letter_printed_at else None)
 
@@ -587,10 +627,12 @@ def _letter(organisation: Organisation, meeting: Meeting, participant: MeetingPa
 def _letter_facts(meeting: Meeting, kind: str,
                   caseworker_names: list[str]) -> list[tuple[str, str]]:
     """The letter's (label, value) lines about the meeting, in the current
-    language."""
+    language; the place names the room."""
+    room = meeting.room.name if meeting.room_id else ''
+    place = ', '.join(p for p in (room, meeting.place() or meeting.team.name) if p)
     facts = [(_('Meeting'), kind),
              (_('Time'), booking.local_when(meeting)),
-             (_('Place'), meeting.place() or meeting.team.name)]
+             (_('Place'), place)]
     how = _attendance(meeting)
     if how:
         facts.append((_('How'), how))

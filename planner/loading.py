@@ -9,7 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Iterable
 
-from peewee import JOIN, fn
+from peewee import JOIN, Case, fn
 
 from models import (Absence, Caseworker, CaseworkerTeam, CitizenProfile, ClosingDay, Meeting,
                     MeetingCaseworker, MeetingParticipant, OfferCaseworker, Organisation, Pause,
@@ -158,19 +158,21 @@ def _team_closing_days(ids: list[int], first_day: dt.date, last_day: dt.date,
 
 def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime,
                   *, exclude_meeting_id: int | None = None) -> list[RoomBooking]:
-    """Seats taken in a room: a group meeting takes one seat per participant
-    and keeps its rebooking seats."""
+    """Seats taken in a room: a meeting takes one seat per participant, a
+    group meeting at least the seats it offers (filled or not), and both
+    keep their rebooking seats."""
+    taken = fn.COUNT(MeetingParticipant.id)
+    held = Case(None, [(Meeting.seats > taken, Meeting.seats)], taken)
     query = (Meeting.select(Meeting.id, Meeting.starts_at, Meeting.ends_at,
-                            (fn.COUNT(MeetingParticipant.id)
-                             + Meeting.rebooking_seats).alias('seats'))
-             .join(MeetingParticipant, on=(
+                            (held + Meeting.rebooking_seats).alias('seats'))
+             .join(MeetingParticipant, JOIN.LEFT_OUTER, on=(
                  (MeetingParticipant.meeting == Meeting.id)
                  & (MeetingParticipant.status == MeetingParticipant.BOOKED)))
              .where(Meeting.room == room, Meeting.status == Meeting.BOOKED,
                     Meeting.starts_at < window_end,
                     Meeting.starts_at >= window_start - LONGEST_MEETING)
              .group_by(Meeting.id, Meeting.starts_at, Meeting.ends_at,
-                       Meeting.rebooking_seats))
+                       Meeting.seats, Meeting.rebooking_seats))
     if exclude_meeting_id is not None:
         query = query.where(Meeting.id != exclude_meeting_id)
     return [RoomBooking(row.starts_at, row.ends_at, row.seats) for row in query]

@@ -934,13 +934,23 @@ class _Outcome:
     resolved: list = field(default_factory=list)    # draft rows dealt with
 
 
+def _unselected_rows(draft: SummonsDraft) -> list[SummonsDraftCitizen]:
+    return list(SummonsDraftCitizen.select()
+                .where(SummonsDraftCitizen.draft == draft,
+                       SummonsDraftCitizen.selected == False))  # noqa: E712
+
+
 def _set_aside(draft, rows, frame, actor, stamp, outcome: _Outcome) -> None:
     """The unticked rows, and with automatic distribution those without a
-    time, to the pending list (fixed time: those stay on the draft)."""
+    time, to the pending list (fixed time: those stay on the draft). When
+    the draft is done, those unticked on step 2 go there too rather than
+    leave with it."""
     aside = [(r, PendingSummons.UNTICKED) for r in rows if not r.in_review]
+    unplaced = [r for r in rows if r.in_review and r.proposed_start is None]
     if frame.distribution != FIXED_TIME:
-        aside += [(r, PendingSummons.NO_TIME) for r in rows
-                  if r.in_review and r.proposed_start is None]
+        aside += [(r, PendingSummons.NO_TIME) for r in unplaced]
+    if frame.distribution != FIXED_TIME or not unplaced:
+        aside += [(r, PendingSummons.UNTICKED) for r in _unselected_rows(draft)]
     for row, reason in aside:
         outcome.pending.append(_pending_row(draft, row, frame, reason, '', actor, stamp))
         outcome.resolved.append(row)
@@ -982,7 +992,18 @@ def _clear_draft(draft: SummonsDraft, frame: SummonsFrame, resolved: list) -> in
     cleared; returns how many. Otherwise the draft is done and removed."""
     old_pending = [row.pending_id for row in resolved if row.pending_id]
     if old_pending:
-        PendingSummons.delete().where(PendingSummons.id.in_(old_pending)).execute()
+        # A citizen on the list twice came onto the draft once: the twin rows
+        # (same citizen, team and meeting type) are dealt with too.
+        twins = PendingSummons.alias()
+        (PendingSummons.delete()
+         .where(PendingSummons.id.in_(
+             PendingSummons.select(PendingSummons.id)
+             .join(twins, on=((twins.citizen == PendingSummons.citizen)
+                              & (twins.organisation == PendingSummons.organisation)
+                              & (twins.team == PendingSummons.team)
+                              & (twins.meeting_type == PendingSummons.meeting_type)))
+             .where(twins.id.in_(old_pending))))
+         .execute())
     if resolved:
         (SummonsDraftCitizen.delete()
          .where(SummonsDraftCitizen.id.in_([row.id for row in resolved])).execute())
@@ -1019,8 +1040,9 @@ def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> 
         rows = _selected_rows(draft)
         _set_aside(draft, rows, frame, actor, stamp, outcome)
         _book_proposals(draft, rows, frame, objects, actor, now, stamp, outcome, result)
-        insert_rows(PendingSummons, outcome.pending, returning=False)
+        # The old pending rows go first: the new ones may be their twins.
         result.remaining = _clear_draft(draft, frame, outcome.resolved)
+        insert_rows(PendingSummons, outcome.pending, returning=False)
         result.meeting_ids = [meeting.id for meeting, _request in outcome.made]
         result.meetings, result.pending = len(outcome.made), len(outcome.pending)
         AuditEvent.record('summons.made', actor=actor, organisation=org,

@@ -110,6 +110,10 @@ def _shift_words(vacancy: Vacancy) -> dict:
 # The automatic shift SMS by event, formatted with the shift's words (unit,
 # address, when, phone; a request also code and deadline).
 _SHIFT_TEXTS = {
+    # With no other request open, a plain Ja or Nej is enough; the code
+    # only tells several open requests apart.
+    'request_plain': _l('Request: shift at %(unit)s, %(when)s. Reply JA or NEJ by '
+                        '%(deadline)s.'),
     'request': _l('Request: shift at %(unit)s, %(when)s. Reply JA %(code)s or NEJ %(code)s '
                   'by %(deadline)s.'),
     'won': _l('You got the shift at %(unit)s, %(address)s, %(when)s. Welcome!'),
@@ -139,7 +143,7 @@ def _tell(user: User, vacancy: Vacancy, event: str, *, code: str = '',
     """One of the automatic shift SMS, in the substitute's language."""
     with force_locale(language_of(user)):
         words = _shift_words(vacancy)
-        if event == 'request':
+        if event in ('request', 'request_plain'):
             words.update(code=code, deadline=local_text(vacancy.organisation, deadline))
         if event not in _SHIFT_TEXTS:
             raise ValueError(event)
@@ -494,6 +498,14 @@ def _new_codes(users) -> dict[int, str]:
     return codes
 
 
+def _with_open_requests(user_ids, at: dt.datetime) -> set[int]:
+    """Those of `user_ids` with a request still open: their new request's
+    SMS asks for the code."""
+    return {r.user_id for r in ShiftRequest.select(ShiftRequest.user).where(
+        ShiftRequest.user.in_(list(user_ids) or [0]), ShiftRequest.status == ShiftRequest.OPEN,
+        ShiftRequest.deadline > naive_utc(at))}
+
+
 def send_requests(vacancy: Vacancy, count: int, deadline: dt.datetime, *, by: User,
                   at: dt.datetime) -> list[ShiftRequest]:
     """A wave: requests to the first `count` eligible substitutes not asked
@@ -516,10 +528,12 @@ def send_requests(vacancy: Vacancy, count: int, deadline: dt.datetime, *, by: Us
                 'under "Show everyone".'))
         wave = vacancy.waves + 1
         codes = _new_codes([c.user for c in chosen])
+        busy = _with_open_requests([c.user.id for c in chosen], at)
         requests = []
         for choice in chosen:
             code = codes[choice.user.id]
-            message = _tell(choice.user, vacancy, 'request', code=code, deadline=deadline)
+            event = 'request' if choice.user.id in busy else 'request_plain'
+            message = _tell(choice.user, vacancy, event, code=code, deadline=deadline)
             requests.append(ShiftRequest.create(
                 vacancy=vacancy, user=choice.user, wave=wave, code=code, message=message,
                 sent_at=naive_utc(at), deadline=deadline))

@@ -389,7 +389,10 @@ def _distribute_group(run: _Run, lanes: list[_Lane], ordered: list[CitizenToPlac
         start = common[i]
         index = calendar.day_index(start)
         day = calendar.days[index]
-        size = min(per_meeting, run.room.free_seats(start) - extra_seats)
+        free = run.room.free_seats(start) - extra_seats
+        # A meeting of N offered seats holds all N in the room, filled or
+        # not, so it needs them all free; everyone-in-one takes what is free.
+        size = free if seats_per_meeting is None else (per_meeting if per_meeting <= free else 0)
         if size < 1:
             i += 1
             continue
@@ -410,7 +413,7 @@ def _distribute_group(run: _Run, lanes: list[_Lane], ordered: list[CitizenToPlac
             late = citizen.deadline is not None and day.day > citizen.deadline
             result.placements.append(Placement(citizen.citizen_id, moment, ids, meetings, late))
         meetings += 1
-        run.room.take(start, len(taken) + extra_seats)
+        run.room.take(start, (len(taken) if seats_per_meeting is None else size) + extra_seats)
         day_open = all([lane.book(start, index) for lane in lanes])
         del common[bisect_right(common, start - run.total):bisect_left(common, start + run.total)]
         if not day_open:

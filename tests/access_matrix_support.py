@@ -88,6 +88,7 @@ RULES = (
     ('calendar_feed.feed', TOKEN),
     ('admin.index', {(User.ADMIN, JC), (User.ADMIN, PL)}),  # each kind's own sections
     ('admin_audit.*', {(User.ADMIN, JC), (User.ADMIN, PL)}),  # each one's own log
+    ('admin_sms.*', {(User.ADMIN, JC), (User.ADMIN, PL)}),  # each one's own sender
     ('absence.*', JC_MANAGERS),
     ('admin_*', JC_ADMIN),
     ('calendar.*', JC_STAFF),

@@ -264,20 +264,31 @@ def test_save_bookable_hours(client, admin, make_caseworker):
     assert 'value="09:30"' in page and 'Bookable hours saved.' in page
 
 
-def test_copy_monday_fills_every_day(client, admin, make_caseworker):
-    cw = make_caseworker(hours={0: (T(9), T(12)), 3: (T(10), T(11))})
-    # As the button in the form posts it: Monday as typed, not as saved.
+def test_copy_monday_fills_tuesday_to_friday_not_the_weekend(client, admin, make_caseworker):
+    cw = make_caseworker(hours={0: (T(9), T(12)), 3: (T(10), T(11)), 6: (T(10), T(12))})
+    # As the button in the form posts it: Monday as typed, not as saved; the
+    # weekend as the form shows it (Saturday typed, Sunday cleared).
     response = client.post(f'{BASE}/{cw.id}/hours/copy-monday',
-                           data=hours_form(d0=('08:00', '15:30')))
+                           data=hours_form(d0=('08:00', '15:30'), d5=('09:00', '11:00')))
     assert response.status_code == 303
     assert response.headers['Location'].endswith(f'{BASE}/{cw.id}/hours')
+    expected = {d: (T(8), T(15, 30)) for d in range(5)}
+    assert hours_of(cw) == {**expected, 5: (T(9), T(11))}
+    assert 'copied to Tuesday to Friday' in text(client.get(f'{BASE}/{cw.id}/hours'))
+
+
+def test_copy_monday_to_the_weekend_only_when_asked(client, admin, make_caseworker):
+    cw = make_caseworker(hours={0: (T(9), T(12))})
+    response = client.post(f'{BASE}/{cw.id}/hours/copy-monday',
+                           data={**hours_form(d0=('08:00', '15:30')), 'weekend': '1'})
+    assert response.status_code == 303
     assert hours_of(cw) == {d: (T(8), T(15, 30)) for d in range(7)}
 
 
 def test_copy_monday_without_a_form_uses_saved_monday(client, admin, make_caseworker):
-    cw = make_caseworker(hours={0: (T(8), T(12))})
+    cw = make_caseworker(hours={0: (T(8), T(12)), 6: (T(9), T(10))})
     assert client.post(f'{BASE}/{cw.id}/hours/copy-monday').status_code == 303
-    assert hours_of(cw) == {d: (T(8), T(12)) for d in range(7)}
+    assert hours_of(cw) == {**{d: (T(8), T(12)) for d in range(5)}, 6: (T(9), T(10))}
 
 
 def test_copy_monday_needs_monday(client, admin, make_caseworker):
@@ -417,6 +428,18 @@ def test_copy_monday_pauses_to_days_with_hours(client, admin, make_caseworker):
     expected = [(d, T(12), T(12, 30), 'Lunch') for d in range(5)] + \
         [(d, T(15), T(15, 15), 'Mail') for d in range(5)]
     assert pauses_of(cw) == sorted(expected)
+
+
+def test_copy_monday_pauses_leaves_the_weekend_unless_asked(client, admin, make_caseworker):
+    every_day = {d: (T(8), T(16)) for d in range(7)}
+    cw = make_caseworker(hours=every_day, pauses={6: [(T(9), T(9, 30), 'Sunday coffee')]})
+    monday = pause_form({(0, 0): ('Lunch', '12:00', '12:30')})
+    assert client.post(f'{BASE}/{cw.id}/pauses/copy-monday', data=monday).status_code == 303
+    assert pauses_of(cw) == [(d, T(12), T(12, 30), 'Lunch') for d in range(5)] + \
+        [(6, T(9), T(9, 30), 'Sunday coffee')]
+    response = client.post(f'{BASE}/{cw.id}/pauses/copy-monday', data={**monday, 'weekend': '1'})
+    assert response.status_code == 303
+    assert pauses_of(cw) == [(d, T(12), T(12, 30), 'Lunch') for d in range(7)]
 
 
 def test_copy_monday_pauses_with_monday_cleared_in_the_form(client, admin, make_caseworker):

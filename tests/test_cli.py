@@ -1,5 +1,10 @@
+import datetime as dt
+import re
+
 from common.validators import normalise_cpr, normalise_phone
-from models import Organisation, User
+from models import (CaseworkerTeam, CitizenProfile, ClosingDay, MeetingType, Organisation,
+                    SummonsTemplate, Team, User)
+from planner import summons
 
 
 def test_seed_demo_creates_working_accounts_once(app, runner, client):
@@ -23,6 +28,45 @@ def test_seed_demo_creates_working_accounts_once(app, runner, client):
                                            'password': demo.DEMO_PASSWORD})
     assert response.status_code == 303
     assert 'Anne Admin' in client.get('/').get_data(as_text=True)
+
+
+def test_the_demo_shows_what_the_product_does(app, runner):
+    assert runner.invoke(args=['seed-demo']).exit_code == 0
+    jc = Organisation.get(Organisation.kind == Organisation.PLANNER)
+    pool = Organisation.get(Organisation.kind == Organisation.POOL)
+    # Plain names, Danish closing days, a template for online offers.
+    names = [u.name for u in User.select()]
+    assert not [n for n in names if re.search(r'\.|\b(Dr|Prof|Hr|Fru)\b', n)], names
+    closing = {d.name for d in ClosingDay.select().where(ClosingDay.organisation == jc)}
+    assert {'Nytårsdag', 'Juledag'} <= closing and 'Christmas Day' not in closing
+    assert SummonsTemplate.select().where(SummonsTemplate.organisation == jc,
+                                          SummonsTemplate.for_online_offer == True  # noqa: E712
+                                          ).exists()
+    # The staffing centre sends from a number, so Ja and Nej come back.
+    assert pool.sms_sender.isdigit()
+    # Letters have somewhere to go.
+    assert not CitizenProfile.select().where(CitizenProfile.address == '').exists()
+    # A summons tries the caseworker each citizen met last.
+    team = Team.get(Team.organisation == jc, Team.name == 'Dagpenge')
+    staff = [link.caseworker_id for link in CaseworkerTeam.select()
+             .where(CaseworkerTeam.team == team)]
+    planner = User.get(User.organisation == jc, User.role == User.PLANNER)
+    jobsamtale = MeetingType.get(MeetingType.code == 'jobsamtale')
+    frame = summons.SummonsFrame(meeting_type_id=jobsamtale.id, team_id=team.id,
+                                 caseworker_ids=staff, duration_minutes=45)
+    citizens = list(User.select().where(User.organisation == jc, User.role == User.CITIZEN)
+                    .order_by(User.id).limit(12))
+    draft = summons.new_draft(jc, planner, frame)
+    summons.add_citizens(draft, [(c, None) for c in citizens])
+    now = dt.datetime.now(dt.timezone.utc)
+    last = summons._last_caseworkers([c.id for c in citizens], now)
+    met_here = [c.id for c in citizens if last.get(c.id) in staff]
+    assert met_here, 'no citizen met a caseworker of the team before'
+    summons.propose(draft, now)
+    rows = {r.name: r.caseworker_id for r in summons.review_rows(draft)}
+    by_name = {c.id: c.name for c in citizens}
+    assert {by_name[i]: rows.get(by_name[i]) for i in met_here} == \
+        {by_name[i]: last[i] for i in met_here}
 
 
 def test_outbox_command_prints_newest_messages(app, runner, jobcentre):

@@ -6,15 +6,18 @@ every state, CalendarSync rows."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from pypdf import PdfReader
 
 import tasks
-from models import (CalendarSync, Caseworker, CaseworkerTeam, Meeting, MeetingCaseworker,
-                    MeetingParticipant, MeetingType, Message, Team, User, db, utcnow)
+from models import (CalendarSync, Caseworker, CaseworkerTeam, CitizenProfile, Meeting,
+                    MeetingCaseworker, MeetingParticipant, MeetingType, Message, Room, Team, User,
+                    db, utcnow)
 from planner import booking, followup
 
 CLOSED_CALDAV = {'CALDAV_URL': 'http://127.0.0.1:9/dav/', 'CALDAV_TIMEOUT': '2'}
@@ -484,7 +487,10 @@ def test_letters_show_the_summons_and_mark_as_printed(client, login, world, citi
     assert 'Job interview' in first and '9:00' in first
     assert 'Jobvej 1, 8000 Aarhus C' in first
     assert 'Anna Andersen' in first
-    assert 'Du skal møde op til samtalen.' in first
+    # A summons states the duties of one summoned, not the booking text
+    # (which speaks of a time the citizen booked).
+    assert 'You are summoned to this meeting and must attend' in first
+    assert 'Du skal møde op til samtalen.' not in first
     assert {'Erik Brev', 'Else Brev'} == {n for n in ('Erik Brev', 'Else Brev')
                                          if any(n in letter for letter in letters)}
     assert 'Tekst Modtager' not in body
@@ -520,6 +526,63 @@ def test_letters_show_the_summons_and_mark_as_printed(client, login, world, citi
     client.post('/summons/follow-up/letters/printed',
                 data={'participant': [pid(by_letter, erik)]})
     assert MeetingParticipant.get_by_id(pid(by_letter, erik)).letter_printed_at == printed
+
+
+def test_a_letter_can_be_posted(client, login, world, citizen):
+    """Recipient's name and postal address in the window, the sender, the
+    date, the subject, the room of the meeting and the rights and duties
+    of a summons; no booking wording."""
+    w = world
+    erik = citizen('Erik Brev', language='da')
+    CitizenProfile.create(user=erik, organisation=w.org, address='Søndergade 12, 2. th.',
+                          postcode='8000', city='Aarhus C')
+    room = Room.create(organisation=w.org, name='Mødelokale 3', capacity=4, address='Jobvej 3',
+                       postcode='8000', city='Aarhus C')
+    meeting = summon(w, [erik], attendance=Meeting.LETTER, team=w.centre)
+    Meeting.update(room=room).where(Meeting.id == meeting.id).execute()
+    login(w.planner)
+    body = text(client.get(f'/summons/follow-up/letters?meeting={meeting.id}'))
+    [letter] = re.findall(r'<article class="letter".*?</article>', body, re.S)
+    window = re.search(r'<address class="letter-window".*?</address>', letter, re.S).group(0)
+    assert all(line in window for line in ('Erik Brev', 'Søndergade 12, 2. th.', '8000 Aarhus C'))
+    sender = re.search(r'<address class="letter-sender".*?</address>', letter, re.S).group(0)
+    assert 'Jobcenter Testby' in sender and 'Jobvej 1' in sender and '+4570101010' in sender
+    assert 'Indkaldelse til et møde: Jobsamtale' in letter
+    assert 'Mødelokale 3, Jobvej 3, 8000 Aarhus C' in letter
+    assert 'Du er indkaldt til mødet' in letter and 'booket' not in letter
+    assert 'cannot be posted' not in body
+
+
+def test_a_letter_without_a_postal_address_is_flagged(client, login, world, citizen):
+    w = world
+    nobody = citizen('Uden Adresse')
+    meeting = summon(w, [nobody], attendance=Meeting.LETTER)
+    login(w.planner)
+    body = text(client.get(f'/summons/follow-up/letters?meeting={meeting.id}'))
+    assert 'No postal address is registered for Uden Adresse' in body
+
+
+def test_all_letters_of_a_summons_as_one_pdf(client, login, world, citizen):
+    w = world
+    people = [citizen(name) for name in ('Erik Brev', 'Else Brev', 'Åse Ørum')]
+    for person in people:
+        CitizenProfile.create(user=person, organisation=w.org, address='Torvet 1',
+                              postcode='8000', city='Aarhus C')
+    meeting = summon(w, people, attendance=Meeting.LETTER, form=Meeting.GROUP)
+    login(w.planner)
+    page = text(client.get(f'/summons/follow-up/letters?meeting={meeting.id}'))
+    assert f'/summons/follow-up/letters.pdf?meeting={meeting.id}' in page.replace('&amp;', '&')
+    response = client.get(f'/summons/follow-up/letters.pdf?meeting={meeting.id}')
+    assert response.status_code == 200
+    assert response.headers['Content-Type'] == 'application/pdf'
+    assert 'attachment' in response.headers['Content-Disposition']
+    pdf = PdfReader(io.BytesIO(response.get_data()))
+    assert len(pdf.pages) == 3                       # one letter a page
+    pages = [page.extract_text() for page in pdf.pages]
+    for person, page_text in zip(sorted(people, key=lambda p: p.name), pages):
+        assert person.name in page_text and 'Torvet 1' in page_text
+        assert 'Summons to a meeting' in page_text
+    assert client.get('/summons/follow-up/letters.pdf?meeting=999999').status_code == 404
 
 
 def test_the_wizard_can_link_to_the_letters(app, world, citizen):

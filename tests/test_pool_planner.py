@@ -391,8 +391,21 @@ def test_requests_go_out_through_the_vonage_sdk(app, client, pool, planner):
     sent = dict(parse_qsl(call.request.body))
     request = ShiftRequest.get()
     assert sent['to'] == '46701000001' and sent['client-ref'] == str(request.message_id)
-    assert f'Reply JA {request.code} or NEJ {request.code}' in sent['text']
+    assert 'Reply JA or NEJ by ' in sent['text'] and request.code not in sent['text']
     assert Message.get_by_id(request.message_id).status == Message.SENT
+
+
+def test_the_request_sms_asks_for_the_code_only_with_several_open(pool, planner):
+    anna = pool['subs'][0]
+    make_available(anna, TODAY)
+    morning = vacancy(pool['org'], pool['north'], local(TODAY, 10), local(TODAY, 12), planner)
+    evening = vacancy(pool['org'], pool['north'], local(TODAY, 17), local(TODAY, 19), planner)
+    at = staffing.now()
+    [first] = staffing.send_requests(morning, 1, local(TODAY, 9, 30), by=planner, at=at)
+    [second] = staffing.send_requests(evening, 1, local(TODAY, 9, 30), by=planner, at=at)
+    plain, coded = texts_to(anna)
+    assert 'Reply JA or NEJ by ' in plain and first.code not in plain
+    assert f'Reply JA {second.code} or NEJ {second.code} by ' in coded
 
 
 def test_call_list_with_outcomes(client, pool, planner):

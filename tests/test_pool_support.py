@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import tasks
-from models import (Message, Qualification, SubstituteQualification, SubstituteUnit, Unit, User,
-                    Vacancy, utcnow)
+from models import (Message, Qualification, ShiftRequest, SubstituteQualification, SubstituteUnit,
+                    Unit, User, Vacancy, utcnow)
 from pool import staffing
 
 STOCKHOLM = ZoneInfo('Europe/Stockholm')
@@ -115,5 +115,7 @@ def last_message_id() -> int:
 
 
 def request_code(user) -> str:
-    body = texts_to(user)[-1]
-    return body.split('JA ')[1].split()[0]
+    """The code of the user's latest request (the SMS shows it only when
+    they have several open)."""
+    return (ShiftRequest.select(ShiftRequest.code).where(ShiftRequest.user == user)
+            .order_by(ShiftRequest.id.desc()).get().code)

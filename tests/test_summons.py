@@ -807,9 +807,13 @@ def test_citizens_deselected_on_step_2_are_not_summoned(centre, make_user):
     assert [r.selected for r in summons.citizen_rows(draft, NOW)] == [True, False, True]
     assert summons.propose(draft, NOW).placed == 2
     assert {r.name for r in summons.review_rows(draft)} == {people[0].name, people[2].name}
-    assert summons.summon(draft, centre.planner, NOW).meetings == 2
+    result = summons.summon(draft, centre.planner, NOW)
+    assert (result.meetings, result.pending) == (2, 1)
     assert meetings_of(people[1]) == []
     assert not Message.select().where(Message.user == people[1]).exists()
+    # Unticked on step 2: waiting on the pending list, not gone with the draft.
+    assert [(p.citizen_id, p.reason) for p in PendingSummons.select()] == [
+        (people[1].id, PendingSummons.UNTICKED)]
 
 
 def test_letter_attendance_sends_nothing_and_lists_the_letters(centre, make_user):
@@ -959,6 +963,29 @@ def test_rebooking_seats_of_a_group_meeting_stay_free_in_the_room(jobcentre, mak
     assert summons.frame_problems(jobcentre, one, NOW) == {}
 
 
+def test_a_group_meeting_holds_its_unfilled_offered_seats_in_the_room(jobcentre, make_user):
+    """A group meeting offering 4 seats (+1 rebooking) in a room of 6 summons
+    only 2 citizens: its 2 empty offered seats stay held, so another team
+    finds 1 seat at that time, not 3."""
+    centre = make_team(jobcentre, make_user, 1, room_capacity=6)
+    other = make_team(jobcentre, make_user, 1, name='Sygedagpenge', planner=centre.planner)
+    RoomTeam.create(room=centre.room, team=other.team)
+    start = dt.datetime(2027, 3, 2, 10, 0)
+    fixed = dict(form=summons.GROUP, group_seats=summons.SEATS_FIXED, room_id=centre.room.id,
+                 distribution=summons.FIXED_TIME, fixed_start=start)
+    first = draft_with(centre, make_citizens(jobcentre, make_user, 2),
+                       frame_for(centre, per_meeting=4, rebooking_seats=1, **fixed))
+    summons.propose(first, NOW)
+    assert summons.summon(first, centre.planner, NOW).meetings == 1
+    [meeting] = Meeting.select()
+    assert (len(list(meeting.participants)), meeting.seats) == (2, 4)
+    pair = frame_for(other, per_meeting=2, rebooking_seats=0, **fixed)
+    assert summons.frame_problems(jobcentre, pair, NOW) == {
+        'fixed_start': 'The room has no free seats at that time.'}
+    assert summons.frame_problems(
+        jobcentre, frame_for(other, per_meeting=1, rebooking_seats=0, **fixed), NOW) == {}
+
+
 # --- the pending list -------------------------------------------------------------------
 
 def _pending_via_unticking(centre, people):
@@ -996,3 +1023,15 @@ def test_pending_to_draft_and_delete_are_organisation_scoped(centre, make_user, 
     assert summons.delete_pending(centre.org, ids) == 1
     assert summons.pending_count(centre.org) == 0
     assert summons.delete_pending(centre.org, []) == 0
+
+
+def test_a_citizen_on_the_pending_list_twice_leaves_it_once_summoned(centre, make_user):
+    people = make_citizens(centre.org, make_user, 2)
+    _pending_via_unticking(centre, people[:1])
+    waiting = _pending_via_unticking(centre, people)
+    assert [p.citizen_id for p in waiting] == [people[0].id, people[0].id, people[1].id]
+    draft = summons.pending_to_draft(centre.org, centre.planner, [p.id for p in waiting])
+    assert [r.user_id for r in summons.citizen_rows(draft, NOW)] == [people[0].id, people[1].id]
+    summons.propose(draft, NOW)
+    assert summons.summon(draft, centre.planner, NOW).meetings == 2
+    assert summons.pending_count(centre.org) == 0

@@ -1,9 +1,11 @@
 """The summons wizard through HTTP: the frame, the citizens, the review,
 "Summon now", and the calendar's way in."""
 import datetime as dt
+import io
 import re
 
 import pytest
+from pypdf import PdfReader
 
 from models import (Meeting, MeetingCaseworker, MeetingParticipant, MeetingType, PendingSummons,
                     Room, RoomTeam, SummonsDraft, SummonsDraftCitizen, TypeVariant, User)
@@ -452,6 +454,11 @@ def test_letter_attendance_links_to_the_printable_letters(client, login, world, 
     ids = sorted(m.id for m in Meeting.select())
     assert all(f'meeting={i}' in html for i in ids)
     assert all(m.attendance == 'letter' for m in Meeting.select())
+    # All the letters of the summons as one PDF, a page each.
+    pdf_link = re.search(r'href="(/summons/follow-up/letters\.pdf\?[^"]+)"', html).group(1)
+    pdf = client.get(pdf_link.replace('&amp;', '&'))
+    assert pdf.headers['Content-Type'] == 'application/pdf'
+    assert len(PdfReader(io.BytesIO(pdf.get_data())).pages) == 2
 
 
 def test_fixed_time_taken_before_summon_sends_back_to_step_1(client, login, world, citizens):

@@ -46,6 +46,7 @@ ACTION_LABELS = {
     'self_cancelled': _l('Citizen cancelled a meeting'),
     'offer_citizens_read': _l("Online offer's citizens listed"),
     'rights_text_changed': _l('Rights and duties changed'),
+    'sms_sender_changed': _l('SMS sender changed'),
     'summons_citizens_read': _l("Summons' citizens listed"),
     'summons_review_read': _l('Summons reviewed'),
     'summons_citizens_added': _l('Citizens added to a summons'),

@@ -42,6 +42,8 @@ bp = Blueprint('admin_caseworkers', __name__, url_prefix='/admin/caseworkers')
 section('admin_caseworkers.index', _l('Caseworkers'), order=20)
 
 WEEKDAYS = range(7)            # 0 = Monday, as WorkingHours and Pause store them
+COPY_WORKDAYS = range(1, 5)    # 'Copy Monday': Tuesday to Friday
+COPY_WITH_WEEKEND = range(1, 7)
 MIN_PASSWORD = 12
 # Rows a pause form may post per day: room for a fifth (refused with a
 # message); more is no form of ours (400).
@@ -488,17 +490,17 @@ HOURS_MESSAGES = {
 }
 
 
-def _check_hours(form: HoursForm, hours: dict, pauses, copied: bool = False) -> None:
+def _check_hours(form: HoursForm, hours: dict, pauses, copied=()) -> None:
     """Schedule problems of `hours` with the saved pauses, each on its day's
     row unless that has a message already: an end before the start at the
-    end, anything else at the row. `copied`: Monday's hours copied to all
-    days, so a problem on another day is named as that."""
+    end, anything else at the row. `copied`: the days Monday's hours were
+    copied to, so a problem on one of them is named as that."""
     rows = form.rows
     for problem in validate_schedule(WeeklySchedule(hours=hours, pauses=pauses)):
         if problem.weekday not in WEEKDAYS or rows[problem.weekday].messages():
             continue
         row = rows[problem.weekday]
-        if copied and problem.weekday != 0:
+        if problem.weekday in copied and problem.weekday != 0:
             row.form_errors.append(_('Monday’s hours cannot be copied here: a pause on '
                                      'this day falls outside them. Change the pauses first.'))
         elif problem.code == HOURS_END_BEFORE_START:
@@ -548,26 +550,50 @@ def hours(caseworker_id):
     return see_other('.hours', caseworker_id=caseworker.id)
 
 
+def _copy_targets() -> range:
+    """The days 'Copy Monday' fills: Tuesday to Friday, the weekend too only
+    when asked for explicitly (citizens would otherwise be offered weekend
+    times nobody meant to open)."""
+    return COPY_WITH_WEEKEND if request.form.get('weekend') == '1' else COPY_WORKDAYS
+
+
+def _copied_message(targets, what: str) -> str:
+    if targets == COPY_WITH_WEEKEND:
+        return (_('Monday’s hours were copied to every day of the week.') if what == 'hours'
+                else _('Monday’s pauses were copied to every day with bookable hours.'))
+    return (_('Monday’s hours were copied to Tuesday to Friday.') if what == 'hours'
+            else _('Monday’s pauses were copied to Tuesday to Friday.'))
+
+
 @bp.route('/<int:caseworker_id>/hours/copy-monday', methods=['POST'])
 def hours_copy_monday(caseworker_id):
-    """Monday's hours to every day. Uses Monday as posted (the button sits in
-    the hours form), else as saved."""
+    """Monday's hours to Tuesday-Friday (and the weekend when asked). Uses
+    the week as posted (the button sits in the hours form), else as saved;
+    the days not copied to keep what the form shows."""
     caseworker = _caseworker_or_404(caseworker_id)
     schedule = _schedule(caseworker)
+    targets = _copy_targets()
     form = HoursForm()
     if not form.rows[0].posted():
         form = _saved_hours_form(schedule)
-    monday = form.rows[0]     # only Monday counts: the other days are replaced
+    monday = form.rows[0]
     if monday.validate() and monday.range is None:
         monday.form_errors.append(_('Enter Monday’s hours first.'))
-    new_hours = {day: [monday.range] for day in WEEKDAYS}
-    if not monday.messages():
-        _check_hours(form, new_hours, schedule.pauses, copied=True)
+    kept = [day for day in WEEKDAYS if day != 0 and day not in targets]
+    for day in kept:
+        form.rows[day].validate()
+    # A kept day the request did not post keeps its saved hours.
+    new_hours = {day: [form.rows[day].range] if form.rows[day].posted()
+                 else list(schedule.hours.get(day) or ()) for day in kept}
+    new_hours = {day: ranges for day, ranges in new_hours.items() if ranges and ranges[0]}
+    new_hours.update({day: [monday.range] for day in (0, *targets)})
+    if not form.has_errors():
+        _check_hours(form, new_hours, schedule.pauses, copied=targets)
     if form.has_errors():
         return _hours_page(caseworker, form, _invalid())
     _save_hours(caseworker, new_hours)
     _audit('caseworker.hours', caseworker, 'copied from Monday')
-    flash(_('Monday’s hours were copied to all days.'), 'success')
+    flash(_copied_message(targets, 'hours'), 'success')
     return see_other('.hours', caseworker_id=caseworker.id)
 
 
@@ -802,8 +828,9 @@ def pauses(caseworker_id):
 
 @bp.route('/<int:caseworker_id>/pauses/copy-monday', methods=['POST'])
 def pauses_copy_monday(caseworker_id):
-    """Monday's pauses (as posted, else as saved) to every other day that has
-    bookable hours; a day they do not fit stops the copy and is named."""
+    """Monday's pauses (as posted, else as saved) to Tuesday-Friday (and the
+    weekend when asked) where the day has bookable hours; a day they do not
+    fit stops the copy and is named. The other days keep their pauses."""
     caseworker = _caseworker_or_404(caseworker_id)
     schedule = _schedule(caseworker)
     form = PausesForm().for_week(schedule)
@@ -817,8 +844,17 @@ def pauses_copy_monday(caseworker_id):
     if not monday.filled():
         monday.form_errors.append(_('Enter Monday’s pauses first.'))
         return _pauses_page(caseworker, form, _invalid())
+    targets = _copy_targets()
     result = {0: monday.to_save()}
+    kept = [day for day in form.days[1:] if day.weekday not in targets]
+    if not _check_pauses(kept):
+        return _pauses_page(caseworker, form, _invalid())
+    saved = _saved_pauses(caseworker)   # for a kept day the request did not post
+    result.update({day.weekday: day.to_save() if day.rows.posted else saved.get(day.weekday, [])
+                   for day in kept})
     for day in form.days[1:]:
+        if day.weekday not in targets:
+            continue
         day.clear_errors()
         if not day.hours:
             result[day.weekday] = []
@@ -832,7 +868,7 @@ def pauses_copy_monday(caseworker_id):
         return _pauses_page(caseworker, form, _invalid())
     _save_pauses(caseworker, result)
     _audit('caseworker.pauses', caseworker, 'copied from Monday')
-    flash(_('Monday’s pauses were copied to every day with bookable hours.'), 'success')
+    flash(_copied_message(targets, 'pauses'), 'success')
     return see_other('.pauses', caseworker_id=caseworker.id)
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, g, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, g, make_response, render_template,
+                   request, url_for)
 from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -19,6 +20,7 @@ from wtforms import DateField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from common.pdf import html_to_pdf
 from models import AuditEvent, Caseworker, Meeting, MeetingType, Organisation, Team, User
 from planner import booking, followup
 from web import get_in_org, job_centre_staff, local_path, page_number, see_other
@@ -234,27 +236,53 @@ def sync(meeting_id):
 
 # --- letters ------------------------------------------------------------------
 
+def _letters_asked():
+    """The letters the query asks for: (letters, meetings, citizen ids,
+    everyone); 404 when no meeting is the organisation's."""
+    meeting_ids = request.args.getlist('meeting', type=int)
+    citizen_ids = request.args.getlist('citizen', type=int) or None
+    everyone = request.args.get('all') == '1'
+    found, meetings = followup.letters(_org(), meeting_ids, _now(), citizen_ids=citizen_ids,
+                                       everyone=everyone)
+    if not meetings:
+        abort(404)
+    return found, meetings, citizen_ids, everyone
+
+
 @bp.route('/letters')
 @job_centre_staff
 def letters():
     """Printable summons letters, one per citizen, for `meeting` ids (the
     summons wizard links here). Letter attendance and citizens without a
     phone and an e-mail get one; `citizen` ids or all=1 choose others."""
-    org = _org()
     g.personal_data = True
-    meeting_ids = request.args.getlist('meeting', type=int)
-    citizen_ids = request.args.getlist('citizen', type=int) or None
-    everyone = request.args.get('all') == '1'
-    found, meetings = followup.letters(org, meeting_ids, _now(), citizen_ids=citizen_ids,
-                                       everyone=everyone)
-    if not meetings:
-        abort(404)
+    found, meetings, citizen_ids, everyone = _letters_asked()
     _audit('summons_letters_read', detail=f'{len(found)} letters')
     all_url = None
     if not everyone and citizen_ids is None:
         all_url = url_for('followup.letters', meeting=[m.id for m in meetings], all=1)
+    pdf_url = url_for('followup.letters_pdf', **request.args.to_dict(flat=False))
     return render_template('followup/letters.html', letters=found, meetings=meetings,
-                           all_url=all_url, next_url=request.full_path.rstrip('?'))
+                           all_url=all_url, pdf_url=pdf_url,
+                           next_url=request.full_path.rstrip('?'))
+
+
+@bp.route('/letters.pdf')
+@job_centre_staff
+def letters_pdf():
+    """The same letters as one PDF, a letter a page, to post or to send to
+    a print service."""
+    g.personal_data = True
+    found, _meetings, _citizens, _everyone = _letters_asked()
+    _audit('summons_letters_read', detail=f'{len(found)} letters (PDF)')
+    with current_app.open_resource('static/css/letters.css', 'r') as sheet:
+        css = sheet.read()
+    html = render_template('followup/letters_pdf.html', letters=found, css=css,
+                           language=current_user.organisation.language)
+    response = make_response(html_to_pdf(html))
+    response.headers['Content-Type'] = 'application/pdf'
+    response.headers['Content-Disposition'] = 'attachment; filename="summons-letters.pdf"'
+    return response
 
 
 @bp.route('/letters/printed', methods=['POST'])

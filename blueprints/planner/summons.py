@@ -858,13 +858,14 @@ def result():
                       .where(PendingSummons.id.in_(data['failed_ids']),
                              PendingSummons.organisation == current_user.organisation_id)
                       .order_by(User.name))
-    letters_url = None
+    letters_url = letters_pdf_url = None
     if data.get('letter_meetings'):
         letters_url = optional_url('followup.letters', meeting=data['letter_meetings'])
+        letters_pdf_url = optional_url('followup.letters_pdf', meeting=data['letter_meetings'])
     return render_template('summons/result.html', result=data, draft=draft, failed=failed,
                            pending_url=optional_url('pending.index'),
                            followup_url=optional_url('followup.index'),
-                           letters_url=letters_url)
+                           letters_url=letters_url, letters_pdf_url=letters_pdf_url)
 
 
 # --- the start page ----------------------------------------------------------------------

@@ -51,9 +51,9 @@ def set_up_through_the_forms(page):
     set_hours_monday_to_friday(page, '08:00', '16:00')
     open_tab(page, 'Pauses')
     fill_pause(page, 'Monday', 1, '12:00', '12:30', 'Lunch')
-    page.get_by_role('button', name='Copy Monday to all days').click()
+    page.get_by_role('button', name='Copy Monday to Tuesday–Friday').click()
     expect(page.get_by_role('status')).to_have_text(
-        'Monday’s pauses were copied to every day with bookable hours.')
+        'Monday’s pauses were copied to Tuesday to Friday.')
     create_caseworker(page, BO, 'bo.berg@jobcenter.example', 'BB')
     set_hours_monday_to_friday(page, '09:00', '12:00')
     open_tab(page, 'Pauses')

@@ -126,18 +126,18 @@ def weekday_group(page, name):
 
 
 def set_hours_monday_to_friday(page, start, end):
-    """Monday's hours copied to all days, then the weekend cleared."""
+    """Monday's hours copied to Tuesday-Friday; the weekend stays closed."""
     monday = weekday_group(page, 'Monday')
     monday.get_by_label('From').fill(start)
     monday.get_by_label('To').fill(end)
-    page.get_by_role('button', name='Copy Monday to all days').click()
-    expect(page.get_by_role('status')).to_have_text('Monday’s hours were copied to all days.')
-    for day in ('Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'):
+    page.get_by_role('button', name='Copy Monday to Tuesday–Friday').click()
+    expect(page.get_by_role('status')).to_have_text(
+        'Monday’s hours were copied to Tuesday to Friday.')
+    for day in ('Tuesday', 'Wednesday', 'Thursday', 'Friday'):
         expect(weekday_group(page, day).get_by_label('From')).to_have_value(start)
         expect(weekday_group(page, day).get_by_label('To')).to_have_value(end)
     for day in ('Saturday', 'Sunday'):
-        weekday_group(page, day).get_by_label('From').fill('')
-        weekday_group(page, day).get_by_label('To').fill('')
+        expect(weekday_group(page, day).get_by_label('From')).to_have_value('')
     page.get_by_role('button', name='Save hours').click()
     expect(page.get_by_role('status')).to_have_text('Bookable hours saved.')
     expect(weekday_group(page, 'Friday').get_by_label('To')).to_have_value(end)
@@ -266,9 +266,9 @@ def test_admin_sets_up_a_team_and_the_team_calendar_shows_exactly_that(
     open_tab(page, 'Pauses')
     expect(page.locator('#pauses-0')).to_have_attribute('open', '')   # Monday, to fill in
     fill_pause(page, 'Monday', 1, '12:00', '12:30', 'Lunch')
-    page.get_by_role('button', name='Copy Monday to all days').click()
+    page.get_by_role('button', name='Copy Monday to Tuesday–Friday').click()
     expect(page.get_by_role('status')).to_have_text(
-        'Monday’s pauses were copied to every day with bookable hours.')
+        'Monday’s pauses were copied to Tuesday to Friday.')
     for day in ('Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'):
         expect(page.locator('details summary', has_text=day)).to_have_text(
             f'{day} 08:00–16:00 · Lunch 12:00–12:30')
