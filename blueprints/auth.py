@@ -2,31 +2,28 @@
 substitutes (username + password, plus an SMS code on a new device)."""
 from __future__ import annotations
 
-import secrets
+import functools
 
 from flask import Blueprint, current_app, flash, render_template, request, session
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from peewee import fn
-from werkzeug.security import check_password_hash, generate_password_hash
+from peewee import JOIN, fn
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from common.validators import normalise_cpr
 from extensions import limiter
-from messaging import outbox
-from models import AuditEvent, Message, OneTimeCode, TrustedDevice, User, UserSession, utcnow
+from messaging import outbox, queue
+from models import (AuditEvent, Message, OneTimeCode, Organisation, TrustedDevice, User,
+                    UserSession, db, utcnow)
 from planner.privacy import mask_identifier
 from web import local_path, see_other
 
 bp = Blueprint('auth', __name__)
 
 DEVICE_COOKIE = 'planpool_device'
-# Compared against when the account does not exist, so that a wrong email
-# costs the same time as a wrong password (no account enumeration by timing).
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 LOGIN_LIMIT = '10 per minute;50 per hour'
 
 
@@ -94,12 +91,11 @@ def login():
     form = StaffLoginForm()
     if form.validate_on_submit():
         # LOWER on the column too: addresses may be stored as typed.
-        user = User.get_or_none(fn.LOWER(User.email) == form.email.data.strip().lower(),
-                                User.role.in_(User.STAFF_ROLES))
-        if user is None:
-            check_password_hash(_DUMMY_HASH, form.password.data)
-        # Password first: an inactive account costs the same time as any other.
-        elif user.check_password(form.password.data) and user.active:
+        user = _find(fn.LOWER(User.email) == form.email.data.strip().lower(),
+                     User.role.in_(User.STAFF_ROLES))
+        # Hashed for nobody too (a blank account), and password first: an
+        # unknown or inactive account costs the same time as any other.
+        if (user or User()).check_password(form.password.data) and user.active:
             _start_session(user, method='password')
             # Back to the page that asked for the login (a path on this site).
             target = local_path(request.args.get('next'))
@@ -117,12 +113,9 @@ def login_substitute():
         return _home()
     form = SubstituteLoginForm()
     if form.validate_on_submit():
-        user = User.get_or_none(
-            fn.LOWER(User.username) == form.username.data.strip().lower(),
-            User.role == User.SUBSTITUTE)
-        if user is None:
-            check_password_hash(_DUMMY_HASH, form.password.data)
-        elif user.check_password(form.password.data) and user.active:
+        user = _find(fn.LOWER(User.username) == form.username.data.strip().lower(),
+                     User.role == User.SUBSTITUTE)
+        if (user or User()).check_password(form.password.data) and user.active:
             if TrustedDevice.is_trusted(user, _device_token(user)):
                 _start_session(user, method='password+device')
                 return _home()
@@ -144,47 +137,48 @@ def login_citizen():
         return _home()
     form = CitizenLoginForm()
     if form.validate_on_submit():
-        user = User.get_or_none(User.cpr == form.cpr.data,
-                                User.role == User.CITIZEN)
+        user = _find(User.cpr == form.cpr.data, User.role == User.CITIZEN)
         if user is not None and user.active and user.phone:
             return _send_code(user, OneTimeCode.CITIZEN_LOGIN)
         # Same answer, session and work whether or not we know the number
-        # (no enumeration).
-        _failed('login_failed', 'citizen ' + (
+        # (no enumeration): a stand-in code row, an audit row for the SMS row.
+        return _send_code(None, OneTimeCode.CITIZEN_LOGIN, why='citizen ' + (
             'unknown CPR number' if user is None else
-            'inactive' if not user.active else 'no mobile number'), user)
-        _remember_challenge(_as_if_sending())
-        return see_other('auth.code')
+            'inactive' if not user.active else 'no mobile number'), seen=user)
     return render_template('auth/login_citizen.html', form=form)
 
 
-def _as_if_sending() -> str:
-    """For a person we do not know: the queries and hashing of issuing a code
-    (no row, no SMS), and a challenge of the same shape as a real one."""
-    challenge = secrets.token_urlsafe(32)
-    OneTimeCode.may_issue(0)
-    OneTimeCode.get_or_none(OneTimeCode.challenge == challenge)
-    OneTimeCode._hash(challenge, f'{secrets.randbelow(10**6):06d}')
-    return challenge
+def _find(*where) -> User | None:
+    """One account with its organisation, in one query (known or not, the
+    same query)."""
+    return User.select(User, Organisation).join(Organisation).where(*where).first()
 
 
-def _send_code(user: User, purpose: str, challenge: str | None = None):
-    """Text a fresh code unless one went out less than a minute ago. A resend
-    passes the browser's challenge, which then stays as it is."""
-    if OneTimeCode.may_issue(user):
-        row, code = OneTimeCode.issue(user, purpose, challenge)
-        text = _('%(code)s is your Planpool code. It is valid for 10 minutes. '
-                 'Never give it to anyone.', code=code)
-        outbox.queue_sms(user.organisation, user.phone, text, user=user,
-                         kind=Message.CODE)
-        challenge = row.challenge
-    elif challenge is None:
-        latest = (OneTimeCode.select().where(OneTimeCode.user == user,
-                                             OneTimeCode.purpose == purpose)
-                  .order_by(OneTimeCode.id.desc()).first())
-        challenge = latest.challenge if latest else secrets.token_urlsafe(32)
+def _send_code(user: User | None, purpose: str, challenge: str | None = None, *,
+               why: str = '', seen: User | None = None):
+    """Text a fresh code unless the resend limit says no (one a minute, five
+    an hour). A resend passes the browser's challenge, which then stays as it
+    is. Nobody (`user` None), a refusal and a real code cost the same queries
+    and writes: one code row and one row of record (the SMS, or the audit,
+    naming the account `seen` when there is one)."""
+    with db.atomic():
+        challenge, code = OneTimeCode.claim(user, purpose, challenge)
+        if code is None:
+            _failed('login_failed' if user is None else 'code_withheld',
+                    why or 'a code went out less than a minute ago, or five this hour',
+                    user if user is not None else seen)
+        else:
+            text = _('%(code)s is your Planpool code. It is valid for 10 minutes. '
+                     'Never give it to anyone.', code=code)
+            message = outbox.queue_sms(user.organisation, user.phone, text, user=user,
+                                       kind=Message.CODE)
     _remember_challenge(challenge)
-    return see_other('auth.code')
+    response = see_other('auth.code')
+    if code is not None:
+        # Handed to the worker once the answer has gone out: the time it takes
+        # must not tell a known person from an unknown one.
+        response.call_on_close(functools.partial(queue.enqueue, 'send_message', message.id))
+    return response
 
 
 def _remember_challenge(challenge: str) -> None:
@@ -193,10 +187,14 @@ def _remember_challenge(challenge: str) -> None:
 
 
 def _pending_code() -> tuple[dict | None, OneTimeCode | None]:
+    """The code the browser's challenge names, with its user and organisation
+    (none for a stand-in) in one query."""
     pending = session.get('otp')
     if not pending:
         return None, None
-    row = OneTimeCode.get_or_none(OneTimeCode.challenge == pending['challenge'])
+    row = (OneTimeCode.select(OneTimeCode, User, Organisation)
+           .join(User, JOIN.LEFT_OUTER).join(Organisation, JOIN.LEFT_OUTER)
+           .where(OneTimeCode.challenge == pending['challenge']).first())
     return pending, row
 
 
@@ -208,11 +206,13 @@ def code():
         return see_other('main.index')
     form = CodeForm()
     if form.validate_on_submit():
-        # A deactivated account's code opens nothing (no session row, no audit
+        # The code is checked (and the try counted) for a stand-in too. A
+        # deactivated account's code opens nothing (no session row, no audit
         # 'login', no trusted device).
-        if row is not None and row.user.active and row.check(form.code.data):
+        user = row.user if row is not None else None
+        if row is not None and row.check(form.code.data) and user is not None \
+                and user.active:
             session.pop('otp', None)
-            user = row.user
             if row.purpose == OneTimeCode.NEW_DEVICE:
                 token = TrustedDevice.remember(user, request.user_agent.string or '')
                 response = _home()
@@ -223,8 +223,7 @@ def code():
             return _home()
         pending['misses'] = pending.get('misses', 0) + 1
         session['otp'] = pending
-        _failed('code_failed', 'wrong or expired code',
-                row.user if row is not None else None)
+        _failed('code_failed', 'wrong or expired code', user)
         if pending['misses'] >= OneTimeCode.MAX_ATTEMPTS or (
                 row is not None and row.attempts >= OneTimeCode.MAX_ATTEMPTS):
             session.pop('otp', None)
@@ -249,11 +248,10 @@ def resend_code():
     flash(_('If we know you, a new code is on its way.'), 'info')
     # A deactivated account gets no more SMS, and is told no differently:
     # the challenge in the session stays the same for everyone.
-    if row is None or not row.user.active:
-        _as_if_sending()
-        _remember_challenge(pending['challenge'])
-        return see_other('auth.code')
-    return _send_code(row.user, row.purpose, pending['challenge'])
+    user = row.user if row is not None else None
+    active = user is not None and user.active
+    return _send_code(user if active else None, row.purpose if row else OneTimeCode.CITIZEN_LOGIN,
+                      pending['challenge'], why='resend', seen=user)
 
 
 @bp.route('/logout', methods=['POST'])

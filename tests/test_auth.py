@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import re
 
+import peewee
 import pytest
 from flask_babel import force_locale, gettext
 
@@ -847,3 +848,127 @@ def test_a_wrong_password_and_an_unknown_name_look_the_same(app, planner, substi
     assert r_known.status_code == r_unknown.status_code == 200
     assert without_tokens(r_known).replace(name, other) == without_tokens(r_unknown)
     assert shape(session_of(app, known)) == shape(session_of(app, unknown))
+
+
+# --- ... nor the work done for them (the time it takes) -----------------------------
+# Timing belongs to the benchmarks; here the work is counted: the statements
+# sent to the database and the hashes computed, known against unknown.
+
+_VERB = re.compile(r'\s*(\w+)(?:\s+(?:INTO|FROM))?\s*"?(\w*)')
+
+
+@pytest.fixture
+def work(monkeypatch):
+    """Statements (verb and table) and password / code hashes since the last
+    `work.clear()`. The row of record (the SMS sent to a known person, the
+    audit row written for anyone else) counts as one kind of table."""
+    import models
+    done = []
+    real_execute = type(models.db.obj).execute_sql
+    real_check, real_hash = models.check_password_hash, OneTimeCode._hash
+
+    def execute_sql(self, sql, *args, **kwargs):
+        verb, table = _VERB.match(sql).groups()
+        if verb.upper() in ('SAVEPOINT', 'RELEASE', 'ROLLBACK'):
+            table = ''
+        done.append((verb.upper(), 'record' if table in ('message', 'audit_event') else table))
+        return real_execute(self, sql, *args, **kwargs)
+
+    def check_password_hash(*args):
+        done.append(('HASH', 'password'))
+        return real_check(*args)
+
+    def code_hash(*args):
+        done.append(('HASH', 'code'))
+        return real_hash(*args)
+    monkeypatch.setattr(type(models.db.obj), 'execute_sql', execute_sql)
+    monkeypatch.setattr(models, 'check_password_hash', check_password_hash)
+    monkeypatch.setattr(OneTimeCode, '_hash', staticmethod(code_hash))
+    return done
+
+
+def work_of(work, request) -> list:
+    work.clear()
+    request()
+    return list(work)
+
+
+def test_a_known_and_an_unknown_cpr_cost_the_same_work(app, citizen, work, later):
+    known, unknown = app.test_client(), app.test_client()
+
+    def both(url, data=None):
+        return (work_of(work, lambda: known.post(url, data=data)),
+                work_of(work, lambda: unknown.post(url, data=data)))
+    first_known = work_of(work, lambda: known.post('/login/citizen', data={'cpr': citizen.cpr}))
+    first_unknown = work_of(work, lambda: unknown.post('/login/citizen',
+                                                       data={'cpr': UNKNOWN_CPR}))
+    assert first_known == first_unknown
+    assert ('INSERT', 'one_time_code') in first_known and ('HASH', 'code') in first_known
+    assert len(code_messages(citizen)) == 1
+
+    # Asked again within the minute: no new SMS for the known number, and
+    # still the same work as for the unknown one.
+    again_known = work_of(work, lambda: known.post('/login/citizen', data={'cpr': citizen.cpr}))
+    again_unknown = work_of(work, lambda: unknown.post('/login/citizen',
+                                                       data={'cpr': UNKNOWN_CPR}))
+    assert again_known == again_unknown == first_known
+    assert len(code_messages(citizen)) == 1
+
+    wrong_known, wrong_unknown = both('/login/code', {'code': '000000'})
+    assert wrong_known == wrong_unknown
+    assert ('UPDATE', 'one_time_code') in wrong_known   # the try is counted for both
+
+    later(61)
+    resend_known, resend_unknown = both('/login/code/resend')
+    assert resend_known == resend_unknown
+    assert len(code_messages(citizen)) == 2
+
+
+@pytest.mark.parametrize('who', ['staff', 'substitute'])
+def test_an_unknown_name_costs_the_same_work_as_a_wrong_password(app, planner, substitute,
+                                                                 jobcentre, make_user,
+                                                                 work, who):
+    if who == 'staff':
+        url, field, names = '/login', 'email', [planner.email, 'nobody@example.test']
+        # An invited account whose password is not set yet is no quicker.
+        invited = make_user(jobcentre, User.PLANNER, password_hash=None)
+        User.update(password_hash=None).where(User.id == invited.id).execute()
+        names.append(invited.email)
+    else:
+        url, field, names = '/login/substitute', 'username', [substitute.username, 'nobody']
+    done = [work_of(work, lambda: app.test_client().post(
+        url, data={field: name, 'password': 'not the password'})) for name in names]
+    assert all(each == done[0] for each in done)
+    assert done[0].count(('HASH', 'password')) == 1
+
+
+# --- what no longer logs anyone in is deleted -------------------------------------
+
+def test_the_worker_deletes_expired_sessions_codes_and_devices(app, citizen, substitute):
+    import tasks
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    old, fresh = now - dt.timedelta(hours=13), now - dt.timedelta(minutes=5)
+    live_session, dead_session = UserSession.open(citizen), UserSession.open(citizen)
+    UserSession.update(expires_at=old).where(
+        UserSession.id == UserSession.select(peewee.fn.MAX(UserSession.id))).execute()
+    OneTimeCode.issue(citizen, OneTimeCode.CITIZEN_LOGIN)   # spent an hour ago
+    OneTimeCode.issue(None, OneTimeCode.CITIZEN_LOGIN)      # a stand-in as old
+    OneTimeCode.update(created_at=old, expires_at=old + OneTimeCode.VALIDITY).execute()
+    recent, _ = OneTimeCode.issue(citizen, OneTimeCode.CITIZEN_LOGIN)   # counts for the hour
+    OneTimeCode.update(created_at=fresh, expires_at=fresh).where(
+        OneTimeCode.id == recent.id).execute()
+    kept_device = TrustedDevice.remember(substitute)
+    TrustedDevice.remember(substitute)
+    TrustedDevice.update(expires_at=old).where(
+        TrustedDevice.id == TrustedDevice.select(peewee.fn.MAX(TrustedDevice.id))).execute()
+
+    # Once an hour, by the worker's clock.
+    due = [[t.name for t in tasks.huey.read_periodic(dt.datetime(2026, 12, 2, 3, minute))]
+           for minute in range(60)]
+    assert sum(name.endswith('purge_logins') for names in due for name in names) == 1
+    assert tasks.purge_logins.call_local() == {'sessions': 1, 'codes': 2, 'devices': 1}
+    assert UserSession.load_user(live_session).id == citizen.id
+    assert UserSession.load_user(dead_session) is None
+    assert [c.id for c in OneTimeCode.select()] == [recent.id]
+    assert TrustedDevice.is_trusted(substitute, kept_device)
+    assert TrustedDevice.select().count() == 1
