@@ -12,7 +12,7 @@ import re
 from urllib.parse import urlparse
 
 from flask import abort, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_url
 from htmx_flask import make_response
 from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import BadRequest
@@ -22,15 +22,28 @@ from models import Organisation, User
 # --- access ---------------------------------------------------------------------
 
 
+# Pages for citizens alone, or substitutes alone, send a visitor to that
+# role's own login; any other page to the staff login.
+OWN_LOGIN = {(User.CITIZEN,): 'auth.login_citizen',
+             (User.SUBSTITUTE,): 'auth.login_substitute'}
+
+
 def role_required(*roles: str):
-    """Logged in with one of `roles`; anonymous -> login, wrong role -> 403."""
+    """Logged in with one of `roles`; anonymous -> login (the page's `next`
+    kept as a path), wrong role -> 403."""
     def decorator(view):
         @functools.wraps(view)
         @login_required
-        def wrapped(*args, **kwargs):
+        def allowed(*args, **kwargs):
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
+
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if roles in OWN_LOGIN and not current_user.is_authenticated:
+                return redirect(login_url(OWN_LOGIN[roles], next_url=request.url))
+            return allowed(*args, **kwargs)
         return wrapped
     return decorator
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import peewee
 import pytest
@@ -22,7 +24,7 @@ WRONG_LOGIN = 'The email or password is not correct.'
 WRONG_SUBSTITUTE = 'The username or password is not correct.'
 WRONG_CODE = 'The code is wrong or has expired.'
 TOO_MANY_CODES = 'Too many wrong codes. Start again to get a new code.'
-WAIT_A_MINUTE = 'Wait a minute before asking for a new one.'
+WAIT_A_MINUTE = 'We send at most one code a minute.'
 
 
 # --- helpers ---------------------------------------------------------------
@@ -196,6 +198,50 @@ def test_logged_in_user_visiting_login_goes_home(client, planner, login):
     assert response.status_code == 303 and response.headers['Location'] == '/'
 
 
+# --- each role is sent to its own login ---------------------------------------
+
+@pytest.mark.parametrize('page, login_page', [
+    ('/my/appointments', '/login/citizen'),      # citizens' pages
+    ('/my/shifts', '/login/substitute'),         # substitutes' pages
+    ('/calendar/', '/login'),                    # staff pages
+])
+def test_a_protected_page_sends_a_visitor_to_the_login_of_its_people(client, page,
+                                                                     login_page):
+    response = client.get(page)
+    assert response.status_code in (302, 303)
+    location = urlsplit(response.headers['Location'])
+    assert location.path == login_page
+    assert parse_qs(location.query) == {'next': [page]}
+
+
+def test_a_citizen_sent_to_log_in_comes_back_to_the_page(client, citizen):
+    login_page = client.get('/my/appointments').headers['Location']
+    assert client.post(login_page, data={'cpr': citizen.cpr}).headers['Location'] == \
+        '/login/code'
+    response = client.post('/login/code', data={'code': latest_code(citizen)})
+    assert response.headers['Location'] == '/my/appointments'
+    assert client.get('/my/appointments').status_code == 200
+
+
+def test_a_substitute_sent_to_log_in_comes_back_to_the_page(client, substitute):
+    login_page = client.get('/my/shifts').headers['Location']
+    data = {'username': substitute.username, 'password': PASSWORD}
+    client.post(login_page, data=data)          # a new device: a code first
+    response = client.post('/login/code', data={'code': latest_code(substitute)})
+    assert response.headers['Location'] == '/my/shifts'
+    client.post('/logout')
+    # The device is remembered now: straight back to the page.
+    assert client.post(login_page, data=data).headers['Location'] == '/my/shifts'
+
+
+@pytest.mark.parametrize('target', ['//evil.example/', 'https://evil.example/my/shifts',
+                                    '/\\evil.example'])
+def test_the_citizen_login_never_returns_off_site(client, citizen, target):
+    client.post('/login/citizen', query_string={'next': target}, data={'cpr': citizen.cpr})
+    response = client.post('/login/code', data={'code': latest_code(citizen)})
+    assert response.headers['Location'] == '/'
+
+
 # --- citizens --------------------------------------------------------------
 
 def test_citizen_login_with_code(client, citizen):
@@ -353,6 +399,64 @@ def test_resend_within_a_minute_is_refused(client, citizen):
     assert len(code_messages(citizen)) == 1
     client.post('/login/code', data={'code': latest_code(citizen)})
     assert logged_in_as(client) == 'Mette Borger'
+
+
+def test_log_out_and_in_again_within_a_minute_sends_a_new_code(client, citizen):
+    client.post('/login/citizen', data={'cpr': citizen.cpr})
+    first = latest_code(citizen)
+    client.post('/login/code', data={'code': first})
+    client.post('/logout')
+    assert logged_in_as(client) is None
+
+    # The first code logged her in: it holds back no second one.
+    response = client.post('/login/citizen', data={'cpr': citizen.cpr}, follow_redirects=True)
+    assert 'Enter the code from the SMS' in text(response)
+    assert len(code_messages(citizen)) == 2
+    assert flashes(client.post('/login/code', data={'code': first})) == [WRONG_CODE]
+    client.post('/login/code', data={'code': latest_code(citizen)})
+    assert logged_in_as(client) == 'Mette Borger'
+
+
+def test_the_wait_for_a_new_code_is_told_in_seconds(app, citizen, later):
+    known, unknown = app.test_client(), app.test_client()
+    known.post('/login/citizen', data={'cpr': citizen.cpr})
+    unknown.post('/login/citizen', data={'cpr': UNKNOWN_CPR})
+    later(25)
+    told = [flashes(browser.post('/login/code/resend', follow_redirects=True))
+            for browser in (known, unknown)]
+    assert told[0] == told[1] == [
+        'We send at most one code a minute. The code sent a moment ago still works; '
+        'you can ask for a new one in 35 seconds.']
+    # It does: the wait kept the code alive.
+    known.post('/login/code', data={'code': latest_code(citizen)})
+    assert logged_in_as(known) == 'Mette Borger'
+
+
+def test_the_hourly_limit_is_told_with_the_time_it_ends(app, citizen, later):
+    known, unknown = app.test_client(), app.test_client()
+    for cpr, browser in ((citizen.cpr, known), (UNKNOWN_CPR, unknown)):
+        browser.post('/login/citizen', data={'cpr': cpr})
+    for _ in range(OneTimeCode.MAX_PER_HOUR - 1):
+        later(61)
+        for browser in (known, unknown):
+            browser.post('/login/code/resend', follow_redirects=True)
+    assert len(code_messages(citizen)) == OneTimeCode.MAX_PER_HOUR
+    with known.session_transaction() as session:
+        first = dt.datetime.fromtimestamp(session['otp']['asked'][0], dt.timezone.utc)
+    ends = (first + dt.timedelta(hours=1)).astimezone(
+        ZoneInfo('Europe/Copenhagen')).strftime('%H:%M')   # a visitor's time zone
+    later(61)
+    told = []
+    for cpr, browser in ((citizen.cpr, known), (UNKNOWN_CPR, unknown)):
+        resent = browser.post('/login/code/resend', follow_redirects=True)
+        again = browser.post('/login/citizen', data={'cpr': cpr})
+        assert again.status_code == 200
+        told.append((flashes(resent), flashes(again)))
+    assert told[0] == told[1]
+    expected = ['You have asked for 5 codes within an hour, the most we send. '
+                f'You can ask for a new code at {ends}.']
+    assert told[0] == (expected, expected)
+    assert len(code_messages(citizen)) == OneTimeCode.MAX_PER_HOUR
 
 
 def test_resend_after_a_minute_sends_a_new_code_and_kills_the_old(app, citizen):
