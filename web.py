@@ -117,6 +117,26 @@ def _block_for(target: str, blocks: Mapping[str, str], panel: str | None,
     return None
 
 
+# The element of base.html that shows an error answer to an htmx request
+# for a part of a page (htmx swaps 4xx and 5xx answers: base.html's
+# responseHandling).
+ERROR_REGION = 'request-error'
+
+
+def error_page(status: int, title: str, text: str):
+    """An error answer: the page saying what went wrong; to htmx asking for
+    a part of a page, the message alone, put at the top of the page one is on
+    (never a whole page inside the part). A boosted link or form gets the page,
+    which htmx puts in place of the body, as a browser without JS would."""
+    if request.htmx and not request.htmx.boosted:
+        response = make_response(render_template('errors/_message.html', title=title,
+                                                 text=text), status, retarget=f'#{ERROR_REGION}')
+        response.headers['HX-Reswap'] = f'innerHTML show:#{ERROR_REGION}:top'
+        return response
+    return make_response(render_template('errors/error.html', status=status, title=title,
+                                         text=text), status)
+
+
 def htmx_status(status: int) -> int:
     """`status` for a page shown again (a form with errors, a refused delete),
     but 200 for htmx, which swaps only 2xx answers."""
