@@ -260,12 +260,6 @@ class OneTimeCode(BaseModel):
         return not unused or now - unused[0].created_at >= cls.RESEND_AFTER
 
     @classmethod
-    def may_issue(cls, user: User | int | None, now: dt.datetime | None = None) -> bool:
-        now = now or utcnow()
-        user_id = user if isinstance(user, int) else user.id if user is not None else 0
-        return cls._allows(cls._unused_since(user_id, now - cls.KEPT_FOR), now)
-
-    @classmethod
     def claim(cls, user: User | None, purpose: str,
               challenge: str | None = None) -> tuple[str, str | None]:
         """A new code for `user` unless the resend limit says no, one request
