@@ -5,7 +5,7 @@ import logging
 import os
 import secrets
 
-from flask import Flask, g, has_request_context, render_template, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -27,6 +27,7 @@ from blueprints.pool import (board as pool_board, home as pool_home, me as pool_
 from extensions import LANGUAGES, babel, csrf, limiter, login_manager
 from models import UserSession, db, make_database, mask_phone
 from planner import summons as summons_service
+from web import error_page
 
 # Every blueprint, registered in this order (endpoint names are the `bp` names).
 BLUEPRINT_MODULES = (
@@ -230,9 +231,7 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
-    def page(status, title, text):
-        return render_template('errors/error.html', status=status, title=title,
-                               text=text), status
+    page = error_page
 
     @app.errorhandler(CSRFError)
     def _csrf(e):
@@ -281,7 +280,8 @@ def _register_error_pages(app: Flask) -> None:
         app.logger.warning('database unavailable: %s', e)
         g._login_user = login_manager.anonymous_user()
         g.personal_data = True      # still never cached
-        body, status = page(503, _('Temporarily unavailable'), _(
+        response = page(503, _('Temporarily unavailable'), _(
             'We could not reach the database just now. Please try again in a moment; '
             'if you were saving something, check first whether it was saved.'))
-        return body, status, {'Retry-After': '5'}
+        response.headers['Retry-After'] = '5'
+        return response

@@ -89,6 +89,10 @@ class Organisation(BaseModel):
         return instant.replace(tzinfo=dt.timezone.utc).astimezone(self.zone)
 
 
+# Compared against when there is no password hash, at the cost of a real one.
+_NO_PASSWORD = generate_password_hash(secrets.token_hex(16))
+
+
 class User(UserMixin, BaseModel):
     ADMIN = 'admin'
     PLANNER = 'planner'
@@ -131,8 +135,10 @@ class User(UserMixin, BaseModel):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(
-            self.password_hash, password)
+        """Hashes even when there is no password to compare with (nobody, an
+        account without one): a wrong name answers no faster (no enumeration)."""
+        matches = check_password_hash(self.password_hash or _NO_PASSWORD, password)
+        return bool(self.password_hash) and matches
 
     @property
     def masked_cpr(self) -> str:
@@ -201,24 +207,33 @@ class UserSession(BaseModel):
         if token:
             cls.delete().where(cls.token_hash == _digest(token)).execute()
 
+    @classmethod
+    def purge(cls, now: dt.datetime) -> int:
+        return cls.delete().where(cls.expires_at <= now).execute()
+
 
 class OneTimeCode(BaseModel):
-    """A 6-digit code sent by SMS. The browser holds `challenge`, never the code."""
+    """A 6-digit code sent by SMS. The browser holds `challenge`, never the code.
+
+    A row without a user stands in for a number or name we do not know (or
+    one that may not have a code now): the same work is done for it as for a
+    real code, and it can never log anyone in."""
     CITIZEN_LOGIN = 'citizen_login'
     NEW_DEVICE = 'new_device'
     VALIDITY = dt.timedelta(minutes=10)
     MAX_ATTEMPTS = 5
     RESEND_AFTER = dt.timedelta(seconds=60)
     MAX_PER_HOUR = 5
+    KEPT_FOR = dt.timedelta(hours=1)   # the hourly limit counts rows this old
 
-    user = ForeignKeyField(User, backref='codes', on_delete='CASCADE')
+    user = ForeignKeyField(User, backref='codes', on_delete='CASCADE', null=True)
     purpose = CharField(max_length=20)
     challenge = CharField(max_length=64, unique=True)
     code_hash = CharField(max_length=64)
     created_at = DateTimeField(default=utcnow, index=True)
     expires_at = DateTimeField()
     attempts = IntegerField(default=0)
-    used_at = DateTimeField(null=True)
+    used_at = DateTimeField(null=True)     # set only when the code logged someone in
 
     class Meta:
         indexes = ((('user', 'created_at'), False),)
@@ -228,38 +243,82 @@ class OneTimeCode(BaseModel):
         return hmac.new(challenge.encode(), code.encode(), 'sha256').hexdigest()
 
     @classmethod
-    def may_issue(cls, user: User, now: dt.datetime | None = None) -> bool:
-        """Resend limit: one a minute and five an hour per user."""
-        now = now or utcnow()
-        recent = list(cls.select(cls.created_at)
-                      .where(cls.user == user,
-                             cls.created_at > now - dt.timedelta(hours=1))
-                      .order_by(cls.created_at.desc()))
-        if len(recent) >= cls.MAX_PER_HOUR:
-            return False
-        return not recent or now - recent[0].created_at >= cls.RESEND_AFTER
+    def _unused_since(cls, user_id: int, since: dt.datetime) -> list['OneTimeCode']:
+        """Codes sent to the user since `since` that logged nobody in, newest first."""
+        return list(cls.select(cls.created_at, cls.challenge)
+                    .where(cls.user == user_id, cls.used_at.is_null(),
+                           cls.created_at > since)
+                    .order_by(cls.created_at.desc(), cls.id.desc()))
 
     @classmethod
-    def issue(cls, user: User, purpose: str,
-              challenge: str | None = None) -> tuple['OneTimeCode', str]:
+    def _allows(cls, unused: list['OneTimeCode'], now: dt.datetime) -> bool:
+        """Resend limit: one a minute and five an hour per user. A code that
+        logged someone in reached the person's own phone, so it holds back
+        nothing (log out and in again at once gets a new code)."""
+        if len(unused) >= cls.MAX_PER_HOUR:
+            return False
+        return not unused or now - unused[0].created_at >= cls.RESEND_AFTER
+
+    @classmethod
+    def claim(cls, user: User | None, purpose: str,
+              challenge: str | None = None) -> tuple[str, str | None]:
+        """A new code for `user` unless the resend limit says no, one request
+        at a time per user: the user's row is locked (PostgreSQL; SQLite's
+        IMMEDIATE transaction holds the write lock already), so two parallel
+        requests send one code.
+
+        Returns (the challenge the browser is to hold, the code to text or
+        None). Refused, the browser keeps the code that went out last, still
+        valid. Nobody (None), refused or not, costs the same queries: a row
+        without a user is written in place of the real one."""
+        now = utcnow()
+        user_id = user.id if user is not None else 0
+        with db.atomic():
+            if db.obj.for_update:
+                (User.select(User.id).where(User.id == user_id)
+                 .for_update('FOR NO KEY UPDATE').execute())
+            unused = cls._unused_since(user_id, now - cls.KEPT_FOR)
+            allowed = user is not None and cls._allows(unused, now)
+            if user is not None and not allowed:
+                # The browser keeps its challenge, or gets the one of the code
+                # sent last; the stand-in (on a resend: looking up a challenge
+                # nobody holds) is there for the cost alone.
+                cls.issue(None, purpose, secrets.token_urlsafe(32) if challenge else None,
+                          now=now)
+                return challenge or unused[0].challenge, None
+            row, code = cls.issue(user, purpose, challenge, now=now)
+            return row.challenge, code if user is not None else None
+
+    @classmethod
+    def issue(cls, user: User | None, purpose: str, challenge: str | None = None,
+              now: dt.datetime | None = None) -> tuple['OneTimeCode', str]:
         """Create a code (earlier open codes of the user die). Returns (row, code).
 
         A resend passes the browser's `challenge`: the new code takes it over
         from the dead one, so that what the browser holds never changes, for a
         known person or for an unknown one alike."""
-        now = utcnow()
-        cls.update(used_at=now).where(cls.user == user, cls.purpose == purpose,
-                                      cls.used_at.is_null()).execute()
+        now = now or utcnow()
+        user_id = user.id if user is not None else 0
+        # Killed by expiry: `used_at` stays for a code that logged someone in.
+        cls.update(expires_at=now).where(cls.user == user_id, cls.purpose == purpose,
+                                         cls.used_at.is_null(),
+                                         cls.expires_at > now).execute()
         code = f'{secrets.randbelow(10**6):06d}'
         if challenge is None:
             challenge = secrets.token_urlsafe(32)
         else:
-            cls.update(challenge=secrets.token_urlsafe(32), used_at=fn.COALESCE(
-                cls.used_at, now)).where(cls.challenge == challenge).execute()
+            cls.update(challenge=secrets.token_urlsafe(32), expires_at=now).where(
+                cls.challenge == challenge).execute()
         row = cls.create(user=user, purpose=purpose, challenge=challenge,
                          code_hash=cls._hash(challenge, code), created_at=now,
                          expires_at=now + cls.VALIDITY)
         return row, code
+
+    @classmethod
+    def purge(cls, now: dt.datetime) -> int:
+        """Delete codes past any use: expired, and older than the hourly limit looks."""
+        return cls.delete().where(cls.created_at < now - cls.KEPT_FOR,
+                                  cls.expires_at <= now).execute()
 
     def check(self, code: str) -> bool:
         """Verify and consume. Every try counts; after five it is dead."""
@@ -308,6 +367,14 @@ class TrustedDevice(BaseModel):
         return cls.select().where(cls.user == user,
                                   cls.token_hash == _digest(token),
                                   cls.expires_at > utcnow()).exists()
+
+
+def purge_expired_logins(now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete what no longer logs anyone in: expired sessions, spent codes
+    and devices no longer remembered (run every hour by the worker)."""
+    now = now or utcnow()
+    return {'sessions': UserSession.purge(now), 'codes': OneTimeCode.purge(now),
+            'devices': TrustedDevice.delete().where(TrustedDevice.expires_at <= now).execute()}
 
 
 # --- the outbox state machine, messages and audit ----------------------------

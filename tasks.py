@@ -18,7 +18,7 @@ from integrations import DeliveryError
 from integrations.mail import mailer_from_config, stable_message_id
 from integrations.sms import sender_from_config
 from messaging import outbox, queue
-from models import CalendarSync, Message, db, utcnow
+from models import CalendarSync, Message, db, purge_expired_logins, utcnow
 from planner import calendar_sync
 from pool import replies
 
@@ -194,3 +194,11 @@ def sweep() -> int:
         sync_calendar_batch(batch)
         count += len(batch)
     return count
+
+
+@huey.periodic_task(crontab(minute='17'))
+@in_app_context
+def purge_logins() -> dict[str, int]:
+    """Hourly: delete expired sessions, spent login codes and devices no
+    longer remembered (nothing else ever deletes them)."""
+    return purge_expired_logins(utcnow())

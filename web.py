@@ -12,7 +12,7 @@ import re
 from urllib.parse import urlparse
 
 from flask import abort, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_url
 from htmx_flask import make_response
 from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import BadRequest
@@ -22,15 +22,28 @@ from models import Organisation, User
 # --- access ---------------------------------------------------------------------
 
 
+# Pages for citizens alone, or substitutes alone, send a visitor to that
+# role's own login; any other page to the staff login.
+OWN_LOGIN = {(User.CITIZEN,): 'auth.login_citizen',
+             (User.SUBSTITUTE,): 'auth.login_substitute'}
+
+
 def role_required(*roles: str):
-    """Logged in with one of `roles`; anonymous -> login, wrong role -> 403."""
+    """Logged in with one of `roles`; anonymous -> login (the page's `next`
+    kept as a path), wrong role -> 403."""
     def decorator(view):
         @functools.wraps(view)
         @login_required
-        def wrapped(*args, **kwargs):
+        def allowed(*args, **kwargs):
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
+
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if roles in OWN_LOGIN and not current_user.is_authenticated:
+                return redirect(login_url(OWN_LOGIN[roles], next_url=request.url))
+            return allowed(*args, **kwargs)
         return wrapped
     return decorator
 
@@ -102,6 +115,26 @@ def _block_for(target: str, blocks: Mapping[str, str], panel: str | None,
             and field_block in blocks.values():
         return field_block
     return None
+
+
+# The element of base.html that shows an error answer to an htmx request
+# for a part of a page (htmx swaps 4xx and 5xx answers: base.html's
+# responseHandling).
+ERROR_REGION = 'request-error'
+
+
+def error_page(status: int, title: str, text: str):
+    """An error answer: the page saying what went wrong; to htmx asking for
+    a part of a page, the message alone, put at the top of the page one is on
+    (never a whole page inside the part). A boosted link or form gets the page,
+    which htmx puts in place of the body, as a browser without JS would."""
+    if request.htmx and not request.htmx.boosted:
+        response = make_response(render_template('errors/_message.html', title=title,
+                                                 text=text), status, retarget=f'#{ERROR_REGION}')
+        response.headers['HX-Reswap'] = f'innerHTML show:#{ERROR_REGION}:top'
+        return response
+    return make_response(render_template('errors/error.html', status=status, title=title,
+                                         text=text), status)
 
 
 def htmx_status(status: int) -> int:

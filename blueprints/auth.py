@@ -2,31 +2,30 @@
 substitutes (username + password, plus an SMS code on a new device)."""
 from __future__ import annotations
 
-import secrets
+import datetime as dt
+import functools
+import math
 
 from flask import Blueprint, current_app, flash, render_template, request, session
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import format_time, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from peewee import fn
-from werkzeug.security import check_password_hash, generate_password_hash
+from peewee import JOIN, fn
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from common.validators import normalise_cpr
 from extensions import limiter
-from messaging import outbox
-from models import AuditEvent, Message, OneTimeCode, TrustedDevice, User, UserSession, utcnow
+from messaging import outbox, queue
+from models import (AuditEvent, Message, OneTimeCode, Organisation, TrustedDevice, User,
+                    UserSession, db, utcnow)
 from planner.privacy import mask_identifier
 from web import local_path, see_other
 
 bp = Blueprint('auth', __name__)
 
 DEVICE_COOKIE = 'planpool_device'
-# Compared against when the account does not exist, so that a wrong email
-# costs the same time as a wrong password (no account enumeration by timing).
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 LOGIN_LIMIT = '10 per minute;50 per hour'
 
 
@@ -81,8 +80,16 @@ def _failed(action: str, detail: str = '', user: User | None = None):
                       organisation=user.organisation_id if user is not None else None)
 
 
-def _home():
-    return see_other('main.index')
+def _home(target: str | None = None):
+    """After a login: back to the page that asked for it (a path on this
+    site), else the home page."""
+    target = local_path(target)
+    return see_other(url=target) if target else see_other('main.index')
+
+
+def _next() -> str:
+    """The `next` of a login page's address, when it is a path on this site."""
+    return local_path(request.args.get('next')) or ''
 
 
 @bp.route('/login', methods=['GET', 'POST'])
@@ -94,16 +101,13 @@ def login():
     form = StaffLoginForm()
     if form.validate_on_submit():
         # LOWER on the column too: addresses may be stored as typed.
-        user = User.get_or_none(fn.LOWER(User.email) == form.email.data.strip().lower(),
-                                User.role.in_(User.STAFF_ROLES))
-        if user is None:
-            check_password_hash(_DUMMY_HASH, form.password.data)
-        # Password first: an inactive account costs the same time as any other.
-        elif user.check_password(form.password.data) and user.active:
+        user = _find(fn.LOWER(User.email) == form.email.data.strip().lower(),
+                     User.role.in_(User.STAFF_ROLES))
+        # Hashed for nobody too (a blank account), and password first: an
+        # unknown or inactive account costs the same time as any other.
+        if (user or User()).check_password(form.password.data) and user.active:
             _start_session(user, method='password')
-            # Back to the page that asked for the login (a path on this site).
-            target = local_path(request.args.get('next'))
-            return see_other(url=target) if target else _home()
+            return _home(_next())
         _failed('login_failed', f'staff {mask_identifier(form.email.data)}', user)
         flash(_('The email or password is not correct.'), 'error')
     return render_template('auth/login_staff.html', form=form)
@@ -117,20 +121,17 @@ def login_substitute():
         return _home()
     form = SubstituteLoginForm()
     if form.validate_on_submit():
-        user = User.get_or_none(
-            fn.LOWER(User.username) == form.username.data.strip().lower(),
-            User.role == User.SUBSTITUTE)
-        if user is None:
-            check_password_hash(_DUMMY_HASH, form.password.data)
-        elif user.check_password(form.password.data) and user.active:
+        user = _find(fn.LOWER(User.username) == form.username.data.strip().lower(),
+                     User.role == User.SUBSTITUTE)
+        if (user or User()).check_password(form.password.data) and user.active:
             if TrustedDevice.is_trusted(user, _device_token(user)):
                 _start_session(user, method='password+device')
-                return _home()
+                return _home(_next())
             if not user.phone:
                 flash(_('Your account has no mobile number. Call the staffing '
                         'centre to have it added.'), 'error')
                 return render_template('auth/login_substitute.html', form=form)
-            return _send_code(user, OneTimeCode.NEW_DEVICE)
+            return _send_code(user, OneTimeCode.NEW_DEVICE, after=_next())
         _failed('login_failed', f'substitute {mask_identifier(form.username.data)}', user)
         flash(_('The username or password is not correct.'), 'error')
     return render_template('auth/login_substitute.html', form=form)
@@ -144,59 +145,96 @@ def login_citizen():
         return _home()
     form = CitizenLoginForm()
     if form.validate_on_submit():
-        user = User.get_or_none(User.cpr == form.cpr.data,
-                                User.role == User.CITIZEN)
+        refusal = _codes_refused(session.get('otp'), hourly_only=True)
+        if refusal:
+            flash(refusal, 'error')
+            return render_template('auth/login_citizen.html', form=form)
+        user = _find(User.cpr == form.cpr.data, User.role == User.CITIZEN)
         if user is not None and user.active and user.phone:
-            return _send_code(user, OneTimeCode.CITIZEN_LOGIN)
+            return _send_code(user, OneTimeCode.CITIZEN_LOGIN, after=_next())
         # Same answer, session and work whether or not we know the number
-        # (no enumeration).
-        _failed('login_failed', 'citizen ' + (
+        # (no enumeration): a stand-in code row, an audit row for the SMS row.
+        return _send_code(None, OneTimeCode.CITIZEN_LOGIN, after=_next(), why='citizen ' + (
             'unknown CPR number' if user is None else
-            'inactive' if not user.active else 'no mobile number'), user)
-        _remember_challenge(_as_if_sending())
-        return see_other('auth.code')
+            'inactive' if not user.active else 'no mobile number'), seen=user)
     return render_template('auth/login_citizen.html', form=form)
 
 
-def _as_if_sending() -> str:
-    """For a person we do not know: the queries and hashing of issuing a code
-    (no row, no SMS), and a challenge of the same shape as a real one."""
-    challenge = secrets.token_urlsafe(32)
-    OneTimeCode.may_issue(0)
-    OneTimeCode.get_or_none(OneTimeCode.challenge == challenge)
-    OneTimeCode._hash(challenge, f'{secrets.randbelow(10**6):06d}')
-    return challenge
+def _find(*where) -> User | None:
+    """One account with its organisation, in one query (known or not, the
+    same query)."""
+    return User.select(User, Organisation).join(Organisation).where(*where).first()
 
 
-def _send_code(user: User, purpose: str, challenge: str | None = None):
-    """Text a fresh code unless one went out less than a minute ago. A resend
-    passes the browser's challenge, which then stays as it is."""
-    if OneTimeCode.may_issue(user):
-        row, code = OneTimeCode.issue(user, purpose, challenge)
-        text = _('%(code)s is your Planpool code. It is valid for 10 minutes. '
-                 'Never give it to anyone.', code=code)
-        outbox.queue_sms(user.organisation, user.phone, text, user=user,
-                         kind=Message.CODE)
-        challenge = row.challenge
-    elif challenge is None:
-        latest = (OneTimeCode.select().where(OneTimeCode.user == user,
-                                             OneTimeCode.purpose == purpose)
-                  .order_by(OneTimeCode.id.desc()).first())
-        challenge = latest.challenge if latest else secrets.token_urlsafe(32)
-    _remember_challenge(challenge)
-    return see_other('auth.code')
+def _send_code(user: User | None, purpose: str, challenge: str | None = None, *,
+               after: str = '', why: str = '', seen: User | None = None):
+    """Text a fresh code unless the resend limit says no (one a minute, five
+    an hour). A resend passes the browser's challenge, which then stays as it
+    is. Nobody (`user` None), a refusal and a real code cost the same queries
+    and writes: one code row and one row of record (the SMS, or the audit,
+    naming the account `seen` when there is one). `after`: the page to open
+    once the code is entered."""
+    with db.atomic():
+        challenge, code = OneTimeCode.claim(user, purpose, challenge)
+        if code is None:
+            _failed('login_failed' if user is None else 'code_withheld',
+                    why or 'a code went out less than a minute ago, or five this hour',
+                    user if user is not None else seen)
+        else:
+            text = _('%(code)s is your Planpool code. It is valid for 10 minutes. '
+                     'Never give it to anyone.', code=code)
+            message = outbox.queue_sms(user.organisation, user.phone, text, user=user,
+                                       kind=Message.CODE)
+    _remember_challenge(challenge, after)
+    response = see_other('auth.code')
+    if code is not None:
+        # Handed to the worker once the answer has gone out: the time it takes
+        # must not tell a known person from an unknown one.
+        response.call_on_close(functools.partial(queue.enqueue, 'send_message', message.id))
+    return response
 
 
-def _remember_challenge(challenge: str) -> None:
-    session['otp'] = {'challenge': challenge, 'misses': 0,
-                      'sent_at': utcnow().timestamp()}
+def _remember_challenge(challenge: str, after: str) -> None:
+    """The browser's challenge, and when it asked for codes within the hour
+    (kept across a new login until one succeeds: the session's own count)."""
+    now = utcnow().timestamp()
+    session['otp'] = {'challenge': challenge, 'misses': 0, 'sent_at': now,
+                      'asked': _asked(session.get('otp'), now) + [now], 'next': after}
+
+
+def _asked(pending: dict | None, now: float) -> list[float]:
+    return [t for t in (pending or {}).get('asked', [])
+            if now - t < OneTimeCode.KEPT_FOR.total_seconds()]
+
+
+def _codes_refused(pending: dict | None, *, hourly_only: bool = False) -> str | None:
+    """Why this browser cannot have a new code now, and when it can: read
+    from the session alone, so the answer is the same whether or not we know
+    the person (for whom the database keeps the same limits)."""
+    now = utcnow().timestamp()
+    asked = _asked(pending, now)
+    if len(asked) >= OneTimeCode.MAX_PER_HOUR:
+        at = dt.datetime.fromtimestamp(asked[0] + OneTimeCode.KEPT_FOR.total_seconds(),
+                                       dt.timezone.utc)
+        return _('You have asked for %(count)s codes within an hour, the most we send. '
+                 'You can ask for a new code at %(time)s.', count=len(asked),
+                 time=format_time(at, 'HH:mm'))
+    wait = OneTimeCode.RESEND_AFTER.total_seconds() - (now - (pending or {}).get('sent_at', 0))
+    if not hourly_only and wait > 0:
+        return _('We send at most one code a minute. The code sent a moment ago still works; '
+                 'you can ask for a new one in %(seconds)s seconds.', seconds=math.ceil(wait))
+    return None
 
 
 def _pending_code() -> tuple[dict | None, OneTimeCode | None]:
+    """The code the browser's challenge names, with its user and organisation
+    (none for a stand-in) in one query."""
     pending = session.get('otp')
     if not pending:
         return None, None
-    row = OneTimeCode.get_or_none(OneTimeCode.challenge == pending['challenge'])
+    row = (OneTimeCode.select(OneTimeCode, User, Organisation)
+           .join(User, JOIN.LEFT_OUTER).join(Organisation, JOIN.LEFT_OUTER)
+           .where(OneTimeCode.challenge == pending['challenge']).first())
     return pending, row
 
 
@@ -208,23 +246,24 @@ def code():
         return see_other('main.index')
     form = CodeForm()
     if form.validate_on_submit():
-        # A deactivated account's code opens nothing (no session row, no audit
+        # The code is checked (and the try counted) for a stand-in too. A
+        # deactivated account's code opens nothing (no session row, no audit
         # 'login', no trusted device).
-        if row is not None and row.user.active and row.check(form.code.data):
+        user = row.user if row is not None else None
+        if row is not None and row.check(form.code.data) and user is not None \
+                and user.active:
             session.pop('otp', None)
-            user = row.user
             if row.purpose == OneTimeCode.NEW_DEVICE:
                 token = TrustedDevice.remember(user, request.user_agent.string or '')
-                response = _home()
+                response = _home(pending.get('next'))
                 _start_session(user, method='password+sms')
                 _set_device_cookie(response, user, token)
                 return response
             _start_session(user, method='sms')
-            return _home()
+            return _home(pending.get('next'))
         pending['misses'] = pending.get('misses', 0) + 1
         session['otp'] = pending
-        _failed('code_failed', 'wrong or expired code',
-                row.user if row is not None else None)
+        _failed('code_failed', 'wrong or expired code', user)
         if pending['misses'] >= OneTimeCode.MAX_ATTEMPTS or (
                 row is not None and row.attempts >= OneTimeCode.MAX_ATTEMPTS):
             session.pop('otp', None)
@@ -241,19 +280,18 @@ def resend_code():
     if pending is None:
         return see_other('main.index')
     # The same answers whether or not the person exists (no enumeration).
-    waited = utcnow().timestamp() - pending.get('sent_at', 0)
-    if waited < OneTimeCode.RESEND_AFTER.total_seconds():
-        flash(_('A code was sent a moment ago. Wait a minute before asking '
-                'for a new one.'), 'error')
+    refusal = _codes_refused(pending)
+    if refusal:
+        flash(refusal, 'error')
         return see_other('auth.code')
     flash(_('If we know you, a new code is on its way.'), 'info')
     # A deactivated account gets no more SMS, and is told no differently:
     # the challenge in the session stays the same for everyone.
-    if row is None or not row.user.active:
-        _as_if_sending()
-        _remember_challenge(pending['challenge'])
-        return see_other('auth.code')
-    return _send_code(row.user, row.purpose, pending['challenge'])
+    user = row.user if row is not None else None
+    active = user is not None and user.active
+    return _send_code(user if active else None, row.purpose if row else OneTimeCode.CITIZEN_LOGIN,
+                      pending['challenge'], after=pending.get('next', ''), why='resend',
+                      seen=user)
 
 
 @bp.route('/logout', methods=['POST'])

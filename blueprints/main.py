@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from blueprints.planner import citizen
 from extensions import LANGUAGES
 from models import Message, User, count_by
-from web import YEARS, DateOutOfRange, local_path, refuse_dates_out_of_range, see_other
+from web import YEARS, DateOutOfRange, error_page, local_path, refuse_dates_out_of_range, see_other
 
 bp = Blueprint('main', __name__)
 
@@ -47,9 +47,9 @@ def _refuse_garbage():
 
 @bp.app_errorhandler(DateOutOfRange)
 def _date_out_of_range(e):
-    return render_template('errors/error.html', status=400, title=_('Date out of range'), text=_(
+    return error_page(400, _('Date out of range'), _(
         'Choose a date between the years %(first)s and %(last)s.',
-        first=YEARS[0], last=YEARS[-1])), 400
+        first=YEARS[0], last=YEARS[-1]))
 
 
 @bp.app_context_processor

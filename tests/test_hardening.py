@@ -179,6 +179,26 @@ def test_htmx_is_configured_without_eval_or_inline_styles(client, login, week):
         assert re.search(rf'\b{key}:', defaults), key
 
 
+def test_htmx_swaps_error_answers_and_gets_them_in_a_shape_that_fits(client):
+    handling = htmx_config(text(client.get('/login')))['responseHandling']
+    for status in ('400', '403', '404', '429', '500', '503'):
+        rule = next(r for r in handling if re.fullmatch(r['code'], status))
+        assert rule['swap'] is True, status
+    assert next(r for r in handling if re.fullmatch(r['code'], '204'))['swap'] is False
+
+    # A boosted link: the page (htmx puts its body in place of the body).
+    boosted = client.get('/no-such-page', headers={'HX-Request': 'true', 'HX-Boosted': 'true'})
+    assert boosted.status_code == 404 and '<h1>Page not found</h1>' in text(boosted)
+    assert 'HX-Retarget' not in boosted.headers
+    # A part of a page: the message alone, put in the page's error region.
+    part = client.get('/no-such-page', headers={'HX-Request': 'true', 'HX-Target': 'panel'})
+    assert part.status_code == 404
+    assert part.headers['HX-Retarget'] == '#request-error'
+    assert part.headers['HX-Reswap'].startswith('innerHTML')
+    assert '<html' not in text(part) and 'Page not found' in text(part)
+    assert 'id="request-error"' in text(client.get('/login'))
+
+
 def test_pages_with_personal_data_stay_out_of_the_htmx_history_cache(client, login, week):
     assert 'hx-history="false"' not in text(client.get('/login'))
     login(week['mette'])
