@@ -51,8 +51,8 @@ def queue_email(organisation: Organisation, to: str, subject: str, body: str, *,
 def queue_many(organisation: Organisation, notices: list[dict]) -> list[int]:
     """Many messages at once (a summons of thousands): rows in a few inserts,
     then ONE task sends them all. Each notice: channel, to, body, and
-    optionally subject, user (id), meeting (id), kind. Call it outside a
-    transaction, or the sweep sends them once it commits."""
+    optionally subject, user (id), meeting (id), kind. Inside a transaction
+    the task starts once it commits."""
     rows = []
     for notice in notices:
         to = (notice.get('to') or '').strip()

@@ -107,8 +107,9 @@ def calendar_url_problem(url: str, config=None) -> str:
 # --- queueing ------------------------------------------------------------------
 
 def queue_meeting(meeting: Meeting) -> int:
-    """After a booking, move or cancellation has committed: every calendar
-    of the meeting wants its current state. Returns the rows queued."""
+    """In the transaction of a booking, move or cancellation: every calendar
+    of the meeting wants its current state (the task starts once it
+    commits). Returns the rows queued."""
     return queue_meetings([meeting.id])
 
 
@@ -123,9 +124,8 @@ def queue_meetings(meeting_ids: Iterable[int]) -> int:
     """`queue_meeting` for many meetings (a summons of thousands): a fixed
     number of queries per 500 meetings and one Huey task for the batch.
 
-    Call it after the transaction that changed the meetings has committed;
-    inside a transaction the rows are written but the task is left to the
-    sweep (a worker could not see them yet)."""
+    Call it in the transaction that changed the meetings: the rows are
+    written with the change and the task starts once it commits."""
     ids = sorted({int(i) for i in meeting_ids})
     if not ids or not enabled():
         return 0

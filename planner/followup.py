@@ -391,9 +391,9 @@ def resend_notices(meeting: Meeting, citizen_ids: Iterable[int] | None = None) -
                      .execute())
             if n:
                 queued.append(message.id)
-    queued += _first_notices(meeting, citizen_ids)
-    _enqueue(queued)
-    return len(queued)
+        _enqueue(queued)    # once this commits
+    # New notices are queued by the outbox as they are written.
+    return len(queued) + len(_first_notices(meeting, citizen_ids))
 
 
 def needs_first_notice(meeting: Meeting, participant: MeetingParticipant,
@@ -412,7 +412,8 @@ def _first_notices(meeting: Meeting, citizen_ids: Iterable[int] | None) -> list[
     """The summons notice (booking.staff_notice) for each citizen of the
     meeting who has a phone or e-mail but no notice about it at all. Checked
     and written under a lock on the participant row, so two Syncs at once
-    write it once. Returns the new queued message ids (not enqueued yet)."""
+    write it once. Returns the new queued message ids (each handed to the
+    queue as its transaction commits)."""
     if meeting.summoned_at is None or meeting.status != Meeting.BOOKED \
             or meeting.attendance == Meeting.LETTER:
         return []

@@ -22,7 +22,7 @@ from flask_babel import (force_locale, format_date, format_time, gettext as _,
                          lazy_gettext as _l)
 from peewee import fn
 
-from messaging import outbox, queue
+from messaging import outbox
 from models import (AuditEvent, Availability, CallOutcome, Message, Organisation, PoolSettings,
                     Qualification, ShiftRequest, SubstituteQualification, SubstituteUnit, Unit,
                     User, Vacancy, VacancyQualification, db, utcnow)
@@ -59,11 +59,8 @@ def _lock(model, row_id: int) -> None:
 
 def send_sms(user: User, text: str, kind: str = Message.AUTOMATIC) -> Message:
     """The SMS row is written in the caller's transaction and handed to the
-    queue as soon as it commits (a crash in between leaves it to the sweep)."""
-    message = outbox.queue_sms(user.organisation, user.phone or '', text, user=user, kind=kind)
-    if message.status == Message.QUEUED:
-        queue.enqueue_after_commit('send_message', message.id)
-    return message
+    queue once it commits (outbox; a crash in between leaves it to the sweep)."""
+    return outbox.queue_sms(user.organisation, user.phone or '', text, user=user, kind=kind)
 
 
 def language_of(user: User) -> str:
