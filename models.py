@@ -386,11 +386,15 @@ class OutboxMixin(BaseModel):
                 setattr(self, name, value)
         return n == 1
 
-    def mark_failed_attempt(self, error: str) -> None:
-        """Back to the queue with backoff, or failed after the last attempt."""
+    def mark_failed_attempt(self, error: str, *, final: bool = False) -> None:
+        """Back to the queue with backoff, or failed after the last attempt
+        (at once when `final`: another try cannot help)."""
+        fields = self.failed_attempt(error, utcnow())
+        if final:
+            fields.update(status=self.FAILED, next_attempt_at=None)
         # Only from 'sending': another writer may already have settled the
         # row (a delivery receipt proving that a timed-out send went through).
-        if not self.finish_sending(self.failed_attempt(error, utcnow())):
+        if not self.finish_sending(fields):
             fresh = type(self).get_by_id(self.id)
             self.status, self.next_attempt_at = fresh.status, fresh.next_attempt_at
             self.last_error, self.updated_at = fresh.last_error, fresh.updated_at
@@ -425,6 +429,9 @@ class Message(OutboxMixin):
     # Kinds: an automatic message may be answered, a manual one may not.
     CODE, AUTOMATIC, MANUAL, REPLY = 'code', 'automatic', 'manual', 'reply'
     STALLED = 'Stalled while sending; it may or may not have gone out'
+    # A send that got no answer: never repeated by itself (it could arrive
+    # twice); a delivery receipt may still settle it, else staff decide.
+    MAYBE_SENT = 'No answer from the provider; it may have been sent'
 
     organisation = ForeignKeyField(Organisation, null=True, backref='messages',
                                    on_delete='CASCADE')

@@ -14,7 +14,7 @@ import os
 from flask import current_app
 from huey import RedisHuey, SqliteHuey, crontab
 
-from integrations import DeliveryError
+from integrations import DeliveryError, MaybeSentError, PermanentDeliveryError
 from integrations.mail import mailer_from_config, stable_message_id
 from integrations.sms import sender_from_config
 from messaging import outbox, queue
@@ -106,7 +106,12 @@ def send_message(message_id: int) -> str:
             error = f'{type(exc).__name__}: {exc}'
             log.exception('message %s attempt %s failed', message.id,
                           message.attempts)
-        message.mark_failed_attempt(error)
+        if isinstance(exc, MaybeSentError):
+            # Never repeated blindly: it could reach them twice. A delivery
+            # receipt may still settle it; else staff see "may have been sent".
+            error = f'{Message.MAYBE_SENT}: {exc}'
+        message.mark_failed_attempt(
+            error, final=isinstance(exc, (PermanentDeliveryError, MaybeSentError)))
         if message.status == Message.QUEUED:
             _schedule_retry(message)
         return message.status

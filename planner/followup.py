@@ -21,6 +21,7 @@ from peewee import JOIN, SQL, fn
 
 from common.validators import normalise_phone
 from messaging import outbox, queue
+from messaging.errors import plain_error  # noqa: F401 (the pages and tests use it here too)
 from models import (CalendarSync, Caseworker, Meeting, MeetingCaseworker, MeetingParticipant,
                     MeetingType, Message, Organisation, Room, Team, User, db, utcnow)
 from planner import booking, calendar_sync
@@ -60,30 +61,6 @@ class CitizenState:
     def needs_letter(self) -> bool:
         """A letter is the way to reach the citizen (or another way to)."""
         return self.status in (LETTER, NONE, FAILED) and not self.delivered
-
-
-def plain_error(message: Message) -> str:
-    """A notice's last error as a planner can act on it."""
-    error = (message.last_error or '').strip()
-    sms = message.channel == Message.SMS
-    if not error:
-        return ''
-    if error == 'No recipient' or not (message.recipient or '').strip():
-        return (_('There is no mobile number to send the SMS to.') if sms
-                else _('There is no e-mail address to send to.'))
-    if error.startswith(Message.STALLED):
-        return (_('Sending the SMS stalled: it may or may not have reached the citizen.') if sms
-                else _('Sending the e-mail stalled: it may or may not have reached the citizen.'))
-    if error.startswith('delivery receipt:'):
-        detail = error.split(':', 1)[1].strip()
-        return _('The phone network could not deliver the SMS (%(detail)s).', detail=detail)
-    detail = error[:300]
-    if sms:
-        if error.startswith('Vonage status'):
-            detail = error.split(':', 1)[1].strip() if ':' in error else error
-            return _('The SMS provider refused the message: %(error)s', error=detail[:300])
-        return _('The SMS could not be sent: %(error)s', error=detail)
-    return _('The e-mail could not be sent: %(error)s', error=detail)
 
 
 def citizen_state(meeting: Meeting, participant: MeetingParticipant, citizen: User,

@@ -127,9 +127,10 @@ class TestVonageSms:
         (dict(json=vonage_error('1', 'Throttled')), 'Throttled'),
         (dict(json={'error': 'boom'}, status=500), '500'),
         (dict(body=requests.exceptions.ConnectionError('connection refused')),
-         'connection refused'),
-        (dict(body=requests.exceptions.ReadTimeout('read timed out')), 'timed out'),
-    ], ids=['status-throttled', 'http-500', 'connection-error', 'timeout'])
+         'Could not connect to Vonage'),
+        (dict(body=requests.exceptions.ConnectTimeout('connect timed out')),
+         'Could not connect to Vonage (timeout)'),
+    ], ids=['status-throttled', 'http-500', 'connection-error', 'connect-timeout'])
     def test_failed_attempt_is_recorded_and_queued_again(
             self, vonage_api, jobcentre, answer, expected_error):
         vonage_api.post(VONAGE_URL, **answer)
