@@ -114,7 +114,7 @@ def test_everybody_saying_no_makes_the_vacancy_unfilled(client, pool, asked):
     assert Vacancy.get_by_id(asked.id).status == Vacancy.UNFILLED
 
 
-@pytest.mark.parametrize('text', ['Ja tack!', '👍', 'Kyllä', 'OK', 'Ja 12'])
+@pytest.mark.parametrize('text', ['kanske', 'Ja Ja', 'ja nej', '👍', 'Kyllä', 'OK', 'Ja 12'])
 def test_anything_else_gets_a_helpful_reply_and_books_nothing(client, pool, asked, text):
     anna = pool['subs'][0]
     code = request_code(anna)
@@ -123,6 +123,23 @@ def test_anything_else_gets_a_helpful_reply_and_books_nothing(client, pool, aske
                      f'example JA {code}. For anything else call +46812345678.')
     assert Vacancy.get_by_id(asked.id).status == Vacancy.REQUESTED
     assert ShiftRequest.get(ShiftRequest.user == anna).status == ShiftRequest.OPEN
+
+
+@pytest.mark.parametrize('text', ['JA TACK {code}', 'Ja, tack! 👍', '\u200fJa {code}\u200f',
+                                  'Ja tak', 'ja takk {code}', 'Ja gärna'])
+def test_a_polite_ja_books_the_shift(client, pool, asked, text):
+    anna = pool['subs'][0]
+    [reply] = answer_by_sms(client, anna, text.format(code=request_code(anna)))
+    assert reply.startswith('You got the shift at Hemtjänst Norr')
+    assert Vacancy.get_by_id(asked.id).substitute_id == anna.id
+
+
+@pytest.mark.parametrize('text', ['Nej tack', 'Nej, tyvärr {code}', 'Nei takk', 'Nej tak 😔'])
+def test_a_polite_nej_is_noted(client, pool, asked, text):
+    anna = pool['subs'][0]
+    [reply] = answer_by_sms(client, anna, text.format(code=request_code(anna)))
+    assert reply.startswith('Thank you. We have noted that you cannot take the shift')
+    assert ShiftRequest.get(ShiftRequest.user == anna).status == ShiftRequest.DECLINED
 
 
 def test_with_several_open_requests_a_bare_ja_lists_the_codes_and_a_code_picks_one(
