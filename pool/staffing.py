@@ -531,6 +531,9 @@ def answer(request: ShiftRequest, yes: bool, *, via: str, at: dt.datetime) -> st
         _lock(User, request.user_id)
         request = ShiftRequest.get_by_id(request.id)
         user = request.user
+        # A request withdrawn because another substitute got the shift was
+        # answered by the "not got" SMS then: the answer is noted, no second SMS.
+        told = request.status == ShiftRequest.WITHDRAWN
         outcome = _decide(request, vacancy, user, yes, via, at)
         event = {WON: 'won', FILLED: 'already_filled', UNFIT: 'unfit', EXPIRED: 'expired',
                  CANCELLED: 'not_needed', ALREADY: 'already_answered'}.get(outcome)
@@ -538,7 +541,7 @@ def answer(request: ShiftRequest, yes: bool, *, via: str, at: dt.datetime) -> st
             event = 'declined'   # the web shows it; an SMS answer is confirmed
         elif not yes and outcome in (FILLED, CANCELLED):
             event = 'not_needed'
-        if event:
+        if event and not (told and outcome == FILLED):
             _tell(user, vacancy, event)
         if outcome in (WON, DECLINED, UNFIT):
             AuditEvent.record('request_answered', actor=user, obj=vacancy,
@@ -547,13 +550,15 @@ def answer(request: ShiftRequest, yes: bool, *, via: str, at: dt.datetime) -> st
 
 
 def _decide(request, vacancy, user, yes, via, at) -> str:
+    fields = dict(answered_at=naive_utc(at), answered_via=via)
     if request.status != ShiftRequest.OPEN:
         if request.status == ShiftRequest.WITHDRAWN:
+            if yes and vacancy.status == Vacancy.BOOKED:
+                _lost_to_another(request, fields)
             return CANCELLED if vacancy.status == Vacancy.CANCELLED else FILLED
         if request.status == ShiftRequest.EXPIRED:
             return EXPIRED
         return ALREADY
-    fields = dict(answered_at=naive_utc(at), answered_via=via)
     if request.deadline <= naive_utc(at):
         _close(request, ShiftRequest.EXPIRED, {})
         _unfilled_when_nobody_left(vacancy)
@@ -582,6 +587,15 @@ def _close(request: ShiftRequest, status: str, fields: dict) -> None:
     if done != 1:   # cannot happen under the vacancy lock; never decide twice
         raise StaffingError('already', _('The request was answered already.'))
     request.status = status
+
+
+def _lost_to_another(request: ShiftRequest, fields: dict) -> None:
+    """A Ja that came just after another substitute's won the shift: the
+    request shows that they answered yes, and when."""
+    (ShiftRequest.update(status=ShiftRequest.LOST, **fields)
+     .where(ShiftRequest.id == request.id, ShiftRequest.status == ShiftRequest.WITHDRAWN)
+     .execute())
+    request.status = ShiftRequest.LOST
 
 
 def _unfilled_when_nobody_left(vacancy: Vacancy) -> None:

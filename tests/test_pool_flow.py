@@ -62,12 +62,15 @@ def test_done_when_short_shift_today_goes_to_the_first_ja(app, client, pool, log
     [told] = texts_to(bo, since=before)
     assert 'did not get the shift' in told
 
-    # Bo's later Ja: "you did not get the shift".
+    # Bo's Ja, just after Anna's: noted with its time, and no second SMS
+    # (he was told he did not get the shift when Anna got it).
     before = last_message_id()
     assert client.post(INBOUND, data=inbound(bo, 'Ja')).status_code == 204
-    [reply] = texts_to(bo, since=before)
-    assert 'already filled' in reply and 'did not get' in reply
+    assert texts_to(bo, since=before) == []
     assert Vacancy.get_by_id(shift.id).substitute_id == anna.id
+    lost = ShiftRequest.get(ShiftRequest.user == bo)
+    assert (lost.status, lost.answered_via) == (ShiftRequest.LOST, 'sms')
+    assert lost.answered_at is not None
 
     # The shift shows on Anna's "My shifts".
     page = client.get('/my/shifts').get_data(as_text=True)
@@ -76,7 +79,8 @@ def test_done_when_short_shift_today_goes_to_the_first_ja(app, client, pool, log
     assert 'Storgatan 1' in coming
     page = planner_client.get(f'/pool/vacancies/{shift.id}').get_data(as_text=True)
     assert 'Anna Andersson' in page and 'answered yes' in page
-    assert 'Yes: got the shift' in page and 'Not needed any more' in page
+    assert 'Yes: got the shift' in page and 'Answered yes, someone else got it' in page
+    assert 'Not needed any more' not in page
 
 
 @pytest.fixture
