@@ -6,6 +6,8 @@ show instead.
 """
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
 
 from models import Message
@@ -59,9 +61,13 @@ def plain_error(message: Message) -> str:
     if error.startswith(Message.MAYBE_SENT):
         return _('The SMS provider did not answer in time: the SMS may have been sent. '
                  'Check with the recipient before sending it again.')
-    if error.startswith('delivery receipt:'):
-        detail = error.split(':', 1)[1].strip()
-        return _('The phone network could not deliver the SMS (%(detail)s).', detail=detail)
+    if error.startswith('delivery receipt:'):   # 'delivery receipt: expired (err-code 5)'
+        found = re.search(r'err-code ([\w-]+)', error)
+        code = found.group(1) if found else '?'
+        if 'expired' in error:
+            return _('The phone could not be reached in time: the SMS expired '
+                     '(code %(code)s).', code=code)
+        return _('The phone network could not deliver the SMS (code %(code)s).', code=code)
     if sms and error.startswith('Vonage status '):
         return _vonage_status(error[len('Vonage status '):].split(':', 1)[0].strip())
     if sms and error.startswith('Vonage HTTP '):
