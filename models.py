@@ -424,8 +424,9 @@ class Message(OutboxMixin):
     """Every SMS and email, both directions: a row first, then a task (rule 4)."""
     SMS, EMAIL = 'sms', 'email'
     OUT, IN = 'out', 'in'
-    # With the outbox's QUEUED, SENDING and FAILED.
-    SENT, DELIVERED, RECEIVED = 'sent', 'delivered', 'received'
+    # With the outbox's QUEUED, SENDING and FAILED. PART: one part of a long
+    # inbound SMS, never handled alone (the whole is a RECEIVED row).
+    SENT, DELIVERED, RECEIVED, PART = 'sent', 'delivered', 'received', 'part'
     # Kinds: an automatic message may be answered, a manual one may not.
     CODE, AUTOMATIC, MANUAL, REPLY = 'code', 'automatic', 'manual', 'reply'
     STALLED = 'Stalled while sending; it may or may not have gone out'
@@ -452,10 +453,16 @@ class Message(OutboxMixin):
     # The meeting a notice is about (summons follow-up: delivered or not).
     meeting = DeferredForeignKey('Meeting', null=True, backref='messages',
                                  on_delete='SET NULL')
+    # Inbound: one part of a long (concatenated) SMS, by the provider's
+    # reference; the parts are read together once all have come.
+    concat_ref = CharField(max_length=40, null=True)
+    concat_part = IntegerField(null=True)
+    concat_total = IntegerField(null=True)
 
     class Meta:
         indexes = ((('status', 'next_attempt_at'), False),
-                   (('organisation', 'created_at'), False))
+                   (('organisation', 'created_at'), False),
+                   (('sender', 'concat_ref'), False))
 
     @property
     def is_secret(self) -> bool:
@@ -529,8 +536,8 @@ class Message(OutboxMixin):
     def undispatched(cls, now: dt.datetime):
         """Inbound rows whose handlers have not run (lost task or retry due)."""
         return (cls.select(cls.id)
-                .where(cls.direction == cls.IN, cls.handled_at.is_null(),
-                       cls.attempt_due(now)))
+                .where(cls.direction == cls.IN, cls.status == cls.RECEIVED,
+                       cls.handled_at.is_null(), cls.attempt_due(now)))
 
 
 class AuditEvent(BaseModel):
@@ -1011,6 +1018,12 @@ class PoolSettings(BaseModel):
                                    on_delete='CASCADE')
     requests_per_wave = IntegerField(default=5)   # N: requests sent at once
     answer_minutes = IntegerField(default=60)     # default time to answer
+    # When a request's time to answer runs out: the SMS its substitute gets
+    # (EXPIRY_SMS), and whether the next wave goes out by itself when a
+    # vacancy has no open request left (else it is unfilled for the planner).
+    EXPIRY_SMS = ('none', 'expired', 'not_needed')
+    expiry_sms = CharField(max_length=12, default='expired')
+    next_wave_on_expiry = BooleanField(default=False)
 
     @classmethod
     def of(cls, organisation) -> 'PoolSettings':

@@ -192,6 +192,7 @@ def sweep() -> int:
     for message_id in [row.id for row in Message.due(now)]:
         send_message(message_id)
         count += 1
+    count += outbox.assemble_waiting(now)   # long SMS with a part missing
     for message_id in [row.id for row in Message.undispatched(now)]:
         dispatch_inbound(message_id)
         count += 1

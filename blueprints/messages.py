@@ -29,7 +29,9 @@ def _filters() -> dict:
 
 
 def _filtered(filters: dict):
-    query = Message.for_organisation(current_user.organisation_id)
+    # A long inbound SMS is listed once, whole, not part by part.
+    query = Message.for_organisation(current_user.organisation_id).where(
+        Message.status != Message.PART)
     if 'channel' in filters:
         query = query.where(Message.channel == filters['channel'])
     if 'status' in filters:
