@@ -20,7 +20,7 @@ from integrations.sms import sender_from_config
 from messaging import outbox, queue
 from models import CalendarSync, Message, db, utcnow
 from planner import calendar_sync
-from pool import replies
+from pool import replies, staffing
 
 log = logging.getLogger('planpool.tasks')
 
@@ -200,3 +200,11 @@ def sweep() -> int:
         sync_calendar_batch(batch)
         count += len(batch)
     return count
+
+
+@huey.periodic_task(crontab(minute='*'))
+@in_app_context
+def expire_requests() -> int:
+    """Shift requests expire at their deadline, not when somebody next opens
+    a page: substitutes are told and the vacancy moves on (staffing.expire)."""
+    return staffing.expire_all(staffing.now())
