@@ -1326,6 +1326,9 @@ class CalendarSync(OutboxMixin):
     status = CharField(max_length=12, default=OutboxMixin.QUEUED, index=True)
     wanted_revision = IntegerField(default=0)
     synced_revision = IntegerField(null=True)
+    # The calendar the event was last put in ('' none): when the caseworker's
+    # calendar address changes, the event is taken out of the old one.
+    synced_url = CharField(max_length=300, default='')
 
     class Meta:
         indexes = ((('meeting', 'caseworker'), True),

@@ -1,5 +1,6 @@
-"""Parts of long inbound SMS (read together once all have come), and what
-happens when a shift request's time to answer runs out."""
+"""Parts of long inbound SMS (read together once all have come), what
+happens when a shift request's time to answer runs out, and the calendar a
+synced event was put in."""
 from peewee import *
 
 
@@ -10,9 +11,11 @@ def up(migrator, db):
     migrator.migrate(migrator.add_index('message', ('sender', 'concat_ref'), False))
     migrator.migrate(migrator.add_column('pool_settings', 'expiry_sms', CharField(max_length=12, default='expired')))
     migrator.migrate(migrator.add_column('pool_settings', 'next_wave_on_expiry', BooleanField(default=False)))
+    migrator.migrate(migrator.add_column('calendar_sync', 'synced_url', CharField(max_length=300, default='')))
 
 
 def down(migrator, db):
+    migrator.migrate(migrator.drop_column('calendar_sync', 'synced_url'))
     migrator.migrate(migrator.drop_column('pool_settings', 'next_wave_on_expiry'))
     migrator.migrate(migrator.drop_column('pool_settings', 'expiry_sms'))
     migrator.migrate(migrator.drop_index('message', 'message_sender_concat_ref'))

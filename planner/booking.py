@@ -328,6 +328,54 @@ def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
     return meeting
 
 
+def add_caseworker(meeting: Meeting, caseworker: Caseworker, *,
+                   now: dt.datetime | None = None) -> Meeting:
+    """One more caseworker on a booked meeting (a group meeting's staff),
+    free at that time as any booking re-checks. Every calendar of the
+    meeting is brought up to date: theirs gets the event, the others the
+    new list of staff."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    duration = int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
+    request = MeetingRequest(
+        organisation=meeting.organisation, team=meeting.team,
+        meeting_type=meeting.meeting_type, caseworker=caseworker,
+        starts_at=as_utc(meeting.starts_at), duration_minutes=duration,
+        reporting_minutes=meeting.reporting_minutes)
+    with db.atomic():
+        _lock(Caseworker, caseworker.id)
+        if _locked_status(meeting) != Meeting.BOOKED:
+            raise BookingError('gone', _('This meeting has been cancelled.'))
+        if caseworker.organisation_id != meeting.organisation_id:
+            raise BookingError('not_allowed', _('The caseworker is not of this job centre.'))
+        if caseworker.id in meeting.caseworker_ids():
+            raise BookingError('already', _('The caseworker already holds this meeting.'))
+        check_free(request, now=now)
+        MeetingCaseworker.create(meeting=meeting, caseworker=caseworker)
+        _staff_changed(meeting)
+    return meeting
+
+
+def remove_caseworker(meeting: Meeting, caseworker: Caseworker) -> Meeting:
+    """Take one of a group meeting's other caseworkers off it (never the
+    lead): the event leaves their calendar, the others show the new staff."""
+    with db.atomic():
+        _locked_status(meeting)
+        removed = (MeetingCaseworker.delete()
+                   .where(MeetingCaseworker.meeting == meeting.id,
+                          MeetingCaseworker.caseworker == caseworker.id).execute())
+        if removed:
+            _staff_changed(meeting)
+    return meeting
+
+
+def _staff_changed(meeting: Meeting) -> None:
+    """A new revision (every event lists the staff) and the calendars
+    queued, in the transaction of the change."""
+    Meeting.update(revision=Meeting.revision + 1).where(Meeting.id == meeting.id).execute()
+    meeting.revision = (meeting.revision or 0) + 1
+    calendar_sync.queue_meeting(meeting)
+
+
 def notify_citizen(meeting: Meeting, citizen: User, event: str) -> None:
     """Tell a citizen by SMS (and email when known) in their own language.
 

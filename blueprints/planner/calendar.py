@@ -716,6 +716,22 @@ def new():
     return render_template('calendar/new.html', form=form)
 
 
+@bp.route('/meeting/<int:meeting_id>/staff', methods=['POST'])
+@job_centre_staff
+def add_staff(meeting_id):
+    """One more caseworker on the meeting: it goes into their calendar."""
+    meeting = get_in_org(Meeting, meeting_id)
+    caseworker = get_in_org(Caseworker, request.form.get('caseworker', type=int) or 0)
+    try:
+        booking.add_caseworker(meeting, caseworker)
+    except booking.BookingError as exc:
+        flash(exc.message, 'error')
+    else:
+        _audit('meeting_staff_added', meeting, f'caseworker {caseworker.id}')
+        flash(_('%(name)s now holds the meeting too.', name=caseworker.user.name), 'info')
+    return see_other('calendar.meeting', meeting_id=meeting.id)
+
+
 def _audit(action: str, meeting: Meeting, detail: str = '') -> None:
     """Who read or changed a meeting, and so its citizens' data."""
     AuditEvent.record(action, actor=current_user._get_current_object(), obj=meeting,
@@ -742,8 +758,12 @@ def meeting(meeting_id):
     confirm = request.args.get('confirm') == 'cancel'
     g.personal_data = True
     _audit('meeting_read', meeting, f'{len(citizens)} citizens')
+    holders = meeting.caseworker_ids()
+    staff = {c.id: c for c in Caseworker.select(Caseworker, User).join(User)
+             .where(Caseworker.organisation == meeting.organisation_id).order_by(User.name)}
     return render('calendar/meeting.html', {'cal-details': 'details'}, meeting=meeting,
-                  citizens=citizens,
+                  citizens=citizens, holders=[staff[i] for i in holders if i in staff],
+                  others=[c for i, c in staff.items() if i not in holders],
                            when=booking.local_when(meeting),
                            place=meeting.place(), confirm=confirm,
                            language=_language(), week_id=week_id, parse_week=parse_week)
