@@ -453,11 +453,15 @@ class OutboxMixin(BaseModel):
                 setattr(self, name, value)
         return n == 1
 
-    def mark_failed_attempt(self, error: str) -> None:
-        """Back to the queue with backoff, or failed after the last attempt."""
+    def mark_failed_attempt(self, error: str, *, final: bool = False) -> None:
+        """Back to the queue with backoff, or failed after the last attempt
+        (at once when `final`: another try cannot help)."""
+        fields = self.failed_attempt(error, utcnow())
+        if final:
+            fields.update(status=self.FAILED, next_attempt_at=None)
         # Only from 'sending': another writer may already have settled the
         # row (a delivery receipt proving that a timed-out send went through).
-        if not self.finish_sending(self.failed_attempt(error, utcnow())):
+        if not self.finish_sending(fields):
             fresh = type(self).get_by_id(self.id)
             self.status, self.next_attempt_at = fresh.status, fresh.next_attempt_at
             self.last_error, self.updated_at = fresh.last_error, fresh.updated_at
@@ -487,11 +491,15 @@ class Message(OutboxMixin):
     """Every SMS and email, both directions: a row first, then a task (rule 4)."""
     SMS, EMAIL = 'sms', 'email'
     OUT, IN = 'out', 'in'
-    # With the outbox's QUEUED, SENDING and FAILED.
-    SENT, DELIVERED, RECEIVED = 'sent', 'delivered', 'received'
+    # With the outbox's QUEUED, SENDING and FAILED. PART: one part of a long
+    # inbound SMS, never handled alone (the whole is a RECEIVED row).
+    SENT, DELIVERED, RECEIVED, PART = 'sent', 'delivered', 'received', 'part'
     # Kinds: an automatic message may be answered, a manual one may not.
     CODE, AUTOMATIC, MANUAL, REPLY = 'code', 'automatic', 'manual', 'reply'
     STALLED = 'Stalled while sending; it may or may not have gone out'
+    # A send that got no answer: never repeated by itself (it could arrive
+    # twice); a delivery receipt may still settle it, else staff decide.
+    MAYBE_SENT = 'No answer from the provider; it may have been sent'
 
     organisation = ForeignKeyField(Organisation, null=True, backref='messages',
                                    on_delete='CASCADE')
@@ -512,10 +520,16 @@ class Message(OutboxMixin):
     # The meeting a notice is about (summons follow-up: delivered or not).
     meeting = DeferredForeignKey('Meeting', null=True, backref='messages',
                                  on_delete='SET NULL')
+    # Inbound: one part of a long (concatenated) SMS, by the provider's
+    # reference; the parts are read together once all have come.
+    concat_ref = CharField(max_length=40, null=True)
+    concat_part = IntegerField(null=True)
+    concat_total = IntegerField(null=True)
 
     class Meta:
         indexes = ((('status', 'next_attempt_at'), False),
-                   (('organisation', 'created_at'), False))
+                   (('organisation', 'created_at'), False),
+                   (('sender', 'concat_ref'), False))
 
     @property
     def is_secret(self) -> bool:
@@ -589,8 +603,8 @@ class Message(OutboxMixin):
     def undispatched(cls, now: dt.datetime):
         """Inbound rows whose handlers have not run (lost task or retry due)."""
         return (cls.select(cls.id)
-                .where(cls.direction == cls.IN, cls.handled_at.is_null(),
-                       cls.attempt_due(now)))
+                .where(cls.direction == cls.IN, cls.status == cls.RECEIVED,
+                       cls.handled_at.is_null(), cls.attempt_due(now)))
 
 
 class AuditEvent(BaseModel):
@@ -1071,6 +1085,12 @@ class PoolSettings(BaseModel):
                                    on_delete='CASCADE')
     requests_per_wave = IntegerField(default=5)   # N: requests sent at once
     answer_minutes = IntegerField(default=60)     # default time to answer
+    # When a request's time to answer runs out: the SMS its substitute gets
+    # (EXPIRY_SMS), and whether the next wave goes out by itself when a
+    # vacancy has no open request left (else it is unfilled for the planner).
+    EXPIRY_SMS = ('none', 'expired', 'not_needed')
+    expiry_sms = CharField(max_length=12, default='expired')
+    next_wave_on_expiry = BooleanField(default=False)
 
     @classmethod
     def of(cls, organisation) -> 'PoolSettings':
@@ -1377,6 +1397,9 @@ class CalendarSync(OutboxMixin):
     status = CharField(max_length=12, default=OutboxMixin.QUEUED, index=True)
     wanted_revision = IntegerField(default=0)
     synced_revision = IntegerField(null=True)
+    # The calendar the event was last put in ('' none): when the caseworker's
+    # calendar address changes, the event is taken out of the old one.
+    synced_url = CharField(max_length=300, default='')
 
     class Meta:
         indexes = ((('meeting', 'caseworker'), True),

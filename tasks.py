@@ -14,13 +14,13 @@ import os
 from flask import current_app
 from huey import RedisHuey, SqliteHuey, crontab
 
-from integrations import DeliveryError
+from integrations import DeliveryError, MaybeSentError, PermanentDeliveryError
 from integrations.mail import mailer_from_config, stable_message_id
 from integrations.sms import sender_from_config
 from messaging import outbox, queue
 from models import CalendarSync, Message, db, purge_expired_logins, utcnow
 from planner import calendar_sync
-from pool import replies
+from pool import replies, staffing
 
 log = logging.getLogger('planpool.tasks')
 
@@ -106,7 +106,12 @@ def send_message(message_id: int) -> str:
             error = f'{type(exc).__name__}: {exc}'
             log.exception('message %s attempt %s failed', message.id,
                           message.attempts)
-        message.mark_failed_attempt(error)
+        if isinstance(exc, MaybeSentError):
+            # Never repeated blindly: it could reach them twice. A delivery
+            # receipt may still settle it; else staff see "may have been sent".
+            error = f'{Message.MAYBE_SENT}: {exc}'
+        message.mark_failed_attempt(
+            error, final=isinstance(exc, (PermanentDeliveryError, MaybeSentError)))
         if message.status == Message.QUEUED:
             _schedule_retry(message)
         return message.status
@@ -187,6 +192,7 @@ def sweep() -> int:
     for message_id in [row.id for row in Message.due(now)]:
         send_message(message_id)
         count += 1
+    count += outbox.assemble_waiting(now)   # long SMS with a part missing
     for message_id in [row.id for row in Message.undispatched(now)]:
         dispatch_inbound(message_id)
         count += 1
@@ -202,3 +208,11 @@ def purge_logins() -> dict[str, int]:
     """Hourly: delete expired sessions, spent login codes and devices no
     longer remembered (nothing else ever deletes them)."""
     return purge_expired_logins(utcnow())
+
+
+@huey.periodic_task(crontab(minute='*'))
+@in_app_context
+def expire_requests() -> int:
+    """Shift requests expire at their deadline, not when somebody next opens
+    a page: substitutes are told and the vacancy moves on (staffing.expire)."""
+    return staffing.expire_all(staffing.now())

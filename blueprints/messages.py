@@ -5,6 +5,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from messaging.errors import plain_error
 from models import AuditEvent, Message, User
 from web import get_in_org, paginate, render, role_required
 
@@ -28,7 +29,9 @@ def _filters() -> dict:
 
 
 def _filtered(filters: dict):
-    query = Message.for_organisation(current_user.organisation_id)
+    # A long inbound SMS is listed once, whole, not part by part.
+    query = Message.for_organisation(current_user.organisation_id).where(
+        Message.status != Message.PART)
     if 'channel' in filters:
         query = query.where(Message.channel == filters['channel'])
     if 'status' in filters:
@@ -45,7 +48,7 @@ def index():
                    page=page.number, status_labels=STATUS_LABELS,
                    channel_labels=CHANNEL_LABELS,
                    show_numbers=current_user.role == User.ADMIN,
-                   filter_args=filters)
+                   filter_args=filters, plain_error=plain_error)
     return render('messages/index.html', {'message-table': 'table'}, **context)
 
 
@@ -57,5 +60,5 @@ def show(message_id):
                       obj=message, ip=request.remote_addr or '')
     return render_template('messages/show.html', message=message,
                            status_labels=STATUS_LABELS,
-                           channel_labels=CHANNEL_LABELS,
+                           channel_labels=CHANNEL_LABELS, plain_error=plain_error,
                            show_numbers=current_user.role == User.ADMIN)

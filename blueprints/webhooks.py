@@ -51,6 +51,25 @@ def _params() -> dict:
     return data
 
 
+MAX_PARTS = 30   # a long SMS in more parts than this is no reply
+
+
+def _part(data: dict) -> outbox.Part | None:
+    """Where this SMS sits in a long one (Vonage's concat fields), if it is
+    a part of one."""
+    if (data.get('concat') or '').strip().lower() != 'true':
+        return None
+    ref = _clean(data.get('concat-ref') or '').strip()
+    try:
+        number = int(data.get('concat-part') or '')
+        total = int(data.get('concat-total') or '')
+    except ValueError:
+        abort(400)
+    if not ref or len(ref) > 40 or not 1 <= number <= total <= MAX_PARTS:
+        abort(400)
+    return outbox.Part(ref, number, total)
+
+
 @bp.route('/inbound', methods=['GET', 'POST'])
 @limiter.limit('600 per minute')
 def inbound():
@@ -62,7 +81,8 @@ def inbound():
     sender = normalise_phone('+' + msisdn.lstrip('+')) or msisdn[:20]
     message = outbox.receive_sms(provider_id=message_id, sender=sender,
                                  recipient=_clean(data.get('to') or '')[:20],
-                                 text=_clean(data.get('text') or '')[:2000])
+                                 text=_clean(data.get('text') or '')[:2000],
+                                 part=_part(data))
     if message is None:
         current_app.logger.info('inbound SMS %s seen before: ignored', message_id)
     return '', 204

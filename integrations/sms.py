@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 import time
 
-from . import DeliveryError
+import requests
+
+from . import DeliveryError, MaybeSentError, PermanentDeliveryError
 
 log = logging.getLogger('planpool.sms')
 
@@ -65,15 +67,49 @@ class VonageSms:
                              message.model_dump(by_alias=True, exclude_none=True),
                              'signature' if self.signed else 'basic', 'form')
         except Exception as exc:  # SDK, HTTP and connection errors alike
-            raise DeliveryError(f'{type(exc).__name__}: {exc}') from exc
+            raise classify_failure(exc) from exc
         parts = (data or {}).get('messages') or []
         if not parts:
-            raise DeliveryError(f'Vonage answered without messages: {data!r}'[:500])
+            raise DeliveryError('Vonage answered without messages')
         for part in parts:
-            if str(part.get('status')) != '0':
-                raise DeliveryError('Vonage status {}: {}'.format(
-                    part.get('status'), part.get('error-text', '')))
+            status = str(part.get('status'))
+            if status != '0':
+                error = 'Vonage status {}: {}'.format(status, str(part.get('error-text', ''))[:100])
+                raise (DeliveryError if status in TEMPORARY_STATUSES
+                       else PermanentDeliveryError)(error)
         return parts[0].get('message-id') or None
+
+
+# Vonage SMS API statuses worth another try (developer.vonage.com/api-errors/sms):
+# throttled, internal error, out of credit (top up and retry), too many binds.
+# Every other status (invalid or barred number, account set-up) repeats itself.
+TEMPORARY_STATUSES = frozenset({'1', '5', '9', '10'})
+
+
+def classify_failure(exc: Exception) -> DeliveryError:
+    """An exception of one send attempt as a DeliveryError: temporary
+    (never reached Vonage, or Vonage asks to come back), permanent (Vonage
+    refuses this request as it is) or maybe sent (the request went out and no
+    answer came back: Vonage has no idempotency key, so it is not repeated).
+    Only the status code is kept, never the provider's answer body."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return DeliveryError('Could not connect to Vonage (timeout)')
+    if isinstance(exc, requests.exceptions.Timeout):   # read timeout: sent, unanswered
+        return MaybeSentError('Vonage did not answer in time')
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        text = str(exc)
+        if any(word in text for word in ('RemoteDisconnected', 'Connection aborted',
+                                         'ConnectionResetError')):
+            return MaybeSentError('Vonage closed the connection without an answer')
+        return DeliveryError('Could not connect to Vonage')
+    response = getattr(exc, 'response', None)
+    code = getattr(response, 'status_code', None)
+    if isinstance(code, int):
+        error = f'Vonage HTTP {code}'
+        if code == 429 or code >= 500:
+            return DeliveryError(error)
+        return PermanentDeliveryError(error)
+    return DeliveryError(f'{type(exc).__name__}: {exc}'[:300])
 
 
 # GSM 03.38 basic set (Danish and Swedish letters are in it).

@@ -6,7 +6,9 @@ caller names (tasks.dispatch_inbound: the pool's replies).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from peewee import IntegrityError
@@ -51,8 +53,8 @@ def queue_email(organisation: Organisation, to: str, subject: str, body: str, *,
 def queue_many(organisation: Organisation, notices: list[dict]) -> list[int]:
     """Many messages at once (a summons of thousands): rows in a few inserts,
     then ONE task sends them all. Each notice: channel, to, body, and
-    optionally subject, user (id), meeting (id), kind. Call it outside a
-    transaction, or the sweep sends them once it commits."""
+    optionally subject, user (id), meeting (id), kind. Inside a transaction
+    the task starts once it commits."""
     rows = []
     for notice in notices:
         to = (notice.get('to') or '').strip()
@@ -85,9 +87,28 @@ def _enqueue(message: Message) -> None:
         queue.enqueue('send_message', message.id)
 
 
+@dataclass(frozen=True)
+class Part:
+    """Where an inbound SMS sits in a long (concatenated) one: the provider's
+    reference shared by the parts, this part's number and how many there are."""
+    ref: str
+    number: int
+    total: int
+
+
+# Parts of one long SMS arrive within seconds; the reference is a small
+# counter on the phone, so only parts this close together belong together.
+PART_WINDOW = dt.timedelta(hours=1)
+# A part that waited this long for the others is read with those that came:
+# a lost part must not lose the reply.
+PART_WAIT = dt.timedelta(minutes=10)
+
+
 def receive_sms(*, provider_id: str, sender: str, recipient: str, text: str,
-                ) -> Message | None:
-    """Store an inbound SMS once (deduplicated on the provider's id).
+                part: Part | None = None) -> Message | None:
+    """Store an inbound SMS once (deduplicated on the provider's id) and
+    hand it to the handlers; a part of a long SMS waits for the others, and
+    the last to come hands on the whole text (`assemble`).
 
     Returns the new row, or None when this provider id was seen before.
     """
@@ -98,12 +119,67 @@ def receive_sms(*, provider_id: str, sender: str, recipient: str, text: str,
                 organisation=user.organisation_id if user else None, user=user,
                 channel=Message.SMS, direction=Message.IN, kind=Message.REPLY,
                 recipient=recipient, sender=sender, body=text,
-                status=Message.RECEIVED, provider='vonage',
-                provider_id=f'in:{provider_id}')
+                status=Message.PART if part else Message.RECEIVED, provider='vonage',
+                provider_id=f'in:{provider_id}', concat_ref=part and part.ref,
+                concat_part=part and part.number, concat_total=part and part.total)
+            if part is None:
+                queue.enqueue('dispatch_inbound', message.id)
     except IntegrityError:
         return None
-    queue.enqueue('dispatch_inbound', message.id)
+    if part is not None:
+        # After the commit: of parts arriving at once, the last to commit
+        # sees them all.
+        assemble(sender, part.ref, part.total)
     return message
+
+
+def assemble(sender: str, ref: str, total: int, *, waited: bool = False) -> Message | None:
+    """The whole of a long SMS as one RECEIVED row, handed to the handlers,
+    once all its parts are in (or, `waited`, with those that came). Each
+    long SMS is assembled once; a part coming after that is dropped."""
+    now = utcnow()
+    parts = list(Message.select().where(
+        Message.direction == Message.IN, Message.status == Message.PART,
+        Message.sender == sender, Message.concat_ref == ref, Message.concat_total == total,
+        Message.created_at > now - PART_WINDOW).order_by(Message.concat_part, Message.id))
+    waiting = [p for p in parts if p.handled_at is None]
+    if not waiting:
+        return None
+    if len(waiting) < len(parts):   # assembled already: a late or repeated part
+        _mark_parts_read(waiting, now)
+        return None
+    numbers = {p.concat_part: p for p in reversed(parts)}   # the first of each number
+    if len(numbers) < total and not waited:
+        return None
+    first = numbers[min(numbers)]
+    try:
+        with db.atomic():
+            whole = Message.create(
+                organisation=first.organisation_id, user=first.user_id, channel=Message.SMS,
+                direction=Message.IN, kind=Message.REPLY, recipient=first.recipient,
+                sender=sender, body=''.join(numbers[n].body for n in sorted(numbers)),
+                status=Message.RECEIVED, provider='vonage',
+                provider_id=f'{first.provider_id}:whole')
+            _mark_parts_read(parts, now)
+            queue.enqueue('dispatch_inbound', whole.id)
+    except IntegrityError:   # the other part arriving at once assembled it
+        return None
+    return whole
+
+
+def _mark_parts_read(parts: list[Message], now) -> None:
+    Message.update(handled_at=now).where(Message.id.in_([p.id for p in parts])).execute()
+
+
+def assemble_waiting(now) -> int:
+    """The sweep: long SMS whose parts have waited PART_WAIT without the rest
+    are read with the parts that came. Returns how many were handed on."""
+    groups = (Message.select(Message.sender, Message.concat_ref, Message.concat_total)
+              .where(Message.direction == Message.IN, Message.status == Message.PART,
+                     Message.handled_at.is_null(), Message.created_at <= now - PART_WAIT)
+              .distinct().tuples())
+    return sum(assemble(sender, ref, total, waited=True) is not None
+               for sender, ref, total in list(groups))
 
 
 def _sender_user(phone: str) -> User | None:

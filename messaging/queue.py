@@ -2,9 +2,11 @@
 message, a calendar sync) to a background task.
 
 Services never import tasks.py (it imports them): `tasks.init_app` connects
-the Huey tasks here by name. A row is always written first, so a job that
-cannot be handed over now (inside a transaction, queue down, no worker
-connected) is picked up by the periodic sweep.
+the Huey tasks here by name. A row is always written first, in the
+transaction of the change it reports, and its job starts once that
+transaction commits; a job that cannot be handed over then (the process dies
+after the commit, queue down, no worker connected) is picked up by the
+periodic sweep.
 """
 from __future__ import annotations
 
@@ -24,15 +26,9 @@ def connect(**tasks: Callable) -> None:
 
 
 def enqueue(job: str, *args) -> None:
-    """Start `job` now, unless a transaction is open: the worker could not see
-    its rows yet, and the sweep sends them once the caller commits."""
-    if db.in_transaction():
-        return
-    _start(job, args)
-
-
-def enqueue_after_commit(job: str, *args) -> None:
-    """Start `job` as soon as the open transaction commits (at once outside one)."""
+    """Start `job` once the outermost open transaction commits (at once
+    outside one): a worker could not see its rows before. A rolled back
+    transaction starts nothing."""
     db.after_commit(lambda: _start(job, args))
 
 

@@ -8,8 +8,9 @@ PostgreSQL locks the caseworker's and room's rows with SELECT ... FOR UPDATE.
 Meetings are made only by `create_meetings` (one booking or a whole
 summons: `book` and `planner.summons.summon` call it with their locks held),
 re-checked only by `recheck` (`scheduling.slots.BookingCheck`), which also
-serves `move` and a summons' changed proposal; `announce` tells the
-calendars and citizens after the commit.
+serves `move` and a summons' changed proposal; `announce` writes the
+calendar syncs and the citizens' notices in the same transaction (their tasks
+start once it commits, DESIGN rule 4).
 """
 from __future__ import annotations
 
@@ -206,8 +207,8 @@ def create_meetings(requests: Sequence[MeetingRequest], *,
     """The one write path that makes meetings: one booking or a whole
     summons. Inside the caller's transaction, with its locks held, each
     request is re-checked (`recheck`) and the free ones are written in bulk.
-    Returns per request its Meeting or the BookingError refusing it; after
-    the commit, `announce` the meetings."""
+    Returns per request its Meeting or the BookingError refusing it; the
+    caller then `announce`s the meetings in the same transaction."""
     with db.atomic():
         refusals = recheck(requests, now=now)
         made = iter(_write_meetings([request for request, refusal in zip(requests, refusals)
@@ -217,19 +218,26 @@ def create_meetings(requests: Sequence[MeetingRequest], *,
 
 def announce(made: Sequence[tuple[Meeting, MeetingRequest]], *, event: str = 'booked',
              notify: bool = True) -> None:
-    """After the commit: every calendar of the new meetings, and unless
-    `notify` is off their citizens ('booked', or 'summoned' by a summons)."""
+    """Inside the transaction that made the meetings: every calendar of
+    them, and unless `notify` is off their citizens ('booked', 'summoned' by
+    a summons, 'self_booked' by the citizen)."""
     if not made:
         return
     calendar_sync.queue_meetings([meeting.id for meeting, _request in made])
-    if notify:
-        _queue_staff_notices(made[0][0].organisation,
-                             [(meeting, citizen) for meeting, request in made
-                              for citizen in request.citizens], event)
+    if not notify:
+        return
+    if event in SELF_SERVICE_EVENTS:
+        for meeting, request in made:
+            for citizen in request.citizens:
+                _notify_self_service(meeting, citizen, event)
+        return
+    _queue_staff_notices(made[0][0].organisation,
+                         [(meeting, citizen) for meeting, request in made
+                          for citizen in request.citizens], event)
 
 
 def book(request: MeetingRequest, *, now: dt.datetime | None = None,
-         send_notifications: bool = True,
+         send_notifications: bool = True, event: str = 'booked',
          guard: Callable[[], None] | None = None) -> Meeting:
     """Create the meeting after re-checking inside the transaction.
 
@@ -246,7 +254,7 @@ def book(request: MeetingRequest, *, now: dt.datetime | None = None,
         [meeting] = create_meetings([request], now=now)
         if isinstance(meeting, BookingError):
             raise meeting
-    announce([(meeting, request)], notify=send_notifications)
+        announce([(meeting, request)], event=event, notify=send_notifications)
     return meeting
 
 
@@ -269,13 +277,19 @@ def cancel(meeting: Meeting, *, send_notifications: bool = True,
         if guard is not None:
             guard()
         Meeting.update(status=Meeting.CANCELLED).where(Meeting.id == meeting.id).execute()
-        citizens = [p.citizen for p in meeting.participants
-                    .where(MeetingParticipant.status == MeetingParticipant.BOOKED)]
-    meeting.status = Meeting.CANCELLED
+        meeting.status = Meeting.CANCELLED
+        _report_change(meeting, event if send_notifications else None)
+
+
+def _report_change(meeting: Meeting, event: str | None) -> None:
+    """Inside the transaction that moved or cancelled `meeting`: its calendars
+    and (unless `event` is None) its booked citizens are told once it commits."""
     calendar_sync.queue_meeting(meeting)
-    if send_notifications:
-        for citizen in citizens:
-            notify_citizen(meeting, citizen, event)
+    if event is None:
+        return
+    for participant in meeting.participants.where(
+            MeetingParticipant.status == MeetingParticipant.BOOKED):
+        notify_citizen(meeting, participant.citizen, event)
 
 
 def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
@@ -312,11 +326,56 @@ def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
         meeting.caseworker = caseworker
         meeting.starts_at, meeting.ends_at = start, end
         meeting.revision = (meeting.revision or 0) + 1
-    calendar_sync.queue_meeting(meeting)
-    if send_notifications:
-        for citizen in participants:
-            notify_citizen(meeting, citizen, event)
+        _report_change(meeting, event if send_notifications else None)
     return meeting
+
+
+def add_caseworker(meeting: Meeting, caseworker: Caseworker, *,
+                   now: dt.datetime | None = None) -> Meeting:
+    """One more caseworker on a booked meeting (a group meeting's staff),
+    free at that time as any booking re-checks. Every calendar of the
+    meeting is brought up to date: theirs gets the event, the others the
+    new list of staff."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    duration = int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
+    request = MeetingRequest(
+        organisation=meeting.organisation, team=meeting.team,
+        meeting_type=meeting.meeting_type, caseworker=caseworker,
+        starts_at=as_utc(meeting.starts_at), duration_minutes=duration,
+        reporting_minutes=meeting.reporting_minutes)
+    with db.atomic():
+        _lock(Caseworker, caseworker.id)
+        if _locked_status(meeting) != Meeting.BOOKED:
+            raise BookingError('gone', _('This meeting has been cancelled.'))
+        if caseworker.organisation_id != meeting.organisation_id:
+            raise BookingError('not_allowed', _('The caseworker is not of this job centre.'))
+        if caseworker.id in meeting.caseworker_ids():
+            raise BookingError('already', _('The caseworker already holds this meeting.'))
+        check_free(request, now=now)
+        MeetingCaseworker.create(meeting=meeting, caseworker=caseworker)
+        _staff_changed(meeting)
+    return meeting
+
+
+def remove_caseworker(meeting: Meeting, caseworker: Caseworker) -> Meeting:
+    """Take one of a group meeting's other caseworkers off it (never the
+    lead): the event leaves their calendar, the others show the new staff."""
+    with db.atomic():
+        _locked_status(meeting)
+        removed = (MeetingCaseworker.delete()
+                   .where(MeetingCaseworker.meeting == meeting.id,
+                          MeetingCaseworker.caseworker == caseworker.id).execute())
+        if removed:
+            _staff_changed(meeting)
+    return meeting
+
+
+def _staff_changed(meeting: Meeting) -> None:
+    """A new revision (every event lists the staff) and the calendars
+    queued, in the transaction of the change."""
+    Meeting.update(revision=Meeting.revision + 1).where(Meeting.id == meeting.id).execute()
+    meeting.revision = (meeting.revision or 0) + 1
+    calendar_sync.queue_meeting(meeting)
 
 
 def notify_citizen(meeting: Meeting, citizen: User, event: str) -> None:
@@ -795,13 +854,11 @@ def book_offer(offer: OnlineOffer, citizen: User, starts_at: dt.datetime, *,
             citizen_can_cancel=offer.allow_cancel, citizen_can_rebook=offer.allow_rebook,
             rebook_days_before=offer.rebook_days_before,
             show_caseworker=offer.show_caseworker)
-        return book(request, now=now, send_notifications=False, guard=guard)
+        return book(request, now=now, event='self_booked', guard=guard)
 
-    meeting = _first_free(choice, citizen, start, caseworker_id, now,
-                          lambda: offer_choice(OnlineOffer.get_by_id(offer.id), citizen, now),
-                          write)
-    notify_citizen(meeting, citizen, 'self_booked')
-    return meeting
+    return _first_free(choice, citizen, start, caseworker_id, now,
+                       lambda: offer_choice(OnlineOffer.get_by_id(offer.id), citizen, now),
+                       write)
 
 
 def rebook(meeting: Meeting, citizen: User, starts_at: dt.datetime, *,
@@ -819,12 +876,10 @@ def rebook(meeting: Meeting, citizen: User, starts_at: dt.datetime, *,
 
     def write(caseworker, guard):
         return move(meeting, caseworker=caseworker, starts_at=start, now=now,
-                    send_notifications=False,
+                    event='self_rebooked',
                     grid_minutes=choice.organisation.display_grid_minutes, guard=guard)
 
-    moved = _first_free(choice, citizen, start, caseworker_id, now, fresh_choice, write)
-    notify_citizen(moved, citizen, 'self_rebooked')
-    return moved
+    return _first_free(choice, citizen, start, caseworker_id, now, fresh_choice, write)
 
 
 def cancel_by_citizen(meeting: Meeting, citizen: User, *,

@@ -107,8 +107,9 @@ def calendar_url_problem(url: str, config=None) -> str:
 # --- queueing ------------------------------------------------------------------
 
 def queue_meeting(meeting: Meeting) -> int:
-    """After a booking, move or cancellation has committed: every calendar
-    of the meeting wants its current state. Returns the rows queued."""
+    """In the transaction of a booking, move or cancellation: every calendar
+    of the meeting wants its current state (the task starts once it
+    commits). Returns the rows queued."""
     return queue_meetings([meeting.id])
 
 
@@ -123,9 +124,8 @@ def queue_meetings(meeting_ids: Iterable[int]) -> int:
     """`queue_meeting` for many meetings (a summons of thousands): a fixed
     number of queries per 500 meetings and one Huey task for the batch.
 
-    Call it after the transaction that changed the meetings has committed;
-    inside a transaction the rows are written but the task is left to the
-    sweep (a worker could not see them yet)."""
+    Call it in the transaction that changed the meetings: the rows are
+    written with the change and the task starts once it commits."""
     ids = sorted({int(i) for i in meeting_ids})
     if not ids or not enabled():
         return 0
@@ -194,6 +194,30 @@ def _queue_chunk(ids: list[int]) -> list[int]:
             .order_by(CalendarSync.id).tuples()]
 
 
+def queue_caseworker(caseworker: Caseworker, old_url: str) -> int:
+    """In the transaction that changed the caseworker's calendar address
+    from `old_url`: every event put in the old calendar moves to the new one
+    (`_deliver` takes it out of the old). Returns the rows queued."""
+    if not enabled():
+        return 0
+    url = calendar_url(caseworker, caseworker.user.email)
+    # Events synced before the calendar was recorded on the row: the old one.
+    (CalendarSync.update(synced_url=old_url)
+     .where(CalendarSync.caseworker == caseworker.id, CalendarSync.synced_url == '',
+            CalendarSync.synced_revision.is_null(False),
+            CalendarSync.synced_revision != CalendarSync.REMOVED).execute())
+    moved = CalendarSync.select(CalendarSync.id).where(
+        CalendarSync.caseworker == caseworker.id, CalendarSync.synced_url != '',
+        CalendarSync.synced_url != url, CalendarSync.status != CalendarSync.SENDING)
+    ids = [row_id for (row_id,) in moved.order_by(CalendarSync.id).tuples()]
+    if ids:
+        (CalendarSync.update(status=CalendarSync.QUEUED, attempts=0, next_attempt_at=None,
+                             last_error='', updated_at=utcnow())
+         .where(CalendarSync.id.in_(ids)).execute())
+    _enqueue(ids)
+    return len(ids)
+
+
 def _enqueue(row_ids: list[int]) -> None:
     if len(row_ids) == 1:
         queue.enqueue('sync_calendar', row_ids[0])
@@ -210,15 +234,17 @@ def _chunks(values: list, size: int = CHUNK):
 # Claim, backoff and the stall reset are the outbox's (models.OutboxMixin);
 # what is the calendars' own is the revision a send was for.
 
-def _finish(row: CalendarSync, revision: int, error: str | None) -> None:
-    """sending -> synced, or a failed attempt (queued with backoff; failed
-    after the last). A row whose wanted revision changed while it was being
-    sent goes back to the queue at once instead."""
+def _finish(row: CalendarSync, revision: int, error: str | None, synced_url: str = '') -> None:
+    """sending -> synced (the event now in `synced_url`, '' when removed), or
+    a failed attempt (queued with backoff; failed after the last). A row whose
+    wanted revision changed while it was being sent goes back to the queue at
+    once instead."""
     now = utcnow()
     unchanged = CalendarSync.wanted_revision == revision
     if error is None:
         done = row.finish_sending(dict(status=CalendarSync.SYNCED, synced_revision=revision,
-                                       next_attempt_at=None, last_error='', updated_at=now),
+                                       synced_url=synced_url, next_attempt_at=None,
+                                       last_error='', updated_at=now),
                                   unchanged)
     else:
         done = row.finish_sending(row.failed_attempt(error, now), unchanged)
@@ -229,7 +255,7 @@ def _finish(row: CalendarSync, revision: int, error: str | None) -> None:
             fields['last_error'] = error[:CalendarSync.ERROR_LENGTH]
         row.finish_sending(fields)
     fresh = CalendarSync.get_by_id(row.id)
-    for name in ('status', 'synced_revision', 'wanted_revision', 'attempts',
+    for name in ('status', 'synced_revision', 'synced_url', 'wanted_revision', 'attempts',
                  'next_attempt_at', 'last_error', 'updated_at'):
         setattr(row, name, getattr(fresh, name))
 
@@ -260,11 +286,11 @@ def sync_one(sync_id: int, *, dav: caldav.CalDAV | None = None,
             if not row.claim():
                 return row.status
             revision = row.wanted_revision
-            error = _deliver(row, target, dav)
+            error, put_in = _deliver(row, target, dav)
             if error is not None and unreachable is not None \
                     and isinstance(error, caldav.ServerUnreachable):
                 unreachable[server] = str(error)
-            _finish(row, revision, None if error is None else str(error))
+            _finish(row, revision, None if error is None else str(error), put_in)
             if not (row.status == CalendarSync.QUEUED and row.next_attempt_at is None):
                 return row.status
             # queued again at once: the meeting changed while we were sending
@@ -309,8 +335,9 @@ def _defer(row: CalendarSync, error: str) -> None:
     row.next_attempt_at, row.last_error = later, error
 
 
-def _deliver(row: CalendarSync, target, dav: caldav.CalDAV) -> Exception | None:
-    """Send the meeting's current state to one calendar; the error, if any."""
+def _deliver(row: CalendarSync, target, dav: caldav.CalDAV) -> tuple[Exception | None, str]:
+    """Send the meeting's current state to one calendar: (the error, if any;
+    the calendar the event is now in, '' when it is in none)."""
     try:
         if target is None:
             raise DeliveryError('The caseworker no longer exists.')
@@ -325,20 +352,23 @@ def _deliver(row: CalendarSync, target, dav: caldav.CalDAV) -> Exception | None:
         if meeting is None:
             raise DeliveryError('The meeting no longer exists.')
         uid = ics.meeting_uid(meeting.id, meeting.created_at)
+        if row.synced_url and row.synced_url != url:
+            # The caseworker's calendar moved: out of the old one first.
+            dav.delete_event(row.synced_url, uid)
         holders = meeting.caseworker_ids()
         if meeting.status != Meeting.BOOKED or caseworker.id not in holders:
             dav.delete_event(url, uid)
-        else:
-            language = caseworker.user.language or meeting.organisation.language
-            event = event_calendar([meeting], language, caseworker_ids={meeting.id: holders})
-            dav.put_event(url, uid, event)
+            return None, ''
+        language = caseworker.user.language or meeting.organisation.language
+        event = event_calendar([meeting], language, caseworker_ids={meeting.id: holders})
+        dav.put_event(url, uid, event)
+        return None, url
     except DeliveryError as exc:
         log.warning('calendar sync %s attempt %s failed: %s', row.id, row.attempts, exc)
-        return exc
+        return exc, row.synced_url
     except Exception as exc:   # a bug or a database hiccup: recorded all the same
         log.exception('calendar sync %s attempt %s failed', row.id, row.attempts)
-        return DeliveryError(f'{type(exc).__name__}: {exc}')
-    return None
+        return DeliveryError(f'{type(exc).__name__}: {exc}'), row.synced_url
 
 
 # --- sweep ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from peewee import JOIN, SQL, fn
 
 from common.validators import normalise_phone
 from messaging import outbox, queue
+from messaging.errors import plain_error  # noqa: F401 (the pages and tests use it here too)
 from models import (CalendarSync, Caseworker, CitizenProfile, Meeting, MeetingCaseworker,
                     MeetingParticipant, MeetingType, Message, Organisation, Room, Team, User, db,
                     utcnow)
@@ -61,30 +62,6 @@ class CitizenState:
     def needs_letter(self) -> bool:
         """A letter is the way to reach the citizen (or another way to)."""
         return self.status in (LETTER, NONE, FAILED) and not self.delivered
-
-
-def plain_error(message: Message) -> str:
-    """A notice's last error as a planner can act on it."""
-    error = (message.last_error or '').strip()
-    sms = message.channel == Message.SMS
-    if not error:
-        return ''
-    if error == 'No recipient' or not (message.recipient or '').strip():
-        return (_('There is no mobile number to send the SMS to.') if sms
-                else _('There is no e-mail address to send to.'))
-    if error.startswith(Message.STALLED):
-        return (_('Sending the SMS stalled: it may or may not have reached the citizen.') if sms
-                else _('Sending the e-mail stalled: it may or may not have reached the citizen.'))
-    if error.startswith('delivery receipt:'):
-        detail = error.split(':', 1)[1].strip()
-        return _('The phone network could not deliver the SMS (%(detail)s).', detail=detail)
-    detail = error[:300]
-    if sms:
-        if error.startswith('Vonage status'):
-            detail = error.split(':', 1)[1].strip() if ':' in error else error
-            return _('The SMS provider refused the message: %(error)s', error=detail[:300])
-        return _('The SMS could not be sent: %(error)s', error=detail)
-    return _('The e-mail could not be sent: %(error)s', error=detail)
 
 
 def citizen_state(meeting: Meeting, participant: MeetingParticipant, citizen: User,
@@ -392,9 +369,9 @@ def resend_notices(meeting: Meeting, citizen_ids: Iterable[int] | None = None) -
                      .execute())
             if n:
                 queued.append(message.id)
-    queued += _first_notices(meeting, citizen_ids)
-    _enqueue(queued)
-    return len(queued)
+        _enqueue(queued)    # once this commits
+    # New notices are queued by the outbox as they are written.
+    return len(queued) + len(_first_notices(meeting, citizen_ids))
 
 
 def needs_first_notice(meeting: Meeting, participant: MeetingParticipant,
@@ -413,7 +390,8 @@ def _first_notices(meeting: Meeting, citizen_ids: Iterable[int] | None) -> list[
     """The summons notice (booking.staff_notice) for each citizen of the
     meeting who has a phone or e-mail but no notice about it at all. Checked
     and written under a lock on the participant row, so two Syncs at once
-    write it once. Returns the new queued message ids (not enqueued yet)."""
+    write it once. Returns the new queued message ids (each handed to the
+    queue as its transaction commits)."""
     if meeting.summoned_at is None or meeting.status != Meeting.BOOKED \
             or meeting.attendance == Meeting.LETTER:
         return []

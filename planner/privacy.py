@@ -349,8 +349,8 @@ def erase_citizen(user: User, actor: User | None, now: dt.datetime, *,
         AuditEvent.record('citizen.erased', actor=actor, organisation=org_id, obj=user,
                           detail=f'{len(meeting_ids)} meetings kept, '
                                  f'{len(message_ids)} messages erased', ip=ip)
-    if meeting_ids:
-        calendar_sync.queue_meetings(meeting_ids)
+        if meeting_ids:
+            calendar_sync.queue_meetings(meeting_ids)
     return Erasure(user.id, len(meeting_ids), len(message_ids))
 
 

@@ -1048,12 +1048,12 @@ def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> 
         AuditEvent.record('summons.made', actor=actor, organisation=org,
                           detail=f'{result.meetings} meetings, {result.pending} to the '
                                  f'pending list')
+        # Letter attendance: no SMS or e-mail, the letter is printed from the
+        # follow-up list.
+        booking.announce(outcome.made, event='summoned',
+                         notify=frame.attendance != Meeting.LETTER)
     if frame.attendance == Meeting.LETTER:
         result.letters = list(result.meeting_ids)
-    # Letter attendance: no SMS or e-mail, the letter is printed from the
-    # follow-up list.
-    booking.announce(outcome.made, event='summoned',
-                     notify=frame.attendance != Meeting.LETTER)
     return result
 
 

@@ -23,7 +23,7 @@ from flask_babel import (force_locale, format_date, format_time, gettext as _,
                          lazy_gettext as _l)
 from peewee import fn
 
-from messaging import outbox, queue
+from messaging import outbox
 from models import (AuditEvent, Availability, CallOutcome, Message, Organisation, PoolSettings,
                     Qualification, ShiftRequest, SubstituteQualification, SubstituteUnit, Unit,
                     User, Vacancy, VacancyQualification, db, utcnow)
@@ -60,11 +60,8 @@ def _lock(model, row_id: int) -> None:
 
 def send_sms(user: User, text: str, kind: str = Message.AUTOMATIC) -> Message:
     """The SMS row is written in the caller's transaction and handed to the
-    queue as soon as it commits (a crash in between leaves it to the sweep)."""
-    message = outbox.queue_sms(user.organisation, user.phone or '', text, user=user, kind=kind)
-    if message.status == Message.QUEUED:
-        queue.enqueue_after_commit('send_message', message.id)
-    return message
+    queue once it commits (outbox; a crash in between leaves it to the sweep)."""
+    return outbox.queue_sms(user.organisation, user.phone or '', text, user=user, kind=kind)
 
 
 def language_of(user: User) -> str:
@@ -506,7 +503,7 @@ def _with_open_requests(user_ids, at: dt.datetime) -> set[int]:
         ShiftRequest.deadline > naive_utc(at))}
 
 
-def send_requests(vacancy: Vacancy, count: int, deadline: dt.datetime, *, by: User,
+def send_requests(vacancy: Vacancy, count: int, deadline: dt.datetime, *, by: User | None,
                   at: dt.datetime) -> list[ShiftRequest]:
     """A wave: requests to the first `count` eligible substitutes not asked
     before for this vacancy, to be answered by `deadline` (naive UTC)."""
@@ -539,7 +536,9 @@ def send_requests(vacancy: Vacancy, count: int, deadline: dt.datetime, *, by: Us
                 sent_at=naive_utc(at), deadline=deadline))
         Vacancy.update(status=Vacancy.REQUESTED, answer_deadline=deadline, waves=wave).where(
             Vacancy.id == vacancy.id).execute()
+        # `by` is None when the expiry sent the next wave by itself.
         AuditEvent.record('requests_sent', actor=by, obj=vacancy,
+                          organisation=vacancy.organisation_id,
                           detail=f'wave {wave}: {len(requests)}')
     return requests
 
@@ -565,6 +564,7 @@ def answer(request: ShiftRequest, yes: bool, *, via: str, at: dt.datetime) -> st
         _lock(User, request.user_id)
         request = ShiftRequest.get_by_id(request.id)
         user = request.user
+        told = _told_already(request, vacancy)
         outcome = _decide(request, vacancy, user, yes, via, at)
         event = {WON: 'won', FILLED: 'already_filled', UNFIT: 'unfit', EXPIRED: 'expired',
                  CANCELLED: 'not_needed', ALREADY: 'already_answered'}.get(outcome)
@@ -572,7 +572,7 @@ def answer(request: ShiftRequest, yes: bool, *, via: str, at: dt.datetime) -> st
             event = 'declined'   # the web shows it; an SMS answer is confirmed
         elif not yes and outcome in (FILLED, CANCELLED):
             event = 'not_needed'
-        if event:
+        if event and outcome != told:
             _tell(user, vacancy, event)
         if outcome in (WON, DECLINED, UNFIT):
             AuditEvent.record('request_answered', actor=user, obj=vacancy,
@@ -580,28 +580,42 @@ def answer(request: ShiftRequest, yes: bool, *, via: str, at: dt.datetime) -> st
     return outcome
 
 
+def _told_already(request: ShiftRequest, vacancy: Vacancy) -> str | None:
+    """The outcome a closed request's substitute was told of when it closed
+    (the winner's "not got" SMS; the expiry's "time has passed" SMS): their
+    answer is noted, and never gets the same news twice."""
+    if request.status == ShiftRequest.WITHDRAWN:
+        return FILLED
+    if (request.status == ShiftRequest.EXPIRED
+            and PoolSettings.of(vacancy.organisation).expiry_sms == 'expired'):
+        return EXPIRED
+    return None
+
+
 def _decide(request, vacancy, user, yes, via, at) -> str:
+    fields = dict(answered_at=naive_utc(at), answered_via=via)
     if request.status != ShiftRequest.OPEN:
         if request.status == ShiftRequest.WITHDRAWN:
+            if yes and vacancy.status == Vacancy.BOOKED:
+                _lost_to_another(request, fields)
             return CANCELLED if vacancy.status == Vacancy.CANCELLED else FILLED
         if request.status == ShiftRequest.EXPIRED:
             return EXPIRED
         return ALREADY
-    fields = dict(answered_at=naive_utc(at), answered_via=via)
     if request.deadline <= naive_utc(at):
         _close(request, ShiftRequest.EXPIRED, {})
-        _unfilled_when_nobody_left(vacancy)
+        _move_on(vacancy, PoolSettings.of(vacancy.organisation), at)
         return EXPIRED
     if not yes:
         _close(request, ShiftRequest.DECLINED, fields)
-        _unfilled_when_nobody_left(vacancy)
+        _move_on(vacancy, PoolSettings.of(vacancy.organisation), at)
         return DECLINED
     if vacancy.status not in Vacancy.FILLABLE:
         _close(request, ShiftRequest.LOST, fields)
         return CANCELLED if vacancy.status == Vacancy.CANCELLED else FILLED
     if not _recheck(vacancy, user, at).eligible:
         _close(request, ShiftRequest.LOST, fields)
-        _unfilled_when_nobody_left(vacancy)
+        _move_on(vacancy, PoolSettings.of(vacancy.organisation), at)
         return UNFIT
     _take(vacancy, user, Vacancy.REQUEST, at)
     _close(request, ShiftRequest.ACCEPTED, fields)
@@ -618,31 +632,83 @@ def _close(request: ShiftRequest, status: str, fields: dict) -> None:
     request.status = status
 
 
-def _unfilled_when_nobody_left(vacancy: Vacancy) -> None:
-    if vacancy.status != Vacancy.REQUESTED:
-        return
-    if not ShiftRequest.select().where(ShiftRequest.vacancy == vacancy.id,
-                                       ShiftRequest.status == ShiftRequest.OPEN).exists():
-        Vacancy.update(status=Vacancy.UNFILLED).where(
-            Vacancy.id == vacancy.id, Vacancy.status == Vacancy.REQUESTED).execute()
-        vacancy.status = Vacancy.UNFILLED
+def _lost_to_another(request: ShiftRequest, fields: dict) -> None:
+    """A Ja that came just after another substitute's won the shift: the
+    request shows that they answered yes, and when."""
+    (ShiftRequest.update(status=ShiftRequest.LOST, **fields)
+     .where(ShiftRequest.id == request.id, ShiftRequest.status == ShiftRequest.WITHDRAWN)
+     .execute())
+    request.status = ShiftRequest.LOST
 
 
 def expire(org, at: dt.datetime) -> int:
-    """Requests past their deadline expire; a requested vacancy without open
-    requests becomes unfilled (the planner may send the next wave).
-    Idempotent; run before showing or deciding anything."""
-    of_org = Vacancy.select(Vacancy.id).where(Vacancy.organisation == org)
-    expired = (ShiftRequest.update(status=ShiftRequest.EXPIRED)
-               .where(ShiftRequest.status == ShiftRequest.OPEN,
-                      ShiftRequest.deadline <= naive_utc(at),
-                      ShiftRequest.vacancy.in_(of_org)).execute())
+    """Requests past their deadline expire, each substitute is told as the
+    organisation chose (PoolSettings.expiry_sms), and a requested vacancy
+    without open requests moves on: the next wave when the organisation chose
+    so and someone is left to ask, else unfilled (the planner decides).
+    Idempotent: `expire_all` runs it on time; pages and the SMS handler run it
+    before showing or deciding anything. Returns the requests expired."""
+    settings = PoolSettings.of(org)
+    overdue = (ShiftRequest.select(ShiftRequest.vacancy).join(Vacancy)
+               .where(Vacancy.organisation == org, ShiftRequest.status == ShiftRequest.OPEN,
+                      ShiftRequest.deadline <= naive_utc(at)).distinct())
+    expired = sum(_expire_vacancy(vacancy_id, settings, at)
+                  for (vacancy_id,) in list(overdue.tuples()))
     waiting = ShiftRequest.select(ShiftRequest.vacancy).where(
         ShiftRequest.status == ShiftRequest.OPEN)
     (Vacancy.update(status=Vacancy.UNFILLED)
      .where(Vacancy.organisation == org, Vacancy.status == Vacancy.REQUESTED,
             Vacancy.id.not_in(waiting)).execute())
     return expired
+
+
+def expire_all(at: dt.datetime) -> int:
+    """The periodic task: `expire` for every organisation with a request
+    past its deadline, so nothing waits for somebody to open a page."""
+    orgs = (Organisation.select().join(Vacancy).join(ShiftRequest)
+            .where(ShiftRequest.status == ShiftRequest.OPEN,
+                   ShiftRequest.deadline <= naive_utc(at)).distinct())
+    return sum(expire(org, at) for org in list(orgs))
+
+
+# PoolSettings.expiry_sms -> the SMS an expired request's substitute gets.
+_EXPIRY_EVENTS = {'expired': 'expired', 'not_needed': 'not_needed'}
+
+
+def _expire_vacancy(vacancy_id: int, settings: PoolSettings, at: dt.datetime) -> int:
+    """One vacancy's overdue requests, under its lock (each expires and is
+    told once, however many expirers run at once)."""
+    with db.atomic():
+        vacancy = _fresh_locked(Vacancy(id=vacancy_id))
+        due = list(ShiftRequest.select(ShiftRequest, User).join(User).where(
+            ShiftRequest.vacancy == vacancy_id, ShiftRequest.status == ShiftRequest.OPEN,
+            ShiftRequest.deadline <= naive_utc(at)))
+        ShiftRequest.update(status=ShiftRequest.EXPIRED).where(
+            ShiftRequest.id.in_([r.id for r in due])).execute()
+        event = _EXPIRY_EVENTS.get(settings.expiry_sms)
+        if event and vacancy.starts_at > naive_utc(at):
+            for request in due:
+                _tell(request.user, vacancy, event)
+        _move_on(vacancy, settings, at)
+    return len(due)
+
+
+def _move_on(vacancy: Vacancy, settings: PoolSettings, at: dt.datetime) -> None:
+    """A requested vacancy whose requests are all answered or expired: the
+    next wave if the organisation chose so, else unfilled."""
+    if vacancy.status != Vacancy.REQUESTED or ShiftRequest.select().where(
+            ShiftRequest.vacancy == vacancy.id, ShiftRequest.status == ShiftRequest.OPEN).exists():
+        return
+    if settings.next_wave_on_expiry:
+        try:
+            send_requests(vacancy, settings.requests_per_wave, default_deadline(vacancy, at),
+                          by=None, at=at)
+            return
+        except StaffingError:   # nobody left to ask, or too late: the planner decides
+            pass
+    Vacancy.update(status=Vacancy.UNFILLED).where(
+        Vacancy.id == vacancy.id, Vacancy.status == Vacancy.REQUESTED).execute()
+    vacancy.status = Vacancy.UNFILLED
 
 
 def record_call(vacancy: Vacancy, user: User, outcome: str, *, by: User,

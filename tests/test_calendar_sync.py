@@ -511,3 +511,63 @@ def test_own_calendar_address_on_the_server_is_used_and_others_refused(app, clie
     (row,) = _rows(other)
     assert row.status == 'queued'
     assert 'must be on the calendar server' in row.last_error
+
+
+# --- staff added later, a calendar address changed --------------------------------------
+
+def test_a_caseworker_added_to_a_meeting_later_gets_it_in_their_calendar(
+        app, client, login, radicale, setup):
+    meeting = _book(setup)
+    assert events(_calendar(radicale, setup['ole'])) == []
+    login(setup['admin'])
+    page = client.get(f'/calendar/meeting/{meeting.id}').get_data(as_text=True)
+    assert 'Add a caseworker to the meeting' in page
+    response = client.post(f'/calendar/meeting/{meeting.id}/staff',
+                           data={'caseworker': setup['ole'].id})
+    assert response.status_code == 303
+    page = client.get(response.headers['Location']).get_data(as_text=True)
+    assert 'Ole Vejleder now holds the meeting too.' in page
+    for cw in (setup['karen'], setup['ole']):   # Karen's event lists Ole now too
+        (event,) = events(_calendar(radicale, cw))
+        assert str(event['UID']) == _uid(meeting)
+        assert 'Karen Vejleder, Ole Vejleder' in str(event['DESCRIPTION'])
+    assert {r.status for r in _rows(meeting)} == {'synced'}
+    # Twice: refused, nothing changes.
+    client.post(f'/calendar/meeting/{meeting.id}/staff', data={'caseworker': setup['ole'].id})
+    assert MeetingCaseworker.select().count() == 1
+    # Off the meeting again: out of Ole's calendar.
+    booking.remove_caseworker(Meeting.get_by_id(meeting.id), setup['ole'])
+    assert events(_calendar(radicale, setup['ole'])) == []
+    (event,) = events(_calendar(radicale, setup['karen']))
+    assert 'Ole Vejleder' not in str(event['DESCRIPTION'])
+
+
+def test_a_caseworker_busy_then_is_not_added(app, radicale, setup):
+    meeting = _book(setup)
+    _book(setup, cw=setup['ole'], citizen=setup['other'])   # Ole's 09:00 is taken
+    with pytest.raises(booking.BookingError):
+        booking.add_caseworker(Meeting.get_by_id(meeting.id), setup['ole'])
+    assert MeetingCaseworker.select().count() == 0
+    assert [str(e['UID']) for e in events(_calendar(radicale, setup['ole']))] != [
+        _uid(meeting)]
+
+
+def test_a_new_calendar_address_takes_the_events_out_of_the_old_one(
+        app, client, login, radicale, setup):
+    meeting = _book(setup)
+    old = _calendar(radicale, setup['karen'])
+    assert [str(e['UID']) for e in events(old)] == [_uid(meeting)]
+    login(setup['admin'])
+    own = f'{radicale.url}/team-dagpenge/karen/'
+    response = client.post(f"/admin/caseworkers/{setup['karen'].id}", data={
+        'initials': 'KV', 'teams': [str(setup['team'].id)], 'calendar_url': own})
+    assert response.status_code == 303
+    assert events(old) == []
+    assert [str(e['UID']) for e in events(own)] == [_uid(meeting)]
+    (row,) = _rows(meeting)
+    assert (row.status, row.synced_url) == ('synced', own)
+    # And back to the default address: the event follows again.
+    response = client.post(f"/admin/caseworkers/{setup['karen'].id}", data={
+        'initials': 'KV', 'teams': [str(setup['team'].id)], 'calendar_url': ''})
+    assert events(own) == []
+    assert [str(e['UID']) for e in events(old)] == [_uid(meeting)]

@@ -27,12 +27,13 @@ import subprocess
 import sys
 import threading
 import time
+from unittest.mock import patch
 
 import pytest
 import responses
 
 import tasks
-from messaging import outbox
+from messaging import outbox, queue
 from models import Meeting, MeetingParticipant, Message, db, utcnow
 from planner import summons
 from pool import staffing
@@ -184,11 +185,13 @@ def test_system_consumer_killed_mid_batch_the_sweep_finishes_it(
     worker = [bin_path('flask'), '--app', 'app', 'worker', '--workers', '2']
     consumer = None
     try:
-        # A summons-sized batch: 50 SMS rows, committed, then ONE task.
-        with db.atomic():
-            ids = outbox.queue_many(jobcentre, [
-                dict(channel=Message.SMS, to=f'+4520{i:06d}', body=f'Indkaldelse {i}')
-                for i in range(50)])
+        # A summons-sized batch: 50 SMS rows, committed, then ONE task, in
+        # the consumer's queue (this process hands nothing to its own).
+        with patch.dict(queue.jobs, clear=True):
+            with db.atomic():
+                ids = outbox.queue_many(jobcentre, [
+                    dict(channel=Message.SMS, to=f'+4520{i:06d}', body=f'Indkaldelse {i}')
+                    for i in range(50)])
         assert Message.select().where(Message.status == Message.QUEUED).count() == 50
         _enqueue_in(env, f'send_messages({json.dumps(ids)})')
         consumer = start(worker, env, tmp_path / 'worker-1.log')

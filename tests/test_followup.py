@@ -198,8 +198,8 @@ def test_failed_sms_and_missing_contact_in_plain_words(client, login, world, cit
     login(w.planner)
     html = text(client.get('/summons/follow-up/'))
     found = rows(html)
-    assert 'The SMS provider refused the message: Bad Credentials' in found[pid(m1, refused)]
-    assert 'The phone network could not deliver the SMS (expired (err-code 5))' \
+    assert 'The SMS account is not set up correctly (code 4)' in found[pid(m1, refused)]
+    assert 'The phone could not be reached in time: the SMS expired (code 5).' \
         in found[pid(m2, receipt)]
     row = found[pid(m3, nobody)]
     assert 'No phone or e-mail: send a letter.' in row

@@ -160,7 +160,10 @@ def test_filters_channel_and_status(client, login, outbox, jobcentre, admin):
     assert len(rows('?status=sent')) == 3
     failed_rows = rows('?status=failed')
     assert len(failed_rows) == 1 and 'Kunne ikke sendes' in failed_rows[0]
-    assert 'Failed' in failed_rows[0] and 'Non-Whitelisted' in failed_rows[0]
+    assert 'Failed' in failed_rows[0]
+    # In plain words, not the provider's.
+    assert 'The SMS account is not set up correctly (code 29)' in failed_rows[0]
+    assert 'Non-Whitelisted' not in failed_rows[0]
     assert len(rows('?channel=email&status=failed')) == 0
     assert len(rows('?channel=fax&status=bogus')) == 4     # unknown values ignored
     html = text(client.get('/messages/?channel=email'))
@@ -196,7 +199,8 @@ def test_failed_message_shows_failed_and_the_error(client, login, admin, jobcent
         Message.id == message.id).execute()
     login(admin)
     html = text(client.get(f'/messages/{message.id}'))
-    assert 'Failed' in html and 'Vonage status 1: Throttled' in html
+    assert 'Failed' in html and 'The SMS provider is busy or out of credit (code 1)' in html
+    assert 'Throttled' not in html
     assert 'Last error' in html
 
 

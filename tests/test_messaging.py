@@ -20,7 +20,7 @@ from vonage import Auth
 
 import tasks
 from integrations.mail import stable_message_id
-from messaging import outbox
+from messaging import outbox, queue
 from models import Message, User, db, utcnow
 
 VONAGE_URL = 'https://rest.nexmo.com/sms/json'
@@ -127,9 +127,10 @@ class TestVonageSms:
         (dict(json=vonage_error('1', 'Throttled')), 'Throttled'),
         (dict(json={'error': 'boom'}, status=500), '500'),
         (dict(body=requests.exceptions.ConnectionError('connection refused')),
-         'connection refused'),
-        (dict(body=requests.exceptions.ReadTimeout('read timed out')), 'timed out'),
-    ], ids=['status-throttled', 'http-500', 'connection-error', 'timeout'])
+         'Could not connect to Vonage'),
+        (dict(body=requests.exceptions.ConnectTimeout('connect timed out')),
+         'Could not connect to Vonage (timeout)'),
+    ], ids=['status-throttled', 'http-500', 'connection-error', 'connect-timeout'])
     def test_failed_attempt_is_recorded_and_queued_again(
             self, vonage_api, jobcentre, answer, expected_error):
         vonage_api.post(VONAGE_URL, **answer)
@@ -292,15 +293,36 @@ class TestVonageSms:
         assert row.last_error.startswith('InvalidAuthError')
         assert not vonage_api.calls
 
-    def test_queued_inside_a_transaction_is_sent_by_the_sweep(self, vonage_api,
-                                                             jobcentre):
+    def test_queued_inside_a_transaction_is_sent_once_it_commits(self, vonage_api,
+                                                                jobcentre):
         vonage_api.post(VONAGE_URL, json=vonage_ok())
+        with db.atomic():
+            with db.atomic():
+                message = outbox.queue_sms(jobcentre, '+4520123456', 'Hej')
+            assert not vonage_api.calls   # the worker could not see the row yet
+            assert Message.get_by_id(message.id).status == Message.QUEUED
+        assert [form(c)['client-ref'] for c in vonage_api.calls] == [str(message.id)]
+        assert Message.get_by_id(message.id).status == Message.SENT
+        assert tasks.sweep.call_local() == 0
+
+    def test_queued_while_the_queue_is_down_is_sent_by_the_sweep(
+            self, vonage_api, jobcentre, monkeypatch):
+        vonage_api.post(VONAGE_URL, json=vonage_ok())
+        monkeypatch.setattr(queue, 'jobs', {})    # nothing to hand the job to
         with db.atomic():
             message = outbox.queue_sms(jobcentre, '+4520123456', 'Hej')
         assert not vonage_api.calls
         assert Message.get_by_id(message.id).status == Message.QUEUED
         assert tasks.sweep.call_local() == 1
         assert Message.get_by_id(message.id).status == Message.SENT
+
+    def test_a_rolled_back_message_is_never_sent(self, vonage_api, jobcentre):
+        vonage_api.post(VONAGE_URL, json=vonage_ok())
+        with pytest.raises(RuntimeError):
+            with db.atomic():
+                outbox.queue_sms(jobcentre, '+4520123456', 'Hej')
+                raise RuntimeError('rolled back')
+        assert not vonage_api.calls and Message.select().count() == 0
 
     def test_delivery_receipt_overtaking_the_send_keeps_delivered(self, jobcentre):
         message = Message.create(organisation=jobcentre, channel=Message.SMS,

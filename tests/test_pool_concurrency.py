@@ -91,7 +91,12 @@ def test_web_yes_and_sms_ja_from_many_at_once_book_one(app, requested):
     assert [s.id for s in got] == [winner.user_id]
     for sub in subs:
         if sub.id != winner.user_id:
-            assert 'did not get' in texts_to(sub)[-1]
+            # The request, then one SMS saying they did not get it.
+            [_request, told] = texts_to(sub)
+            assert 'did not get' in told
+            # Their Ja is on record, with its time.
+            mine = ShiftRequest.get(ShiftRequest.user == sub)
+            assert mine.status == ShiftRequest.LOST and mine.answered_at is not None
 
 
 def test_the_same_substitute_on_the_web_and_by_sms_at_once_is_decided_once(app, requested):

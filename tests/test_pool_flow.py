@@ -62,12 +62,15 @@ def test_done_when_short_shift_today_goes_to_the_first_ja(app, client, pool, log
     [told] = texts_to(bo, since=before)
     assert 'did not get the shift' in told
 
-    # Bo's later Ja: "you did not get the shift".
+    # Bo's Ja, just after Anna's: noted with its time, and no second SMS
+    # (he was told he did not get the shift when Anna got it).
     before = last_message_id()
     assert client.post(INBOUND, data=inbound(bo, 'Ja')).status_code == 204
-    [reply] = texts_to(bo, since=before)
-    assert 'already filled' in reply and 'did not get' in reply
+    assert texts_to(bo, since=before) == []
     assert Vacancy.get_by_id(shift.id).substitute_id == anna.id
+    lost = ShiftRequest.get(ShiftRequest.user == bo)
+    assert (lost.status, lost.answered_via) == (ShiftRequest.LOST, 'sms')
+    assert lost.answered_at is not None
 
     # The shift shows on Anna's "My shifts".
     page = client.get('/my/shifts').get_data(as_text=True)
@@ -76,7 +79,8 @@ def test_done_when_short_shift_today_goes_to_the_first_ja(app, client, pool, log
     assert 'Storgatan 1' in coming
     page = planner_client.get(f'/pool/vacancies/{shift.id}').get_data(as_text=True)
     assert 'Anna Andersson' in page and 'answered yes' in page
-    assert 'Yes: got the shift' in page and 'Not needed any more' in page
+    assert 'Yes: got the shift' in page and 'Answered yes, someone else got it' in page
+    assert 'Not needed any more' not in page
 
 
 @pytest.fixture
@@ -114,7 +118,7 @@ def test_everybody_saying_no_makes_the_vacancy_unfilled(client, pool, asked):
     assert Vacancy.get_by_id(asked.id).status == Vacancy.UNFILLED
 
 
-@pytest.mark.parametrize('text', ['Ja tack!', '👍', 'Kyllä', 'OK', 'Ja 12'])
+@pytest.mark.parametrize('text', ['kanske', 'Ja Ja', 'ja nej', '👍', 'Kyllä', 'OK', 'Ja 12'])
 def test_anything_else_gets_a_helpful_reply_and_books_nothing(client, pool, asked, text):
     anna = pool['subs'][0]
     code = request_code(anna)
@@ -123,6 +127,23 @@ def test_anything_else_gets_a_helpful_reply_and_books_nothing(client, pool, aske
                      f'example JA {code}. For anything else call +46812345678.')
     assert Vacancy.get_by_id(asked.id).status == Vacancy.REQUESTED
     assert ShiftRequest.get(ShiftRequest.user == anna).status == ShiftRequest.OPEN
+
+
+@pytest.mark.parametrize('text', ['JA TACK {code}', 'Ja, tack! 👍', '\u200fJa {code}\u200f',
+                                  'Ja tak', 'ja takk {code}', 'Ja gärna'])
+def test_a_polite_ja_books_the_shift(client, pool, asked, text):
+    anna = pool['subs'][0]
+    [reply] = answer_by_sms(client, anna, text.format(code=request_code(anna)))
+    assert reply.startswith('You got the shift at Hemtjänst Norr')
+    assert Vacancy.get_by_id(asked.id).substitute_id == anna.id
+
+
+@pytest.mark.parametrize('text', ['Nej tack', 'Nej, tyvärr {code}', 'Nei takk', 'Nej tak 😔'])
+def test_a_polite_nej_is_noted(client, pool, asked, text):
+    anna = pool['subs'][0]
+    [reply] = answer_by_sms(client, anna, text.format(code=request_code(anna)))
+    assert reply.startswith('Thank you. We have noted that you cannot take the shift')
+    assert ShiftRequest.get(ShiftRequest.user == anna).status == ShiftRequest.DECLINED
 
 
 def test_with_several_open_requests_a_bare_ja_lists_the_codes_and_a_code_picks_one(

@@ -521,4 +521,5 @@ def test_failed_receipt_shows_in_the_log(client, sent_sms, jobcentre, make_user,
     client.post(DELIVERY, data=receipt(sent_sms, 'rejected', err_code='29'))
     login(make_user(jobcentre, User.PLANNER))
     html = client.get('/messages/?status=failed').get_data(as_text=True)
-    assert 'delivery receipt: rejected (err-code 29)' in html
+    assert 'The phone network could not deliver the SMS (code 29).' in html
+    assert 'delivery receipt' not in html

@@ -332,8 +332,13 @@ def _save_details(caseworker: Caseworker, form: DetailsForm) -> None:
     caseworker.work_phone = form.work_phone.data or ''
     caseworker.can_be_summoned = bool(form.can_be_summoned.data)
     caseworker.comment = (form.comment.data or '').strip()
+    syncing = calendar_sync.enabled()
+    old_url = calendar_sync.calendar_url(caseworker, caseworker.user.email) if syncing else ''
     caseworker.calendar_url = (form.calendar_url.data or '').strip()
     caseworker.save()
+    if syncing and calendar_sync.calendar_url(caseworker, caseworker.user.email) != old_url:
+        # The events move with the address (in this transaction, rule 4).
+        calendar_sync.queue_caseworker(caseworker, old_url)
     CaseworkerTeam.delete().where(CaseworkerTeam.caseworker == caseworker).execute()
     CaseworkerTeam.insert_many([{'caseworker': caseworker.id, 'team': t}
                                 for t in sorted(set(form.teams.data))]).execute()

@@ -753,6 +753,22 @@ def new():
     return render_template('calendar/new.html', form=form)
 
 
+@bp.route('/meeting/<int:meeting_id>/staff', methods=['POST'])
+@job_centre_staff
+def add_staff(meeting_id):
+    """One more caseworker on the meeting: it goes into their calendar."""
+    meeting = get_in_org(Meeting, meeting_id)
+    caseworker = get_in_org(Caseworker, request.form.get('caseworker', type=int) or 0)
+    try:
+        booking.add_caseworker(meeting, caseworker)
+    except booking.BookingError as exc:
+        flash(exc.message, 'error')
+    else:
+        _audit('meeting_staff_added', meeting, f'caseworker {caseworker.id}')
+        flash(_('%(name)s now holds the meeting too.', name=caseworker.user.name), 'info')
+    return see_other('calendar.meeting', meeting_id=meeting.id)
+
+
 def _audit(action: str, meeting: Meeting, detail: str = '') -> None:
     """Who read or changed a meeting, and so its citizens' data."""
     AuditEvent.record(action, actor=current_user._get_current_object(), obj=meeting,
@@ -870,8 +886,13 @@ def meeting(meeting_id):
                 .where(MeetingParticipant.status == MeetingParticipant.BOOKED)]
     g.personal_data = True
     _audit('meeting_read', meeting, f'{len(citizens)} citizens')
+    holders = meeting.caseworker_ids()
+    staff = {c.id: c for c in Caseworker.select(Caseworker, User).join(User)
+             .where(Caseworker.organisation == meeting.organisation_id).order_by(User.name)}
     page = render('calendar/meeting.html', {'cal-details': 'details'}, meeting=meeting,
-                  citizens=citizens, when=booking.local_when(meeting), place=meeting.place(),
+                  citizens=citizens, holders=[staff[i] for i in holders if i in staff],
+                  others=[c for i, c in staff.items() if i not in holders],
+                  when=booking.local_when(meeting), place=meeting.place(),
                   shown=shown, form=form, may_open_citizen=current_user.role == User.ADMIN,
                   language=_language(), back=_week_of(meeting))
     return page, status, headers

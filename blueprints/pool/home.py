@@ -12,7 +12,8 @@ from flask import Blueprint, flash
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+from wtforms import BooleanField, IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
 from blueprints.forms import city_lookup
@@ -76,6 +77,16 @@ class SettingsForm(FlaskForm):
     answer_minutes = IntegerField(
         _l('Time to answer (minutes)'), [InputRequired(), NumberRange(5, 7 * 24 * 60)],
         description=_l('The default deadline of a wave; never later than the shift starts.'))
+    expiry_sms = SelectField(
+        _l('When the time to answer runs out, the substitute gets'),
+        choices=[SelectChoice('expired', _l('An SMS: the time to answer has passed')),
+                 SelectChoice('not_needed', _l('An SMS: the shift is no longer needed')),
+                 SelectChoice('none', _l('No SMS'))])
+    next_wave_on_expiry = BooleanField(
+        _l('Send the next wave by itself'),
+        description=_l('When every request of a wave is answered no or has run out, the '
+                       'next eligible substitutes are asked at once. Otherwise the shift '
+                       'shows as unfilled for you to decide.'))
 
 
 @bp.route('/settings', methods=['GET', 'POST'])
@@ -86,6 +97,8 @@ def settings():
     if form.validate_on_submit():
         current.requests_per_wave = form.requests_per_wave.data
         current.answer_minutes = form.answer_minutes.data
+        current.expiry_sms = form.expiry_sms.data
+        current.next_wave_on_expiry = form.next_wave_on_expiry.data
         current.save()
         flash(_('Settings saved.'), 'success')
         return see_other('pool.settings')
