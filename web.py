@@ -139,7 +139,8 @@ def error_page(status: int, title: str, text: str):
 
 def htmx_status(status: int) -> int:
     """`status` for a page shown again (a form with errors, a refused delete),
-    but 200 for htmx, which swaps only 2xx answers."""
+    but 200 for htmx: the answer is the form itself, swapped in place (htmx
+    swaps error answers too, see error_page, but reports them as errors)."""
     return 200 if request.htmx else status
 
 
