@@ -476,6 +476,7 @@ class Letter:
     rights_heading: str
     rights: str
     contact: str
+    closing: str                       # "Kind regards", in the letter's language
     printed_at: dt.datetime | None     # local
 
 
@@ -597,7 +598,7 @@ def _letter(organisation: Organisation, meeting: Meeting, participant: MeetingPa
             intro=_('You are summoned to a meeting (%(kind)s) with %(org)s.',
                     kind=kind, org=organisation.name),
             facts=facts, rights_heading=_('Your rights and duties'),
-            rights=summons_rights_and_duties(), contact=contact,
+            rights=summons_rights_and_duties(), contact=contact, closing=_('Kind regards'),
             printed_at=organisation.local(participant.letter_printed_at)
             if participant.letter_printed_at else None)
 

@@ -550,6 +550,7 @@ def test_a_letter_can_be_posted(client, login, world, citizen):
     assert 'Indkaldelse til et møde: Jobsamtale' in letter
     assert 'Mødelokale 3, Jobvej 3, 8000 Aarhus C' in letter
     assert 'Du er indkaldt til mødet' in letter and 'booket' not in letter
+    assert 'Med venlig hilsen' in letter        # the citizen's language, not the page's
     assert 'cannot be posted' not in body
 
 
