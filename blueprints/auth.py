@@ -7,7 +7,7 @@ import secrets
 from flask import Blueprint, current_app, flash, render_template, request, session
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
+from blueprints.baseform import Form
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from peewee import fn
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -30,17 +30,17 @@ _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 LOGIN_LIMIT = '10 per minute;50 per hour'
 
 
-class StaffLoginForm(FlaskForm):
+class StaffLoginForm(Form):
     email = StringField(_l('Email'), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l('Password'), validators=[DataRequired(), Length(max=200)])
 
 
-class SubstituteLoginForm(FlaskForm):
+class SubstituteLoginForm(Form):
     username = StringField(_l('Username'), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l('Password'), validators=[DataRequired(), Length(max=200)])
 
 
-class CitizenLoginForm(FlaskForm):
+class CitizenLoginForm(Form):
     cpr = StringField(_l('CPR number'), validators=[DataRequired(), Length(max=20)],
                       description=_l('10 digits, for example 010190-1234'))
 
@@ -51,7 +51,7 @@ class CitizenLoginForm(FlaskForm):
         field.data = normalised
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(_l('Code from the SMS'),
                        validators=[DataRequired(), Length(max=12)])
 

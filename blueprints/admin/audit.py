@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, g, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from blueprints.baseform import Form
 from peewee import JOIN
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -103,7 +103,7 @@ def object_label(code: str) -> str:
     return str(OBJECT_LABELS.get(code, code))
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False    # a GET search changes nothing
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
+from blueprints.baseform import Form
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -19,7 +19,7 @@ bp = Blueprint('admin_teams', __name__, url_prefix='/admin/teams')
 section('admin_teams.index', _l('Teams'), 30)
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=120)])
     parent = SelectField(_l('Place under'), choices=[], validate_choice=False)

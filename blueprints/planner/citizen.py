@@ -14,7 +14,7 @@ import functools
 from flask import Blueprint, Response, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, format_time, gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from blueprints.baseform import Form
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
@@ -200,7 +200,7 @@ def export():
                         'Cache-Control': 'no-store'})
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     pass
 
 
@@ -373,14 +373,14 @@ def times(offer_id):
         back_url=url_for('citizen.offer', offer_id=offer.id), rebooking=False)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     start = HiddenField()
     caseworker = HiddenField()
     accept = BooleanField(_l('I have read my rights and duties'), validators=[DataRequired(
         message=_l('Tick the box to confirm that you have read your rights and duties.'))])
 
 
-class RebookForm(FlaskForm):
+class RebookForm(Form):
     start = HiddenField()
     caseworker = HiddenField()
 

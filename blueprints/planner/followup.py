@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from blueprints.baseform import Form
 from wtforms import DateField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
@@ -69,7 +69,7 @@ def _helpers():
 
 # --- the search form ------------------------------------------------------------
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False    # a GET search changes nothing
 

@@ -11,7 +11,7 @@ import datetime as dt
 from flask import Blueprint, flash
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from blueprints.baseform import Form
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
@@ -68,7 +68,7 @@ def index():
                   numeric_sender=sender.lstrip('+').isdigit())
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     requests_per_wave = IntegerField(
         _l('Requests sent at once'), [InputRequired(), NumberRange(1, 50)],
         description=_l('A wave of requests goes to this many eligible substitutes, '

@@ -9,7 +9,7 @@ import datetime as dt
 from flask import Blueprint, abort, flash, request
 from flask_babel import format_date, format_time, gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from blueprints.baseform import Form
 from wtforms import BooleanField, DateField, TimeField
 from wtforms.validators import DataRequired, Optional
 
@@ -39,7 +39,7 @@ ANSWERED = {
 }
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(Form):
     day = DateField(_l('Day'), validators=[DataRequired()])
     start = TimeField(_l('From'), validators=[Optional()])
     end = TimeField(_l('To'), validators=[Optional()])
@@ -48,7 +48,7 @@ class AvailabilityForm(FlaskForm):
                       description=_l('Leave empty for this day only.'))
 
 
-class WeekForm(FlaskForm):
+class WeekForm(Form):
     monday = DateField(validators=[DataRequired()])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from blueprints.baseform import Form
 from peewee import IntegrityError, fn
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -27,7 +27,7 @@ MIN_PASSWORD = 12
 PAGE_SIZE = 50
 
 
-class SubstituteForm(FlaskForm):
+class SubstituteForm(Form):
     name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=200)])
     username = StringField(_l('Username'), filters=[strip], validators=[
