@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from common.validators import normalise_cpr
+from messaging import dates
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
                     MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam, Team,
                     User, mask_cpr, utcnow)
@@ -121,7 +122,7 @@ def _day_label(day: dt.date) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _day_labels(day: dt.date, locale: str) -> str:
-    return format_date(day, 'EEEE d MMMM')
+    return dates.text(day, 'weekday_day_month')
 
 
 def _free_slots(start: int, end: int, label: str, url_for_slot, *,

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired
 
 from extensions import limiter, user_or_address
 from integrations import ics
+from messaging import dates
 from models import AuditEvent, Meeting, MeetingParticipant, OnlineOffer, address_line
 from planner import booking, privacy
 from scheduling import rules
@@ -304,7 +305,7 @@ def _week_view(choice: booking.TimeChoice, *, now, week, day, caseworker_id,
         count = len(by_day.get(d, ()))
         if i >= 5 and not count:
             continue          # weekends only when someone works then
-        days.append(dict(day=d, label=format_date(d, 'EEEE d MMMM'), count=count,
+        days.append(dict(day=d, label=dates.text(d, 'weekday_day_month'), count=count,
                          text=texts['none'] if not count else texts['one'] if count == 1
                          else texts['many'] % dict(n=count),
                          url=link(week=_week_id(monday), day=d.isoformat(),
@@ -322,12 +323,12 @@ def _week_view(choice: booking.TimeChoice, *, now, week, day, caseworker_id,
     return dict(
         monday=monday, week_number=monday.isocalendar()[1],
         week_label=_('Week %(n)s: %(first)s to %(last)s', n=monday.isocalendar()[1],
-                     first=format_date(monday, 'd MMMM'), last=format_date(sunday, 'd MMMM y')),
+                     first=dates.text(monday, 'day_month'), last=dates.text(sunday, 'date_long')),
         prev_url=link(week=_week_id(prev_monday), caseworker=caseworker_id)
         if prev_monday + dt.timedelta(days=6) >= first else None,
         next_url=link(week=_week_id(next_monday), caseworker=caseworker_id)
         if next_monday <= last else None,
-        days=days, day=day, day_label=format_date(day, 'EEEE d MMMM') if day else '',
+        days=days, day=day, day_label=dates.text(day, 'weekday_day_month') if day else '',
         times=times, caseworker_id=caseworker_id,
         week=_week_id(monday))
 

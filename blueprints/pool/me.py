@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Optional
 
 from blueprints.pool.home import POOL_PANEL
 from extensions import limiter, user_or_address
+from messaging import dates
 from models import (Availability, Qualification, ShiftRequest, SubstituteQualification,
                     SubstituteUnit, Unit, User, Vacancy)
 from pool import staffing
@@ -207,7 +208,7 @@ def _flash_added(result: staffing.Added) -> None:
         flash(_('Saved: %(n)s times added.', n=len(result.added)) if len(result.added) > 1
               else _('Saved.'), 'success')
     if result.skipped:
-        days = ', '.join(format_date(org.local(naive_utc(s)).date(), 'EEE d MMM')
+        days = ', '.join(dates.text(org.local(naive_utc(s)), 'weekday_day_month_short')
                          for s, _e in result.skipped)
         flash(_('Not added, because you already have a time then or the day has passed: '
                 '%(days)s.', days=days), 'error')
