@@ -4,8 +4,9 @@ A few named styles, each built from the current language's own Babel
 patterns (Danish '23. november', Swedish '23 november', English '23
 November'), so a language has one style wherever a date is shown. Templates use them
 as filters (`{{ day | date }}`, registered once in the app); services call
-`text(value, style)`. The clock is 24-hour in every language, written as
-the language writes it (Danish 14.00, Swedish and English 14:00).
+`text(value, style)`. The clock is 24-hour with a colon in every language
+(Danish allows 14:00 beside 14.00): the calendars, the time fields and every
+page show it so, and a language keeps one style.
 
 Values: a `date`; an aware `datetime`, shown in its own zone; or a naive
 `datetime`, a stored UTC instant, shown in the organisation's zone (the
@@ -20,6 +21,7 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from flask_babel import get_locale, get_timezone, gettext as _
 
+TIME_PATTERN = 'HH:mm'
 
 # Style -> how to find the date pattern in a locale.
 _SKELETONS = {
@@ -44,10 +46,6 @@ DATETIME_STYLES = {'datetime': 'date', 'datetime_long': 'date_long',
 # The app's English is read in Denmark and Sweden: day before month, as in
 # British English ('8 Dec 2026'), not the American 'Dec 8, 2026'.
 _PATTERNS_OF = {'en': 'en_GB'}
-
-
-def _time_pattern(locale: Locale) -> str:
-    return str(locale.datetime_skeletons['Hm'].pattern)   # HH.mm | HH:mm
 
 
 def _locale() -> Locale:
@@ -82,11 +80,11 @@ def text(value: dt.date | dt.datetime | None, style: str = 'date') -> str:
     if isinstance(value, dt.datetime):
         value = _local(value)
     if style == 'time':
-        return format_time(value, _time_pattern(locale), locale=locale)
+        return format_time(value, TIME_PATTERN, locale=locale)
     day = value.date() if isinstance(value, dt.datetime) else value
     if style in DATETIME_STYLES:
         date_text = format_date(day, date_pattern(DATETIME_STYLES[style], locale), locale=locale)
-        time_text = format_time(value, _time_pattern(locale), locale=locale)
+        time_text = format_time(value, TIME_PATTERN, locale=locale)
         joined = str(locale.datetime_formats['medium'])
         return joined.replace('{1}', date_text).replace('{0}', time_text)
     return format_date(day, date_pattern(style, locale), locale=locale)

@@ -300,7 +300,7 @@ def test_the_log_pages_by_fifty_newest_first(client, login, jobcentre, admin):
 
 
 @pytest.mark.parametrize('language, expected, english', [
-    ('da', ['3 borgere', 'med adgangskode', '8. dec. 2030 09.00', 'side 2, 50 vist'],
+    ('da', ['3 borgere', 'med adgangskode', '8. dec. 2030 09:00', 'side 2, 50 vist'],
      ['3 citizens', 'password', 'Dec 8, 2030', 'page 2, 50 events']),
     ('sv', ['3 invånare', 'med lösenord', '8 dec. 2030 09:00', 'sida 2, 50 visade'],
      ['3 citizens', 'password', 'Dec 8, 2030', 'page 2, 50 events']),

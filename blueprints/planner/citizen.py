@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 
 from flask import Blueprint, Response, abort, flash, g, render_template, request, url_for
-from flask_babel import format_date, format_time, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from blueprints.baseform import Form
 from wtforms import BooleanField, HiddenField
@@ -454,9 +454,9 @@ def _planned_facts(choice, start, caseworker_id, title) -> list[tuple[str, str]]
     zone = choice.organisation.zone
     local = start.astimezone(zone)
     facts = [(_('Meeting'), title),
-             (_('Date and time'), f"{format_date(local.date(), 'full')} "
-                                  f"{format_time(local, 'short', rebase=False)}"),
-             (_('Duration'), _('%(n)s minutes', n=choice.duration_minutes))]
+             (_('Date and time'), dates.text(local, 'datetime_full')),
+             (_('Duration'), ngettext('%(num)d minute', '%(num)d minutes',
+                                      choice.duration_minutes))]
     facts.append((_('Place'), address_line(choice.team) or choice.team.name))
     if choice.show_names:
         names = {c.id: c.user.name for c in choice.caseworkers}

@@ -167,8 +167,9 @@ PROBLEM_FIELDS = {'meeting_type_id': 'meeting_type_id', 'team_id': 'team_id',
 
 
 def _duration_choices(form: FrameForm) -> None:
-    form.duration.choices = [SelectChoice(str(m), _('%(n)s minutes', n=m))
-                             for m in summons.DURATION_PRESETS] + [
+    form.duration.choices = [
+        SelectChoice(str(m), ngettext('%(num)d minute', '%(num)d minutes', m))
+        for m in summons.DURATION_PRESETS] + [
         SelectChoice(OTHER_DURATION, _('Other'))]
 
 

@@ -7,7 +7,7 @@ import calendar
 import datetime as dt
 
 from flask import Blueprint, abort, flash, request
-from flask_babel import format_date, format_time, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from blueprints.baseform import Form
 from wtforms import BooleanField, DateField, TimeField
@@ -77,7 +77,7 @@ def _own_or_404(model, row_id: int):
 
 
 def _hm(moment: dt.datetime) -> str:
-    return format_time(moment, 'HH:mm', rebase=False)
+    return dates.text(moment, 'time')
 
 
 def _parse_day(value: str | None) -> dt.date | None:
