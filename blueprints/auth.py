@@ -7,13 +7,13 @@ import secrets
 from flask import Blueprint, current_app, flash, render_template, request, session
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from blueprints.baseform import Form
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from peewee import fn
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from blueprints.baseform import Form
 from common.validators import normalise_cpr
 from extensions import limiter
 from messaging import outbox

@@ -6,10 +6,10 @@ import re
 from flask import Blueprint, abort, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from blueprints.baseform import Form
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 
+from blueprints.baseform import Form
 from extensions import LANGUAGES
 from models import Message, User, count_by
 from web import YEARS, DateOutOfRange, local_path, refuse_dates_out_of_range, see_other

@@ -6,12 +6,12 @@ import datetime as dt
 from flask import Blueprint, abort, flash, render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from blueprints.baseform import Form
 from wtforms import DateField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, Meeting, MeetingParticipant,
                     MeetingType, User, utcnow)
 from planner import booking

@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, g, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from blueprints.baseform import Form
 from peewee import JOIN
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from messaging import dates
 from models import AuditEvent, Organisation, User, text_contains
 from web import paginate, role_required

@@ -7,12 +7,12 @@ import datetime as dt
 from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from blueprints.baseform import Form
 from peewee import JOIN
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from blueprints.forms import ADMIN_PANEL, org_id, scoped_row, strip, team_choices
 from models import ClosingDay, Team
 from web import get_in_org, job_centre_admin, render, see_other

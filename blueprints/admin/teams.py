@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
-from blueprints.baseform import Form
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from blueprints.forms import (ADMIN_PANEL, address_errors, check_address, check_email, check_phone,
                               children_by_parent, delete_unless_blocked, move_among_siblings,
                               org_id, parent_choices, save_in_tree, scoped_row, strip, subtrees,

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from flask import Blueprint, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from blueprints.baseform import Form
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from blueprints.baseform import Form
 from common.validators import normalise_cpr
 from messaging import dates
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay, Meeting,

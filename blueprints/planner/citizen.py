@@ -14,10 +14,10 @@ import functools
 from flask import Blueprint, Response, abort, flash, g, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from blueprints.baseform import Form
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
+from blueprints.baseform import Form
 from extensions import limiter, user_or_address
 from integrations import ics
 from messaging import dates

@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from blueprints.baseform import Form
 from wtforms import DateField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from blueprints.baseform import Form
 from models import AuditEvent, Caseworker, Meeting, MeetingType, Organisation, Team, User
 from planner import booking, followup
 from web import get_in_org, job_centre_staff, local_path, page_number, see_other

@@ -16,7 +16,6 @@ from collections import defaultdict
 from flask import Blueprint, abort, flash, g, render_template, request
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from blueprints.baseform import Form
 from peewee import IntegrityError, fn
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
@@ -24,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints.baseform import Form
 from common.validators import normalise_cpr
 from models import (AuditEvent, Caseworker, CaseworkerTeam, CitizenProfile, Meeting,
                     MeetingParticipant, MeetingType, OfferCaseworker, OnlineOffer, Organisation,

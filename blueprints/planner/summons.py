@@ -13,7 +13,6 @@ from flask import (Blueprint, abort, current_app, flash, g, render_template, req
                    session, url_for)
 from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from blueprints.baseform import Form
 from werkzeug.routing import BuildError
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, TextAreaField, TimeField)
@@ -21,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints.baseform import Form
 from extensions import limiter, user_or_address
 from models import (AuditEvent, Caseworker, CaseworkerTeam, Meeting, MeetingType, Organisation,
                     PendingSummons, Room, RoomTeam, SummonsDraft, SummonsDraftCitizen,

@@ -11,10 +11,10 @@ import datetime as dt
 from flask import Blueprint, flash
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from blueprints.baseform import Form
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
+from blueprints.baseform import Form
 from blueprints.forms import city_lookup
 from models import PoolSettings, ShiftRequest, User, Vacancy, count_by
 from pool import staffing

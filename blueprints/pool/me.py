@@ -9,10 +9,10 @@ import datetime as dt
 from flask import Blueprint, abort, flash, request
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from blueprints.baseform import Form
 from wtforms import BooleanField, DateField, TimeField
 from wtforms.validators import DataRequired, Optional
 
+from blueprints.baseform import Form
 from blueprints.pool.home import POOL_PANEL
 from extensions import limiter, user_or_address
 from messaging import dates

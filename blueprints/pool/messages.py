@@ -7,11 +7,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from blueprints.baseform import Form
 from wtforms import IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from blueprints.baseform import Form
 from blueprints.forms import scoped_row
 from blueprints.pool.home import POOL_PANEL, org
 from models import Qualification, Unit

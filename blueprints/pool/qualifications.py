@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
-from blueprints.baseform import Form
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from blueprints.baseform import Form
 from blueprints.forms import save_name, strip
 from blueprints.pool.home import POOL_PANEL, org
 from models import Qualification, SubstituteQualification, Vacancy, VacancyQualification

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from blueprints.baseform import Form
 from peewee import IntegrityError, fn
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from blueprints.baseform import Form
 from blueprints.forms import check_email, scoped_rows, strip
 from blueprints.main import LANGUAGE_NAMES
 from blueprints.pool.home import POOL_PANEL, org

@@ -8,11 +8,11 @@ import datetime as dt
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from blueprints.baseform import Form
 from wtforms import (DateField, DateTimeLocalField, IntegerField, SelectField, SelectMultipleField,
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from blueprints.baseform import Form
 from blueprints.forms import scoped_row, scoped_rows
 from blueprints.pool.home import POOL_PANEL, VACANCY_STATUS, org
 from models import (CallOutcome, PoolSettings, Qualification, ShiftRequest, Unit, User, Vacancy,
