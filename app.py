@@ -25,6 +25,7 @@ from blueprints.pool import (board as pool_board, home as pool_home, me as pool_
                              messages as pool_messages, qualifications, substitutes, units,
                              vacancies)
 from extensions import LANGUAGES, babel, csrf, limiter, login_manager
+from messaging import dates
 from models import UserSession, db, make_database, mask_phone
 from planner import summons as summons_service
 from web import error_page
@@ -197,6 +198,9 @@ def _register_request_hooks(app: Flask) -> None:
     def _close(exc):
         if not db.is_closed():
             db.close()
+
+    app.jinja_env.filters.update(dates.FILTERS)   # `{{ day | date }}`: one style a language
+    app.jinja_env.globals['period'] = dates.period
 
     @app.context_processor
     def _template_globals():

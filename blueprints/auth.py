@@ -9,12 +9,12 @@ import math
 from flask import Blueprint, current_app, flash, render_template, request, session
 from flask_babel import format_time, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from peewee import JOIN, fn
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from blueprints.baseform import Form
 from common.validators import normalise_cpr
 from extensions import limiter
 from messaging import outbox, queue
@@ -29,17 +29,17 @@ DEVICE_COOKIE = 'planpool_device'
 LOGIN_LIMIT = '10 per minute;50 per hour'
 
 
-class StaffLoginForm(FlaskForm):
+class StaffLoginForm(Form):
     email = StringField(_l('Email'), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l('Password'), validators=[DataRequired(), Length(max=200)])
 
 
-class SubstituteLoginForm(FlaskForm):
+class SubstituteLoginForm(Form):
     username = StringField(_l('Username'), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l('Password'), validators=[DataRequired(), Length(max=200)])
 
 
-class CitizenLoginForm(FlaskForm):
+class CitizenLoginForm(Form):
     cpr = StringField(_l('CPR number'), validators=[DataRequired(), Length(max=20)],
                       description=_l('10 digits, for example 010190-1234'))
 
@@ -50,7 +50,7 @@ class CitizenLoginForm(FlaskForm):
         field.data = normalised
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(_l('Code from the SMS'),
                        validators=[DataRequired(), Length(max=12)])
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import unicodedata
 
 from flask import abort, flash, render_template, request
-from flask_babel import format_datetime, get_locale, gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from peewee import IntegrityError, fn
 from wtforms.validators import ValidationError
 
 from common import postcodes
 from common.validators import normalise_phone
+from messaging import dates
 from models import Team, db
 from web import paginate, see_other
 
@@ -292,7 +293,7 @@ def meeting_label(meeting) -> str:
     """'Jobsamtale, 12 Jan 2027, 10:00' in the organisation's time (the meeting
     joined with its type)."""
     return _('%(type)s, %(when)s', type=meeting.meeting_type.label(str(get_locale())),
-             when=format_datetime(meeting.starts_at, 'medium'))
+             when=dates.text(meeting.starts_at, 'datetime'))
 
 
 def meetings_blocking(heading: str, meetings) -> list[str]:

@@ -6,11 +6,11 @@ import re
 from flask import Blueprint, abort, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 
 from blueprints.planner import citizen
+from blueprints.baseform import Form
 from extensions import LANGUAGES
 from models import Message, User, count_by
 from web import YEARS, DateOutOfRange, error_page, local_path, refuse_dates_out_of_range, see_other
@@ -20,7 +20,7 @@ bp = Blueprint('main', __name__)
 LANGUAGE_NAMES = {'en': 'English', 'da': 'Dansk', 'sv': 'Svenska'}
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     lang = SelectField(_l('Language'), choices=[SelectChoice(code, LANGUAGE_NAMES[code])
                                                 for code in LANGUAGES])
     next = HiddenField()

@@ -51,6 +51,12 @@ class ServerUnreachable(DeliveryError):
     the one calendar, is the problem."""
 
 
+def seconds(value: float) -> str:
+    """'1 second', '2.5 seconds': these errors are stored in English (the
+    adapter has no language), but with the right plural."""
+    return f'{value:g} second' if value == 1 else f'{value:g} seconds'
+
+
 def calendar_url_for(base_url: str, email: str) -> str:
     """`<base>/<url-quoted e-mail>/planpool/`: a caseworker's own calendar
     under the server's root (CALDAV_URL)."""
@@ -261,7 +267,7 @@ class CalDAV:
         except DeliveryError as exc:
             if fired.is_set():
                 raise DeadlinePassed(f'The calendar server at {where} did not finish '
-                                     f'answering within {deadline:g} seconds.') from exc
+                                     f'answering within {seconds(deadline)}.') from exc
             raise
         finally:
             watchdog.cancel()
@@ -274,7 +280,7 @@ class CalDAV:
             raise
         except http.exceptions.Timeout as exc:
             raise ServerUnreachable(f'The calendar server at {where} did not answer within '
-                                f'{self.timeout:g} seconds.') from exc
+                                    f'{seconds(self.timeout)}.') from exc
         except http.exceptions.ConnectionError as exc:
             # Connected, but the answer was no answer: say so, not "could not connect".
             text = str(exc).lower()

@@ -18,10 +18,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from flask_babel import force_locale, format_date, format_time, gettext as _
+from flask_babel import force_locale, gettext as _, ngettext
 from peewee import fn
 
-from messaging import outbox
+from messaging import dates, outbox
 from models import (Caseworker, CitizenProfile, Meeting, MeetingCaseworker, MeetingParticipant,
                     MeetingType, Message, OnlineOffer, Organisation, Room, Team, TypeVariant,
                     User, db, insert_rows, utcnow)
@@ -440,16 +440,16 @@ def staff_notice(meeting: Meeting, citizen: User, event: str) -> tuple[str, str,
 
 
 def local_when(meeting: Meeting) -> str:
-    """'torsdag den 5. februar 2026 14.00' in the organisation's zone and the
+    """'torsdag den 5. februar 2026 14:00' in the organisation's zone and the
     current language."""
     local = meeting.organisation.local(meeting.starts_at)
-    return f"{format_date(local.date(), 'full')} {format_time(local, 'short', rebase=False)}"
+    return dates.text(local, 'datetime_full')
 
 
 def local_when_short(meeting: Meeting) -> str:
-    """'5. feb. 2026 14.00': for SMS (plain spaces keep it in the GSM alphabet)."""
+    """'5. feb. 2026 14:00': for SMS (plain spaces keep it in the GSM alphabet)."""
     local = meeting.organisation.local(meeting.starts_at)
-    text = f"{format_date(local.date(), 'medium')} {format_time(local, 'short', rebase=False)}"
+    text = dates.text(local, 'datetime')
     return text.replace('\u202f', ' ').replace('\xa0', ' ')
 
 
@@ -1051,7 +1051,7 @@ def receipt_facts(meeting: Meeting, language: str,
     minutes = int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
     facts = [(_('Meeting'), meeting_title(meeting, language)),
              (_('Date and time'), local_when(meeting)),
-             (_('Duration'), _('%(n)s minutes', n=minutes)),
+             (_('Duration'), ngettext('%(num)d minute', '%(num)d minutes', minutes)),
              (_('Place'), meeting.place() or meeting.team.name)]
     if meeting.show_caseworker and meeting.caseworker_id:
         facts.append((_('Caseworker'), meeting.caseworker.user.name))
@@ -1065,7 +1065,7 @@ def receipt_facts(meeting: Meeting, language: str,
     if meeting.citizen_can_rebook and (_rebook_last_day(meeting)
                                        or meeting.form == Meeting.GROUP):
         facts.append((_('Rebooking'), _('You can rebook the meeting here until %(day)s.',
-                                        day=format_date(rebook_deadline(meeting), 'long'))))
+                                        day=dates.text(rebook_deadline(meeting), 'date_long'))))
     else:
         facts.append((_('Rebooking'), _('This meeting cannot be rebooked here.')))
     return facts

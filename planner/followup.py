@@ -16,11 +16,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from flask_babel import force_locale, format_date, gettext as _
+from flask_babel import force_locale, gettext as _
 from peewee import JOIN, SQL, fn
 
 from common.validators import normalise_phone
-from messaging import outbox, queue
+from messaging import dates, outbox, queue
 from messaging.errors import plain_error  # noqa: F401 (the pages and tests use it here too)
 from models import (CalendarSync, Caseworker, CitizenProfile, Meeting, MeetingCaseworker,
                     MeetingParticipant, MeetingType, Message, Organisation, Room, Team, User, db,
@@ -593,7 +593,7 @@ def _letter(organisation: Organisation, meeting: Meeting, participant: MeetingPa
             participant_id=participant.id, meeting_id=meeting.id, language=language,
             organisation_name=organisation.name, sender=_sender(organisation, meeting.team),
             citizen_name=citizen.name, recipient=recipient, has_address=len(recipient) > 2,
-            date_line=format_date(booking.local_today(organisation, now), 'long'),
+            date_line=dates.text(booking.local_today(organisation, now), 'date_long'),
             title=_('Summons to a meeting: %(kind)s', kind=kind),
             intro=_('You are summoned to a meeting (%(kind)s) with %(org)s.',
                     kind=kind, org=organisation.name),

@@ -19,11 +19,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
-from flask_babel import (force_locale, format_date, format_time, gettext as _,
+from flask_babel import (force_locale, format_date, gettext as _,
                          lazy_gettext as _l)
 from peewee import fn
 
-from messaging import outbox
+from messaging import dates, outbox
 from models import (AuditEvent, Availability, CallOutcome, Message, Organisation, PoolSettings,
                     Qualification, ShiftRequest, SubstituteQualification, SubstituteUnit, Unit,
                     User, Vacancy, VacancyQualification, db, utcnow)
@@ -75,7 +75,7 @@ def when_text(organisation: Organisation, starts_at: dt.datetime,
     """'ons 6 maj 22:00–07:00' in the current language and the organisation's
     zone (a range that ends on a later day shows that day's date too)."""
     start, end = organisation.local(starts_at), organisation.local(ends_at)
-    text = f"{format_date(start.date(), 'EEE d MMM')} {format_time(start, 'HH:mm', rebase=False)}"
+    text = f"{dates.text(start, 'weekday_day_month_short')} {dates.text(start, 'time')}"
     if (end - dt.timedelta(microseconds=1)).date() > start.date() and end.time() != dt.time():
         return f"{text}–{format_date(end.date(), 'EEE')} {end_clock(start, end)}"
     return f'{text}–{end_clock(start, end)}'
@@ -85,13 +85,13 @@ def end_clock(start: dt.datetime, end: dt.datetime) -> str:
     """The end's wall time; midnight after the start's day reads 24:00."""
     if end.time() == dt.time() and end.date() == start.date() + dt.timedelta(days=1):
         return '24:00'
-    return format_time(end, 'HH:mm', rebase=False)
+    return dates.text(end, 'time')
 
 
 def local_text(organisation: Organisation, instant: dt.datetime) -> str:
     """'ons 8 maj 09:30': a stored instant in the organisation's time."""
     local = organisation.local(instant)
-    return f"{format_date(local.date(), 'EEE d MMM')} {format_time(local, 'HH:mm', rebase=False)}"
+    return f"{dates.text(local, 'weekday_day_month_short')} {dates.text(local, 'time')}"
 
 
 def vacancy_when(vacancy: Vacancy) -> str:

@@ -534,7 +534,7 @@ def test_delete_is_refused_while_meetings_are_booked(client, admin, make_casewor
     response = client.post(f'{BASE}/{cw.id}/delete')
     assert response.status_code == 409
     html = text(response)
-    assert re.search(r'<li>Job interview, May 14, 2030, 10:00[^<]*</li>', html), html
+    assert re.search(r'<li>Job interview, 14 May 2030, 10:00</li>', html), html
     assert 'May 15' not in html   # the cancelled one does not block
     assert Caseworker.get_or_none(Caseworker.id == cw.id) is not None
 

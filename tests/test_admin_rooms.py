@@ -155,8 +155,7 @@ def test_no_delete_while_meetings_are_booked(client, admin, jobcentre, team):
                    starts_at=when, ends_at=when + dt.timedelta(minutes=45))
     page = text(client.get(f'/admin/rooms/{room.id}/delete'))
     assert 'Lokale cannot be deleted while it has booked meetings' in page
-    assert 'CV meeting, Jan 14, 2030, 10:00:00\u202fAM' in page or \
-        'CV meeting, Jan 14, 2030, 10:00:00 AM' in page
+    assert 'CV meeting, 14 Jan 2030, 10:00' in page
     assert '>Delete</button>' not in page
     response = client.post(f'/admin/rooms/{room.id}/delete', follow_redirects=True)
     assert response.status_code == 200

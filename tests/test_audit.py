@@ -276,7 +276,7 @@ def test_the_search_filters_by_local_dates_action_actor_object_and_text(
     # The local time is shown, the UTC time beside it.
     page = text(client.get('/admin/audit/', query_string={'action': 'citizen_read'}))
     assert '2026-03-28 22:59:00 UTC' in page
-    assert 'Mar 28, 2026' in page and '11:59:00' in page      # 23:59 CET
+    assert '28 Mar 2026, 23:59' in page      # 23:59 CET, the day before the month
     assert 'datetime="2026-03-28T22:59:00Z"' in page
     assert 'By Ole Olsen, caseworker' in page
     assert f'Concerning: Person #{citizen.id}' in page
@@ -297,3 +297,24 @@ def test_the_log_pages_by_fifty_newest_first(client, login, jobcentre, admin):
     assert shown_event_ids(beyond) == made[::-1][100:]
     # Reading the log is in the log.
     assert len(events('audit_read')) == 3
+
+
+@pytest.mark.parametrize('language, expected, english', [
+    ('da', ['3 borgere', 'med adgangskode', '8. dec. 2030 09:00', 'side 2, 50 vist'],
+     ['3 citizens', 'password', 'Dec 8, 2030', 'page 2, 50 events']),
+    ('sv', ['3 invånare', 'med lösenord', '8 dec. 2030 09:00', 'sida 2, 50 visade'],
+     ['3 citizens', 'password', 'Dec 8, 2030', 'page 2, 50 events']),
+])
+def test_the_details_and_times_read_in_the_pages_language(client, login, jobcentre, admin,
+                                                          language, expected, english):
+    at = dt.datetime(2030, 12, 8, 8)     # 09:00 in Copenhagen
+    _event(jobcentre, 'meeting_read', at=at, detail='3 citizens')
+    _event(jobcentre, 'login', at=at, detail='password')
+    _event(jobcentre, 'audit_read', at=at, detail='page 2, 50 events')
+    login(admin)
+    page = text(client.get('/admin/audit/', headers={'Accept-Language': language}))
+    for shown in expected:
+        assert shown in page
+    details = re.findall(r'class="audit-detail">([^<]*)<', page)
+    for hidden in english:
+        assert hidden not in details and hidden not in page.replace('UTC', '')

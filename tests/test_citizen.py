@@ -633,6 +633,6 @@ def test_a_danish_citizen_books_in_danish(client, login, week):
     r = book_via_http(client, w['offer'], at(w['org'], w['monday'], 14), w['karen'])
     assert 'Kvittering' in client.get(r.headers['Location']).get_data(as_text=True)
     sms = Message.get(Message.channel == 'sms')
-    assert sms.body.startswith('Booket: ') and '14.00' in sms.body
+    assert sms.body.startswith('Booket: ') and '14:00' in sms.body   # the clock of every page
     email = Message.get(Message.channel == 'email')
     assert 'Dine rettigheder og pligter' in email.body and 'mandag' in email.body

@@ -6,12 +6,12 @@ import datetime as dt
 from flask import Blueprint, abort, flash, render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, Meeting, MeetingParticipant,
                     MeetingType, User, utcnow)
 from planner import booking
@@ -27,7 +27,7 @@ SUGGESTIONS = 8          # other free times offered per meeting
 SEARCH_DAYS = 21         # how far ahead to look for them
 
 
-class AbsenceForm(FlaskForm):
+class AbsenceForm(Form):
     caseworker = SelectField(_l('Caseworker'), coerce=int, validators=[DataRequired()])
     first_day = DateField(_l('From date'), validators=[DataRequired()])
     first_time = TimeField(_l('From time'), validators=[Optional()],

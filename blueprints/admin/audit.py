@@ -4,18 +4,20 @@ organisation's own events only, newest first."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from urllib.parse import urlencode
 
 from flask import Blueprint, g, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from peewee import JOIN
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
+from messaging import dates
 from models import AuditEvent, Organisation, User, text_contains
 from web import paginate, role_required
 
@@ -96,6 +98,56 @@ ROLE_LABELS = {
 }
 
 
+# The details are stored as the code writes them (English, searchable as
+# such); the page says the common ones in the reader's language.
+_PLAIN_DETAILS = {
+    'password': _l('with password'),
+    'password+device': _l('with password on a known device'),
+    'password+sms': _l('with password and SMS code'),
+    'sms': _l('with SMS code'),
+    'copied from Monday': _l('copied from Monday'),
+    'erase confirmation': _l('erase confirmation'),
+    'password set': _l('password set'),
+    'search': _l('search'),
+    'list': _l('list'),
+}
+_COUNTED_DETAILS = (   # '<n> <word>' -> ngettext
+    ('citizens', lambda n: ngettext('%(num)d citizen', '%(num)d citizens', n)),
+    ('notices', lambda n: ngettext('%(num)d notice', '%(num)d notices', n)),
+    ('letters', lambda n: ngettext('%(num)d letter', '%(num)d letters', n)),
+    ('pending', lambda n: ngettext('%(num)d pending citizen', '%(num)d pending citizens', n)),
+    ('substitutes', lambda n: ngettext('%(num)d substitute', '%(num)d substitutes', n)),
+    ('recipients', lambda n: ngettext('%(num)d recipient', '%(num)d recipients', n)),
+    ('added by CPR', lambda n: ngettext('%(num)d added by CPR number',
+                                        '%(num)d added by CPR number', n)),
+    ('added from a list', lambda n: ngettext('%(num)d added from a list',
+                                             '%(num)d added from a list', n)),
+)
+_PAGE_DETAIL = re.compile(r'page (\d+), (\d+) (?:rows|events)')
+_MOVED_DETAIL = re.compile(r'to (\S+) caseworker (\d+)')
+
+
+def detail_label(detail: str) -> str:
+    """An event's details in the current language where it is a known form,
+    else as stored."""
+    if detail in _PLAIN_DETAILS:
+        return str(_PLAIN_DETAILS[detail])
+    count, _space, rest = detail.partition(' ')
+    if count.isdigit():
+        for word, say in _COUNTED_DETAILS:
+            if rest == word:
+                return say(int(count))
+    if match := _PAGE_DETAIL.fullmatch(detail):
+        return _('page %(page)s, %(num)s shown', page=match[1], num=match[2])
+    if match := _MOVED_DETAIL.fullmatch(detail):
+        try:
+            when = dates.text(dt.datetime.fromisoformat(match[1]), 'datetime')   # local
+        except ValueError:
+            return detail
+        return _('to %(when)s, caseworker #%(id)s', when=when, id=match[2])
+    return detail
+
+
 def action_label(code: str) -> str:
     return str(ACTION_LABELS.get(code, code))
 
@@ -104,7 +156,7 @@ def object_label(code: str) -> str:
     return str(OBJECT_LABELS.get(code, code))
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False    # a GET search changes nothing
 
@@ -202,4 +254,5 @@ def index():
     return render_template('admin/audit.html', form=form, events=page.rows, total=page.total,
                            page=page.number, pages=page.pages, page_url=_page_url,
                            action_label=action_label, object_label=object_label,
-                           role_labels=ROLE_LABELS, utc=dt.timezone.utc)
+                           detail_label=detail_label, role_labels=ROLE_LABELS,
+                           utc=dt.timezone.utc)

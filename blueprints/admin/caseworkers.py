@@ -16,9 +16,8 @@ from babel.dates import get_day_names
 from flask import Blueprint, abort, flash, request
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from peewee import IntegrityError, fn
-from wtforms import (BooleanField, FieldList, Form, FormField, IntegerField, PasswordField,
+from wtforms import (BooleanField, FieldList, FormField, IntegerField, PasswordField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.utils import unset_value
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
@@ -26,6 +25,7 @@ from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form, SubForm
 from blueprints.forms import SHOW_MEETINGS, meeting_label, strip
 from common.validators import normalise_phone
 from models import (AuditEvent, Caseworker, CaseworkerCompetence, CaseworkerTeam, Competence,
@@ -189,7 +189,7 @@ def _check_calendar_url(form, field):
         raise ValidationError(problem)
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     initials = StringField(_l('Initials'), [Optional(), Length(max=10)], filters=[_strip],
                            description=_l('Shown in lists such as the follow-up list.'))
     work_phone = StringField(_l('Work phone'), [Optional(), Length(max=30), _check_phone])
@@ -234,7 +234,7 @@ class NewCaseworkerForm(DetailsForm):
                        'caseworker cannot log in until an administrator sets one.'))
 
 
-class SharesForm(FlaskForm):
+class SharesForm(Form):
     max_share = IntegerField(
         _l('Maximum meeting share (%)'),
         [InputRequired(message=_l('Enter a percentage from 1 to 100.')),
@@ -413,7 +413,7 @@ def _add_error(field, message) -> None:
     field.errors = [*field.errors, str(message)]
 
 
-class TimeRangeForm(Form):
+class TimeRangeForm(SubForm):
     """One from-to row, typed as 8:30, 08:30 or 08.30: a weekday's bookable
     hours or a pause. A blank row is no row. A half-filled row, or a text
     that is not a time, is a message on the field concerned; the row's own
@@ -471,7 +471,7 @@ class HoursRowForm(TimeRangeForm):
     format_message = _l('Enter times as hh:mm, for example 08:30.')
 
 
-class HoursForm(FlaskForm):
+class HoursForm(Form):
     """The bookable hours of the week: `hours-<weekday>-start` and `-end`."""
     hours = WeekRows(FormField(HoursRowForm))
 
@@ -674,7 +674,7 @@ class PauseRowForm(TimeRangeForm):
         return super().is_blank() and not self.label.data
 
 
-class DayPausesForm(Form):
+class DayPausesForm(SubForm):
     """The pauses of one weekday. `weekday`, `name` and `hours` (its bookable
     hours) come from PausesForm.for_week; a message about the whole day (a
     fifth pause) is one of its form_errors."""
@@ -711,7 +711,7 @@ class DayPausesForm(Form):
             self.rows.append_entry()
 
 
-class PausesForm(FlaskForm):
+class PausesForm(Form):
     """The fixed pauses of the week: `pauses-<weekday>-rows-<n>-start`,
     `-end` and `-label`."""
     pauses = WeekRows(FormField(DayPausesForm))

@@ -8,12 +8,12 @@ import datetime as dt
 from flask import Blueprint, abort, flash, g, request
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.audit import action_label
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from blueprints.forms import ADMIN_PANEL, SHOW_MEETINGS, meeting_label, org_id, strip
 from common.validators import normalise_cpr
 from models import (AuditEvent, CitizenProfile, Meeting, MeetingParticipant, MeetingType, Message,
@@ -28,14 +28,14 @@ RESULTS = 50
 EVENTS_SHOWN = 20
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     query = StringField(_l('Name, birth date or CPR number'), filters=[strip], validators=[
         DataRequired(_l('Enter a name, a birth date (ddmmyy) or a CPR number.')),
         Length(max=100)],
         description=_l('For example "Anna Jensen", 010190 or 010190-1234.'))
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     pass
 
 

@@ -7,12 +7,12 @@ import datetime as dt
 from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from peewee import JOIN
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from blueprints.forms import ADMIN_PANEL, org_id, scoped_row, strip, team_choices
 from models import ClosingDay, Team
 from web import get_in_org, job_centre_admin, render, see_other
@@ -23,7 +23,7 @@ section('admin_closing_days.index', _l('Closing days'), 40)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
-class ClosingDayForm(FlaskForm):
+class ClosingDayForm(Form):
     date = DateField(_l('Date'), validators=[InputRequired(_l('Enter the date.'))])
     name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=120)],
@@ -31,7 +31,7 @@ class ClosingDayForm(FlaskForm):
     team = SelectField(_l('Closed for'), choices=[], validate_choice=False)
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     year = SelectField(_l('Year'), choices=[], validate_choice=False)
     more = BooleanField(_l('Also the days most offices close'))
 

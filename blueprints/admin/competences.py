@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from blueprints.forms import ADMIN_PANEL, org_id, save_name, strip
 from models import CaseworkerCompetence, Competence
 from web import get_in_org, job_centre_admin, render, see_other
@@ -16,7 +16,7 @@ bp = Blueprint('admin_competences', __name__, url_prefix='/admin/competences')
 section('admin_competences.index', _l('Competences'), 25)
 
 
-class CompetenceForm(FlaskForm):
+class CompetenceForm(Form):
     name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=120)],
         description=_l('For example a language or a specialism.'))

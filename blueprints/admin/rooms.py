@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from peewee import IntegrityError
 from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from blueprints.forms import (ADMIN_PANEL, address_errors, check_address, check_unique_name,
                               meetings_blocking, org_id, scoped_rows, strip, team_choices)
 from models import Meeting, MeetingType, Room, RoomTeam, Team, db
@@ -18,7 +18,7 @@ bp = Blueprint('admin_rooms', __name__, url_prefix='/admin/rooms')
 section('admin_rooms.index', _l('Rooms'), 50)
 
 
-class RoomForm(FlaskForm):
+class RoomForm(Form):
     name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=120)],
         description=_l('Unique: it names the room in calendars and summons.'))

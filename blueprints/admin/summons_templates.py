@@ -7,12 +7,12 @@ import json
 
 from flask import Blueprint, flash, request
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from peewee import IntegrityError
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from blueprints.forms import ADMIN_PANEL, org_id, scoped_row, strip, team_choices, unique_name
 from models import (Meeting, MeetingType, Room, RoomTeam, SummonsTemplate, Team, TypeVariant,
                     TypeVariantMeetingType, TypeVariantTeam, db)
@@ -29,7 +29,7 @@ ATTENDANCE = {Meeting.IN_PERSON: _l('In person'), Meeting.LETTER: _l('Letter'),
 NOT_SET = _l('Not preset')
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(Form):
     name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=120)])
     for_online_offer = BooleanField(_l('For online offers'), description=_l(

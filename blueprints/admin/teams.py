@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from blueprints.forms import (ADMIN_PANEL, address_errors, check_address, check_email, check_phone,
                               children_by_parent, delete_unless_blocked, move_among_siblings,
                               org_id, parent_choices, save_in_tree, scoped_row, strip, subtrees,
@@ -19,7 +19,7 @@ bp = Blueprint('admin_teams', __name__, url_prefix='/admin/teams')
 section('admin_teams.index', _l('Teams'), 30)
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=120)])
     parent = SelectField(_l('Place under'), choices=[], validate_choice=False)

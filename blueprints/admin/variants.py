@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from peewee import IntegrityError
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from blueprints.forms import (ADMIN_PANEL, check_unique_name, meetings_blocking, org_id,
                               scoped_rows, strip, team_choices)
 from models import (Meeting, MeetingType, Team, TypeVariant, TypeVariantMeetingType,
@@ -20,7 +20,7 @@ bp = Blueprint('admin_variants', __name__, url_prefix='/admin/variants')
 section('admin_variants.index', _l('Meeting type variants'), 80)
 
 
-class VariantForm(FlaskForm):
+class VariantForm(Form):
     name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=120)],
         description=_l('For example "Under 30". Unique in the job centre.'))

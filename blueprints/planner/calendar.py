@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from flask import Blueprint, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from blueprints.baseform import Form
 from common.validators import normalise_cpr
+from messaging import dates
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
                     MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam, Team,
                     User, mask_cpr, utcnow)
@@ -121,7 +122,7 @@ def _day_label(day: dt.date) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _day_labels(day: dt.date, locale: str) -> str:
-    return format_date(day, 'EEEE d MMMM')
+    return dates.text(day, 'weekday_day_month')
 
 
 def _free_slots(start: int, end: int, label: str, url_for_slot, *,
@@ -631,7 +632,7 @@ def five_minute_step(field) -> None:
 DURATIONS = (15, 30, 45, 60, 90, 120)
 
 
-class NewAppointmentForm(FlaskForm):
+class NewAppointmentForm(Form):
     team = SelectField(_l('Team'), coerce=int, validators=[DataRequired()])
     caseworker = SelectField(_l('Caseworker'), coerce=int, validators=[DataRequired()])
     room = SelectField(_l('Room'), coerce=int, validators=[Optional()])
@@ -780,7 +781,7 @@ def _audit(action: str, meeting: Meeting, detail: str = '') -> None:
 MEETING_ACTIONS = ('cancel', 'move', 'resend')
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     """Another caseworker of the meeting's team and/or another time."""
     caseworker = SelectField(_l('Caseworker'), coerce=int, validators=[DataRequired()])
     date = DateField(_l('Date'), validators=[DataRequired()])

@@ -10,15 +10,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
+from blueprints.baseform import Form
 from models import AuditEvent, Caseworker, User, utcnow
 from planner import calendar_sync
 from web import JOB_CENTRE_STAFF, role_required, see_other
 
 bp = Blueprint('calendar_feed', __name__, url_prefix='/calendar')
 
-class NewLinkForm(FlaskForm):
+class NewLinkForm(Form):
     """CSRF only: the button is the whole form."""
 
 

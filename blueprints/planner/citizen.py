@@ -12,14 +12,15 @@ import datetime as dt
 import functools
 
 from flask import Blueprint, Response, abort, flash, g, render_template, request, url_for
-from flask_babel import format_date, format_time, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
+from blueprints.baseform import Form
 from extensions import limiter, user_or_address
 from integrations import ics
+from messaging import dates
 from models import AuditEvent, Meeting, MeetingParticipant, OnlineOffer, address_line
 from planner import booking, privacy
 from scheduling import rules
@@ -227,7 +228,7 @@ def export():
                         'Cache-Control': 'no-store'})
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     pass
 
 
@@ -331,7 +332,7 @@ def _week_view(choice: booking.TimeChoice, *, now, week, day, caseworker_id,
         count = len(by_day.get(d, ()))
         if i >= 5 and not count:
             continue          # weekends only when someone works then
-        days.append(dict(day=d, label=format_date(d, 'EEEE d MMMM'), count=count,
+        days.append(dict(day=d, label=dates.text(d, 'weekday_day_month'), count=count,
                          text=texts['none'] if not count else texts['one'] if count == 1
                          else texts['many'] % dict(n=count),
                          url=link(week=_week_id(monday), day=d.isoformat(),
@@ -349,12 +350,12 @@ def _week_view(choice: booking.TimeChoice, *, now, week, day, caseworker_id,
     return dict(
         monday=monday, week_number=monday.isocalendar()[1],
         week_label=_('Week %(n)s: %(first)s to %(last)s', n=monday.isocalendar()[1],
-                     first=format_date(monday, 'd MMMM'), last=format_date(sunday, 'd MMMM y')),
+                     first=dates.text(monday, 'day_month'), last=dates.text(sunday, 'date_long')),
         prev_url=link(week=_week_id(prev_monday), caseworker=caseworker_id)
         if prev_monday + dt.timedelta(days=6) >= first else None,
         next_url=link(week=_week_id(next_monday), caseworker=caseworker_id)
         if next_monday <= last else None,
-        days=days, day=day, day_label=format_date(day, 'EEEE d MMMM') if day else '',
+        days=days, day=day, day_label=dates.text(day, 'weekday_day_month') if day else '',
         times=times, caseworker_id=caseworker_id,
         week=_week_id(monday))
 
@@ -400,14 +401,14 @@ def times(offer_id):
         back_url=url_for('citizen.offer', offer_id=offer.id), rebooking=False)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     start = HiddenField()
     caseworker = HiddenField()
     accept = BooleanField(_l('I have read my rights and duties'), validators=[DataRequired(
         message=_l('Tick the box to confirm that you have read your rights and duties.'))])
 
 
-class RebookForm(FlaskForm):
+class RebookForm(Form):
     start = HiddenField()
     caseworker = HiddenField()
 
@@ -480,9 +481,9 @@ def _planned_facts(choice, start, caseworker_id, title) -> list[tuple[str, str]]
     zone = choice.organisation.zone
     local = start.astimezone(zone)
     facts = [(_('Meeting'), title),
-             (_('Date and time'), f"{format_date(local.date(), 'full')} "
-                                  f"{format_time(local, 'short', rebase=False)}"),
-             (_('Duration'), _('%(n)s minutes', n=choice.duration_minutes))]
+             (_('Date and time'), dates.text(local, 'datetime_full')),
+             (_('Duration'), ngettext('%(num)d minute', '%(num)d minutes',
+                                      choice.duration_minutes))]
     facts.append((_('Place'), address_line(choice.team) or choice.team.name))
     if choice.show_names:
         names = {c.id: c.user.name for c in choice.caseworkers}

@@ -15,11 +15,11 @@ from flask import (Blueprint, abort, current_app, flash, g, make_response, rende
                    request, url_for)
 from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from blueprints.baseform import Form
 from common.pdf import html_to_pdf
 from models import AuditEvent, Caseworker, Meeting, MeetingType, Organisation, Team, User
 from planner import booking, followup
@@ -71,7 +71,7 @@ def _helpers():
 
 # --- the search form ------------------------------------------------------------
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False    # a GET search changes nothing
 

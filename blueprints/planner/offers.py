@@ -16,7 +16,6 @@ from collections import defaultdict
 from flask import Blueprint, abort, flash, g, render_template, request
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from peewee import IntegrityError, fn
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
@@ -24,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints.baseform import Form
 from common.validators import normalise_cpr
 from models import (AuditEvent, Caseworker, CaseworkerTeam, CitizenProfile, Meeting,
                     MeetingParticipant, MeetingType, OfferCaseworker, OnlineOffer, Organisation,
@@ -131,7 +131,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     team = SelectField(_l('Team'), coerce=int, validators=[DataRequired()],
                        invalid_choice_message=_l('Choose a team.'),
                        invalid_value_message=_l('Choose a team.'))
@@ -296,7 +296,7 @@ def step1(offer_id):
 
 # --- step 2: citizens see it, booking rules, target group ------------------------
 
-class BookingForm(FlaskForm):
+class BookingForm(Form):
     title = StringField(_l('Title (shown to citizens)'),
                         validators=[DataRequired(), Length(max=200)])
     active = BooleanField(_l('Active: citizens can see and book the offer'))
@@ -709,7 +709,7 @@ def show(offer_id):
 
 # --- the rights-and-duties text -------------------------------------------------
 
-class RightsForm(FlaskForm):
+class RightsForm(Form):
     text = TextAreaField(_l('Rights and duties'), validators=[Length(max=8000)],
                          description=_l('Citizens read this in full and confirm it before '
                                         'they book. Leave it empty to use the general text.'))

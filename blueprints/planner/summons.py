@@ -13,7 +13,6 @@ from flask import (Blueprint, abort, current_app, flash, g, render_template, req
                    session, url_for)
 from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, TextAreaField, TimeField)
@@ -21,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints.baseform import Form
 from extensions import limiter, user_or_address
 from models import (AuditEvent, Caseworker, CaseworkerTeam, Meeting, MeetingType, Organisation,
                     PendingSummons, Room, RoomTeam, SummonsDraft, SummonsDraftCitizen,
@@ -114,7 +114,7 @@ DISTRIBUTION_LABELS = {
 OTHER_DURATION = 'other'
 
 
-class FrameForm(FlaskForm):
+class FrameForm(Form):
     meeting_type_id = SelectField(_l('Meeting type'), coerce=int, validate_choice=False)
     team_id = SelectField(_l('Team'), coerce=int, validate_choice=False)
     variant_id = SelectField(_l('Meeting type variant'), coerce=int, validate_choice=False,
@@ -167,8 +167,9 @@ PROBLEM_FIELDS = {'meeting_type_id': 'meeting_type_id', 'team_id': 'team_id',
 
 
 def _duration_choices(form: FrameForm) -> None:
-    form.duration.choices = [SelectChoice(str(m), _('%(n)s minutes', n=m))
-                             for m in summons.DURATION_PRESETS] + [
+    form.duration.choices = [
+        SelectChoice(str(m), ngettext('%(num)d minute', '%(num)d minutes', m))
+        for m in summons.DURATION_PRESETS] + [
         SelectChoice(OTHER_DURATION, _('Other'))]
 
 
@@ -402,7 +403,7 @@ SORT_KEYS = tuple(SORT_LABELS)
 FILTER_ARGS = ('show', 'week', 'appointments', 'absence')
 
 
-class DeadlineForm(FlaskForm):
+class DeadlineForm(Form):
     deadline_mode = RadioField(_l('Deadline for holding the meeting'), validate_choice=False,
                                default=summons.DEADLINE_DUE, choices=[
         SelectChoice(summons.DEADLINE_DUE, _l('The due date of each citizen')),
@@ -414,7 +415,7 @@ class DeadlineForm(FlaskForm):
                                description=_l('Overrides the due dates.'))
 
 
-class RowForm(FlaskForm):
+class RowForm(Form):
     earliest = DateField(_l('Earliest summons date'), validators=[Optional()])
     deadline = DateField(_l('Deadline'), validators=[Optional()])
 
@@ -709,7 +710,7 @@ def row(draft_id, row_id):
 
 # --- step 3: review and summon --------------------------------------------------------
 
-class ChangeForm(FlaskForm):
+class ChangeForm(Form):
     date = DateField(_l('Date'), validators=[Optional()])
     time = TimeField(_l('Start'), validators=[Optional()])
     caseworker = SelectField(_l('Caseworker'), coerce=int, validate_choice=False)

@@ -17,6 +17,7 @@ from peewee import JOIN
 
 from blueprints.pool.home import POOL_PANEL, VACANCY_STATUS, org
 from blueprints.pool.me import PRESET_LABELS
+from messaging import dates
 from models import Availability, Qualification, Unit, User, Vacancy, VacancyQualification, db
 from pool import staffing
 from scheduling import board, staffing as core
@@ -131,14 +132,15 @@ def _counts(unit_ids: list[int], days: list[dt.date], zone, filtered: bool,
         booked=((user, instants[start], instants[end]) for user, start, end in shifts))
 
 
-def _days(days: list[dt.date], today: dt.date, pattern: str) -> list[Day]:
-    return [Day(d, d.isoformat(), format_date(d, pattern), d == today, d.weekday() >= 5)
+def _days(days: list[dt.date], today: dt.date, month: bool) -> list[Day]:
+    return [Day(d, d.isoformat(), format_date(d, 'EEE d') if month
+                else dates.text(d, 'weekday_day_month_short'), d == today, d.weekday() >= 5)
             for d in days]
 
 
 def _title(view: str, first: dt.date) -> str:
     if view != board.WEEK:    # "maj 2030" and "onsdag 8 maj" begin with a capital
-        text = format_date(first, 'LLLL y' if view == board.MONTH else 'EEEE d MMMM y')
+        text = dates.text(first, 'month_year' if view == board.MONTH else 'date_full')
         return text[:1].upper() + text[1:]
     year, week, _weekday = first.isocalendar()
     return _('Week %(week)s, %(year)s', week=week, year=year)
@@ -170,7 +172,7 @@ def index():
     keep = {'unit': chosen.id if chosen else None, 'qualification': qualification_id}
     return render(
         'pool/board/index.html', panel=POOL_PANEL, view=view, first=first,
-        days=_days(days, today, 'EEE d' if view == board.MONTH else 'EEE d MMM'),
+        days=_days(days, today, view == board.MONTH),
         units=units, tree=tree, chosen=keep['unit'], title=_title(view, first),
         qualifications=qualifications, qualification=qualification_id,
         cells=_blocks(unit_ids, days, zone, chosen is not None, qualification_id),

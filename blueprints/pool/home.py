@@ -11,11 +11,11 @@ import datetime as dt
 from flask import Blueprint, flash
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
+from blueprints.baseform import Form
 from blueprints.forms import city_lookup
 from models import PoolSettings, ShiftRequest, User, Vacancy, count_by
 from pool import staffing
@@ -69,7 +69,7 @@ def index():
                   numeric_sender=sender.lstrip('+').isdigit())
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     requests_per_wave = IntegerField(
         _l('Requests sent at once'), [InputRequired(), NumberRange(1, 50)],
         description=_l('A wave of requests goes to this many eligible substitutes, '

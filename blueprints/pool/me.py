@@ -7,14 +7,15 @@ import calendar
 import datetime as dt
 
 from flask import Blueprint, abort, flash, request
-from flask_babel import format_date, format_time, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, TimeField
 from wtforms.validators import DataRequired, Optional
 
+from blueprints.baseform import Form
 from blueprints.pool.home import POOL_PANEL
 from extensions import limiter, user_or_address
+from messaging import dates
 from models import (Availability, Qualification, ShiftRequest, SubstituteQualification,
                     SubstituteUnit, Unit, User, Vacancy)
 from pool import staffing
@@ -39,7 +40,7 @@ ANSWERED = {
 }
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(Form):
     day = DateField(_l('Day'), validators=[DataRequired()])
     start = TimeField(_l('From'), validators=[Optional()])
     end = TimeField(_l('To'), validators=[Optional()])
@@ -48,7 +49,7 @@ class AvailabilityForm(FlaskForm):
                       description=_l('Leave empty for this day only.'))
 
 
-class WeekForm(FlaskForm):
+class WeekForm(Form):
     monday = DateField(validators=[DataRequired()])
 
 
@@ -76,7 +77,7 @@ def _own_or_404(model, row_id: int):
 
 
 def _hm(moment: dt.datetime) -> str:
-    return format_time(moment, 'HH:mm', rebase=False)
+    return dates.text(moment, 'time')
 
 
 def _parse_day(value: str | None) -> dt.date | None:
@@ -207,7 +208,7 @@ def _flash_added(result: staffing.Added) -> None:
         flash(_('Saved: %(n)s times added.', n=len(result.added)) if len(result.added) > 1
               else _('Saved.'), 'success')
     if result.skipped:
-        days = ', '.join(format_date(org.local(naive_utc(s)).date(), 'EEE d MMM')
+        days = ', '.join(dates.text(org.local(naive_utc(s)), 'weekday_day_month_short')
                          for s, _e in result.skipped)
         flash(_('Not added, because you already have a time then or the day has passed: '
                 '%(days)s.', days=days), 'error')

@@ -7,11 +7,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from blueprints.baseform import Form
 from blueprints.forms import scoped_row
 from blueprints.pool.home import POOL_PANEL, org
 from models import Qualification, Unit
@@ -23,7 +23,7 @@ bp = Blueprint('pool_messages', __name__, url_prefix='/pool/messages')
 MAX_LENGTH = 480   # three SMS parts
 
 
-class ManualForm(FlaskForm):
+class ManualForm(Form):
     audience = RadioField(_l('To'), default=staffing.ALL, choices=[
         SelectChoice(staffing.ALL, _l('All active substitutes')),
         SelectChoice(staffing.UNIT, _l('Those trained at a unit')),

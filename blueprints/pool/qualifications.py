@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from blueprints.baseform import Form
 from blueprints.forms import save_name, strip
 from blueprints.pool.home import POOL_PANEL, org
 from models import Qualification, SubstituteQualification, Vacancy, VacancyQualification
@@ -16,7 +16,7 @@ from web import get_in_org, pool_staff, render, see_other
 bp = Blueprint('pool_qualifications', __name__, url_prefix='/pool/qualifications')
 
 
-class QualificationForm(FlaskForm):
+class QualificationForm(Form):
     name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=120)],
         description=_l('For example medication delegation or driving licence.'))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from peewee import IntegrityError, fn
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from blueprints.baseform import Form
 from blueprints.forms import check_email, scoped_rows, strip
 from blueprints.main import LANGUAGE_NAMES
 from blueprints.pool.home import POOL_PANEL, org
@@ -27,7 +27,7 @@ MIN_PASSWORD = 12
 PAGE_SIZE = 50
 
 
-class SubstituteForm(FlaskForm):
+class SubstituteForm(Form):
     name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=200)])
     username = StringField(_l('Username'), filters=[strip], validators=[

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from blueprints.baseform import Form
 from blueprints.forms import (address_errors, check_address, check_phone, children_by_parent,
                               delete_unless_blocked, move_among_siblings, parent_choices,
                               save_in_tree, scoped_row, strip, subtrees, validate_in_tree)
@@ -17,7 +17,7 @@ from web import get_in_org, pool_staff, render, see_other
 bp = Blueprint('pool_units', __name__, url_prefix='/pool/units')
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     name = StringField(_l('Name'), filters=[strip], validators=[
         DataRequired(_l('Enter a name.')), Length(max=120)])
     parent = SelectField(_l('Place under'), choices=[], validate_choice=False)

@@ -8,11 +8,11 @@ import datetime as dt
 from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import (DateField, DateTimeLocalField, IntegerField, SelectField, SelectMultipleField,
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from blueprints.baseform import Form
 from blueprints.forms import scoped_row, scoped_rows
 from blueprints.pool.home import POOL_PANEL, VACANCY_STATUS, org
 from models import (CallOutcome, PoolSettings, Qualification, ShiftRequest, Unit, User, Vacancy,
@@ -30,7 +30,7 @@ CALL_OUTCOMES = {CallOutcome.NO_ANSWER: _l('No answer'), CallOutcome.DECLINED: _
                  CallOutcome.ACCEPTED: _l('Accepted: book')}
 
 
-class VacancyForm(FlaskForm):
+class VacancyForm(Form):
     unit = SelectField(_l('Unit'), choices=[], validate_choice=False,
                        validators=[DataRequired(_l('Choose a unit.'))])
     date = DateField(_l('Date'), validators=[DataRequired(_l('Enter the date.'))])
@@ -44,7 +44,7 @@ class VacancyForm(FlaskForm):
                          description=_l('For the staffing centre; not sent to substitutes.'))
 
 
-class RequestsForm(FlaskForm):
+class RequestsForm(Form):
     count = IntegerField(_l('Number of substitutes to ask'),
                          validators=[InputRequired(), NumberRange(1, 50)])
     deadline = DateTimeLocalField(_l('Answer by'), format='%Y-%m-%dT%H:%M',

@@ -182,7 +182,7 @@ def create_closing_day(page, day):
     expect(page.get_by_role('status')).to_have_text(f'Closing day {CLOSING} created.')
     expect(page.get_by_role('heading', level=1)).to_have_text(f'Closing days {day.year}')
     card = page.locator('.card', has_text=CLOSING)
-    expect(card).to_contain_text(format_date(day, 'full', locale='en'))
+    expect(card).to_contain_text(format_date(day, 'full', locale='en_GB'))
     expect(card).to_contain_text(TEAM)
 
 

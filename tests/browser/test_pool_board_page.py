@@ -97,12 +97,12 @@ def test_the_week_board_on_a_desktop(desktop, app, live_server, staffed, axe):
 def test_the_day_board_on_a_phone(page, app, live_server, staffed, axe):
     log_in(page, app, live_server, staffed['admin'])
     page.goto('/pool/board/?day=2030-05-08')
-    expect(page.get_by_role('heading', level=1)).to_have_text('Board: Wednesday 8 May 2030')
+    expect(page.get_by_role('heading', level=1)).to_have_text('Board: Wednesday, 8 May 2030')
     assert_fits_a_phone(page)
     assert_accessible(axe, page, 'board, one day on a phone')
 
     page.get_by_role('link', name='Next day').click()
-    expect(page.get_by_role('heading', level=1)).to_have_text('Board: Thursday 9 May 2030')
+    expect(page.get_by_role('heading', level=1)).to_have_text('Board: Thursday, 9 May 2030')
     expect(page.get_by_role('link', name=re.compile('Unfilled 22:00–07:00'))).to_be_visible()
     page.get_by_role('link', name='Previous day').click()
     page.get_by_role('link', name=re.compile('Booked 07:00–15:00')).click()
@@ -115,7 +115,7 @@ def test_the_day_board_on_a_phone(page, app, live_server, staffed, axe):
         assert width <= 390, f'{path} is {width}px wide'
     page.goto('/pool/board/?week=2030-W19')
     page.get_by_role('link', name='Wed 8 May').click()
-    expect(page.get_by_role('heading', level=1)).to_have_text('Board: Wednesday 8 May 2030')
+    expect(page.get_by_role('heading', level=1)).to_have_text('Board: Wednesday, 8 May 2030')
     page.get_by_role('link', name=re.compile('Booked 07:00–15:00')).click()
     expect(page).to_have_url(f'{live_server}/pool/vacancies/{staffed["booked"].id}')
 
