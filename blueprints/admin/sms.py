@@ -7,11 +7,11 @@ import re
 from flask import Blueprint, flash
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
 from blueprints.admin.home import section
+from blueprints.baseform import Form
 from blueprints.forms import ADMIN_PANEL, strip
 from common.validators import normalise_phone
 from models import AuditEvent, Organisation, User
@@ -50,7 +50,7 @@ def is_number(sender: str) -> bool:
     return (sender or '').lstrip('+').isdigit()
 
 
-class SenderForm(FlaskForm):
+class SenderForm(Form):
     sender = StringField(_l('SMS sender'), filters=[strip], description=_l(
         'A phone number, for example +46 70 123 45 67: people can answer, so substitutes '
         'can reply Ja or Nej and citizens can reply. It must be the number your SMS '

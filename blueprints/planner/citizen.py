@@ -576,7 +576,7 @@ def _pin_first_free(meeting, choice, start, now) -> tuple[int, str]:
 
 # --- rebooking a seat of a group meeting ---------------------------------------------
 
-class SeatForm(FlaskForm):
+class SeatForm(Form):
     seat = HiddenField()
 
 
