@@ -5,7 +5,6 @@ misbehave the way real ones do."""
 from __future__ import annotations
 
 import collections
-import http.client
 import os
 import re
 import threading
@@ -17,9 +16,11 @@ VONAGE_URL = 'https://rest.nexmo.com/sms/json'
 VONAGE = {'VONAGE_API_KEY': 'key123', 'VONAGE_API_SECRET': 'secret456'}
 
 # How the provider fails while it is down, in turn: an error page, no
-# connection, an answer that never comes, and a connection closed without
-# an answer (the request may or may not have been taken).
-OUTAGES = ('http500', 'connect_timeout', 'read_timeout', 'disconnected')
+# connection in time, a refused connection. In each the SMS certainly did not
+# go out, so it is tried again; a read timeout or a connection closed without
+# an answer may have delivered it and is never resent by itself
+# (tests/test_sms_errors.py).
+OUTAGES = ('http500', 'connect_timeout', 'refused')
 
 
 def _outage(kind: str):
@@ -27,11 +28,10 @@ def _outage(kind: str):
         return (500, {'Content-Type': 'text/html'}, '<html>Internal Server Error</html>')
     if kind == 'connect_timeout':
         return requests.exceptions.ConnectTimeout('Connection to rest.nexmo.com timed out')
-    if kind == 'read_timeout':
-        return requests.exceptions.ReadTimeout('Read timed out. (read timeout=10)')
-    return requests.exceptions.ConnectionError(requests.packages.urllib3.exceptions.ProtocolError(
-        'Connection aborted.',
-        http.client.RemoteDisconnected('Remote end closed connection without response')))
+    return requests.exceptions.ConnectionError(
+        "HTTPSConnectionPool(host='rest.nexmo.com', port=443): Max retries exceeded "
+        "(Caused by NewConnectionError('Failed to establish a new connection: "
+        "[Errno 111] Connection refused'))")
 
 
 class FlakyVonage:

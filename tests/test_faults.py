@@ -119,7 +119,8 @@ class TestSmsProviderDown:
         for row in listed.values():
             assert 'On its way' in row
             assert 'Trying again after an error' in row
-            assert 'The SMS could not be sent' in row
+            assert ('The SMS could not be sent' in row
+                    or 'The SMS provider could not be reached' in row), row
             assert 'Traceback' not in row
         # ... and the SMS logs list every SMS as queued again, with its error.
         for planner, count in ((centre.planner, 10), (pool['planner'], 3)):
