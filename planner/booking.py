@@ -514,7 +514,18 @@ class TimeChoice:
             duration_minutes=self.duration_minutes, reporting_minutes=self.reporting_minutes,
             exclude_meeting_id=self.exclude_meeting_id)
         zone = self.organisation.zone
-        return {cid: [s for s in found if self.allows(cid, s.astimezone(zone).date())]
+        local_dates: dict[dt.datetime, dt.date] = {}   # starts are shared between caseworkers
+
+        def allowed(cid: int, start: dt.datetime) -> bool:
+            day = local_dates.get(start)
+            if day is None:
+                day = local_dates[start] = start.astimezone(zone).date()
+            return self.allows(cid, day)
+
+        # A caseworker whose window holds all the dates asked keeps every start.
+        return {cid: found if any(first <= first_day and last_day <= last
+                                  for first, last in self.windows[cid])
+                else [s for s in found if allowed(cid, s)]
                 for cid, found in starts.items()}
 
 
