@@ -333,10 +333,11 @@ def _queue_staff_notices(organisation: Organisation, pairs: Sequence[tuple[Meeti
     """`staff_notice` to each (meeting, citizen) by SMS and e-mail where
     known: the rows in a few inserts, then one task (a summons of thousands)."""
     notices = []
+    shared: dict[str, _NoticeTexts] = {}     # per language
     for meeting, citizen in pairs:
         if not citizen.phone and not citizen.email:
             continue
-        text, subject, body = staff_notice(meeting, citizen, event)
+        text, subject, body = staff_notice(meeting, citizen, event, shared=shared)
         if citizen.phone:
             notices.append(dict(channel=Message.SMS, to=citizen.phone, body=text,
                                 user=citizen.id, meeting=meeting.id))
@@ -347,35 +348,70 @@ def _queue_staff_notices(organisation: Organisation, pairs: Sequence[tuple[Meeti
         outbox.queue_many(organisation, notices)
 
 
-def staff_notice(meeting: Meeting, citizen: User, event: str) -> tuple[str, str, str]:
+def staff_notice(meeting: Meeting, citizen: User, event: str, *,
+                 shared: dict[str, '_NoticeTexts'] | None = None) -> tuple[str, str, str]:
     """(SMS text, e-mail subject, e-mail body) telling a citizen, in their own
     language, that staff booked ('booked', or 'summoned' by a summons),
-    moved or cancelled their meeting."""
+    moved or cancelled their meeting. `shared` ({language: texts}) keeps
+    what the notices of many meetings of one event have in common."""
     org = meeting.organisation
     language = citizen.language or org.language
-    with force_locale(language):
-        when = local_when(meeting)
-        kind = meeting.meeting_type.label(language)
-        place = meeting.place() or meeting.team.name
-        if event == 'summoned':
-            text = _('You are summoned to a meeting (%(kind)s) with %(org)s on %(when)s '
-                     'at %(place)s.', kind=kind, org=org.name, when=when, place=place)
-        elif event == 'booked':
-            text = _('You have a meeting (%(kind)s) with %(org)s on %(when)s at %(place)s.',
-                     kind=kind, org=org.name, when=when, place=place)
-        elif event == 'moved':
-            text = _('Your meeting (%(kind)s) with %(org)s has been moved to %(when)s '
-                     'at %(place)s.', kind=kind, org=org.name, when=when, place=place)
-        else:
-            text = _('Your meeting (%(kind)s) with %(org)s on %(when)s has been cancelled.',
-                     kind=kind, org=org.name, when=when)
-        subject = _('Your meeting with %(org)s', org=org.name)
-        body = text
-        if event == 'summoned':
-            body = '\n'.join([text, '', _('Your rights and duties'), rights_and_duties(org),
-                              '', _('See and change your appointments under My appointments.'),
-                              '', org.name])
-    return text, subject, body
+    texts = shared.get(language) if shared is not None else None
+    if texts is None:
+        texts = _NoticeTexts(org, language, event)
+        if shared is not None:
+            shared[language] = texts
+    return texts.notice(meeting)
+
+
+class _NoticeTexts:
+    """The texts of one event in one language, translated once, and each
+    date and time of day formatted once (a summons of thousands)."""
+
+    def __init__(self, org: Organisation, language: str, event: str):
+        self.org, self.language, self.event = org, language, event
+        self.dates: dict[dt.date, str] = {}
+        self.times: dict[dt.time, str] = {}
+        self.kinds: dict[int, str] = {}
+        with force_locale(language):
+            # Untranslated placeholders stay: filled per meeting in `notice`.
+            if event == 'summoned':
+                self.text = _('You are summoned to a meeting (%(kind)s) with %(org)s on '
+                              '%(when)s at %(place)s.')
+            elif event == 'booked':
+                self.text = _('You have a meeting (%(kind)s) with %(org)s on %(when)s at '
+                              '%(place)s.')
+            elif event == 'moved':
+                self.text = _('Your meeting (%(kind)s) with %(org)s has been moved to '
+                              '%(when)s at %(place)s.')
+            else:
+                self.text = _('Your meeting (%(kind)s) with %(org)s on %(when)s has been '
+                              'cancelled.')
+            self.subject = _('Your meeting with %(org)s', org=org.name)
+            self.footer = ['', _('Your rights and duties'), rights_and_duties(org), '',
+                           _('See and change your appointments under My appointments.'),
+                           '', org.name]
+
+    def when(self, local: dt.datetime) -> str:
+        """`local_when` of a local datetime (date and time of day cached)."""
+        day, clock = self.dates.get(local.date()), self.times.get(local.time())
+        if day is None or clock is None:
+            with force_locale(self.language):
+                day = self.dates[local.date()] = format_date(local.date(), 'full')
+                # The short time pattern shows the time of day only.
+                clock = self.times[local.time()] = format_time(local, 'short', rebase=False)
+        return f'{day} {clock}'
+
+    def notice(self, meeting: Meeting) -> tuple[str, str, str]:
+        kind = self.kinds.get(meeting.meeting_type_id)
+        if kind is None:
+            kind = self.kinds[meeting.meeting_type_id] = meeting.meeting_type.label(
+                self.language)
+        text = self.text % dict(kind=kind, org=self.org.name,
+                                when=self.when(self.org.local(meeting.starts_at)),
+                                place=meeting.place() or meeting.team.name)
+        body = '\n'.join([text, *self.footer]) if self.event == 'summoned' else text
+        return text, self.subject, body
 
 
 def local_when(meeting: Meeting) -> str:
