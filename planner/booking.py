@@ -22,10 +22,11 @@ from flask_babel import force_locale, format_date, format_time, gettext as _
 from messaging import outbox
 from models import (Caseworker, CitizenProfile, Meeting, MeetingCaseworker, MeetingParticipant,
                     MeetingType, Message, OnlineOffer, Organisation, Room, Team, TypeVariant,
-                    User, db, insert_rows, utcnow)
+                    User, db, insert_rows, transaction, utcnow)
 from planner import calendar_sync
-from planner.loading import (caseworker_inputs, citizen_facts, free_starts, offer_caseworkers,
-                             organisation_closing_days, room_bookings, utc_window)
+from planner.loading import (citizen_facts, fixed_inputs, free_starts, offer_caseworkers,
+                             organisation_closing_days, room_bookings, utc_window,
+                             with_meetings)
 from scheduling import rules
 from scheduling.availability import AvailabilityCalendar
 from scheduling.localtime import as_utc, naive_utc
@@ -105,10 +106,22 @@ def _new_meeting(request: MeetingRequest) -> NewMeeting:
                     if request.room is not None else None))
 
 
-def _booking_check(requests: Sequence[MeetingRequest], now: dt.datetime,
-                   exclude_meeting_id: int | None) -> BookingCheck:
-    """The caseworkers' and the room's time as stored, over the local dates
-    of the requests (which share organisation, team and room)."""
+@dataclass
+class PreparedCheck:
+    """What a re-check reads that no booking writes (the calendar of the
+    requests' dates, the caseworkers' hours, pauses, absences and closing
+    days): read before the writer takes its locks, so that under them only
+    the meetings and the room's seats are read (`recheck`)."""
+    requests: Sequence[MeetingRequest]
+    calendar: AvailabilityCalendar
+    inputs: list = field(default_factory=list)
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+
+
+def prepare_check(requests: Sequence[MeetingRequest]) -> PreparedCheck:
+    """The fixed part of the re-check of these requests (which share
+    organisation, team and room), over their local dates."""
     org, team, room = requests[0].organisation, requests[0].team, requests[0].room
     if len({(r.organisation.id, r.team.id, r.room.id if r.room is not None else None)
             for r in requests}) > 1:
@@ -118,13 +131,23 @@ def _booking_check(requests: Sequence[MeetingRequest], now: dt.datetime,
     staff = {c.id: c for r in requests for c in _staff(r)}
     calendar = AvailabilityCalendar(org.zone, first_day, last_day,
                                     organisation_closing_days(org, first_day, last_day))
-    inputs = caseworker_inputs(org, staff.values(), first_day, last_day, team=team,
-                               exclude_meeting_id=exclude_meeting_id)
+    return PreparedCheck(requests, calendar,
+                         fixed_inputs(org, staff.values(), first_day, last_day, team=team),
+                         first_day, last_day)
+
+
+def _booking_check(prepared: PreparedCheck, now: dt.datetime,
+                   exclude_meeting_id: int | None) -> BookingCheck:
+    """The prepared check with the caseworkers' meetings and the room's
+    seats as stored now."""
+    org, room = prepared.requests[0].organisation, prepared.requests[0].room
+    inputs = with_meetings(org, prepared.inputs, prepared.first_day, prepared.last_day,
+                           exclude_meeting_id=exclude_meeting_id)
     bookings = None
     if room is not None:
-        bookings = room_bookings(room, *utc_window(org, first_day, last_day),
+        bookings = room_bookings(room, *utc_window(org, prepared.first_day, prepared.last_day),
                                  exclude_meeting_id=exclude_meeting_id)
-    return BookingCheck(calendar, inputs, now=now, room_bookings=bookings)
+    return BookingCheck(prepared.calendar, inputs, now=now, room_bookings=bookings)
 
 
 def _refusal(code: str) -> BookingError | None:
@@ -139,23 +162,31 @@ def _refusal(code: str) -> BookingError | None:
 
 
 def recheck(requests: Sequence[MeetingRequest], *, now: dt.datetime,
-            exclude_meeting_id: int | None = None) -> list[BookingError | None]:
+            exclude_meeting_id: int | None = None,
+            prepared: PreparedCheck | None = None) -> list[BookingError | None]:
     """The one re-check before meetings are written (DESIGN rule 3): each
     request in turn against the caseworkers' calendars and the room's seats
     as stored and the requests accepted before it (`BookingCheck`). Run it
     inside the writer's transaction with its locks held. None: free.
 
-    `exclude_meeting_id` leaves out a meeting being moved."""
+    `exclude_meeting_id` leaves out a meeting being moved. `prepared`
+    (`prepare_check` of the same requests, made before the locks were
+    taken) keeps the work under the locks to the meetings and seats."""
     if not requests:
         return []
-    check = _booking_check(requests, now, exclude_meeting_id)
+    if prepared is None or len(prepared.requests) != len(requests) or any(
+            mine is not theirs for mine, theirs in zip(requests, prepared.requests)):
+        prepared = prepare_check(requests)
+    check = _booking_check(prepared, now, exclude_meeting_id)
     return [_refusal(check.place(_new_meeting(request))) for request in requests]
 
 
 def check_free(request: MeetingRequest, *, now: dt.datetime,
-               exclude_meeting_id: int | None = None) -> None:
+               exclude_meeting_id: int | None = None,
+               prepared: PreparedCheck | None = None) -> None:
     """Raise BookingError unless the caseworker (and room) can take the meeting."""
-    [refusal] = recheck([request], now=now, exclude_meeting_id=exclude_meeting_id)
+    [refusal] = recheck([request], now=now, exclude_meeting_id=exclude_meeting_id,
+                        prepared=prepared)
     if refusal is not None:
         raise refusal
 
@@ -199,15 +230,16 @@ def _write_meetings(requests: Sequence[MeetingRequest]) -> list[Meeting]:
     return [Meeting(id=meeting_id, **row) for meeting_id, row in zip(ids, rows)]
 
 
-def create_meetings(requests: Sequence[MeetingRequest], *,
-                    now: dt.datetime) -> list[Meeting | BookingError]:
+def create_meetings(requests: Sequence[MeetingRequest], *, now: dt.datetime,
+                    prepared: PreparedCheck | None = None) -> list[Meeting | BookingError]:
     """The one write path that makes meetings: one booking or a whole
     summons. Inside the caller's transaction, with its locks held, each
-    request is re-checked (`recheck`) and the free ones are written in bulk.
+    request is re-checked (`recheck`, with `prepared` when the caller
+    prepared it before the locks) and the free ones are written in bulk.
     Returns per request its Meeting or the BookingError refusing it; after
     the commit, `announce` the meetings."""
-    with db.atomic():
-        refusals = recheck(requests, now=now)
+    with transaction():
+        refusals = recheck(requests, now=now, prepared=prepared)
         made = iter(_write_meetings([request for request, refusal in zip(requests, refusals)
                                      if refusal is None]))
         return [refusal if refusal is not None else next(made) for refusal in refusals]
@@ -232,8 +264,12 @@ def book(request: MeetingRequest, *, now: dt.datetime | None = None,
     """Create the meeting after re-checking inside the transaction.
 
     `guard` runs inside the transaction once the locks are held and raises
-    BookingError to refuse (the caller's own rules, checked race-free)."""
+    BookingError to refuse (the caller's own rules, checked race-free).
+    What no booking changes is read before the locks (`prepare_check`): under
+    them only the chosen start is re-checked against the meetings."""
     now = now or dt.datetime.now(dt.timezone.utc)
+    requests = [request]
+    prepared = prepare_check(requests)
     with db.atomic():
         for caseworker in sorted(_staff(request), key=lambda c: c.id):
             _lock(Caseworker, caseworker.id)
@@ -241,7 +277,7 @@ def book(request: MeetingRequest, *, now: dt.datetime | None = None,
             _lock(Room, request.room.id)
         if guard is not None:
             guard()
-        [meeting] = create_meetings([request], now=now)
+        [meeting] = create_meetings(requests, now=now, prepared=prepared)
         if isinstance(meeting, BookingError):
             raise meeting
     announce([(meeting, request)], notify=send_notifications)
@@ -293,6 +329,7 @@ def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
         meeting_type=meeting.meeting_type, caseworker=caseworker, starts_at=starts_at,
         duration_minutes=duration, reporting_minutes=meeting.reporting_minutes,
         citizens=tuple(participants), room=meeting.room, grid_minutes=grid_minutes)
+    prepared = prepare_check([request])      # before the locks: see `book`
     with db.atomic():
         _lock(Caseworker, caseworker.id)
         if meeting.room_id:
@@ -301,7 +338,7 @@ def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
             raise BookingError('gone', _('This meeting has been cancelled.'))
         if guard is not None:
             guard()
-        check_free(request, now=now, exclude_meeting_id=meeting.id)
+        check_free(request, now=now, exclude_meeting_id=meeting.id, prepared=prepared)
         start = naive_utc(as_utc(starts_at))
         end = start + dt.timedelta(minutes=duration)
         # Only these columns: a stale copy must not undo other changes.
@@ -809,9 +846,13 @@ def book_offer(offer: OnlineOffer, citizen: User, starts_at: dt.datetime, *,
             show_caseworker=offer.show_caseworker)
         return book(request, now=now, send_notifications=False, guard=guard)
 
-    meeting = _first_free(choice, citizen, start, caseworker_id, now,
-                          lambda: offer_choice(OnlineOffer.get_by_id(offer.id), citizen, now),
-                          write)
+    def fresh_choice():
+        # The offer as stored now, its team in the same query.
+        fresh = (OnlineOffer.select(OnlineOffer, Team).join(Team)
+                 .where(OnlineOffer.id == offer.id).get())
+        return offer_choice(fresh, citizen, now)
+
+    meeting = _first_free(choice, citizen, start, caseworker_id, now, fresh_choice, write)
     notify_citizen(meeting, citizen, 'self_booked')
     return meeting
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import replace
 from typing import Iterable
 
 from peewee import JOIN, fn
@@ -100,6 +101,17 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
     team, else those of every team the caseworker belongs to.
     `exclude_meeting_id` leaves one meeting out (when it is being moved).
     """
+    return with_meetings(organisation, fixed_inputs(organisation, caseworkers, first_day,
+                                                    last_day, team=team),
+                         first_day, last_day, exclude_meeting_id=exclude_meeting_id)
+
+
+def fixed_inputs(organisation: Organisation, caseworkers: Iterable[Caseworker],
+                 first_day: dt.date, last_day: dt.date, *,
+                 team: Team | None = None) -> list[CaseworkerAvailabilityInput]:
+    """`caseworker_inputs` without the meetings: hours, pauses, absences and
+    closing days, which no booking writes (so a booking reads them before
+    it takes its locks; `with_meetings` adds the meetings under them)."""
     caseworkers = list(caseworkers)
     ids = [c.id for c in caseworkers]
     if not ids:
@@ -107,13 +119,25 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
     window_start, window_end = utc_window(organisation, first_day, last_day)
     schedules = weekly_schedules(ids)
     absences = _absences(ids, window_start, window_end)
-    meetings = _booked_meetings(ids, window_start, window_end, exclude_meeting_id)
     closing_days = _team_closing_days(ids, first_day, last_day, team)
     return [CaseworkerAvailabilityInput(
         caseworker_id=c.id, schedule=schedules[c.id], absences=absences[c.id],
-        meetings=meetings[c.id], closing_days=closing_days[c.id],
-        max_share_percent=c.max_share, auto_share_percent=c.auto_share)
+        closing_days=closing_days[c.id], max_share_percent=c.max_share,
+        auto_share_percent=c.auto_share)
         for c in caseworkers]
+
+
+def with_meetings(organisation: Organisation, inputs: list[CaseworkerAvailabilityInput],
+                  first_day: dt.date, last_day: dt.date, *,
+                  exclude_meeting_id: int | None = None) -> list[CaseworkerAvailabilityInput]:
+    """`fixed_inputs` of these dates with the caseworkers' booked meetings as
+    stored now, in one query."""
+    if not inputs:
+        return []
+    window_start, window_end = utc_window(organisation, first_day, last_day)
+    meetings = _booked_meetings([i.caseworker_id for i in inputs], window_start, window_end,
+                                exclude_meeting_id)
+    return [replace(i, meetings=meetings[i.caseworker_id]) for i in inputs]
 
 
 def _absences(ids: list[int], window_start: dt.datetime,
