@@ -537,14 +537,15 @@ def offers_for_citizen(citizen: User, now: dt.datetime) -> list[OnlineOffer]:
     return [o for o in found if o.id not in booked]
 
 
-def upcoming_meeting(offer: OnlineOffer, citizen: User, now: dt.datetime) -> Meeting | None:
-    """The citizen's booked meeting of this offer that has not started yet."""
-    return (Meeting.select().join(MeetingParticipant)
+def has_upcoming_meeting(offer: OnlineOffer, citizen: User, now: dt.datetime) -> bool:
+    """Whether the citizen holds a booked meeting of this offer that has not
+    started yet (one booking per offer)."""
+    return (Meeting.select(Meeting.id).join(MeetingParticipant)
             .where(Meeting.offer == offer, Meeting.status == Meeting.BOOKED,
                    Meeting.starts_at > naive_utc(as_utc(now)),
                    MeetingParticipant.citizen == citizen,
                    MeetingParticipant.status == MeetingParticipant.BOOKED)
-            .order_by(Meeting.starts_at).first())
+            .exists())
 
 
 @dataclass
@@ -632,7 +633,7 @@ def offer_choice(offer: OnlineOffer, citizen: User, now: dt.datetime, *,
     if not rebooking and (facts is None or not rules.is_open(period, today)
                           or not rules.matches(offer_rules(offer), facts, today)):
         raise _not_offered()
-    if not rebooking and upcoming_meeting(offer, citizen, now) is not None:
+    if not rebooking and has_upcoming_meeting(offer, citizen, now):
         raise BookingError('already_booked', _('You have already booked this meeting. '
                                                'You find it under My appointments.'))
     caseworkers = _model_caseworkers(offer, citizen,
