@@ -10,6 +10,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+from contextlib import nullcontext
 from urllib.parse import unquote, urlparse
 from zoneinfo import ZoneInfo
 
@@ -1473,6 +1474,14 @@ def _update_statement(model, names: tuple[str, ...], dialect: type) -> tuple[str
     return sql, tuple(order)
 
 
+def transaction():
+    """The caller's transaction when there is one, else a new one. No
+    savepoint inside a transaction: a failed write aborts the whole of it
+    anyway, and a savepoint costs two round trips (which a booking would
+    pay while holding its locks)."""
+    return nullcontext() if db.in_transaction() else db.atomic()
+
+
 def insert_rows(model, rows: list[dict], *, returning: bool = True,
                 batch: int = 100) -> list[int]:
     """Many rows in multi-row INSERTs. Every row has the same keys (field
@@ -1487,7 +1496,7 @@ def insert_rows(model, rows: list[dict], *, returning: bool = True,
     names = tuple(given + [name for name, _default in defaults])
     convert = [model._meta.fields[name].db_value for name in names]
     ids: list[int] = []
-    with db.atomic():
+    with transaction():
         for start in range(0, len(rows), batch):
             part = rows[start:start + batch]
             params = []

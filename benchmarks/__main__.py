@@ -1,6 +1,7 @@
-"""Run every workload module (``w<N>_<name>.py``), then the load test
-(``load.py``, ID LOAD: servers and locust, about two minutes), or those named
-on the command line.
+"""Run every workload module (``w<N>_<name>.py``), then the race for one
+time (``race.py``, ID RACE: PostgreSQL) and the load test (``load.py``, ID
+LOAD: servers and locust, about two minutes), or those named on the command
+line.
 
     python -m benchmarks            # all workloads
     python -m benchmarks W1 W3      # some of them
@@ -19,7 +20,7 @@ from pathlib import Path
 from . import DEFAULT_REPEAT
 
 WORKLOAD_MODULE = re.compile(r'^w(\d+)_\w+$')
-LAST = [('LOAD', 'load')]    # runs after the timed workloads
+LAST = [('RACE', 'race'), ('LOAD', 'load')]    # after the timed workloads
 
 
 def workload_modules() -> list[tuple[str, str]]:

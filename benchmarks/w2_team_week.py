@@ -22,8 +22,8 @@ SHIFT = (_today + dt.timedelta(days=7 - _today.weekday())) - FIRST_DAY
 WEEK_SHOWN = FIRST_DAY + SHIFT + dt.timedelta(weeks=3)
 
 
-def _populate(workload) -> tuple[int, str]:
-    """Write the W1 data; return (team id, admin session token)."""
+def _populate(workload, shift: dt.timedelta = SHIFT) -> tuple[int, str]:
+    """Write the W1 data moved by `shift`; return (team id, admin session token)."""
     from models import (Absence, Caseworker, CaseworkerTeam, Meeting, MeetingParticipant,
                         MeetingType, Organisation, Pause, Team, User, UserSession, WorkingHours,
                         db)
@@ -50,8 +50,8 @@ def _populate(workload) -> tuple[int, str]:
         for cw_input in workload['caseworkers']:
             cw = caseworkers[cw_input.caseworker_id]
             if cw_input.absences:
-                Absence.insert_many([dict(caseworker=cw.id, starts_at=s + SHIFT,
-                                          ends_at=e + SHIFT)
+                Absence.insert_many([dict(caseworker=cw.id, starts_at=s + shift,
+                                          ends_at=e + shift)
                                      for s, e in cw_input.absences]).execute()
         User.insert_many([dict(organisation=org.id, role=User.CITIZEN, name=f'Borger {i}',
                                cpr=f'{1 + i % 28:02d}{1 + i % 12:02d}80{i:04d}')
@@ -59,8 +59,8 @@ def _populate(workload) -> tuple[int, str]:
         citizen_ids = [u.id for u in User.select(User.id).where(User.role == User.CITIZEN)]
         kind = MeetingType.get(MeetingType.code == 'jobsamtale')
         rows = [dict(organisation=org.id, team=team.id, meeting_type=kind.id,
-                     caseworker=caseworkers[c.caseworker_id].id, starts_at=m.start + SHIFT,
-                     ends_at=m.end + SHIFT, reporting_minutes=m.reporting_minutes)
+                     caseworker=caseworkers[c.caseworker_id].id, starts_at=m.start + shift,
+                     ends_at=m.end + shift, reporting_minutes=m.reporting_minutes)
                 for c in workload['caseworkers'] for m in c.meetings]
         for i in range(0, len(rows), 500):
             Meeting.insert_many(rows[i:i + 500]).execute()

@@ -24,10 +24,11 @@ from peewee import fn
 from messaging import dates, outbox
 from models import (Caseworker, CitizenProfile, Meeting, MeetingCaseworker, MeetingParticipant,
                     MeetingType, Message, OnlineOffer, Organisation, Room, Team, TypeVariant,
-                    User, db, insert_rows, utcnow)
+                    User, db, insert_rows, transaction, utcnow)
 from planner import calendar_sync
-from planner.loading import (caseworker_inputs, citizen_facts, free_starts, offer_caseworkers,
-                             organisation_closing_days, room_bookings, utc_window)
+from planner.loading import (citizen_facts, fixed_inputs, free_starts, offer_caseworkers,
+                             organisation_closing_days, room_bookings, utc_window,
+                             with_meetings)
 from scheduling import rules
 from scheduling.availability import AvailabilityCalendar, room_free_intervals
 from scheduling.localtime import as_utc, naive_utc
@@ -108,11 +109,23 @@ def _new_meeting(request: MeetingRequest) -> NewMeeting:
                     if request.room is not None else None))
 
 
-def _booking_check(requests: Sequence[MeetingRequest], now: dt.datetime,
-                   exclude_meeting_id: int | None) -> BookingCheck:
-    """The caseworkers' and the room's time as stored, over the local dates
-    of the requests (which share organisation, team and room)."""
-    org, team, room = requests[0].organisation, requests[0].team, requests[0].room
+@dataclass
+class PreparedCheck:
+    """What a re-check reads that no booking writes (the calendar of the
+    requests' dates, the caseworkers' hours, pauses, absences and closing
+    days): read before the writer takes its locks, so that under them only
+    the meetings and the room's seats are read (`recheck`)."""
+    requests: Sequence[MeetingRequest]
+    calendar: AvailabilityCalendar
+    inputs: list = field(default_factory=list)
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+
+
+def prepare_check(requests: Sequence[MeetingRequest]) -> PreparedCheck:
+    """The fixed part of the re-check of these requests (which share
+    organisation, team and room), over their local dates."""
+    org, team = requests[0].organisation, requests[0].team
     if len({(r.organisation.id, r.team.id, r.room.id if r.room is not None else None)
             for r in requests}) > 1:
         raise ValueError('requests checked together share organisation, team and room')
@@ -121,13 +134,23 @@ def _booking_check(requests: Sequence[MeetingRequest], now: dt.datetime,
     staff = {c.id: c for r in requests for c in _staff(r)}
     calendar = AvailabilityCalendar(org.zone, first_day, last_day,
                                     organisation_closing_days(org, first_day, last_day))
-    inputs = caseworker_inputs(org, staff.values(), first_day, last_day, team=team,
-                               exclude_meeting_id=exclude_meeting_id)
+    return PreparedCheck(requests, calendar,
+                         fixed_inputs(org, staff.values(), first_day, last_day, team=team),
+                         first_day, last_day)
+
+
+def _booking_check(prepared: PreparedCheck, now: dt.datetime,
+                   exclude_meeting_id: int | None) -> BookingCheck:
+    """The prepared check with the caseworkers' meetings and the room's
+    seats as stored now."""
+    org, room = prepared.requests[0].organisation, prepared.requests[0].room
+    inputs = with_meetings(org, prepared.inputs, prepared.first_day, prepared.last_day,
+                           exclude_meeting_id=exclude_meeting_id)
     bookings = None
     if room is not None:
-        bookings = room_bookings(room, *utc_window(org, first_day, last_day),
+        bookings = room_bookings(room, *utc_window(org, prepared.first_day, prepared.last_day),
                                  exclude_meeting_id=exclude_meeting_id)
-    return BookingCheck(calendar, inputs, now=now, room_bookings=bookings)
+    return BookingCheck(prepared.calendar, inputs, now=now, room_bookings=bookings)
 
 
 def _refusal(code: str) -> BookingError | None:
@@ -142,23 +165,31 @@ def _refusal(code: str) -> BookingError | None:
 
 
 def recheck(requests: Sequence[MeetingRequest], *, now: dt.datetime,
-            exclude_meeting_id: int | None = None) -> list[BookingError | None]:
+            exclude_meeting_id: int | None = None,
+            prepared: PreparedCheck | None = None) -> list[BookingError | None]:
     """The one re-check before meetings are written (DESIGN rule 3): each
     request in turn against the caseworkers' calendars and the room's seats
     as stored and the requests accepted before it (`BookingCheck`). Run it
     inside the writer's transaction with its locks held. None: free.
 
-    `exclude_meeting_id` leaves out a meeting being moved."""
+    `exclude_meeting_id` leaves out a meeting being moved. `prepared`
+    (`prepare_check` of the same requests, made before the locks were
+    taken) keeps the work under the locks to the meetings and seats."""
     if not requests:
         return []
-    check = _booking_check(requests, now, exclude_meeting_id)
+    if prepared is None or len(prepared.requests) != len(requests) or any(
+            mine is not theirs for mine, theirs in zip(requests, prepared.requests)):
+        prepared = prepare_check(requests)
+    check = _booking_check(prepared, now, exclude_meeting_id)
     return [_refusal(check.place(_new_meeting(request))) for request in requests]
 
 
 def check_free(request: MeetingRequest, *, now: dt.datetime,
-               exclude_meeting_id: int | None = None) -> None:
+               exclude_meeting_id: int | None = None,
+               prepared: PreparedCheck | None = None) -> None:
     """Raise BookingError unless the caseworker (and room) can take the meeting."""
-    [refusal] = recheck([request], now=now, exclude_meeting_id=exclude_meeting_id)
+    [refusal] = recheck([request], now=now, exclude_meeting_id=exclude_meeting_id,
+                        prepared=prepared)
     if refusal is not None:
         raise refusal
 
@@ -202,15 +233,16 @@ def _write_meetings(requests: Sequence[MeetingRequest]) -> list[Meeting]:
     return [Meeting(id=meeting_id, **row) for meeting_id, row in zip(ids, rows)]
 
 
-def create_meetings(requests: Sequence[MeetingRequest], *,
-                    now: dt.datetime) -> list[Meeting | BookingError]:
+def create_meetings(requests: Sequence[MeetingRequest], *, now: dt.datetime,
+                    prepared: PreparedCheck | None = None) -> list[Meeting | BookingError]:
     """The one write path that makes meetings: one booking or a whole
     summons. Inside the caller's transaction, with its locks held, each
-    request is re-checked (`recheck`) and the free ones are written in bulk.
+    request is re-checked (`recheck`, with `prepared` when the caller
+    prepared it before the locks) and the free ones are written in bulk.
     Returns per request its Meeting or the BookingError refusing it; the
     caller then `announce`s the meetings in the same transaction."""
-    with db.atomic():
-        refusals = recheck(requests, now=now)
+    with transaction():
+        refusals = recheck(requests, now=now, prepared=prepared)
         made = iter(_write_meetings([request for request, refusal in zip(requests, refusals)
                                      if refusal is None]))
         return [refusal if refusal is not None else next(made) for refusal in refusals]
@@ -242,8 +274,12 @@ def book(request: MeetingRequest, *, now: dt.datetime | None = None,
     """Create the meeting after re-checking inside the transaction.
 
     `guard` runs inside the transaction once the locks are held and raises
-    BookingError to refuse (the caller's own rules, checked race-free)."""
+    BookingError to refuse (the caller's own rules, checked race-free).
+    What no booking changes is read before the locks (`prepare_check`): under
+    them only the chosen start is re-checked against the meetings."""
     now = now or dt.datetime.now(dt.timezone.utc)
+    requests = [request]
+    prepared = prepare_check(requests)
     with db.atomic():
         for caseworker in sorted(_staff(request), key=lambda c: c.id):
             _lock(Caseworker, caseworker.id)
@@ -251,7 +287,7 @@ def book(request: MeetingRequest, *, now: dt.datetime | None = None,
             _lock(Room, request.room.id)
         if guard is not None:
             guard()
-        [meeting] = create_meetings([request], now=now)
+        [meeting] = create_meetings(requests, now=now, prepared=prepared)
         if isinstance(meeting, BookingError):
             raise meeting
         announce([(meeting, request)], event=event, notify=send_notifications)
@@ -309,6 +345,7 @@ def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
         meeting_type=meeting.meeting_type, caseworker=caseworker, starts_at=starts_at,
         duration_minutes=duration, reporting_minutes=meeting.reporting_minutes,
         citizens=tuple(participants), room=meeting.room, grid_minutes=grid_minutes)
+    prepared = prepare_check([request])      # before the locks: see `book`
     with db.atomic():
         _lock(Caseworker, caseworker.id)
         if meeting.room_id:
@@ -317,7 +354,7 @@ def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
             raise BookingError('gone', _('This meeting has been cancelled.'))
         if guard is not None:
             guard()
-        check_free(request, now=now, exclude_meeting_id=meeting.id)
+        check_free(request, now=now, exclude_meeting_id=meeting.id, prepared=prepared)
         start = naive_utc(as_utc(starts_at))
         end = start + dt.timedelta(minutes=duration)
         # Only these columns: a stale copy must not undo other changes.
@@ -394,10 +431,11 @@ def _queue_staff_notices(organisation: Organisation, pairs: Sequence[tuple[Meeti
     """`staff_notice` to each (meeting, citizen) by SMS and e-mail where
     known: the rows in a few inserts, then one task (a summons of thousands)."""
     notices = []
+    shared: dict[str, _NoticeTexts] = {}     # per language
     for meeting, citizen in pairs:
         if not citizen.phone and not citizen.email:
             continue
-        text, subject, body = staff_notice(meeting, citizen, event)
+        text, subject, body = staff_notice(meeting, citizen, event, shared=shared)
         if citizen.phone:
             notices.append(dict(channel=Message.SMS, to=citizen.phone, body=text,
                                 user=citizen.id, meeting=meeting.id))
@@ -408,35 +446,67 @@ def _queue_staff_notices(organisation: Organisation, pairs: Sequence[tuple[Meeti
         outbox.queue_many(organisation, notices)
 
 
-def staff_notice(meeting: Meeting, citizen: User, event: str) -> tuple[str, str, str]:
+def staff_notice(meeting: Meeting, citizen: User, event: str, *,
+                 shared: dict[str, '_NoticeTexts'] | None = None) -> tuple[str, str, str]:
     """(SMS text, e-mail subject, e-mail body) telling a citizen, in their own
     language, that staff booked ('booked', or 'summoned' by a summons),
-    moved or cancelled their meeting."""
+    moved or cancelled their meeting. `shared` ({language: texts}) keeps
+    what the notices of many meetings of one event have in common."""
     org = meeting.organisation
     language = citizen.language or org.language
-    with force_locale(language):
-        when = local_when(meeting)
-        kind = meeting.meeting_type.label(language)
-        place = meeting.place() or meeting.team.name
-        if event == 'summoned':
-            text = _('You are summoned to a meeting (%(kind)s) with %(org)s on %(when)s '
-                     'at %(place)s.', kind=kind, org=org.name, when=when, place=place)
-        elif event == 'booked':
-            text = _('You have a meeting (%(kind)s) with %(org)s on %(when)s at %(place)s.',
-                     kind=kind, org=org.name, when=when, place=place)
-        elif event == 'moved':
-            text = _('Your meeting (%(kind)s) with %(org)s has been moved to %(when)s '
-                     'at %(place)s.', kind=kind, org=org.name, when=when, place=place)
-        else:
-            text = _('Your meeting (%(kind)s) with %(org)s on %(when)s has been cancelled.',
-                     kind=kind, org=org.name, when=when)
-        subject = _('Your meeting with %(org)s', org=org.name)
-        body = text
-        if event == 'summoned':
-            body = '\n'.join([text, '', _('Your rights and duties'), rights_and_duties(org),
-                              '', _('See and change your appointments under My appointments.'),
-                              '', org.name])
-    return text, subject, body
+    texts = shared.get(language) if shared is not None else None
+    if texts is None:
+        texts = _NoticeTexts(org, language, event)
+        if shared is not None:
+            shared[language] = texts
+    return texts.notice(meeting)
+
+
+class _NoticeTexts:
+    """The texts of one event in one language, translated once, and each
+    date and time of day formatted once (a summons of thousands)."""
+
+    def __init__(self, org: Organisation, language: str, event: str):
+        self.org, self.language, self.event = org, language, event
+        self.whens: dict[dt.datetime, str] = {}
+        self.kinds: dict[int, str] = {}
+        with force_locale(language):
+            # Untranslated placeholders stay: filled per meeting in `notice`.
+            if event == 'summoned':
+                self.text = _('You are summoned to a meeting (%(kind)s) with %(org)s on '
+                              '%(when)s at %(place)s.')
+            elif event == 'booked':
+                self.text = _('You have a meeting (%(kind)s) with %(org)s on %(when)s at '
+                              '%(place)s.')
+            elif event == 'moved':
+                self.text = _('Your meeting (%(kind)s) with %(org)s has been moved to '
+                              '%(when)s at %(place)s.')
+            else:
+                self.text = _('Your meeting (%(kind)s) with %(org)s on %(when)s has been '
+                              'cancelled.')
+            self.subject = _('Your meeting with %(org)s', org=org.name)
+            self.footer = ['', _('Your rights and duties'), rights_and_duties(org), '',
+                           _('See and change your appointments under My appointments.'),
+                           '', org.name]
+
+    def when(self, local: dt.datetime) -> str:
+        """`local_when` of a local datetime (cached: a summons has few starts)."""
+        text = self.whens.get(local)
+        if text is None:
+            with force_locale(self.language):
+                text = self.whens[local] = dates.text(local, 'datetime_full')
+        return text
+
+    def notice(self, meeting: Meeting) -> tuple[str, str, str]:
+        kind = self.kinds.get(meeting.meeting_type_id)
+        if kind is None:
+            kind = self.kinds[meeting.meeting_type_id] = meeting.meeting_type.label(
+                self.language)
+        text = self.text % dict(kind=kind, org=self.org.name,
+                                when=self.when(self.org.local(meeting.starts_at)),
+                                place=meeting.place() or meeting.team.name)
+        body = '\n'.join([text, *self.footer]) if self.event == 'summoned' else text
+        return text, self.subject, body
 
 
 def local_when(meeting: Meeting) -> str:
@@ -525,14 +595,15 @@ def offers_for_citizen(citizen: User, now: dt.datetime) -> list[OnlineOffer]:
     return [o for o in found if o.id not in booked]
 
 
-def upcoming_meeting(offer: OnlineOffer, citizen: User, now: dt.datetime) -> Meeting | None:
-    """The citizen's booked meeting of this offer that has not started yet."""
-    return (Meeting.select().join(MeetingParticipant)
+def has_upcoming_meeting(offer: OnlineOffer, citizen: User, now: dt.datetime) -> bool:
+    """Whether the citizen holds a booked meeting of this offer that has not
+    started yet (one booking per offer)."""
+    return (Meeting.select(Meeting.id).join(MeetingParticipant)
             .where(Meeting.offer == offer, Meeting.status == Meeting.BOOKED,
                    Meeting.starts_at > naive_utc(as_utc(now)),
                    MeetingParticipant.citizen == citizen,
                    MeetingParticipant.status == MeetingParticipant.BOOKED)
-            .order_by(Meeting.starts_at).first())
+            .exists())
 
 
 @dataclass
@@ -575,7 +646,18 @@ class TimeChoice:
             duration_minutes=self.duration_minutes, reporting_minutes=self.reporting_minutes,
             exclude_meeting_id=self.exclude_meeting_id)
         zone = self.organisation.zone
-        return {cid: [s for s in found if self.allows(cid, s.astimezone(zone).date())]
+        local_dates: dict[dt.datetime, dt.date] = {}   # starts are shared between caseworkers
+
+        def allowed(cid: int, start: dt.datetime) -> bool:
+            day = local_dates.get(start)
+            if day is None:
+                day = local_dates[start] = start.astimezone(zone).date()
+            return self.allows(cid, day)
+
+        # A caseworker whose window holds all the dates asked keeps every start.
+        return {cid: found if any(first <= first_day and last_day <= last
+                                  for first, last in self.windows[cid])
+                else [s for s in found if allowed(cid, s)]
                 for cid, found in starts.items()}
 
 
@@ -609,7 +691,7 @@ def offer_choice(offer: OnlineOffer, citizen: User, now: dt.datetime, *,
     if not rebooking and (facts is None or not rules.is_open(period, today)
                           or not rules.matches(offer_rules(offer), facts, today)):
         raise _not_offered()
-    if not rebooking and upcoming_meeting(offer, citizen, now) is not None:
+    if not rebooking and has_upcoming_meeting(offer, citizen, now):
         raise BookingError('already_booked', _('You have already booked this meeting. '
                                                'You find it under My appointments.'))
     caseworkers = _model_caseworkers(offer, citizen,
@@ -856,9 +938,13 @@ def book_offer(offer: OnlineOffer, citizen: User, starts_at: dt.datetime, *,
             show_caseworker=offer.show_caseworker)
         return book(request, now=now, event='self_booked', guard=guard)
 
-    return _first_free(choice, citizen, start, caseworker_id, now,
-                       lambda: offer_choice(OnlineOffer.get_by_id(offer.id), citizen, now),
-                       write)
+    def fresh_choice():
+        # The offer as stored now, its team in the same query.
+        fresh = (OnlineOffer.select(OnlineOffer, Team).join(Team)
+                 .where(OnlineOffer.id == offer.id).get())
+        return offer_choice(fresh, citizen, now)
+
+    return _first_free(choice, citizen, start, caseworker_id, now, fresh_choice, write)
 
 
 def rebook(meeting: Meeting, citizen: User, starts_at: dt.datetime, *,

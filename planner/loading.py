@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import replace
 from typing import Iterable
 
 from peewee import JOIN, Case, fn
 
 from models import (Absence, Caseworker, CaseworkerTeam, CitizenProfile, ClosingDay, Meeting,
                     MeetingCaseworker, MeetingParticipant, OfferCaseworker, Organisation, Pause,
-                    Room, Team, User, WorkingHours)
+                    Room, Team, User, WorkingHours, db)
 from scheduling.availability import (AvailabilityCalendar, BookedMeeting,
                                      CaseworkerAvailabilityInput, RoomBooking, WeeklySchedule)
 from scheduling.localtime import naive_utc
@@ -34,7 +35,16 @@ def utc_window(organisation: Organisation, first_day: dt.date,
     return naive_utc(start), naive_utc(end)
 
 
+def _driver_rows(query):
+    """The rows of a peewee query as the database driver returns them,
+    without peewee's per-row conversion: the hot loaders below read
+    thousands of rows and convert the few columns that need it themselves."""
+    return db.execute(query)
+
+
 def weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
+    """{caseworker id: WeeklySchedule}; caseworkers with the same hours and
+    pauses share one schedule object (the engine caches per schedule)."""
     hours: dict[int, dict] = defaultdict(lambda: defaultdict(list))
     pauses: dict[int, dict] = defaultdict(lambda: defaultdict(list))
     # Plain tuples (no model rows), each distinct stored time parsed once:
@@ -48,13 +58,23 @@ def weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
         return parsed
 
     for model, into in ((WorkingHours, hours), (Pause, pauses)):
-        for cid, weekday, start, end in (
+        for cid, weekday, start, end in _driver_rows(
                 model.select(model.caseworker, model.weekday, model.start.coerce(False),
                              model.end.coerce(False))
-                .where(model.caseworker.in_(caseworker_ids)).tuples()):
+                .where(model.caseworker.in_(caseworker_ids))
+                .order_by(model.caseworker, model.weekday, model.start)):
             into[cid][weekday].append((wall(start), wall(end)))
-    return {cid: WeeklySchedule(hours=dict(hours[cid]), pauses=dict(pauses[cid]))
-            for cid in caseworker_ids}
+    shared: dict[tuple, WeeklySchedule] = {}
+    result = {}
+    for cid in caseworker_ids:
+        own_hours, own_pauses = dict(hours[cid]), dict(pauses[cid])
+        key = (tuple((d, tuple(r)) for d, r in own_hours.items()),
+               tuple((d, tuple(r)) for d, r in own_pauses.items()))
+        schedule = shared.get(key)
+        if schedule is None:
+            schedule = shared[key] = WeeklySchedule(hours=own_hours, pauses=own_pauses)
+        result[cid] = schedule
+    return result
 
 
 def _instant(value) -> dt.datetime:
@@ -81,6 +101,17 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
     team, else those of every team the caseworker belongs to.
     `exclude_meeting_id` leaves one meeting out (when it is being moved).
     """
+    return with_meetings(organisation, fixed_inputs(organisation, caseworkers, first_day,
+                                                    last_day, team=team),
+                         first_day, last_day, exclude_meeting_id=exclude_meeting_id)
+
+
+def fixed_inputs(organisation: Organisation, caseworkers: Iterable[Caseworker],
+                 first_day: dt.date, last_day: dt.date, *,
+                 team: Team | None = None) -> list[CaseworkerAvailabilityInput]:
+    """`caseworker_inputs` without the meetings: hours, pauses, absences and
+    closing days, which no booking writes (so a booking reads them before
+    it takes its locks; `with_meetings` adds the meetings under them)."""
     caseworkers = list(caseworkers)
     ids = [c.id for c in caseworkers]
     if not ids:
@@ -88,25 +119,36 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
     window_start, window_end = utc_window(organisation, first_day, last_day)
     schedules = weekly_schedules(ids)
     absences = _absences(ids, window_start, window_end)
-    meetings = _booked_meetings(ids, window_start, window_end, exclude_meeting_id)
     closing_days = _team_closing_days(ids, first_day, last_day, team)
     return [CaseworkerAvailabilityInput(
         caseworker_id=c.id, schedule=schedules[c.id], absences=absences[c.id],
-        meetings=meetings[c.id], closing_days=closing_days[c.id],
-        max_share_percent=c.max_share, auto_share_percent=c.auto_share)
+        closing_days=closing_days[c.id], max_share_percent=c.max_share,
+        auto_share_percent=c.auto_share)
         for c in caseworkers]
+
+
+def with_meetings(organisation: Organisation, inputs: list[CaseworkerAvailabilityInput],
+                  first_day: dt.date, last_day: dt.date, *,
+                  exclude_meeting_id: int | None = None) -> list[CaseworkerAvailabilityInput]:
+    """`fixed_inputs` of these dates with the caseworkers' booked meetings as
+    stored now, in one query."""
+    if not inputs:
+        return []
+    window_start, window_end = utc_window(organisation, first_day, last_day)
+    meetings = _booked_meetings([i.caseworker_id for i in inputs], window_start, window_end,
+                                exclude_meeting_id)
+    return [replace(i, meetings=meetings[i.caseworker_id]) for i in inputs]
 
 
 def _absences(ids: list[int], window_start: dt.datetime,
               window_end: dt.datetime) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
     """{caseworker id: [(start, end)]} of absences reaching into the window."""
     absences = defaultdict(list)
-    for cid, starts_at, ends_at in (Absence.select(Absence.caseworker,
-                                                   Absence.starts_at.coerce(False),
-                                                   Absence.ends_at.coerce(False))
-                                    .where(Absence.caseworker.in_(ids),
-                                           Absence.starts_at < window_end,
-                                           Absence.ends_at > window_start).tuples()):
+    for cid, starts_at, ends_at in _driver_rows(
+            Absence.select(Absence.caseworker, Absence.starts_at.coerce(False),
+                           Absence.ends_at.coerce(False))
+            .where(Absence.caseworker.in_(ids), Absence.starts_at < window_end,
+                   Absence.ends_at > window_start)):
         absences[cid].append((_instant(starts_at), _instant(ends_at)))
     return absences
 
@@ -123,15 +165,18 @@ def _booked_meetings(ids: list[int], window_start: dt.datetime, window_end: dt.d
                               Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
                .join(MeetingCaseworker, on=(MeetingCaseworker.meeting == Meeting.id))
                .where(MeetingCaseworker.caseworker.in_(ids)))
-    meetings = defaultdict(list)
+    queries = []
     for query in (own, staffed):
         query = query.where(Meeting.status == Meeting.BOOKED, Meeting.starts_at < window_end,
                             Meeting.starts_at >= window_start - LONGEST_MEETING)
         if exclude_meeting_id is not None:
             query = query.where(Meeting.id != exclude_meeting_id)
-        for cid, starts_at, ends_at, reporting in query.tuples():
-            meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at),
-                                               reporting))
+        queries.append(query)
+    meetings = defaultdict(list)
+    # One round trip (UNION ALL keeps a meeting found by both queries twice,
+    # as two queries would).
+    for cid, starts_at, ends_at, reporting in _driver_rows(queries[0] + queries[1]):
+        meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at), reporting))
     return meetings
 
 

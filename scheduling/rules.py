@@ -377,8 +377,12 @@ def clamp_week(monday: dt.date, first: dt.date, last: dt.date) -> dt.date:
 def starts_by_day(starts: Iterable[dt.datetime], zone) -> dict[dt.date, list[dt.datetime]]:
     """Aware starts grouped by their local date (each list ascending, no duplicates)."""
     days: dict[dt.date, set[dt.datetime]] = {}
+    local_dates: dict[dt.datetime, dt.date] = {}    # many caseworkers share a start
     for start in starts:
-        days.setdefault(start.astimezone(zone).date(), set()).add(start)
+        day = local_dates.get(start)
+        if day is None:
+            day = local_dates[start] = start.astimezone(zone).date()
+        days.setdefault(day, set()).add(start)
     return {day: sorted(values) for day, values in sorted(days.items())}
 
 

@@ -318,10 +318,6 @@ def _week_view(choice: booking.TimeChoice, *, now, week, day, caseworker_id,
     sunday = monday + dt.timedelta(days=6)
     starts = choice.starts(monday, sunday, now=now, caseworker_id=caseworker_id)
     by_day = rules.starts_by_day((s for found in starts.values() for s in found), zone)
-    owners: dict[dt.datetime, list[int]] = {}
-    for cid, found in starts.items():
-        for s in found:
-            owners.setdefault(s, []).append(cid)
     texts = g.get('citizen_texts')
     if texts is None:
         texts = g.citizen_texts = {'one': _('1 free time'), 'many': _('%(n)s free times'),
@@ -339,13 +335,12 @@ def _week_view(choice: booking.TimeChoice, *, now, week, day, caseworker_id,
                                   caseworker=caseworker_id) if count else None))
     if day not in by_day:
         day = next((d['day'] for d in days if d['count']), None)
-    names = {c.id: c.user.name for c in choice.caseworkers}
-    times = []
-    for s in by_day.get(day, ()):
-        who = owners[s]
-        times.append(dict(start=_start_value(s), label=_hm(s, zone),
-                          caseworker=caseworker_id,
-                          name=names[who[0]] if caseworker_id and choice.show_names else ''))
+    # A name only beside the times of the one caseworker asked for.
+    name = ''
+    if caseworker_id and choice.show_names:
+        name = next((c.user.name for c in choice.caseworkers if c.id == caseworker_id), '')
+    times = [dict(start=_start_value(s), label=_hm(s, zone), caseworker=caseworker_id,
+                  name=name) for s in by_day.get(day, ())]
     prev_monday, next_monday = monday - dt.timedelta(days=7), monday + dt.timedelta(days=7)
     return dict(
         monday=monday, week_number=monday.isocalendar()[1],
