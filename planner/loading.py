@@ -13,7 +13,7 @@ from peewee import JOIN, fn
 
 from models import (Absence, Caseworker, CaseworkerTeam, CitizenProfile, ClosingDay, Meeting,
                     MeetingCaseworker, MeetingParticipant, OfferCaseworker, Organisation, Pause,
-                    Room, Team, User, WorkingHours)
+                    Room, Team, User, WorkingHours, db)
 from scheduling.availability import (AvailabilityCalendar, BookedMeeting,
                                      CaseworkerAvailabilityInput, RoomBooking, WeeklySchedule)
 from scheduling.localtime import naive_utc
@@ -37,8 +37,9 @@ def utc_window(organisation: Organisation, first_day: dt.date,
 def weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
     hours: dict[int, dict] = defaultdict(lambda: defaultdict(list))
     pauses: dict[int, dict] = defaultdict(lambda: defaultdict(list))
-    # Plain tuples (no model rows), each distinct stored time parsed once:
-    # a team of 50 has hundreds of rows but a handful of times.
+    # The raw rows (no model rows, no converter per value), each distinct
+    # stored time parsed once: a team of 50 has hundreds of rows but a
+    # handful of times.
     times: dict = {}
 
     def wall(value):
@@ -48,18 +49,18 @@ def weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
         return parsed
 
     for model, into in ((WorkingHours, hours), (Pause, pauses)):
-        for cid, weekday, start, end in (
-                model.select(model.caseworker, model.weekday, model.start.coerce(False),
-                             model.end.coerce(False))
-                .where(model.caseworker.in_(caseworker_ids)).tuples()):
+        for cid, weekday, start, end in db.execute(
+                model.select(model.caseworker, model.weekday, model.start, model.end)
+                .where(model.caseworker.in_(caseworker_ids))).fetchall():
             into[cid][weekday].append((wall(start), wall(end)))
     return {cid: WeeklySchedule(hours=dict(hours[cid]), pauses=dict(pauses[cid]))
             for cid in caseworker_ids}
 
 
-def _instant(value) -> dt.datetime:
-    """A stored instant as a naive UTC datetime. SQLite hands back text;
-    fromisoformat reads it far faster than the field's generic parser."""
+def read_instant(value) -> dt.datetime:
+    """A stored instant (a raw row's value) as a naive UTC datetime. SQLite
+    hands back text; fromisoformat reads it far faster than the field's
+    generic parser."""
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
@@ -101,13 +102,11 @@ def _absences(ids: list[int], window_start: dt.datetime,
               window_end: dt.datetime) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
     """{caseworker id: [(start, end)]} of absences reaching into the window."""
     absences = defaultdict(list)
-    for cid, starts_at, ends_at in (Absence.select(Absence.caseworker,
-                                                   Absence.starts_at.coerce(False),
-                                                   Absence.ends_at.coerce(False))
-                                    .where(Absence.caseworker.in_(ids),
-                                           Absence.starts_at < window_end,
-                                           Absence.ends_at > window_start).tuples()):
-        absences[cid].append((_instant(starts_at), _instant(ends_at)))
+    for cid, starts_at, ends_at in db.execute(
+            Absence.select(Absence.caseworker, Absence.starts_at, Absence.ends_at)
+            .where(Absence.caseworker.in_(ids), Absence.starts_at < window_end,
+                   Absence.ends_at > window_start)).fetchall():
+        absences[cid].append((read_instant(starts_at), read_instant(ends_at)))
     return absences
 
 
@@ -115,12 +114,12 @@ def _booked_meetings(ids: list[int], window_start: dt.datetime, window_end: dt.d
                      exclude_meeting_id: int | None) -> dict[int, list[BookedMeeting]]:
     """{caseworker id: [BookedMeeting]} of booked meetings reaching into the
     window: their own, then those they staff with others."""
-    own = (Meeting.select(Meeting.caseworker, Meeting.starts_at.coerce(False),
-                          Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
+    own = (Meeting.select(Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
+                          Meeting.reporting_minutes)
            .where(Meeting.caseworker.in_(ids)))
     # The other caseworkers of group meetings are just as busy.
-    staffed = (Meeting.select(MeetingCaseworker.caseworker, Meeting.starts_at.coerce(False),
-                              Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
+    staffed = (Meeting.select(MeetingCaseworker.caseworker, Meeting.starts_at, Meeting.ends_at,
+                              Meeting.reporting_minutes)
                .join(MeetingCaseworker, on=(MeetingCaseworker.meeting == Meeting.id))
                .where(MeetingCaseworker.caseworker.in_(ids)))
     meetings = defaultdict(list)
@@ -129,8 +128,8 @@ def _booked_meetings(ids: list[int], window_start: dt.datetime, window_end: dt.d
                             Meeting.starts_at >= window_start - LONGEST_MEETING)
         if exclude_meeting_id is not None:
             query = query.where(Meeting.id != exclude_meeting_id)
-        for cid, starts_at, ends_at, reporting in query.tuples():
-            meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at),
+        for cid, starts_at, ends_at, reporting in db.execute(query).fetchall():   # raw rows
+            meetings[cid].append(BookedMeeting(read_instant(starts_at), read_instant(ends_at),
                                                reporting))
     return meetings
 
