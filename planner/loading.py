@@ -75,12 +75,19 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
                       first_day: dt.date, last_day: dt.date, *,
                       team: Team | None = None,
                       exclude_meeting_id: int | None = None,
+                      absences: dict | None = None,
+                      own_meetings: dict | None = None,
+                      closing_days: dict | None = None,
                       ) -> list[CaseworkerAvailabilityInput]:
     """Engine input for each caseworker over the local dates (inclusive).
 
     Team closing days: those of `team` when the question is asked for one
     team, else those of every team the caseworker belongs to.
     `exclude_meeting_id` leaves one meeting out (when it is being moved).
+    A caller that has read the window's absences ({caseworker id: [(start,
+    end)]}), the caseworkers' own booked meetings ({caseworker id:
+    [BookedMeeting]}) or their team closing days ({caseworker id: dates})
+    already passes them, and they are not read again.
     """
     caseworkers = list(caseworkers)
     ids = [c.id for c in caseworkers]
@@ -88,12 +95,15 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
         return []
     window_start, window_end = utc_window(organisation, first_day, last_day)
     schedules = weekly_schedules(ids)
-    absences = _absences(ids, window_start, window_end)
-    meetings = _booked_meetings(ids, window_start, window_end, exclude_meeting_id)
-    closing_days = _team_closing_days(ids, first_day, last_day, team)
+    if absences is None:
+        absences = _absences(ids, window_start, window_end)
+    meetings = _booked_meetings(ids, window_start, window_end, exclude_meeting_id,
+                                own=own_meetings)
+    if closing_days is None:
+        closing_days = _team_closing_days(ids, first_day, last_day, team)
     return [CaseworkerAvailabilityInput(
-        caseworker_id=c.id, schedule=schedules[c.id], absences=absences[c.id],
-        meetings=meetings[c.id], closing_days=closing_days[c.id],
+        caseworker_id=c.id, schedule=schedules[c.id], absences=absences.get(c.id, ()),
+        meetings=meetings[c.id], closing_days=closing_days.get(c.id, frozenset()),
         max_share_percent=c.max_share, auto_share_percent=c.auto_share)
         for c in caseworkers]
 
@@ -111,19 +121,23 @@ def _absences(ids: list[int], window_start: dt.datetime,
 
 
 def _booked_meetings(ids: list[int], window_start: dt.datetime, window_end: dt.datetime,
-                     exclude_meeting_id: int | None) -> dict[int, list[BookedMeeting]]:
+                     exclude_meeting_id: int | None,
+                     own: dict | None = None) -> dict[int, list[BookedMeeting]]:
     """{caseworker id: [BookedMeeting]} of booked meetings reaching into the
-    window: their own, then those they staff with others."""
-    own = (Meeting.select(Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
-                          Meeting.reporting_minutes)
-           .where(Meeting.caseworker.in_(ids)))
+    window: their own (read here unless given), then those they staff with
+    others."""
+    queries = []
+    if own is None:
+        queries.append(Meeting.select(Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
+                                      Meeting.reporting_minutes)
+                       .where(Meeting.caseworker.in_(ids)))
     # The other caseworkers of group meetings are just as busy.
-    staffed = (Meeting.select(MeetingCaseworker.caseworker, Meeting.starts_at, Meeting.ends_at,
-                              Meeting.reporting_minutes)
-               .join(MeetingCaseworker, on=(MeetingCaseworker.meeting == Meeting.id))
-               .where(MeetingCaseworker.caseworker.in_(ids)))
-    meetings = defaultdict(list)
-    for query in (own, staffed):
+    queries.append(Meeting.select(MeetingCaseworker.caseworker, Meeting.starts_at,
+                                  Meeting.ends_at, Meeting.reporting_minutes)
+                   .join(MeetingCaseworker, on=(MeetingCaseworker.meeting == Meeting.id))
+                   .where(MeetingCaseworker.caseworker.in_(ids)))
+    meetings = defaultdict(list, {cid: list(rows) for cid, rows in (own or {}).items()})
+    for query in queries:
         query = query.where(Meeting.status == Meeting.BOOKED, Meeting.starts_at < window_end,
                             Meeting.starts_at >= window_start - LONGEST_MEETING)
         if exclude_meeting_id is not None:

@@ -23,7 +23,7 @@ from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay,
                     User, db, mask_cpr, utcnow)
 from planner import booking
 from planner.loading import LONGEST_MEETING, caseworker_inputs, read_instant, utc_window
-from scheduling.availability import AvailabilityCalendar
+from scheduling.availability import AvailabilityCalendar, BookedMeeting
 from scheduling.localtime import (as_utc, from_minute, minute_of_day, to_minute_ceil,
                                   to_minute_floor)
 from web import get_in_org, job_centre_staff, render, see_other
@@ -218,7 +218,7 @@ def _in_window(window):
 
 def _citizen_tag(name: str, cpr: str | None) -> str:
     """Initials and the first six CPR digits, as the deck's calendar shows."""
-    initials = ''.join(part[0] for part in name.split() if part)[:3].upper()
+    initials = ''.join([part[0] for part in name.split()])[:3].upper()
     return f'{initials} {mask_cpr(cpr)[:6]}'.strip()
 
 
@@ -235,11 +235,9 @@ def _room_names(org) -> dict[int, str]:
     return g.calendar_rooms
 
 
-def _meeting_parts(meeting: MeetingRow, labels, rooms) -> list[str]:
-    """['Jobsamtale', 'Lokale 2', 'MB 010190']: type, room, citizens (a group: '3/8')."""
-    parts = [labels[meeting.meeting_type_id]]
-    if meeting.room_id in rooms:
-        parts.append(rooms[meeting.room_id])
+def _meeting_parts(meeting: MeetingRow, rooms) -> list[str]:
+    """['Lokale 2', 'MB 010190']: room and citizens (a group: '3/8')."""
+    parts = [rooms[meeting.room_id]] if meeting.room_id in rooms else []
     if meeting.seats:
         parts.append(f'{len(meeting.citizens)}/{meeting.seats}')
     else:
@@ -249,7 +247,8 @@ def _meeting_parts(meeting: MeetingRow, labels, rooms) -> list[str]:
 
 def _meeting_label(meeting: MeetingRow, start: int, end: int, labels, rooms) -> str:
     """'09:00–09:45 Jobsamtale · Lokale 2 · MB 010190' (a group: '3/8')."""
-    return f'{_hm(start)}–{_hm(end)} ' + ' · '.join(_meeting_parts(meeting, labels, rooms))
+    return ' · '.join([f'{_hm(start)}–{_hm(end)} {labels[meeting.meeting_type_id]}',
+                       *_meeting_parts(meeting, rooms)])
 
 
 def _meeting_block(meeting: MeetingRow, zone, day, day_label, labels, aria_template,
@@ -472,8 +471,9 @@ def _language() -> str:
 
 # A meeting shows its times and type; the <i> part (room, citizens,
 # caseworker) shows when it has the pointer or the focus and is always part
-# of its name. Free times are the other links of a cell (a.fr).
-_CHIP = '<a href="{url}{id}">{start}–{end} {what}<i>{more}</i></a>'
+# of its name. Free times are the other links of a cell (a.fr). Filled with
+# %: URL prefix, id, start, end, type, ' · room · citizens', ' · caseworker'.
+_CHIP = '<a href="%s%d">%s–%s %s<i>%s · %s</i></a>'
 # Without script a day's free periods are one link to the caseworker's day,
 # where every free quarter hour opens a summons; calendar.js makes each
 # period a link to a summons for it.
@@ -509,67 +509,84 @@ def _team_week(org, team, members, days, meeting_type, language) -> _TeamWeek:
                    ClosingDay.team.is_null() | (ClosingDay.team == team)).tuples(),
             key=lambda row: row[2] is not None):
         closed.setdefault(date, name or _('Closed'))
-    absent = _('Absent')
-    absences = defaultdict(list)
-    for cid, starts_at, ends_at, reason in (
-            Absence.select(Absence.caseworker, Absence.starts_at.coerce(False),
-                           Absence.ends_at.coerce(False), Absence.reason)
-            .where(Absence.caseworker.in_(ids), Absence.starts_at < window[1],
-                   Absence.ends_at > window[0]).tuples()):
-        absences[cid].append((to_minute_floor(read_instant(starts_at)),
-                              to_minute_ceil(read_instant(ends_at)), reason or absent))
+    absences = _team_absences(ids, window, _('Absent'))
+    meetings = _meeting_rows(Meeting.caseworker.in_(ids) & _in_window(window),
+                             key=lambda m: m.caseworker_id)
+    with_rooms = any(m.room_id for rows in meetings.values() for m in rows)
+    # The engine's input from the same rows: nothing is read twice. The
+    # calendar closes the team's closing days with the organisation's.
+    inputs = caseworker_inputs(
+        org, members, first, last, team=team, closing_days={},
+        absences={cid: [(from_minute(s), from_minute(e)) for s, e, _r in rows]
+                  for cid, rows in absences.items()},
+        own_meetings={cid: [BookedMeeting(m.starts_at, m.ends_at, m.reporting_minutes)
+                            for m in rows] for cid, rows in meetings.items()})
     return _TeamWeek(
         calendar=AvailabilityCalendar(org.zone, first, last, set(closed)),
-        inputs={i.caseworker_id: i for i in caseworker_inputs(org, members, first, last,
-                                                              team=team)},
-        meetings=_meeting_rows(Meeting.caseworker.in_(ids) & _in_window(window),
-                               key=lambda m: m.caseworker_id),
+        inputs={i.caseworker_id: i for i in inputs}, meetings=meetings,
         absences=absences, closed=closed,
         labels={i: str(escape(label)) for i, label in _type_labels(language).items()},
-        rooms=_room_names(org),
+        rooms=_room_names(org) if with_rooms else {},
         meeting_type=meeting_type, now=to_minute_ceil(utcnow()),
         texts={'free': str(escape(_('Free time')))},
         urls={'meeting': _meeting_base(), 'day': _id_url('calendar.caseworker', 'caseworker_id')})
 
 
-def _team_cells(week: _TeamWeek, caseworker) -> list[Markup]:
-    """The cells of one caseworker's row, a day each."""
-    caseworker_id, who = caseworker.id, f' · {escape(caseworker.user.name)}'
+def _team_absences(ids, window, absent: str) -> dict:
+    """{caseworker id: [(first minute, end minute, reason or `absent`)]}."""
+    absences = defaultdict(list)
+    for cid, starts_at, ends_at, reason in db.execute(
+            Absence.select(Absence.caseworker, Absence.starts_at, Absence.ends_at, Absence.reason)
+            .where(Absence.caseworker.in_(ids), Absence.starts_at < window[1],
+                   Absence.ends_at > window[0])).fetchall():
+        absences[cid].append((to_minute_floor(read_instant(starts_at)),
+                              to_minute_ceil(read_instant(ends_at)), reason or absent))
+    return absences
+
+
+def _team_cells(week: _TeamWeek, caseworker) -> Markup:
+    """The cells (<td>) of one caseworker's row, a day each."""
     calendar = week.calendar
-    view = calendar.caseworker_days(week.inputs[caseworker_id])
+    view = calendar.caseworker_days(week.inputs[caseworker.id])
     items = defaultdict(list)          # {day index: [(wall minute, html)]}
-    for meeting in week.meetings.get(caseworker_id, ()):
-        if week.meeting_type and meeting.meeting_type_id != week.meeting_type:
-            continue
-        start = to_minute_floor(meeting.starts_at)
-        index = calendar.day_index(start)
-        if index is not None:
-            items[index].append(_team_chip(week, meeting, start, index, who))
-    for start, end, reason in week.absences.get(caseworker_id, ()):
+    _team_chips(week, week.meetings.get(caseworker.id, ()), escape(caseworker.user.name),
+                items)
+    for start, end, reason in week.absences.get(caseworker.id, ()):
         for index, day in enumerate(calendar.days):
             if start < day.end and end > day.start:
                 items[index].append(_team_absence(view, index, day, start, end, reason))
     cells = []
     for index, day in enumerate(calendar.days):
+        cells.append('<td>')
         if day.day in week.closed:
-            parts = [_NOTE.format(kind='x', text=escape(
-                _('Closed: %(name)s', name=week.closed[day.day])))]
+            cells.append(_NOTE.format(kind='x', text=escape(
+                _('Closed: %(name)s', name=week.closed[day.day]))))
         else:
-            parts = [chip for _minute, chip in sorted(items[index])]
-            parts.append(_team_free(week, view, index, day, caseworker_id))
-        cells.append(Markup(''.join(parts)))  # nosec B704  # each value escaped when put in
-    return cells
+            cells += [chip for _minute, chip in sorted(items[index])]
+            cells.append(_team_free(week, view, index, day, caseworker.id))
+        cells.append('</td>')
+    return Markup(''.join(cells))  # nosec B704  # each value escaped when put in
 
 
-def _team_chip(week: _TeamWeek, meeting: MeetingRow, start: int, index: int,
-               who: str) -> tuple[int, str]:
-    """(wall minute, chip) of a meeting; `who` ends its name (' · Karen')."""
-    day = week.calendar.days[index]
-    first, last = day.wall(start), day.wall(to_minute_ceil(meeting.ends_at))
-    what, *more = _meeting_parts(meeting, week.labels, week.rooms)
-    return first, _CHIP.format(
-        id=meeting.id, url=week.urls['meeting'], start=_hm(first), end=_hm(last), what=what,
-        more=''.join(f' · {escape(part)}' for part in more) + who)
+def _team_chips(week: _TeamWeek, meetings, who: str, items) -> None:
+    """Add each meeting's (wall minute, chip) to `items` of its day; `who`
+    (escaped) ends its name. The hot loop of the page: plain strings."""
+    days, index_of, url, labels = week.calendar.days, week.calendar.day_index, \
+        week.urls['meeting'], week.labels
+    for meeting in meetings:
+        if week.meeting_type and meeting.meeting_type_id != week.meeting_type:
+            continue
+        start = to_minute_floor(meeting.starts_at)
+        index = index_of(start)
+        if index is None:
+            continue
+        day = days[index]
+        first = day.wall(start)
+        more = ''.join([f' · {escape(part)}'
+                        for part in _meeting_parts(meeting, week.rooms)])
+        items[index].append((first, _CHIP % (
+            url, meeting.id, _HM[first], _HM[day.wall(to_minute_ceil(meeting.ends_at))],
+            labels[meeting.meeting_type_id], more, who)))
 
 
 def _team_absence(view, index: int, day, start: int, end: int, reason: str):
@@ -587,7 +604,7 @@ def _team_free(week: _TeamWeek, view, index: int, day, caseworker_id: int) -> st
     planned, _minutes = view.plan(index)
     if not planned:
         return ''
-    periods = [f'{_hm(day.wall(max(s, week.now)))}–{_hm(day.wall(e))}'
+    periods = [f'{_HM[day.wall(max(s, week.now))]}–{_HM[day.wall(e)]}'
                for s, e in view.free(index, planned) if e > week.now]
     if not periods:
         return ''
@@ -667,8 +684,10 @@ def caseworker(caseworker_id):
 def team(team_id):
     team = get_in_org(Team, team_id)
     monday, weekend, days, day = _asked_days()
-    everyone = list(Caseworker.select(Caseworker, User).join(User)
-                    .switch(Caseworker).join(CaseworkerTeam)
+    # Only the columns the page and the engine use (fifty rows in a big team).
+    everyone = list(Caseworker.select(Caseworker.id, Caseworker.max_share,
+                                      Caseworker.auto_share, User.id, User.name)
+                    .join(User).switch(Caseworker).join(CaseworkerTeam)
                     .where(CaseworkerTeam.team == team).order_by(User.name))
     chosen = request.args.get('caseworker', type=int)
     members = [cw for cw in everyone if chosen in (None, cw.id)]
