@@ -159,6 +159,37 @@ def test_team_week_shows_members_side_by_side(client, login, setup, make_user):
             in day_page)
 
 
+def test_team_week_labels_each_pause_where_it_is(client, login, setup):
+    # Karen's pauses: lunch (Frokost) every weekday, an unnamed one and one
+    # named with markup on Monday.
+    Pause.create(caseworker=setup['cw'], weekday=0, start=dt.time(10), end=dt.time(10, 15),
+                 label='')
+    Pause.create(caseworker=setup['cw'], weekday=0, start=dt.time(14), end=dt.time(14, 10),
+                 label='<Kaffe>')
+    ClosingDay.create(organisation=setup['org'], date=MONDAY + dt.timedelta(days=2),
+                      name='Temadag')
+    Absence.create(caseworker=setup['cw'],   # all of Thursday's hours (Copenhagen)
+                   starts_at=dt.datetime(2026, 12, 10, 6, tzinfo=dt.timezone.utc),
+                   ends_at=dt.datetime(2026, 12, 10, 16, tzinfo=dt.timezone.utc))
+    _book(setup, dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.timezone.utc))   # 10:30 local
+    login(setup['admin'])
+    html = client.get(f"/calendar/team/{setup['team'].id}?week=2026-W50").get_data(as_text=True)
+    monday, tuesday, wednesday, thursday, friday = _team_cells(html)[setup['cw'].id]
+    # In time order with the meetings, named as typed (escaped), before the free times.
+    # (A pause's <i> follows a tag; a meeting's <i> inside it follows its type.)
+    assert re.findall(r'(?:^|(?<=>))<i>[^<]*</i>|<a href="[^"]*\d">[^<]*|<a class="fr"', monday) == [
+        '<i>10:00–10:15 Pause</i>',
+        f'<a href="/calendar/meeting/{Meeting.get().id}">10:30–11:15 Job interview',
+        '<i>12:00–12:30 Frokost</i>',
+        '<i>14:00–14:10 &lt;Kaffe&gt;</i>', '<a class="fr"']
+    assert tuesday.startswith('<i>12:00–12:30 Frokost</i><a class="fr"')
+    # The closed day shows its closing only; an absence that takes the day,
+    # no pause inside it.
+    assert wednesday == '<span class="x">Closed: Temadag</span>'
+    assert '<i>' not in thursday and 'Absent' in thursday
+    assert friday.startswith('<i>12:00–12:30 Frokost</i>')
+
+
 def _book(setup, starts_at, minutes=45, reporting=0, room=None):
     return booking.book(booking.MeetingRequest(
         organisation=setup['org'], team=setup['team'],

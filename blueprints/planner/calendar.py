@@ -465,8 +465,8 @@ def _language() -> str:
 
 
 # --- the team week -------------------------------------------------------------
-# A table: a row per caseworker, a cell per day with its meetings as chips in
-# time order, then its free periods. The cells are formatted here, not by a
+# A table: a row per caseworker, a cell per day with its meetings, pauses and
+# absences as chips in time order, then its free periods. The cells are formatted here, not by a
 # template loop: a team week holds hundreds of meetings (benchmarks W2).
 
 # A meeting shows its times and type; the <i> part (room, citizens,
@@ -480,6 +480,9 @@ _CHIP = '<a href="%s%d">%s–%s %s<i>%s · %s</i></a>'
 _FREE = ('<a class="fr" id="f{cw}-{day}" href="{url}{cw}?day={date}" '
          'aria-labelledby="f{cw}-{day} cw-{cw} day{day}"><b>{label}</b> {periods}</a>')
 _NOTE = '<span class="{kind}">{text}</span>'
+# A pause: its times and name as the administrator typed it. Not a link (it
+# books nothing); a bare <i> as a team week holds hundreds (benchmarks W2).
+_PAUSE = '<i>%s–%s %s</i>'
 
 
 @dataclass
@@ -489,6 +492,7 @@ class _TeamWeek:
     inputs: dict           # {caseworker id: engine input}
     meetings: dict         # {caseworker id: [MeetingRow]}
     absences: dict         # {caseworker id: [(first minute, end minute, reason)]}
+    pauses: dict           # {(caseworker id, weekday): [(wall start, wall end, html)]}
     closed: dict           # {date: name}: the organisation's and the team's closing days
     labels: dict           # {meeting type id: label, escaped for HTML}
     rooms: dict            # {room id: name}
@@ -524,7 +528,7 @@ def _team_week(org, team, members, days, meeting_type, language) -> _TeamWeek:
     return _TeamWeek(
         calendar=AvailabilityCalendar(org.zone, first, last, set(closed)),
         inputs={i.caseworker_id: i for i in inputs}, meetings=meetings,
-        absences=absences, closed=closed,
+        absences=absences, pauses=_team_pauses(ids), closed=closed,
         labels={i: str(escape(label)) for i, label in _type_labels(language).items()},
         rooms=_room_names(org) if with_rooms else {},
         meeting_type=meeting_type, now=to_minute_ceil(utcnow()),
@@ -544,6 +548,26 @@ def _team_absences(ids, window, absent: str) -> dict:
     return absences
 
 
+def _team_pauses(ids) -> dict:
+    """{(caseworker id, weekday): [(wall start, wall end, chip)]}, read raw:
+    a big team has hundreds of pauses but a handful of times and names."""
+    pauses, times, chips = defaultdict(list), {}, {}
+    unnamed = str(escape(_('Pause')))
+    for cid, weekday, start, end, label in db.execute(
+            Pause.select(Pause.caseworker, Pause.weekday, Pause.start, Pause.end, Pause.label)
+            .where(Pause.caseworker.in_(ids))).fetchall():
+        for value in (start, end):
+            if value not in times:
+                wall = Pause.start.python_value(value)
+                times[value] = wall.hour * 60 + wall.minute
+        first, last = times[start], times[end]
+        key = (first, last, label)
+        if key not in chips:
+            chips[key] = _PAUSE % (_HM[first], _HM[last], escape(label) if label else unnamed)
+        pauses[(cid, weekday)].append((first, last, chips[key]))
+    return pauses
+
+
 def _team_cells(week: _TeamWeek, caseworker) -> Markup:
     """The cells (<td>) of one caseworker's row, a day each."""
     calendar = week.calendar
@@ -555,6 +579,7 @@ def _team_cells(week: _TeamWeek, caseworker) -> Markup:
         for index, day in enumerate(calendar.days):
             if start < day.end and end > day.start:
                 items[index].append(_team_absence(view, index, day, start, end, reason))
+    _team_pause_chips(week, caseworker.id, items)
     cells = []
     for index, day in enumerate(calendar.days):
         cells.append('<td>')
@@ -587,6 +612,18 @@ def _team_chips(week: _TeamWeek, meetings, who: str, items) -> None:
         items[index].append((first, _CHIP % (
             url, meeting.id, _HM[first], _HM[day.wall(to_minute_ceil(meeting.ends_at))],
             labels[meeting.meeting_type_id], more, who)))
+
+
+def _team_pause_chips(week: _TeamWeek, caseworker_id: int, items) -> None:
+    """Add each day's pauses to `items`, but not those an absence takes."""
+    absences = week.absences.get(caseworker_id, ())
+    for index, day in enumerate(week.calendar.days):
+        for first, last, chip in week.pauses.get((caseworker_id, day.weekday), ()):
+            spans = day.wall_range(first, last) if absences else ()
+            if spans and all(any(a <= s and e <= b for a, b, _r in absences)
+                             for s, e in spans):
+                continue
+            items[index].append((first, chip))
 
 
 def _team_absence(view, index: int, day, start: int, end: int, reason: str):
