@@ -154,7 +154,7 @@ def mask_cpr(cpr: str | None) -> str:
     """Birth date part only: 010190-xxxx (as the deck shows CPR in lists)."""
     if not cpr:
         return ''
-    digits = ''.join(c for c in cpr if c.isdigit())
+    digits = cpr if cpr.isdigit() else ''.join(c for c in cpr if c.isdigit())
     return f'{digits[:6]}-xxxx'
 
 

@@ -77,9 +77,10 @@ def weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
     return result
 
 
-def _instant(value) -> dt.datetime:
-    """A stored instant as a naive UTC datetime. SQLite hands back text;
-    fromisoformat reads it far faster than the field's generic parser."""
+def read_instant(value) -> dt.datetime:
+    """A stored instant (a raw row's value) as a naive UTC datetime. SQLite
+    hands back text; fromisoformat reads it far faster than the field's
+    generic parser."""
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
@@ -94,21 +95,30 @@ def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Casework
                       first_day: dt.date, last_day: dt.date, *,
                       team: Team | None = None,
                       exclude_meeting_id: int | None = None,
+                      absences: dict | None = None,
+                      own_meetings: dict | None = None,
+                      closing_days: dict | None = None,
                       ) -> list[CaseworkerAvailabilityInput]:
     """Engine input for each caseworker over the local dates (inclusive).
 
     Team closing days: those of `team` when the question is asked for one
     team, else those of every team the caseworker belongs to.
     `exclude_meeting_id` leaves one meeting out (when it is being moved).
+    A caller that has read the window's absences ({caseworker id: [(start,
+    end)]}), the caseworkers' own booked meetings ({caseworker id:
+    [BookedMeeting]}) or their team closing days ({caseworker id: dates})
+    already passes them, and they are not read again.
     """
-    return with_meetings(organisation, fixed_inputs(organisation, caseworkers, first_day,
-                                                    last_day, team=team),
-                         first_day, last_day, exclude_meeting_id=exclude_meeting_id)
+    fixed = fixed_inputs(organisation, caseworkers, first_day, last_day, team=team,
+                         absences=absences, closing_days=closing_days)
+    return with_meetings(organisation, fixed, first_day, last_day,
+                         exclude_meeting_id=exclude_meeting_id, own_meetings=own_meetings)
 
 
 def fixed_inputs(organisation: Organisation, caseworkers: Iterable[Caseworker],
                  first_day: dt.date, last_day: dt.date, *,
-                 team: Team | None = None) -> list[CaseworkerAvailabilityInput]:
+                 team: Team | None = None, absences: dict | None = None,
+                 closing_days: dict | None = None) -> list[CaseworkerAvailabilityInput]:
     """`caseworker_inputs` without the meetings: hours, pauses, absences and
     closing days, which no booking writes (so a booking reads them before
     it takes its locks; `with_meetings` adds the meetings under them)."""
@@ -118,25 +128,28 @@ def fixed_inputs(organisation: Organisation, caseworkers: Iterable[Caseworker],
         return []
     window_start, window_end = utc_window(organisation, first_day, last_day)
     schedules = weekly_schedules(ids)
-    absences = _absences(ids, window_start, window_end)
-    closing_days = _team_closing_days(ids, first_day, last_day, team)
+    if absences is None:
+        absences = _absences(ids, window_start, window_end)
+    if closing_days is None:
+        closing_days = _team_closing_days(ids, first_day, last_day, team)
     return [CaseworkerAvailabilityInput(
-        caseworker_id=c.id, schedule=schedules[c.id], absences=absences[c.id],
-        closing_days=closing_days[c.id], max_share_percent=c.max_share,
+        caseworker_id=c.id, schedule=schedules[c.id], absences=absences.get(c.id, ()),
+        closing_days=closing_days.get(c.id, frozenset()), max_share_percent=c.max_share,
         auto_share_percent=c.auto_share)
         for c in caseworkers]
 
 
 def with_meetings(organisation: Organisation, inputs: list[CaseworkerAvailabilityInput],
                   first_day: dt.date, last_day: dt.date, *,
-                  exclude_meeting_id: int | None = None) -> list[CaseworkerAvailabilityInput]:
+                  exclude_meeting_id: int | None = None,
+                  own_meetings: dict | None = None) -> list[CaseworkerAvailabilityInput]:
     """`fixed_inputs` of these dates with the caseworkers' booked meetings as
-    stored now, in one query."""
+    stored now, in one query (`own_meetings`: their own, already read)."""
     if not inputs:
         return []
     window_start, window_end = utc_window(organisation, first_day, last_day)
     meetings = _booked_meetings([i.caseworker_id for i in inputs], window_start, window_end,
-                                exclude_meeting_id)
+                                exclude_meeting_id, own=own_meetings)
     return [replace(i, meetings=meetings[i.caseworker_id]) for i in inputs]
 
 
@@ -149,34 +162,37 @@ def _absences(ids: list[int], window_start: dt.datetime,
                            Absence.ends_at.coerce(False))
             .where(Absence.caseworker.in_(ids), Absence.starts_at < window_end,
                    Absence.ends_at > window_start)):
-        absences[cid].append((_instant(starts_at), _instant(ends_at)))
+        absences[cid].append((read_instant(starts_at), read_instant(ends_at)))
     return absences
 
 
 def _booked_meetings(ids: list[int], window_start: dt.datetime, window_end: dt.datetime,
-                     exclude_meeting_id: int | None) -> dict[int, list[BookedMeeting]]:
+                     exclude_meeting_id: int | None,
+                     own: dict | None = None) -> dict[int, list[BookedMeeting]]:
     """{caseworker id: [BookedMeeting]} of booked meetings reaching into the
-    window: their own, then those they staff with others."""
-    own = (Meeting.select(Meeting.caseworker, Meeting.starts_at.coerce(False),
-                          Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
-           .where(Meeting.caseworker.in_(ids)))
+    window: their own (read here unless given), then those they staff with
+    others."""
+    own_query = (Meeting.select(Meeting.caseworker, Meeting.starts_at.coerce(False),
+                                Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
+                 .where(Meeting.caseworker.in_(ids)))
     # The other caseworkers of group meetings are just as busy.
     staffed = (Meeting.select(MeetingCaseworker.caseworker, Meeting.starts_at.coerce(False),
                               Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
                .join(MeetingCaseworker, on=(MeetingCaseworker.meeting == Meeting.id))
                .where(MeetingCaseworker.caseworker.in_(ids)))
     queries = []
-    for query in (own, staffed):
+    for query in ((own_query, staffed) if own is None else (staffed,)):
         query = query.where(Meeting.status == Meeting.BOOKED, Meeting.starts_at < window_end,
                             Meeting.starts_at >= window_start - LONGEST_MEETING)
         if exclude_meeting_id is not None:
             query = query.where(Meeting.id != exclude_meeting_id)
         queries.append(query)
-    meetings = defaultdict(list)
+    meetings = defaultdict(list, {cid: list(rows) for cid, rows in (own or {}).items()})
     # One round trip (UNION ALL keeps a meeting found by both queries twice,
     # as two queries would).
-    for cid, starts_at, ends_at, reporting in _driver_rows(queries[0] + queries[1]):
-        meetings[cid].append(BookedMeeting(_instant(starts_at), _instant(ends_at), reporting))
+    union = queries[0] if len(queries) == 1 else queries[0] + queries[1]
+    for cid, starts_at, ends_at, reporting in _driver_rows(union):
+        meetings[cid].append(BookedMeeting(read_instant(starts_at), read_instant(ends_at), reporting))
     return meetings
 
 

@@ -128,6 +128,16 @@ class LocalDay:
                 return offset
         return self.segments[-1][2]
 
+    def wall(self, minute: int) -> int:
+        """The wall time of an instant as minutes after this day's midnight,
+        0 before the day and 1440 after it (a meeting running past midnight
+        ends at 24:00 on the day it starts)."""
+        if minute <= self.start:
+            return 0
+        if minute >= self.end:
+            return MINUTES_PER_DAY
+        return minute + self.offset_at(minute) - self.local_midnight
+
 
 def local_days(zone: ZoneInfo | str, first_day: dt.date, last_day: dt.date) -> list[LocalDay]:
     """The LocalDay of every date from `first_day` to `last_day` inclusive."""

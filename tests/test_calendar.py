@@ -125,6 +125,12 @@ def test_other_organisation_and_citizen_are_kept_out(client, login, setup, make_
     assert client.get(f"/calendar/caseworker/{setup['cw'].id}").status_code == 403
 
 
+def _team_cells(html):
+    """{caseworker id: [the HTML of each day's cell]} of a team week."""
+    return {int(cw): re.findall(r'<td>(.*?)</td>', row)
+            for cw, row in re.findall(r'<tr data-cw="(\d+)">(.*?)</tr>', html, re.S)}
+
+
 def test_team_week_shows_members_side_by_side(client, login, setup, make_user):
     other = make_user(setup['org'], User.CASEWORKER, name='Ole Olsen')
     cw2 = Caseworker.create(user=other, organisation=setup['org'])
@@ -133,17 +139,56 @@ def test_team_week_shows_members_side_by_side(client, login, setup, make_user):
     login(setup['admin'])
     html = client.get(f"/calendar/team/{setup['team'].id}?week=2026-W50").get_data(as_text=True)
     assert 'Karen Vejleder' in html and 'Ole Olsen' in html
-    # The overview marks whole free periods on the timeline (from 08:00, in
-    # five-minute columns); its script makes each a link to a summons for it.
-    monday = html.index('data-d="2026-12-07" role="group"')
-    karen, ole = html.index(f'data-cw="{setup["cw"].id}"'), html.index(f'data-cw="{cw2.id}"')
-    assert '<b class="f c1 w48"></b>' in html[karen:ole]                # Karen, until lunch
-    assert '<b class="f c13 w24"></b>' in html[ole:]                     # Ole, 09:00 to 11:00
-    assert monday and 'data-top="480"' in html and 'data-new="/summons/"' in html
-    assert '%(day)s %(start)s to %(end)s, free' in html
+    assert '<th id="day0" scope="col" data-d="2026-12-07">Monday 7 December</th>' in html
+    cells = _team_cells(html)
+    karen, ole = cells[setup['cw'].id], cells[cw2.id]
+    assert len(karen) == len(ole) == 5
+    # Each day lists its free periods (Karen's lunch between them). Without
+    # script they are one link to that caseworker's day, where every free
+    # quarter hour opens a summons; calendar.js makes each period a link to
+    # a summons for it (data-new, named from data-free).
+    assert (f'href="/calendar/caseworker/{setup["cw"].id}?day=2026-12-07"' in karen[0]
+            and '<b>Free time</b> 08:00–12:00, 12:30–16:00</a>' in karen[0])
+    assert '<b>Free time</b> 09:00–11:00</a>' in ole[0]
+    assert 'data-new="/summons/"' in html
+    assert 'data-free="%(who)s, %(day)s %(start)s to %(end)s, free"' in html
     # Ole works on Mondays only: no free time on his Tuesday.
-    tuesday = html.index('data-d="2026-12-08" role="group"', ole)
-    assert '<b class="f' not in html[tuesday:html.index('</div>', tuesday)]
+    assert ole[1] == ''
+    day_page = client.get(f'/calendar/caseworker/{cw2.id}?day=2026-12-07').get_data(as_text=True)
+    assert (f'href="/summons/?caseworker={cw2.id}&amp;date=2026-12-07&amp;time=09:00"'
+            in day_page)
+
+
+def test_team_week_labels_each_pause_where_it_is(client, login, setup):
+    # Karen's pauses: lunch (Frokost) every weekday, an unnamed one and one
+    # named with markup on Monday.
+    Pause.create(caseworker=setup['cw'], weekday=0, start=dt.time(10), end=dt.time(10, 15),
+                 label='')
+    Pause.create(caseworker=setup['cw'], weekday=0, start=dt.time(14), end=dt.time(14, 10),
+                 label='<Kaffe>')
+    ClosingDay.create(organisation=setup['org'], date=MONDAY + dt.timedelta(days=2),
+                      name='Temadag')
+    Absence.create(caseworker=setup['cw'],   # all of Thursday's hours (Copenhagen)
+                   starts_at=dt.datetime(2026, 12, 10, 6, tzinfo=dt.timezone.utc),
+                   ends_at=dt.datetime(2026, 12, 10, 16, tzinfo=dt.timezone.utc))
+    _book(setup, dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.timezone.utc))   # 10:30 local
+    login(setup['admin'])
+    html = client.get(f"/calendar/team/{setup['team'].id}?week=2026-W50").get_data(as_text=True)
+    monday, tuesday, wednesday, thursday, friday = _team_cells(html)[setup['cw'].id]
+    # In time order with the meetings, named as typed (escaped), before the free times.
+    # (A pause's <i> follows a tag; a meeting's <i> inside it follows its type.)
+    assert re.findall(r'(?:^|(?<=>))<i>[^<]*</i>|<a href="[^"]*\d">[^<]*|<a class="fr"', monday) == [
+        '<i>10:00–10:15 Pause</i>',
+        f'<a href="/calendar/meeting/{Meeting.get().id}">10:30–11:15 Job interview',
+        '<i>12:00–12:30 Frokost</i>',
+        '<i>14:00–14:10 &lt;Kaffe&gt;</i>', '<a class="fr"']
+    assert tuesday.startswith('<i>12:00–12:30 Frokost</i><a class="fr"')
+    # The closed day shows its closing only; an absence that takes the day,
+    # no pause inside it.
+    assert wednesday == '<span class="x">Closed: Temadag</span>'
+    assert '<i>' not in thursday and 'Absent' in thursday
+    assert friday.startswith('<i>12:00–12:30 Frokost</i>')
+
 
 def _book(setup, starts_at, minutes=45, reporting=0, room=None):
     return booking.book(booking.MeetingRequest(
@@ -212,7 +257,10 @@ def test_meeting_block_is_labelled_and_opens_its_details_in_place(client, login,
     assert 'cal-reporting' in html and 'Frokost' in html
     team = client.get(f"/calendar/team/{setup['team'].id}?week=2026-W50").get_data(
         as_text=True)
-    assert '>10:00 Job interview</a>' in team
+    # The team week: times and type, and (shown on focus or pointer, always
+    # in the link's name) the room, citizen and caseworker.
+    assert (f'<a href="/calendar/meeting/{meeting.id}">10:00–10:45 Job interview'
+            '<i> · Lokale 2 · MB 010190 · Karen Vejleder</i></a>') in team
     fragment = client.get(f'/calendar/meeting/{meeting.id}',
                           headers={'HX-Request': 'true', 'HX-Target': 'cal-details'})
     body = fragment.get_data(as_text=True)
@@ -285,9 +333,9 @@ def test_team_filters_and_one_day_with_caseworkers_side_by_side(client, login, s
     only = client.get(f"{base}?week=2026-W50&caseworker={cw2.id}").get_data(as_text=True)
     assert 'id="cw-%d"' % cw2.id in only and 'id="cw-%d"' % setup['cw'].id not in only
     other_type = MeetingType.get(MeetingType.code != 'jobsamtale')
-    assert '>10:00 Job interview</a>' in client.get(f'{base}?week=2026-W50').get_data(
+    assert '>10:00–10:45 Job interview<i>' in client.get(f'{base}?week=2026-W50').get_data(
         as_text=True)
-    assert '>10:00 Job interview</a>' not in client.get(
+    assert '>10:00–10:45 Job interview<i>' not in client.get(
         f'{base}?week=2026-W50&type={other_type.id}').get_data(as_text=True)
     day = client.get(f'{base}?day=2026-12-07').get_data(as_text=True)
     assert 'aria-label="Karen Vejleder"' in day and 'aria-label="Ole Olsen"' in day

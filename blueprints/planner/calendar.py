@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from flask import Blueprint, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
+from markupsafe import Markup, escape
+from peewee import JOIN
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -19,11 +21,13 @@ from common.validators import normalise_cpr
 from messaging import dates
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
                     MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam, Team,
-                    User, mask_cpr, utcnow)
+                    User, db, mask_cpr, utcnow)
 from planner import booking, followup
-from planner.loading import caseworker_inputs, utc_window, weekly_schedules
-from scheduling.availability import AvailabilityCalendar
-from scheduling.localtime import as_utc, from_minute, minute_of_day, to_minute_ceil
+from planner.loading import (LONGEST_MEETING, caseworker_inputs, read_instant, utc_window,
+                             weekly_schedules)
+from scheduling.availability import AvailabilityCalendar, BookedMeeting
+from scheduling.localtime import (as_utc, from_minute, minute_of_day, to_minute_ceil,
+                                  to_minute_floor)
 from web import get_in_org, job_centre_staff, render, see_other
 
 bp = Blueprint('calendar', __name__, url_prefix='/calendar')
@@ -73,14 +77,13 @@ class Block:
     aria: str = ''
     url: str = ''
     place: str = ''    # grid placement classes, set by `place`
-    short: str = ''    # a meeting's start and type, for the narrow team timeline
-    type_id: int = 0   # a meeting's type (the team week's filter)
+    type_id: int = 0   # a meeting's type (the team day's filter)
 
 
-def place(lanes_by_owner, top: int, bottom: int, axis: str) -> None:
-    """Set each block's grid placement classes (see calendar-grid.css): rows
-    ('r') for the week columns, columns ('c') for the team timeline. Blocks
-    are cut to the hours shown (an absence of a whole day shows inside them)."""
+def place(lanes_by_owner, top: int, bottom: int) -> None:
+    """Set each block's grid placement classes (the rows of a day's column,
+    see calendar-grid.css). Blocks are cut to the hours shown (an absence of
+    a whole day shows inside them)."""
     for lanes in lanes_by_owner:
         for lane in lanes:
             shown = []
@@ -89,7 +92,7 @@ def place(lanes_by_owner, top: int, bottom: int, axis: str) -> None:
                 if end <= start and b.kind != 'closed':
                     continue
                 first, span = (start - top) // 5 + 1, max((end - start) // 5, 1)
-                b.place = f'rs-{first} rn-{span}' if axis == 'r' else f'c{first} w{span}'
+                b.place = f'rs-{first} rn-{span}'
                 shown.append(b)
             lane.blocks = shown
 
@@ -112,8 +115,11 @@ def _local_minutes(moment: dt.datetime, zone, day: dt.date) -> int:
     return local.hour * 60 + local.minute
 
 
+_HM = tuple(f'{m // 60:02d}:{m % 60:02d}' for m in range(24 * 60 + 1))   # '00:00'..'24:00'
+
+
 def _hm(minutes: int) -> str:
-    return f'{minutes // 60:02d}:{minutes % 60:02d}'
+    return _HM[minutes] if 0 <= minutes <= 24 * 60 else f'{minutes // 60:02d}:{minutes % 60:02d}'
 
 
 def _day_label(day: dt.date) -> str:
@@ -125,13 +131,9 @@ def _day_labels(day: dt.date, locale: str) -> str:
     return dates.text(day, 'weekday_day_month')
 
 
-def _free_slots(start: int, end: int, label: str, url_for_slot, *,
-                whole: bool = False) -> list[Block]:
-    """Quarter-hour buttons covering a free interval (ragged ends kept), or
-    one button for the whole interval (`whole`, the team overview). `label`
-    names the day."""
-    if whole:   # the team timeline: its script makes the link (calendar.js)
-        return [Block('free', start, end)]
+def _free_slots(start: int, end: int, label: str, url_for_slot) -> list[Block]:
+    """Quarter-hour buttons covering a free interval (ragged ends kept).
+    `label` names the day."""
     template = _texts()['free_slot']
     blocks = []
     cursor = start
@@ -180,30 +182,45 @@ class MeetingRow:
 
 
 def _meeting_rows(where, key) -> dict:
-    """Booked meetings matching `where`, with their citizens, grouped by `key`."""
-    rows = [MeetingRow(*values) for values in
-            Meeting.select(Meeting.id, Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
-                           Meeting.meeting_type, Meeting.room, Meeting.reporting_minutes,
-                           Meeting.seats)
-            .where(where, Meeting.status == Meeting.BOOKED)
-            .order_by(Meeting.starts_at).tuples()]
-    by_id = {row.id: row for row in rows}
-    if rows:
-        for meeting_id, name, cpr in (
-                MeetingParticipant.select(MeetingParticipant.meeting, User.name, User.cpr)
-                .join(User)
-                .where(MeetingParticipant.meeting.in_(list(by_id)),
-                       MeetingParticipant.status == MeetingParticipant.BOOKED).tuples()):
-            by_id[meeting_id].citizens.append((name, cpr))
+    """Booked meetings matching `where`, with their citizens, grouped by
+    `key`. One query (a meeting with several citizens comes in several
+    rows), read raw: a team week has hundreds of rows."""
+    query = (Meeting.select(Meeting.id, Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
+                            Meeting.meeting_type, Meeting.room, Meeting.reporting_minutes,
+                            Meeting.seats, User.name, User.cpr)
+             .join(MeetingParticipant, JOIN.LEFT_OUTER, on=(
+                 (MeetingParticipant.meeting == Meeting.id)
+                 & (MeetingParticipant.status == MeetingParticipant.BOOKED)))
+             .join(User, JOIN.LEFT_OUTER, on=(User.id == MeetingParticipant.citizen))
+             .where(where, Meeting.status == Meeting.BOOKED)
+             .order_by(Meeting.starts_at, Meeting.id, MeetingParticipant.id))
+    by_id = {}
+    for (meeting_id, caseworker_id, starts_at, ends_at, type_id, room_id, reporting, seats,
+         name, cpr) in db.execute(query).fetchall():
+        row = by_id.get(meeting_id)
+        if row is None:
+            row = by_id[meeting_id] = MeetingRow(
+                meeting_id, caseworker_id, read_instant(starts_at), read_instant(ends_at),
+                type_id, room_id, reporting, seats)
+        if name is not None:
+            row.citizens.append((name, cpr))
     grouped = defaultdict(list)
-    for row in rows:
+    for row in by_id.values():
         grouped[key(row)].append(row)
     return grouped
 
 
+def _in_window(window):
+    """Meetings reaching into the UTC `window`, found on the index of their
+    start: bounded on both sides, so the rows read are those of the window
+    and not every earlier meeting."""
+    return ((Meeting.starts_at < window[1]) & (Meeting.starts_at >= window[0] - LONGEST_MEETING)
+            & (Meeting.ends_at > window[0]))
+
+
 def _citizen_tag(name: str, cpr: str | None) -> str:
     """Initials and the first six CPR digits, as the deck's calendar shows."""
-    initials = ''.join(part[0] for part in name.split() if part)[:3].upper()
+    initials = ''.join([part[0] for part in name.split()])[:3].upper()
     return f'{initials} {mask_cpr(cpr)[:6]}'.strip()
 
 
@@ -220,16 +237,20 @@ def _room_names(org) -> dict[int, str]:
     return g.calendar_rooms
 
 
-def _meeting_label(meeting: MeetingRow, start: int, end: int, labels, rooms) -> str:
-    """'09:00–09:45 Jobsamtale · Lokale 2 · MB 010190' (a group: '3/8')."""
-    parts = [f'{_hm(start)}–{_hm(end)} {labels[meeting.meeting_type_id]}']
-    if meeting.room_id in rooms:
-        parts.append(rooms[meeting.room_id])
+def _meeting_parts(meeting: MeetingRow, rooms) -> list[str]:
+    """['Lokale 2', 'MB 010190']: room and citizens (a group: '3/8')."""
+    parts = [rooms[meeting.room_id]] if meeting.room_id in rooms else []
     if meeting.seats:
         parts.append(f'{len(meeting.citizens)}/{meeting.seats}')
     else:
         parts += [_citizen_tag(name, cpr) for name, cpr in meeting.citizens]
-    return ' · '.join(parts)
+    return parts
+
+
+def _meeting_label(meeting: MeetingRow, start: int, end: int, labels, rooms) -> str:
+    """'09:00–09:45 Jobsamtale · Lokale 2 · MB 010190' (a group: '3/8')."""
+    return ' · '.join([f'{_hm(start)}–{_hm(end)} {labels[meeting.meeting_type_id]}',
+                       *_meeting_parts(meeting, rooms)])
 
 
 def _meeting_block(meeting: MeetingRow, zone, day, day_label, labels, aria_template,
@@ -241,23 +262,26 @@ def _meeting_block(meeting: MeetingRow, zone, day, day_label, labels, aria_templ
     blocks = [Block('meeting', start, max(end, start + 5), label,
                     aria_template % dict(day=day_label, start=_hm(start), end=_hm(end),
                                          what=label),
-                    f'{_meeting_base()}{meeting.id}',
-                    short=f'{_hm(start)} {labels[meeting.meeting_type_id]}',
-                    type_id=meeting.meeting_type_id)]
+                    f'{_meeting_base()}{meeting.id}', type_id=meeting.meeting_type_id)]
     if meeting.reporting_minutes:
         blocks.append(Block('reporting', end, min(end + meeting.reporting_minutes, 24 * 60)))
     return blocks
 
 
 def _meeting_base() -> str:
-    return url_for('calendar.meeting', meeting_id=0)[:-1]
+    return _id_url('calendar.meeting', 'meeting_id')
 
 
-def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
-                     whole_intervals=False):
+def _id_url(endpoint: str, key: str) -> str:
+    """The URL of `endpoint` with the id `key` left off its end, to append
+    ids to in loops (url_for costs too much per block of a team week)."""
+    return url_for(endpoint, **{key: 0})[:-1]
+
+
+def caseworker_lanes(org, caseworkers, days, *, team=None, language='en'):
     """({caseworker id: [DayLane]} for the local dates in `days`, their
     working hours (see `working_window`)); free time as quarter-hour
-    buttons, or as one button per free interval."""
+    buttons."""
     new_base = url_for('summons.index')
     first, last = days[0], days[-1]
     inputs = {i.caseworker_id: i for i in caseworker_inputs(
@@ -287,7 +311,7 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en',
                 lane.blocks += _free_slots(
                     _local_minutes(from_minute(s), org.zone, day.day),
                     _local_minutes(from_minute(e), org.zone, day.day),
-                    week.day_labels[day.day], slot_url, whole=whole_intervals)
+                    week.day_labels[day.day], slot_url)
             lane.blocks += week.busy_blocks(caseworker, day)
             lane.blocks.sort(key=lambda b: (b.start, b.end))
             lanes.append(lane)
@@ -382,8 +406,8 @@ def _week_facts(org, caseworkers, days, team, language) -> _WeekFacts:
                                     Absence.starts_at < window[1],
                                     Absence.ends_at > window[0]):
         absences[a.caseworker_id].append(a)
-    meetings = _meeting_rows(Meeting.caseworker.in_(ids) & (Meeting.starts_at < window[1])
-                             & (Meeting.ends_at > window[0]), key=lambda m: m.caseworker_id)
+    meetings = _meeting_rows(Meeting.caseworker.in_(ids) & _in_window(window),
+                             key=lambda m: m.caseworker_id)
     return _WeekFacts(org, org_closed, team_closed, teams_of, pauses, absences, meetings,
                       labels=_type_labels(language),
                       day_labels={day: _day_label(day) for day in days},
@@ -447,6 +471,192 @@ def _language() -> str:
     return str(get_locale())
 
 
+# --- the team week -------------------------------------------------------------
+# A table: a row per caseworker, a cell per day with its meetings, pauses and
+# absences as chips in time order, then its free periods. The cells are formatted here, not by a
+# template loop: a team week holds hundreds of meetings (benchmarks W2).
+
+# A meeting shows its times and type; the <i> part (room, citizens,
+# caseworker) shows when it has the pointer or the focus and is always part
+# of its name. Free times are the other links of a cell (a.fr). Filled with
+# %: URL prefix, id, start, end, type, ' · room · citizens', ' · caseworker'.
+_CHIP = '<a href="%s%d">%s–%s %s<i>%s · %s</i></a>'
+# Without script a day's free periods are one link to the caseworker's day,
+# where every free quarter hour opens a summons; calendar.js makes each
+# period a link to a summons for it.
+_FREE = ('<a class="fr" id="f{cw}-{day}" href="{url}{cw}?day={date}" '
+         'aria-labelledby="f{cw}-{day} cw-{cw} day{day}"><b>{label}</b> {periods}</a>')
+_NOTE = '<span class="{kind}">{text}</span>'
+# A pause: its times and name as the administrator typed it. Not a link (it
+# books nothing); a bare <i> as a team week holds hundreds (benchmarks W2).
+_PAUSE = '<i>%s–%s %s</i>'
+
+
+@dataclass
+class _TeamWeek:
+    """What the cells of a team week are made of, loaded once for everyone."""
+    calendar: AvailabilityCalendar
+    inputs: dict           # {caseworker id: engine input}
+    meetings: dict         # {caseworker id: [MeetingRow]}
+    absences: dict         # {caseworker id: [(first minute, end minute, reason)]}
+    pauses: dict           # {(caseworker id, weekday): [(wall start, wall end, html)]}
+    closed: dict           # {date: name}: the organisation's and the team's closing days
+    labels: dict           # {meeting type id: label, escaped for HTML}
+    rooms: dict            # {room id: name}
+    meeting_type: int | None   # only meetings of this type show
+    now: int               # free time before this minute does not show
+    texts: dict            # escaped words of the cells
+    urls: dict             # URL prefixes ('meeting', 'day')
+
+
+def _team_week(org, team, members, days, meeting_type, language) -> _TeamWeek:
+    first, last = days[0], days[-1]
+    window = utc_window(org, first, last)
+    ids = [cw.id for cw in members]
+    closed = {}   # the organisation's name of a day before the team's
+    for date, name, team_id in sorted(
+            ClosingDay.select(ClosingDay.date, ClosingDay.name, ClosingDay.team)
+            .where(ClosingDay.organisation == org, ClosingDay.date.between(first, last),
+                   ClosingDay.team.is_null() | (ClosingDay.team == team)).tuples(),
+            key=lambda row: row[2] is not None):
+        closed.setdefault(date, name or _('Closed'))
+    absences = _team_absences(ids, window, _('Absent'))
+    meetings = _meeting_rows(Meeting.caseworker.in_(ids) & _in_window(window),
+                             key=lambda m: m.caseworker_id)
+    with_rooms = any(m.room_id for rows in meetings.values() for m in rows)
+    # The engine's input from the same rows: nothing is read twice. The
+    # calendar closes the team's closing days with the organisation's.
+    inputs = caseworker_inputs(
+        org, members, first, last, team=team, closing_days={},
+        absences={cid: [(from_minute(s), from_minute(e)) for s, e, _r in rows]
+                  for cid, rows in absences.items()},
+        own_meetings={cid: [BookedMeeting(m.starts_at, m.ends_at, m.reporting_minutes)
+                            for m in rows] for cid, rows in meetings.items()})
+    return _TeamWeek(
+        calendar=AvailabilityCalendar(org.zone, first, last, set(closed)),
+        inputs={i.caseworker_id: i for i in inputs}, meetings=meetings,
+        absences=absences, pauses=_team_pauses(ids), closed=closed,
+        labels={i: str(escape(label)) for i, label in _type_labels(language).items()},
+        rooms=_room_names(org) if with_rooms else {},
+        meeting_type=meeting_type, now=to_minute_ceil(utcnow()),
+        texts={'free': str(escape(_('Free time')))},
+        urls={'meeting': _meeting_base(), 'day': _id_url('calendar.caseworker', 'caseworker_id')})
+
+
+def _team_absences(ids, window, absent: str) -> dict:
+    """{caseworker id: [(first minute, end minute, reason or `absent`)]}."""
+    absences = defaultdict(list)
+    for cid, starts_at, ends_at, reason in db.execute(
+            Absence.select(Absence.caseworker, Absence.starts_at, Absence.ends_at, Absence.reason)
+            .where(Absence.caseworker.in_(ids), Absence.starts_at < window[1],
+                   Absence.ends_at > window[0])).fetchall():
+        absences[cid].append((to_minute_floor(read_instant(starts_at)),
+                              to_minute_ceil(read_instant(ends_at)), reason or absent))
+    return absences
+
+
+def _team_pauses(ids) -> dict:
+    """{(caseworker id, weekday): [(wall start, wall end, chip)]}, read raw:
+    a big team has hundreds of pauses but a handful of times and names."""
+    pauses, times, chips = defaultdict(list), {}, {}
+    unnamed = str(escape(_('Pause')))
+    for cid, weekday, start, end, label in db.execute(
+            Pause.select(Pause.caseworker, Pause.weekday, Pause.start, Pause.end, Pause.label)
+            .where(Pause.caseworker.in_(ids))).fetchall():
+        for value in (start, end):
+            if value not in times:
+                wall = Pause.start.python_value(value)
+                times[value] = wall.hour * 60 + wall.minute
+        first, last = times[start], times[end]
+        key = (first, last, label)
+        if key not in chips:
+            chips[key] = _PAUSE % (_HM[first], _HM[last], escape(label) if label else unnamed)
+        pauses[(cid, weekday)].append((first, last, chips[key]))
+    return pauses
+
+
+def _team_cells(week: _TeamWeek, caseworker) -> Markup:
+    """The cells (<td>) of one caseworker's row, a day each."""
+    calendar = week.calendar
+    view = calendar.caseworker_days(week.inputs[caseworker.id])
+    items = defaultdict(list)          # {day index: [(wall minute, html)]}
+    _team_chips(week, week.meetings.get(caseworker.id, ()), escape(caseworker.user.name),
+                items)
+    for start, end, reason in week.absences.get(caseworker.id, ()):
+        for index, day in enumerate(calendar.days):
+            if start < day.end and end > day.start:
+                items[index].append(_team_absence(view, index, day, start, end, reason))
+    _team_pause_chips(week, caseworker.id, items)
+    cells = []
+    for index, day in enumerate(calendar.days):
+        cells.append('<td>')
+        if day.day in week.closed:
+            cells.append(_NOTE.format(kind='x', text=escape(
+                _('Closed: %(name)s', name=week.closed[day.day]))))
+        else:
+            cells += [chip for _minute, chip in sorted(items[index])]
+            cells.append(_team_free(week, view, index, day, caseworker.id))
+        cells.append('</td>')
+    return Markup(''.join(cells))  # nosec B704  # each value escaped when put in
+
+
+def _team_chips(week: _TeamWeek, meetings, who: str, items) -> None:
+    """Add each meeting's (wall minute, chip) to `items` of its day; `who`
+    (escaped) ends its name. The hot loop of the page: plain strings."""
+    days, index_of, url, labels = week.calendar.days, week.calendar.day_index, \
+        week.urls['meeting'], week.labels
+    for meeting in meetings:
+        if week.meeting_type and meeting.meeting_type_id != week.meeting_type:
+            continue
+        start = to_minute_floor(meeting.starts_at)
+        index = index_of(start)
+        if index is None:
+            continue
+        day = days[index]
+        first = day.wall(start)
+        more = ''.join([f' · {escape(part)}'
+                        for part in _meeting_parts(meeting, week.rooms)])
+        items[index].append((first, _CHIP % (
+            url, meeting.id, _HM[first], _HM[day.wall(to_minute_ceil(meeting.ends_at))],
+            labels[meeting.meeting_type_id], more, who)))
+
+
+def _team_pause_chips(week: _TeamWeek, caseworker_id: int, items) -> None:
+    """Add each day's pauses to `items`, but not those an absence takes."""
+    absences = week.absences.get(caseworker_id, ())
+    for index, day in enumerate(week.calendar.days):
+        for first, last, chip in week.pauses.get((caseworker_id, day.weekday), ()):
+            spans = day.wall_range(first, last) if absences else ()
+            if spans and all(any(a <= s and e <= b for a, b, _r in absences)
+                             for s, e in spans):
+                continue
+            items[index].append((first, chip))
+
+
+def _team_absence(view, index: int, day, start: int, end: int, reason: str):
+    """An absence on one day: its reason, and its times unless it takes the
+    day's whole working hours."""
+    planned, _minutes = view.plan(index)
+    text = reason
+    if not all(start <= s and e <= end for s, e in planned):
+        text = f'{_hm(day.wall(start))}–{_hm(day.wall(end))} {reason}'
+    return day.wall(start), _NOTE.format(kind='a', text=escape(text))
+
+
+def _team_free(week: _TeamWeek, view, index: int, day, caseworker_id: int) -> str:
+    """The day's free periods from now on ('' when there are none)."""
+    planned, _minutes = view.plan(index)
+    if not planned:
+        return ''
+    periods = [f'{_HM[day.wall(max(s, week.now))]}–{_HM[day.wall(e)]}'
+               for s, e in view.free(index, planned) if e > week.now]
+    if not periods:
+        return ''
+    return _FREE.format(cw=caseworker_id, day=index, url=week.urls['day'],
+                        date=day.day.isoformat(), label=week.texts['free'],
+                        periods=', '.join(periods))
+
+
 # --- pages -------------------------------------------------------------------
 
 @bp.route('/')
@@ -505,7 +715,7 @@ def caseworker(caseworker_id):
     by_caseworker, hours = caseworker_lanes(cw.organisation, [cw], days, language=_language())
     lanes = by_caseworker[cw.id]
     top, bottom = _bounds([lanes], hours)
-    place([lanes], top, bottom, 'r')
+    place([lanes], top, bottom)
     return render('calendar/caseworker.html', GRID, owner=cw, lanes=lanes, top=top,
                   bottom=bottom, now_line=_now_line(cw.organisation, days, top, bottom),
                   day_url=lambda d: url_for('calendar.caseworker', caseworker_id=cw.id,
@@ -518,23 +728,39 @@ def caseworker(caseworker_id):
 def team(team_id):
     team = get_in_org(Team, team_id)
     monday, weekend, days, day = _asked_days()
-    everyone = list(Caseworker.select(Caseworker, User).join(User)
-                    .switch(Caseworker).join(CaseworkerTeam)
+    # Only the columns the page and the engine use (fifty rows in a big team).
+    everyone = list(Caseworker.select(Caseworker.id, Caseworker.max_share,
+                                      Caseworker.auto_share, User.id, User.name)
+                    .join(User).switch(Caseworker).join(CaseworkerTeam)
                     .where(CaseworkerTeam.team == team).order_by(User.name))
     chosen = request.args.get('caseworker', type=int)
     members = [cw for cw in everyone if chosen in (None, cw.id)]
-    lanes, hours = caseworker_lanes(team.organisation, members, days, team=team,
-                                    language=_language(), whole_intervals=day is None)
+    meeting_type = request.args.get('type', type=int)
+    context = dict(owner=team, everyone=everyone, chosen=chosen, meeting_type=meeting_type,
+                   types=_type_labels(_language()), days=days,
+                   **_week_context(monday, weekend), **_day_context(day))
+    if day is not None:
+        return _team_day(team, members, day, context)
+    rows = []
+    if members:
+        # The user's organisation is the team's (get_in_org) and already loaded.
+        week = _team_week(current_user.organisation, team, members, days, meeting_type,
+                          _language())
+        rows = [(cw, _team_cells(week, cw)) for cw in members]
+    return render('calendar/team.html', GRID, rows=rows,
+                  caseworker_url=_id_url('calendar.caseworker', 'caseworker_id'), **context)
+
+
+def _team_day(team, members, day, context):
+    """One day of the team: the caseworkers side by side, as columns."""
+    lanes, hours = caseworker_lanes(team.organisation, members, [day], team=team,
+                                    language=_language())
     top, bottom = _bounds(lanes.values(), hours)
-    place(lanes.values(), top, bottom, 'c' if day is None else 'r')
-    rows = [(cw, lanes[cw.id]) for cw in members]
+    place(lanes.values(), top, bottom)
     columns = [DayLane(day, lanes[cw.id][0].blocks, lanes[cw.id][0].closed, cw.user.name)
-               for cw in members] if day is not None else []
-    return render('calendar/team.html', GRID, owner=team, rows=rows, top=top, bottom=bottom,
-                  everyone=everyone, chosen=chosen, columns=columns,
-                  meeting_type=request.args.get('type', type=int),
-                  types=_type_labels(_language()),
-                  **_week_context(monday, weekend), **_day_context(day))
+               for cw in members]
+    return render('calendar/team.html', GRID, rows=members, columns=columns, top=top,
+                  bottom=bottom, **context)
 
 
 def _room_closed(org, team_ids: list[int], days) -> dict[dt.date, str]:
@@ -614,7 +840,7 @@ def room(room_id):
     lanes = [DayLane(d, [Block('closed', 0, 0, closed[d])], closed[d]) if d in closed
              else _room_lane(room, d, meetings[d], seats, hours, texts) for d in days]
     top, bottom = _bounds([lanes], hours)
-    place([lanes], top, bottom, 'r')
+    place([lanes], top, bottom)
     return render('calendar/room.html', GRID, owner=room, lanes=lanes, top=top, bottom=bottom,
                   seats=seats, now_line=_now_line(org, days, top, bottom),
                   day_url=lambda d: url_for('calendar.room', room_id=room.id,

@@ -51,7 +51,7 @@
   window.planpoolMeetingDetails = true;
 
   document.addEventListener('click', function (event) {
-    var link = event.target.closest && event.target.closest('a.cal-meeting');
+    var link = event.target.closest && event.target.closest('a.cal-meeting, .tw td > a:not(.fr)');
     var panel = document.getElementById('cal-details');
     if (!link || !panel || !window.htmx || event.ctrlKey || event.metaKey ||
         event.shiftKey || event.button !== 0) { return; }
@@ -66,48 +66,49 @@
   }, true);
 })();
 
-// The team week sends its free times as plain marks (<b class="f cN wN">:
-// column N of the lane, N five-minute columns wide) to stay small; here
-// each becomes a link to a summons for that caseworker, day and period.
+// The team week sends each day's free periods as one link to that
+// caseworker's day (without script every free quarter hour there opens a
+// summons); here each period becomes a link to a summons for it: that
+// caseworker, day, start and length, named from the table's data-free.
 (function () {
   'use strict';
   if (window.planpoolTeamFree) { return; }
   window.planpoolTeamFree = true;
+  var PERIOD = /(\d\d):(\d\d)\u2013(\d\d):(\d\d)/g;
 
-  function hm(minutes) {
-    var h = Math.floor(minutes / 60), m = minutes % 60;
-    return (h < 10 ? '0' : '') + h + ':' + (m < 10 ? '0' : '') + m;
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (all, key) { return values[key]; });
   }
 
-  function linkFor(mark, week, lane, cw, days) {
-    var col = parseInt(/(?:^| )c(\d+)/.exec(mark.className)[1], 10);
-    var span = parseInt(/(?:^| )w(\d+)/.exec(mark.className)[1], 10);
-    var start = parseInt(week.dataset.top, 10) + (col - 1) * 5;
-    var end = start + span * 5;
-    var link = document.createElement('a');
-    link.className = mark.className;
-    link.href = week.dataset['new'] + '?caseworker=' + cw + '&date=' + lane.dataset.d +
-      '&time=' + hm(start) + '&team=' + week.dataset.team + '&duration=' + (end - start);
-    link.setAttribute('aria-label', week.dataset.free.replace('%(day)s', days[lane.dataset.d] || '')
-      .replace('%(start)s', hm(start)).replace('%(end)s', hm(end)));
-    return link;
+  function periods(free, table) {
+    var cell = free.parentNode, row = cell.parentNode;
+    var head = table.tHead.rows[0].cells[cell.cellIndex];
+    var who = row.cells[0].textContent.trim(), day = head.textContent.trim();
+    var box = document.createElement('p');
+    box.className = 'fr';
+    box.appendChild(free.querySelector('b'));
+    var text = free.textContent, match;
+    PERIOD.lastIndex = 0;
+    while ((match = PERIOD.exec(text)) !== null) {
+      var start = match[1] + ':' + match[2], end = match[3] + ':' + match[4];
+      var minutes = (match[3] * 60 + Number(match[4])) - (match[1] * 60 + Number(match[2]));
+      var link = document.createElement('a');
+      link.href = table.dataset['new'] + '?caseworker=' + row.dataset.cw + '&date=' +
+        head.dataset.d + '&time=' + start + '&team=' + table.dataset.team +
+        '&duration=' + minutes;
+      link.textContent = match[0];
+      link.setAttribute('aria-label', fill(table.dataset.free,
+                                           {who: who, day: day, start: start, end: end}));
+      box.appendChild(link);
+    }
+    free.replaceWith(box);
   }
 
   function enhance(root) {
-    var weeks = root.matches && root.matches('.team-week') ? [root] : [];
-    weeks = weeks.concat(Array.prototype.slice.call(root.querySelectorAll('.team-week')));
-    weeks.forEach(function (week) {
-      var days = {};
-      week.querySelectorAll('.team-day-head').forEach(function (head) {
-        days[head.dataset.d] = head.textContent.trim();
-      });
-      week.querySelectorAll('[data-cw]').forEach(function (row) {
-        row.querySelectorAll('.tl').forEach(function (lane) {
-          lane.querySelectorAll('b.f').forEach(function (mark) {
-            mark.replaceWith(linkFor(mark, week, lane, row.dataset.cw, days));
-          });
-        });
-      });
+    var tables = root.matches && root.matches('table.tw') ? [root] : [];
+    tables = tables.concat(Array.prototype.slice.call(root.querySelectorAll('table.tw')));
+    tables.forEach(function (table) {
+      table.querySelectorAll('td > a.fr').forEach(function (free) { periods(free, table); });
     });
   }
 
@@ -119,13 +120,15 @@
   }
 })();
 
-// Arrow keys move between the times and meetings of a calendar grid (the
-// week's columns, the team timeline): to the nearest one in that direction.
+// Arrow keys move between the times and meetings of a calendar grid: in the
+// week's columns to the nearest one in that direction; in the team week
+// along a day's list (up, down), then on to the day before or after (left,
+// right) or the caseworker above or below.
 (function () {
   'use strict';
   if (window.planpoolGridKeys) { return; }
   window.planpoolGridKeys = true;
-  var ITEMS = 'a.cal-free, a.cal-meeting, .tl > a';
+  var ITEMS = 'a.cal-free, a.cal-meeting, .tw td a';
   var KEYS = {ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0]};
 
   function centre(el) {
@@ -147,13 +150,35 @@
     return best;
   }
 
+  function inTeamWeek(item, key) {
+    var cell = item.closest('td'), row = cell.parentNode, found;
+    var links = Array.prototype.slice.call(cell.querySelectorAll('a'));
+    var here = links.indexOf(item);
+    if (key === 'ArrowDown' && here < links.length - 1) { return links[here + 1]; }
+    if (key === 'ArrowUp' && here > 0) { return links[here - 1]; }
+    var step = key === 'ArrowRight' || key === 'ArrowDown' ? 1 : -1;
+    if (key === 'ArrowLeft' || key === 'ArrowRight') {   // cell 0 holds the name
+      for (var c = cell.cellIndex + step; c > 0 && c < row.cells.length; c += step) {
+        found = row.cells[c].querySelector('a');
+        if (found) { return found; }
+      }
+      return null;
+    }
+    var rows = row.parentNode.rows;
+    for (var r = row.sectionRowIndex + step; r >= 0 && r < rows.length; r += step) {
+      found = rows[r].cells[cell.cellIndex].querySelectorAll('a');
+      if (found.length) { return found[step > 0 ? 0 : found.length - 1]; }
+    }
+    return null;
+  }
+
   document.addEventListener('keydown', function (event) {
     var move = KEYS[event.key];
     var item = move && event.target.closest && event.target.closest(ITEMS);
-    var grid = item && item.closest('.cal-week, .team-week');
+    var grid = item && item.closest('.cal-week, .tw');
     if (!grid || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
-    var next = nearest(item, Array.prototype.slice.call(grid.querySelectorAll(ITEMS)),
-                       move[0], move[1]);
+    var next = grid.matches('.tw') ? inTeamWeek(item, event.key) :
+      nearest(item, Array.prototype.slice.call(grid.querySelectorAll(ITEMS)), move[0], move[1]);
     if (next) {
       event.preventDefault();
       next.focus();

@@ -1,7 +1,7 @@
 """Issue 3's "Done when" on a 390 px phone: an administrator sets up a team,
 two caseworkers with hours and pauses, a room and a closing day through the
-forms; the team week shows exactly that, bookable hours shaded apart from
-pauses and from the hours outside them, the closing day closed; a free
+forms; the team week shows exactly that, its free periods, labelled pauses
+and the day behind them each in their own colour, the closing day closed; a free
 period of the team week opens the summons wizard filled in with its team,
 caseworker, day, time and the period's length; a shift-click range in a
 caseworker's week gives the range's duration in step 1.
@@ -22,23 +22,23 @@ from models import Caseworker, Team, User
 from tests.browser.menu_support import main_nav
 from tests.browser.test_admin_setup import (ANNA, BO, CLOSING, TEAM, coming_week,
                                             create_caseworker, create_closing_day, create_room,
-                                            create_team, day_name, expect_exactly_free,
-                                            expect_placed_as_named, fill_pause, free, go_to_date,
-                                            log_in, open_tab, set_hours_monday_to_friday)
+                                            create_team, day_cell, day_name, expect_exactly_free,
+                                            expect_periods_as_named, fill_pause, free, go_to_date,
+                                            log_in, open_tab, set_hours_monday_to_friday,
+                                            team_row)
 
 pytestmark = pytest.mark.browser
 
 NO_SIDEWAYS = 'document.documentElement.scrollWidth <= window.innerWidth'
 
-# Background colour and box of each item of a team-week day lane, in order.
-LANE_JS = """
-lane => [lane, ...lane.querySelectorAll(':scope > *')].map(e => {
-  const r = e.getBoundingClientRect();
-  return {kind: e === lane ? 'lane' : (e.classList.contains('f') ? 'free'
-                                       : e.classList.contains('p') ? 'pause' : 'other'),
-          name: e.getAttribute('aria-label') || '', bg: getComputedStyle(e).backgroundColor,
-          left: r.left, right: r.right, height: r.height};
-})
+# Background colour and height of a team-week day cell and of each of its
+# items in order: its chips, then its free periods.
+CELL_JS = """
+cell => [cell, ...cell.querySelectorAll(':scope > :not(p.fr), :scope > p.fr > a')].map(e => ({
+  kind: e === cell ? 'cell' : (e.matches('p.fr > a') ? 'free'
+                               : e.matches('i') ? 'pause' : 'other'),
+  name: e.getAttribute('aria-label') || e.textContent, bg: getComputedStyle(e).backgroundColor,
+  height: e.getBoundingClientRect().height}))
 """
 
 
@@ -73,10 +73,6 @@ def open_team_week(page, day):
     go_to_date(page, day)
 
 
-def lane_of(row, day):
-    return row.get_by_role('group', name=day_name(day), exact=True)
-
-
 def test_admin_sets_up_a_team_on_a_phone_and_the_week_shows_it(page, jobcentre, make_user):
     admin = make_user(jobcentre, User.ADMIN, name='Ada Admin')
     log_in(page, admin)
@@ -87,46 +83,42 @@ def test_admin_sets_up_a_team_on_a_phone_and_the_week_shows_it(page, jobcentre, 
 
     open_team_week(page, closed)
     assert page.evaluate(NO_SIDEWAYS), 'the team week widens the page on a phone'
-    anna_row = page.get_by_role('region', name=ANNA)
-    bo_row = page.get_by_role('region', name=BO)
-    expect(page.locator('section.team-row')).to_have_count(2)
+    anna_row, bo_row = team_row(page, ANNA), team_row(page, BO)
+    expect(page.locator('table.tw tbody tr')).to_have_count(2)
 
     # Exactly the hours minus the pauses are free; the closed day has nothing.
     expect_exactly_free(anna_row, [
         name for d in open_days
-        for name in (free(d, '08:00', '12:00'), free(d, '12:30', '16:00'))])
-    expect_exactly_free(bo_row, [free(monday, '09:00', '10:30'), free(monday, '10:45', '12:00')]
-                        + [free(d, '09:00', '12:00') for d in open_days[1:]])
-    expect(anna_row.locator('.tl > .p', has_text='Lunch')).to_have_count(4)
-    expect(bo_row.locator('.tl > .p', has_text='Coffee')).to_have_count(1)
+        for name in (free(d, '08:00', '12:00', who=ANNA), free(d, '12:30', '16:00', who=ANNA))])
+    expect_exactly_free(bo_row, [free(monday, '09:00', '10:30', who=BO),
+                                 free(monday, '10:45', '12:00', who=BO)]
+                        + [free(d, '09:00', '12:00', who=BO) for d in open_days[1:]])
+    expect(anna_row.locator('td > i', has_text='Lunch')).to_have_count(4)
+    expect(bo_row.locator('td > i', has_text='Coffee')).to_have_count(1)
     for row in (anna_row, bo_row):
-        closed_day = row.get_by_role('group', name=day_name(closed), exact=True)
-        expect(closed_day.locator('.cal-closed-day')).to_have_text(f'Closed: {CLOSING}')
-        expect(closed_day.locator('.f, .tl')).to_have_count(0)
-        expect_placed_as_named(page, row, 8 * 60, 16 * 60)
+        closed_day = day_cell(row, closed)
+        expect(closed_day.locator('.x')).to_have_text(f'Closed: {CLOSING}')
+        expect(closed_day.locator('a, i')).to_have_count(0)
+        expect_periods_as_named(row)
 
-    # Shading: bookable hours in one colour, set apart from the pause and from
-    # the hours outside them (the lane behind); the pause sits between the two
-    # free periods of the day.
-    items = lane_of(anna_row, tuesday).evaluate(LANE_JS)
-    lane = items[0]
-    kinds = [i['kind'] for i in items[1:]]
-    assert kinds == ['free', 'pause', 'free'], items
-    morning, lunch, afternoon = items[1:]
+    # Shading: the free periods in one colour, set apart from the labelled
+    # pause and from the day's cell behind them.
+    items = day_cell(anna_row, tuesday).evaluate(CELL_JS)
+    cell = items[0]
+    assert [i['kind'] for i in items[1:]] == ['pause', 'free', 'free'], items
+    lunch, morning, afternoon = items[1:]
+    assert lunch['name'] == '12:00–12:30 Lunch', items
     assert morning['bg'] == afternoon['bg'], items
-    assert len({morning['bg'], lunch['bg'], lane['bg']}) == 3, (
-        f"bookable {morning['bg']}, pause {lunch['bg']}, outside the hours {lane['bg']}")
-    assert morning['right'] <= lunch['left'] + 1 and lunch['right'] <= afternoon['left'] + 1
+    assert len({morning['bg'], lunch['bg'], cell['bg']}) == 3, (
+        f"free {morning['bg']}, pause {lunch['bg']}, the day behind {cell['bg']}")
     assert min(morning['height'], lunch['height'], afternoon['height']) > 0
-    # Bo's Tuesday: bookable 09-12 only; the lane shows before and after it.
-    bo_items = lane_of(bo_row, tuesday).evaluate(LANE_JS)
-    bo_lane, bo_free = bo_items[0], bo_items[1:]
-    assert [i['kind'] for i in bo_free] == ['free'] and bo_free[0]['bg'] == morning['bg']
-    assert bo_free[0]['left'] > bo_lane['left'] + 5 and bo_free[0]['right'] < bo_lane['right'] - 5
+    # Bo's Tuesday: one free period, no pause, in the same colour.
+    bo_items = day_cell(bo_row, tuesday).evaluate(CELL_JS)
+    assert [i['kind'] for i in bo_items[1:]] == ['free'] and bo_items[1]['bg'] == morning['bg']
 
     # A free period opens the summons for it: team, caseworker, day, time and
     # the whole period's length.
-    bo_row.get_by_role('link', name=free(monday, '09:00', '10:30'), exact=True).click()
+    bo_row.get_by_role('link', name=free(monday, '09:00', '10:30', who=BO), exact=True).click()
     expect(page.get_by_role('heading', level=1)).to_have_text('New summons')
     expect(page).to_have_url(re.compile(r'/summons/\d+/frame'))
     expect(page.get_by_text('Filled in from the calendar')).to_be_visible()
@@ -142,8 +134,8 @@ def test_admin_sets_up_a_team_on_a_phone_and_the_week_shows_it(page, jobcentre, 
     # Another length than the wizard's presets: "Other", with the minutes.
     page.go_back()
     expect(page.get_by_role('heading', level=1)).to_have_text(TEAM)
-    page.get_by_role('region', name=ANNA).get_by_role(
-        'link', name=free(tuesday, '12:30', '16:00'), exact=True).click()
+    team_row(page, ANNA).get_by_role(
+        'link', name=free(tuesday, '12:30', '16:00', who=ANNA), exact=True).click()
     expect(page.get_by_role('heading', level=1)).to_have_text('New summons')
     expect(page.get_by_label(ANNA, exact=True)).to_be_checked()
     expect(page.get_by_label('Date', exact=True)).to_have_value(tuesday.isoformat())

@@ -61,11 +61,12 @@ def day_name(day: dt.date) -> str:
     return format_date(day, 'EEEE d MMMM', locale='en')
 
 
-def free(day: dt.date, start: str, end: str | None = None) -> str:
-    """Accessible name of a free item: a team-week period or a quarter."""
+def free(day: dt.date, start: str, end: str | None = None, *, who: str | None = None) -> str:
+    """Accessible name of a free item: a quarter of a caseworker's day, or a
+    team-week period from `start` to `end`, which names its caseworker `who`."""
     if end is None:
         return f'{day_name(day)} {start}, free'
-    return f'{day_name(day)} {start} to {end}, free'
+    return f'{who}, {day_name(day)} {start} to {end}, free'
 
 
 # --- steps a new administrator takes ---------------------------------------
@@ -205,37 +206,36 @@ def go_to_date(page, day):
 
 def free_names(scope):
     """Accessible names of every free item in `scope`, in page order."""
-    return scope.locator('a.cal-free, .tl > a.f').evaluate_all(
+    return scope.locator('a.cal-free, p.fr > a').evaluate_all(
         'els => els.map(e => e.getAttribute("aria-label"))')
 
 
-PLACED_JS = """
-els => els.map(e => {
-  const lane = e.closest('.tl').getBoundingClientRect();
-  const box = e.getBoundingClientRect();
-  return [e.getAttribute('aria-label'), (box.left - lane.left) / lane.width,
-          (box.right - lane.left) / lane.width];
-})
+def team_row(page, who):
+    """A caseworker's row of the team week."""
+    return page.locator('table.tw tbody tr').filter(
+        has=page.get_by_role('rowheader', name=who, exact=True))
+
+
+def day_cell(row, day: dt.date):
+    """The cell of `day` (a weekday) in a team-week row, Monday first."""
+    return row.locator('td').nth(day.weekday())
+
+
+PERIODS_JS = """
+els => els.map(e => [e.getAttribute('aria-label'), e.textContent, e.getAttribute('href')])
 """
 
 
-def hm(minutes: float) -> str:
-    minutes = round(minutes)
-    return f'{minutes // 60:02d}:{minutes % 60:02d}'
-
-
-def expect_placed_as_named(page, row, top, bottom):
-    """Each free period of a team-week row is drawn from its start to its end
-    on the day's bar (which runs from `top` to `bottom`, in minutes)."""
-    # The grid's placement classes live in their own stylesheet: wait for it.
-    page.wait_for_function(
-        "() => !!document.querySelector('link[href$=\"/calendar-grid.css\"]')?.sheet")
-    placed = row.locator('.tl > a.f').evaluate_all(PLACED_JS)
-    assert placed
-    for name, start, end in placed:
-        drawn = (f'{hm(top + start * (bottom - top))} to '
-                 f'{hm(top + end * (bottom - top))}, free')
-        assert name.endswith(' ' + drawn), (name, drawn)
+def expect_periods_as_named(row):
+    """Each free period of a team-week row shows the times its name says and
+    opens a summons for that start and the whole period's length."""
+    periods = row.locator('p.fr a').evaluate_all(PERIODS_JS)
+    assert periods
+    for name, text, href in periods:
+        start, end = re.search(r' (\d\d:\d\d) to (\d\d:\d\d), free$', name).groups()
+        assert text == f'{start}–{end}', (name, text)
+        minutes = (int(end[:2]) * 60 + int(end[3:])) - (int(start[:2]) * 60 + int(start[3:]))
+        assert f'&time={start}&' in href and href.endswith(f'&duration={minutes}'), (name, href)
 
 
 def expect_exactly_free(scope, names):
@@ -298,29 +298,33 @@ def test_admin_sets_up_a_team_and_the_team_calendar_shows_exactly_that(
 
     # --- the team calendar shows exactly that --------------------------------
     open_team_week(page, closed)
-    anna_row = page.get_by_role('region', name=ANNA)
-    bo_row = page.get_by_role('region', name=BO)
-    expect(page.locator('section.team-row')).to_have_count(2)
-    expect(anna_row.get_by_role('heading', name=ANNA)).to_be_visible()
-    expect(bo_row.get_by_role('heading', name=BO)).to_be_visible()
+    anna_row, bo_row = team_row(page, ANNA), team_row(page, BO)
+    expect(page.locator('table.tw tbody tr')).to_have_count(2)
+    expect(anna_row.get_by_role('rowheader', name=ANNA)).to_be_visible()
+    expect(bo_row.get_by_role('rowheader', name=BO)).to_be_visible()
+    expect(page.locator('table.tw thead th').nth(closed.weekday())).to_have_text(day_name(closed))
     for row in (anna_row, bo_row):
-        expect(row.locator('.cal-closed-day')).to_have_text([f'Closed: {CLOSING}'])
-        closed_day = row.get_by_role('group', name=day_name(closed), exact=True)
-        expect(closed_day.locator('.cal-closed-day')).to_be_visible()
+        expect(row.locator('td > .x')).to_have_text([f'Closed: {CLOSING}'])
+        expect(day_cell(row, closed).locator('.x')).to_be_visible()
     expect_exactly_free(anna_row, [
         name for d in open_days
-        for name in (free(d, '08:00', '12:00'), free(d, '12:30', '16:00'))])
-    expect_exactly_free(bo_row, [free(monday, '09:00', '10:30'), free(monday, '10:45', '12:00')]
-                        + [free(d, '09:00', '12:00') for d in open_days[1:]])
+        for name in (free(d, '08:00', '12:00', who=ANNA), free(d, '12:30', '16:00', who=ANNA))])
+    expect_exactly_free(bo_row, [free(monday, '09:00', '10:30', who=BO),
+                                 free(monday, '10:45', '12:00', who=BO)]
+                        + [free(d, '09:00', '12:00', who=BO) for d in open_days[1:]])
     # The pauses, labelled, where they are; none on the closed day.
-    expect(anna_row.locator('.tl > .p', has_text='Lunch')).to_have_count(4)
-    expect(bo_row.locator('.tl > .p', has_text='Coffee')).to_have_count(1)
-    expect(page.get_by_text('Each bar runs from 08:00 to 16:00.')).to_be_visible()
+    expect(anna_row.locator('td > i')).to_have_text(['12:00–12:30 Lunch'] * 4)
+    for d in open_days:
+        expect(day_cell(anna_row, d).locator('i')).to_have_text('12:00–12:30 Lunch')
+    expect(bo_row.locator('td > i')).to_have_text(['10:30–10:45 Coffee'])
+    expect(day_cell(bo_row, monday).locator('i')).to_have_text('10:30–10:45 Coffee')
     for row in (anna_row, bo_row):
-        expect_placed_as_named(page, row, 8 * 60, 16 * 60)
+        expect(day_cell(row, closed).locator('a, i')).to_have_count(0)
+        expect_periods_as_named(row)
+    expect(page.get_by_text('Choose a free time to book it.')).to_be_visible()
 
     # --- one caseworker's week: book a meeting from a free time ------------
-    anna_row.get_by_role('link', name=ANNA).click()
+    anna_row.get_by_role('link', name=ANNA, exact=True).click()
     expect(page.get_by_role('heading', level=1)).to_have_text(f'{ANNA} (AA)')
     expect(page.locator('.cal-title')).to_contain_text(f'Week {monday.isocalendar()[1]}')
     grid = page.locator('#calendar-grid')

@@ -5,6 +5,7 @@ and sv."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from babel.dates import format_date
@@ -87,21 +88,99 @@ def test_caseworker_week_at_a_desk_shows_the_day_and_opens_a_meeting(
     expect(page.locator('.cal-axis .cal-hour').first).to_have_text('00:00')
 
 
+def _shown_text(chip):
+    """The text of a team week chip without its parts hidden until focus."""
+    return chip.evaluate("e => { const c = e.cloneNode(true); "
+                         "c.querySelectorAll('i').forEach(i => i.remove()); "
+                         "return c.textContent; }")
+
+
 def test_team_week_of_ten_fits_a_desk_screen(page, app, live_server, make_user, team_week):
     admin = make_user(team_week['org'], User.ADMIN, language='en')
     _open(page, app, live_server, admin,
           f"/calendar/team/{team_week['team'].id}?date={team_week['monday']}", DESK)
-    expect(page.locator('section.team-row')).to_have_count(10)
+    expect(page.locator('table.tw tbody tr')).to_have_count(10)
+    expect(page.locator('table.tw thead th')).to_have_count(5)
     assert page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')
-    week = page.locator('.team-week')
+    week = page.locator('.tw-scroll')
     assert week.evaluate('e => e.scrollWidth <= e.clientWidth')
-    expect(page.locator('.tl > a.m').first).to_have_text('09:00 Job interview')
+    # The meeting reads as its times and type, not cut off, inside the screen.
+    chip = page.locator('table.tw td > a:not(.fr)').first
+    assert _shown_text(chip) == '09:00–09:45 Job interview'
+    assert chip.evaluate('e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight')
+    box = chip.bounding_box()
+    assert box['x'] >= 0 and box['x'] + box['width'] <= DESK['width'] and box['width'] > 100
+    # Its whole label shows on the pointer and on focus.
+    hidden = chip.locator('i')
+    assert hidden.bounding_box()['width'] <= 1
+    chip.hover()
+    expect(chip).to_contain_text('09:00–09:45 Job interview · Lokale 2 · MB 010190')
+    assert hidden.bounding_box()['width'] > 50
+    page.mouse.move(0, 0)
+    chip.focus()
+    assert hidden.bounding_box()['width'] > 50
     # Free periods became links to a summons for them.
-    first_free = page.locator('.tl > a.f').first
+    first_free = page.locator('table.tw p.fr a').first
     expect(first_free).to_have_attribute('href', f"/summons/?caseworker="
                                          f"{team_week['caseworkers'][0].id}&date="
                                          f"{team_week['monday']}&time=08:30"
                                          f"&team={team_week['team'].id}&duration=30")
+
+
+def test_team_week_names_each_block_with_time_caseworker_citizen_and_type(
+        page, app, live_server, make_user, team_week):
+    admin = make_user(team_week['org'], User.ADMIN, language='en')
+    _open(page, app, live_server, admin,
+          f"/calendar/team/{team_week['team'].id}?date={team_week['monday']}", DESK)
+    monday = format_date(team_week['monday'], 'EEEE d MMMM', locale='en')
+    chip = page.locator('table.tw td > a:not(.fr)').first
+    expect(chip).to_have_accessible_name(
+        '09:00–09:45 Job interview · Lokale 2 · MB 010190 · Vejleder 00')
+    free = page.locator('table.tw p.fr a').first
+    expect(free).to_have_accessible_name(f'Vejleder 00, {monday} 08:30 to 09:00, free')
+    # Arrow keys: down a day's list, to the next day, to the caseworker below.
+    tuesday = format_date(team_week['monday'] + dt.timedelta(days=1), 'EEEE d MMMM',
+                          locale='en')
+    focused = page.locator(':focus')
+    chip.focus()
+    page.keyboard.press('ArrowDown')
+    expect(focused).to_have_accessible_name(f'Vejleder 00, {monday} 08:30 to 09:00, free')
+    page.keyboard.press('ArrowRight')
+    expect(focused).to_have_accessible_name(f'Vejleder 00, {tuesday} 08:30 to 12:00, free')
+    page.keyboard.press('ArrowDown')
+    page.keyboard.press('ArrowDown')
+    expect(focused).to_have_accessible_name(f'Vejleder 01, {tuesday} 08:30 to 12:00, free')
+    page.keyboard.press('ArrowLeft')
+    expect(focused).to_have_accessible_name(f'Vejleder 01, {monday} 08:30 to 12:00, free')
+    page.keyboard.press('ArrowUp')
+    expect(focused).to_have_accessible_name(f'Vejleder 00, {monday} 12:30 to 15:15, free')
+
+
+def test_team_week_without_script_reaches_a_summons_from_a_free_time(
+        browser, app, live_server, make_user, team_week):
+    """Without JavaScript a day's free times are one link to that
+    caseworker's day, where each free quarter hour opens a summons."""
+    admin = make_user(team_week['org'], User.ADMIN, language='en')
+    context = browser.new_context(base_url=live_server, viewport=DESK,
+                                  java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, app, live_server, admin)
+        page.goto(f"/calendar/team/{team_week['team'].id}?date={team_week['monday']}")
+        cw = team_week['caseworkers'][1]
+        monday = format_date(team_week['monday'], 'EEEE d MMMM', locale='en')
+        free = page.get_by_role('link', name=re.compile(r'^Free time 08:30–12:00, 12:30–15:15 '
+                                                        rf'Vejleder 01 {monday}$'))
+        expect(free).to_have_attribute(
+            'href', f"/calendar/caseworker/{cw.id}?day={team_week['monday']}")
+        free.click()
+        with page.expect_request(re.compile(r'/summons/[?]')) as asked:
+            page.get_by_role('link', name=f'{monday} 10:15, free').click()
+        assert (f"caseworker={cw.id}&date={team_week['monday']}&time=10:15"
+                in asked.value.url), asked.value.url
+        expect(page).to_have_url(re.compile(r'/summons/[0-9]+/frame[?]prefilled=1$'))
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize('language', ['en', 'da', 'sv'])

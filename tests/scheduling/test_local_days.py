@@ -71,3 +71,14 @@ def test_minute_conversion_rounds_and_accepts_naive_utc():
     assert from_minute(to_minute_floor(exact)) == exact.replace(tzinfo=UTC)
     assert as_utc(exact) == exact.replace(tzinfo=UTC)
     assert naive_utc(dt.datetime(2026, 3, 2, 9, tzinfo=CPH)) == exact
+
+
+def test_wall_time_of_an_instant_on_ordinary_and_dst_days():
+    june, = local_days(CPH, dt.date(2026, 6, 1), dt.date(2026, 6, 1))
+    assert june.wall(to_minute_floor(utc(2026, 6, 1, 7))) == 9 * 60     # summer time
+    assert june.wall(june.start - 30) == 0                                # before the day
+    assert june.wall(june.end + 30) == 24 * 60                            # after it
+    autumn, = local_days(CPH, dt.date(2026, 10, 25), dt.date(2026, 10, 25))
+    # After the clocks went back, 10:00 local is 09:00 UTC.
+    assert autumn.wall(to_minute_floor(utc(2026, 10, 25, 9))) == 10 * 60
+    assert autumn.wall(to_minute_floor(utc(2026, 10, 25, 0, 30))) == 2 * 60 + 30
