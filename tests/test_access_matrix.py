@@ -76,7 +76,7 @@ FORM_SOURCES = {
     'admin_caseworkers.pauses_copy_monday': ('admin_caseworkers.pauses', NO_QUERY),
     'admin_closing_days.import_holidays': ('admin_closing_days.index', NO_QUERY),
     'admin_teams.move': ('admin_teams.index', NO_QUERY),
-    'calendar.meeting': ('calendar.meeting', lambda w: {'confirm': 'cancel'}),
+    'calendar.meeting': ('calendar.meeting', lambda w: {'action': 'cancel'}),
     'calendar_feed.page': ('calendar_feed.page', lambda w: {'confirm': 'new'}),
     'followup.printed': ('followup.letters', lambda w: {'meeting': w.a.meeting.id, 'all': '1'}),
     'followup.sync': ('followup.index', NO_QUERY),
@@ -373,7 +373,9 @@ def test_route_matrix(matrix_db, endpoint):
                     forms.setdefault(action, fields)
 
     if 'POST' in methods:
-        if path not in forms:
+        # A form the route's own page shows only when asked (a confirmation)
+        # is the one to post, not another form of the plain page.
+        if path not in forms or FORM_SOURCES.get(endpoint, ('',))[0] == endpoint:
             forms.update(_source_forms(app, endpoint, world, clients, outcomes, path))
         data = _form_data(endpoint, forms.get(path, []), world)
         before = fingerprint()

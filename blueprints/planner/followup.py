@@ -277,9 +277,9 @@ def letters_pdf():
     _audit('summons_letters_read', detail=f'{len(found)} letters (PDF)')
     with current_app.open_resource('static/css/letters.css', 'r') as sheet:
         css = sheet.read()
-    html = render_template('followup/letters_pdf.html', letters=found, css=css,
+    html = render_template('followup/letters_pdf.html', letters=found,
                            language=current_user.organisation.language)
-    response = make_response(html_to_pdf(html))
+    response = make_response(html_to_pdf(html, css))
     response.headers['Content-Type'] = 'application/pdf'
     response.headers['Content-Disposition'] = 'attachment; filename="summons-letters.pdf"'
     return response
