@@ -184,7 +184,7 @@ def _send_code(user: User | None, purpose: str, challenge: str | None = None, *,
             text = _('%(code)s is your Planpool code. It is valid for 10 minutes. '
                      'Never give it to anyone.', code=code)
             message = outbox.queue_sms(user.organisation, user.phone, text, user=user,
-                                       kind=Message.CODE)
+                                       kind=Message.CODE, hand_over=False)
     _remember_challenge(challenge, after)
     response = see_other('auth.code')
     if code is not None:

@@ -26,7 +26,10 @@ InboundRoute = Callable[[Message, User | None], bool]
 
 def queue_sms(organisation: Organisation, to: str, text: str, *,
               user: User | None = None, kind: str = Message.AUTOMATIC,
-              meeting=None) -> Message:
+              meeting=None, hand_over: bool = True) -> Message:
+    """An SMS row, handed to the worker once the transaction commits; with
+    `hand_over` False the caller hands it over itself (a login code: after
+    the answer has gone out)."""
     # E.164 when the number parses (national numbers read in the
     # organisation's country); otherwise kept as given, so the failure shows.
     to = normalise_phone(to, organisation.country or 'DK') or (to or '').strip()
@@ -34,7 +37,8 @@ def queue_sms(organisation: Organisation, to: str, text: str, *,
         organisation=organisation, user=user, channel=Message.SMS,
         direction=Message.OUT, kind=kind, recipient=to,
         sender=organisation.sms_sender, body=text, meeting=meeting, **_initial_status(to))
-    _enqueue(message)
+    if hand_over:
+        _enqueue(message)
     return message
 
 
