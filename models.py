@@ -1048,6 +1048,8 @@ class MeetingParticipant(BaseModel):
     status = CharField(max_length=12, default=BOOKED)
     created_at = DateTimeField(default=utcnow)
     letter_printed_at = DateTimeField(null=True)   # letter attendance: summons printed
+    # Summoned after the hold-by date: why (planner/late_proof.py, JSON).
+    late_evidence = TextField(null=True)
 
     class Meta:
         indexes = ((('meeting', 'citizen'), True), (('citizen', 'status'), False))
