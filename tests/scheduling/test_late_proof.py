@@ -54,8 +54,8 @@ def test_busy_caseworkers_have_no_free_start_before_the_deadline_and_a_first_aft
 
 
 def test_free_time_before_the_deadline_is_counted_and_the_first_ones_kept():
-    anna = CaseworkerAvailabilityInput('anna', WORKWEEK,
-                                       meetings=[BookedMeeting(local(MONDAY, 8), local(MONDAY, 15))])
+    morning = BookedMeeting(local(MONDAY, 8), local(MONDAY, 15))
+    anna = CaseworkerAvailabilityInput('anna', WORKWEEK, meetings=[morning])
     [proof] = evidence([anna], [LateCitizen('c1', MONDAY, MONDAY)])['c1']
     # 15:00 is the only hour left: starts 15:00 only (60 minutes, 5-minute grid).
     assert proof.free_before_deadline == 1
@@ -84,8 +84,8 @@ def test_the_auto_booking_share_is_the_limit():
 
 
 def test_nothing_after_the_deadline_in_the_calendar_is_none():
-    anna = CaseworkerAvailabilityInput('anna', WORKWEEK,
-                                       meetings=[booked_all_day(MONDAY), booked_all_day(day_after(1))])
+    full = [booked_all_day(MONDAY), booked_all_day(day_after(1))]
+    anna = CaseworkerAvailabilityInput('anna', WORKWEEK, meetings=full)
     [proof] = evidence([anna], [LateCitizen('c1', MONDAY, MONDAY)], last_day=day_after(1))['c1']
     assert (proof.free_before_deadline, proof.first_free_after) == (0, None)
 
