@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from flask_babel import format_date, format_time, gettext as _, ngettext
 
 from models import Caseworker, MeetingParticipant, Organisation, Room, Team, update_rows
-from planner.loading import (caseworker_inputs, organisation_closing_days, room_bookings,
-                             utc_window)
+from planner.loading import (caseworker_inputs, organisation_closing_days, reserved_for,
+                             room_bookings, utc_window)
+from scheduling import reserved
 from scheduling.availability import AvailabilityCalendar, room_free_intervals
 from scheduling.late_proof import LateCitizen, late_evidence
 
@@ -55,7 +56,9 @@ def record(organisation: Organisation, team: Team, caseworkers: list[Caseworker]
     last_day = max(line.deadline for line in lines) + LOOK_AFTER
     calendar = AvailabilityCalendar(organisation.zone, first_day, last_day,
                                     organisation_closing_days(organisation, first_day, last_day))
-    inputs = caseworker_inputs(organisation, caseworkers, first_day, last_day, team=team)
+    inputs = reserved_for(organisation, calendar,
+                          caseworker_inputs(organisation, caseworkers, first_day, last_day,
+                                            team=team), purpose=reserved.SUMMONS, team=team)
     room_free = None
     if shape.room is not None:
         start, end = utc_window(organisation, first_day, last_day)

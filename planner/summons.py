@@ -24,8 +24,9 @@ from models import (AuditEvent, Caseworker, CaseworkerTeam, CitizenAbsence, Citi
                     update_rows, utcnow)
 from planner import booking, late_proof
 from planner.booking import BookingError
-from planner.loading import caseworker_inputs, organisation_closing_days, room_bookings, utc_window
-from scheduling import distribution
+from planner.loading import (caseworker_inputs, organisation_closing_days, reserved_for,
+                             room_bookings, utc_window)
+from scheduling import distribution, reserved
 from scheduling.availability import AvailabilityCalendar, room_free_intervals
 from scheduling.localtime import as_utc, naive_utc
 from scheduling.slots import ROOM_FULL, STAFF_GRID_MINUTES, caseworker_starts
@@ -418,7 +419,9 @@ def _free_at(organisation: Organisation, objects: FrameObjects, frame: SummonsFr
     caseworkers = objects.caseworkers if caseworkers is None else caseworkers
     calendar = AvailabilityCalendar(organisation.zone, day, day,
                                     organisation_closing_days(organisation, day, day))
-    inputs = caseworker_inputs(organisation, caseworkers, day, day, team=objects.team)
+    inputs = reserved_for(organisation, calendar,
+                          caseworker_inputs(organisation, caseworkers, day, day, team=objects.team),
+                          purpose=reserved.SUMMONS, team=objects.team)
     result = {}
     for caseworker, data in zip(caseworkers, inputs):
         percent = caseworker.max_share if share == 'max' else caseworker.auto_share
@@ -720,6 +723,7 @@ def propose(draft: SummonsDraft, now: dt.datetime | None = None) -> Proposal:
     calendar = AvailabilityCalendar(org.zone, first_day, last_day,
                                     organisation_closing_days(org, first_day, last_day))
     inputs = caseworker_inputs(org, objects.caseworkers, first_day, last_day, team=objects.team)
+    inputs = reserved_for(org, calendar, inputs, purpose=reserved.SUMMONS, team=objects.team)
     seats, extra = seats_of(frame, objects.room)
     room = _room_input(objects.room, first_day, last_day, org, frame.form)
     common = dict(calendar=calendar, now=now, duration_minutes=frame.duration_minutes,
