@@ -869,6 +869,26 @@ class RoomTeam(BaseModel):
         indexes = ((('room', 'team'), True),)
 
 
+class ReservedTime(BaseModel):
+    """Time kept for one purpose (scheduling/reserved.py): summons only or
+    citizens' self-booking only, for a team or one caseworker, on a weekday
+    and/or a date range, optionally a time of day (local wall-clock)."""
+    SUMMONS, SELF_BOOKING = 'summons', 'self_booking'
+    organisation = ForeignKeyField(Organisation, backref='reserved_times', on_delete='CASCADE')
+    team = ForeignKeyField(Team, null=True, backref='reserved_times', on_delete='CASCADE')
+    caseworker = ForeignKeyField(Caseworker, null=True, backref='reserved_times',
+                                 on_delete='CASCADE')
+    purpose = CharField(max_length=16)
+    weekday = IntegerField(null=True)          # 0 = Monday; None: every day of the range
+    first_day = DateField(null=True)
+    last_day = DateField(null=True)
+    start = TimeField(null=True)               # None: the whole day
+    end = TimeField(null=True)
+
+    class Meta:
+        indexes = ((('organisation', 'team'), False), (('organisation', 'caseworker'), False))
+
+
 class ClosingDay(BaseModel):
     """A local closing day for the whole organisation (team None) or one team."""
     organisation = ForeignKeyField(Organisation, backref='closing_days', on_delete='CASCADE')
@@ -1049,6 +1069,8 @@ class MeetingParticipant(BaseModel):
     status = CharField(max_length=12, default=BOOKED)
     created_at = DateTimeField(default=utcnow)
     letter_printed_at = DateTimeField(null=True)   # letter attendance: summons printed
+    # Summoned after the hold-by date: why (planner/late_proof.py, JSON).
+    late_evidence = TextField(null=True)
 
     class Meta:
         indexes = ((('meeting', 'citizen'), True), (('citizen', 'status'), False))
@@ -1416,7 +1438,7 @@ ALL_MODELS = [Organisation, User, UserSession, OneTimeCode, TrustedDevice,
               Availability, Vacancy, VacancyQualification, ShiftRequest, CallOutcome,
               CitizenProfile, OnlineOffer, OfferCaseworker, MeetingCaseworker,
               CitizenAbsence, SummonsDraft, SummonsDraftCitizen, PendingSummons,
-              CalendarSync]
+              CalendarSync, ReservedTime]
 
 
 def text_contains(column, text: str):

@@ -25,7 +25,7 @@ from messaging.errors import plain_error  # noqa: F401 (the pages and tests use 
 from models import (CalendarSync, Caseworker, CitizenProfile, Meeting, MeetingCaseworker,
                     MeetingParticipant, MeetingType, Message, Organisation, Room, Team, User, db,
                     utcnow)
-from planner import booking, calendar_sync
+from planner import booking, calendar_sync, late_proof
 from planner.loading import utc_window
 
 PAGE_SIZE = 50
@@ -186,6 +186,7 @@ class Row:
     caseworker_names: list[str]
     citizen_state: CitizenState
     calendar: object                  # calendar_sync.SyncState
+    late_reason: str = ''             # placed after the deadline: why (late_proof)
 
     @property
     def calendar_pending(self) -> bool:
@@ -271,7 +272,9 @@ def load_rows(organisation: Organisation, query) -> list[Row]:
             caseworker_names=list(caseworker_names[meeting.id]),
             citizen_state=citizen_state(meeting, p, citizen,
                                         notices.get((meeting.id, citizen.id), [])),
-            calendar=states.get(meeting.id) or calendar_sync.SyncState(calendar_sync.OFF)))
+            calendar=states.get(meeting.id) or calendar_sync.SyncState(calendar_sync.OFF),
+            late_reason=late_proof.explain(organisation, p.late_evidence)
+            if p.late_evidence else ''))
     return rows
 
 

@@ -14,9 +14,10 @@ from peewee import JOIN, Case, fn
 
 from models import (Absence, Caseworker, CaseworkerTeam, CitizenProfile, ClosingDay, Meeting,
                     MeetingCaseworker, MeetingParticipant, OfferCaseworker, Organisation, Pause,
-                    Room, Team, User, WorkingHours, db)
+                    ReservedTime, Room, Team, User, WorkingHours, db)
 from scheduling.availability import (AvailabilityCalendar, BookedMeeting,
                                      CaseworkerAvailabilityInput, RoomBooking, WeeklySchedule)
+from scheduling import reserved
 from scheduling.localtime import naive_utc
 from scheduling.rules import CitizenFacts, birth_date_from_id, parse_markings
 from scheduling.slots import starts_in_calendar
@@ -217,6 +218,41 @@ def _team_closing_days(ids: list[int], first_day: dt.date, last_day: dt.date,
             for cid in ids}
 
 
+def reserved_for(organisation: Organisation, calendar: AvailabilityCalendar,
+                 inputs: list[CaseworkerAvailabilityInput], *, purpose: str,
+                 team: Team | None = None) -> list[CaseworkerAvailabilityInput]:
+    """The engine inputs as `purpose` (reserved.SUMMONS or SELF_BOOKING) may
+    use them: time reserved for the other purpose is busy. Reservations of
+    each caseworker and of `team` (without one: of their teams); two queries."""
+    ids = [i.caseworker_id for i in inputs]
+    if not ids or not calendar.days:
+        return inputs
+    first_day, last_day = calendar.days[0].day, calendar.days[-1].day
+    if team is not None:
+        teams_of = {cid: {team.id} for cid in ids}
+    else:
+        teams_of = defaultdict(set)
+        for cid, team_id in (CaseworkerTeam.select(CaseworkerTeam.caseworker, CaseworkerTeam.team)
+                             .where(CaseworkerTeam.caseworker.in_(ids)).tuples()):
+            teams_of[cid].add(team_id)
+    team_ids = list(set().union(*teams_of.values())) if teams_of else []
+    by_team, by_caseworker = defaultdict(list), defaultdict(list)
+    for row in ReservedTime.select().where(
+            ReservedTime.organisation == organisation,
+            ReservedTime.caseworker.in_(ids) | ReservedTime.team.in_(team_ids or [0]),
+            ReservedTime.first_day.is_null() | (ReservedTime.first_day <= last_day),
+            ReservedTime.last_day.is_null() | (ReservedTime.last_day >= first_day)):
+        item = reserved.ReservedTime(row.purpose, row.weekday, row.first_day, row.last_day,
+                                     row.start, row.end)
+        if row.caseworker_id:
+            by_caseworker[row.caseworker_id].append(item)
+        else:
+            by_team[row.team_id].append(item)
+    applying = {cid: by_caseworker[cid] + [item for t in teams_of[cid] for item in by_team[t]]
+                for cid in ids}
+    return reserved.for_purpose(calendar, inputs, applying, purpose)
+
+
 def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime,
                   *, exclude_meeting_id: int | None = None) -> list[RoomBooking]:
     """Seats taken in a room: a meeting takes one seat per participant, a
@@ -284,6 +320,8 @@ def free_starts(organisation: Organisation, team: Team, caseworkers: Iterable[Ca
                                     organisation_closing_days(organisation, first_day, last_day))
     inputs = caseworker_inputs(organisation, caseworkers, first_day, last_day, team=team,
                                exclude_meeting_id=exclude_meeting_id)
+    inputs = reserved_for(organisation, calendar, inputs, purpose=reserved.SELF_BOOKING,
+                          team=team)
     starts = starts_in_calendar(calendar, inputs, now=now, duration_minutes=duration_minutes,
                                 reporting_minutes=reporting_minutes,
                                 grid_minutes=organisation.display_grid_minutes, share='max')

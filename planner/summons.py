@@ -22,10 +22,11 @@ from models import (AuditEvent, Caseworker, CaseworkerTeam, CitizenAbsence, Citi
                     RoomTeam, SummonsDraft, SummonsDraftCitizen, Team, TypeVariant,
                     TypeVariantMeetingType, TypeVariantTeam, User, db, insert_rows, mask_cpr,
                     update_rows, utcnow)
-from planner import booking
+from planner import booking, late_proof
 from planner.booking import BookingError
-from planner.loading import caseworker_inputs, organisation_closing_days, room_bookings, utc_window
-from scheduling import distribution
+from planner.loading import (caseworker_inputs, organisation_closing_days, reserved_for,
+                             room_bookings, utc_window)
+from scheduling import distribution, reserved
 from scheduling.availability import AvailabilityCalendar, room_free_intervals
 from scheduling.localtime import as_utc, naive_utc
 from scheduling.slots import ROOM_FULL, STAFF_GRID_MINUTES, caseworker_starts
@@ -418,7 +419,9 @@ def _free_at(organisation: Organisation, objects: FrameObjects, frame: SummonsFr
     caseworkers = objects.caseworkers if caseworkers is None else caseworkers
     calendar = AvailabilityCalendar(organisation.zone, day, day,
                                     organisation_closing_days(organisation, day, day))
-    inputs = caseworker_inputs(organisation, caseworkers, day, day, team=objects.team)
+    inputs = reserved_for(organisation, calendar,
+                          caseworker_inputs(organisation, caseworkers, day, day, team=objects.team),
+                          purpose=reserved.SUMMONS, team=objects.team)
     result = {}
     for caseworker, data in zip(caseworkers, inputs):
         percent = caseworker.max_share if share == 'max' else caseworker.auto_share
@@ -720,6 +723,7 @@ def propose(draft: SummonsDraft, now: dt.datetime | None = None) -> Proposal:
     calendar = AvailabilityCalendar(org.zone, first_day, last_day,
                                     organisation_closing_days(org, first_day, last_day))
     inputs = caseworker_inputs(org, objects.caseworkers, first_day, last_day, team=objects.team)
+    inputs = reserved_for(org, calendar, inputs, purpose=reserved.SUMMONS, team=objects.team)
     seats, extra = seats_of(frame, objects.room)
     room = _room_input(objects.room, first_day, last_day, org, frame.form)
     common = dict(calendar=calendar, now=now, duration_minutes=frame.duration_minutes,
@@ -859,6 +863,7 @@ class SummonResult:
     remaining: int = 0                              # fixed time: still on the draft
     meeting_ids: list = field(default_factory=list)
     letters: list = field(default_factory=list)     # meeting ids with letter attendance
+    late_ids: list = field(default_factory=list)    # citizens' lines placed after the deadline
 
 
 def _lock_all(caseworker_ids: list[int], room_id: int | None) -> None:
@@ -1021,6 +1026,38 @@ def _clear_draft(draft: SummonsDraft, frame: SummonsFrame, resolved: list) -> in
     return 0
 
 
+def _record_late(draft: SummonsDraft, rows: list[SummonsDraftCitizen], frame: SummonsFrame,
+                 objects: FrameObjects, made: list, now: dt.datetime) -> list[int]:
+    """After the meetings are written: why each citizen placed after their
+    deadline got no earlier time (`late_proof`). Returns their line ids."""
+    late_meetings = [meeting.id for meeting, _request in made if meeting.late]
+    late_rows = {row.citizen_id: row for row in rows
+                 if row.late and row.deadline and row.in_review}
+    if not late_meetings or not late_rows:
+        return []
+    today = local_today(draft.organisation, now)
+    lines = []
+    for pid, cid in (MeetingParticipant.select(MeetingParticipant.id, MeetingParticipant.citizen)
+                     .where(MeetingParticipant.meeting.in_(late_meetings),
+                            MeetingParticipant.citizen.in_(list(late_rows)))
+                     .order_by(MeetingParticipant.id).tuples()):
+        row = late_rows[cid]
+        lines.append((pid, cid, max(row.earliest or today, today), row.deadline))
+    if not lines:
+        return []
+    absent = _absent_days([cid for _p, cid, _e, _d in lines], min(e for _p, _c, e, _d in lines),
+                          max(d for _p, _c, _e, d in lines))
+    seats, extra = seats_of(frame, objects.room)
+    shape = late_proof.Shape(
+        frame.duration_minutes, frame.reporting_minutes, objects.room,
+        room_seats_for(objects.room, frame.form) if objects.room else None,
+        (seats or 1) + extra if frame.form == GROUP else 1)
+    late_proof.record(draft.organisation, objects.team, objects.caseworkers,
+                      [late_proof.LateLine(pid, earliest, deadline, absent.get(cid, frozenset()))
+                       for pid, cid, earliest, deadline in lines], shape, now)
+    return [pid for pid, _c, _e, _d in lines]
+
+
 def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> SummonResult:
     """Make the ticked proposals into meetings, all checked again inside one
     transaction; tell the citizens and the caseworkers' calendars.
@@ -1040,6 +1077,7 @@ def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> 
         rows = _selected_rows(draft)
         _set_aside(draft, rows, frame, actor, stamp, outcome)
         _book_proposals(draft, rows, frame, objects, actor, now, stamp, outcome, result)
+        result.late_ids = _record_late(draft, rows, frame, objects, outcome.made, now)
         # The old pending rows go first: the new ones may be their twins.
         result.remaining = _clear_draft(draft, frame, outcome.resolved)
         insert_rows(PendingSummons, outcome.pending, returning=False)

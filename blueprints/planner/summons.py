@@ -22,10 +22,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.baseform import Form
 from extensions import limiter, user_or_address
-from models import (AuditEvent, Caseworker, CaseworkerTeam, Meeting, MeetingType, Organisation,
-                    PendingSummons, Room, RoomTeam, SummonsDraft, SummonsDraftCitizen,
-                    SummonsTemplate, Team, TypeVariant, User, fn, utcnow)
-from planner import booking, citizen_import, summons
+from models import (AuditEvent, Caseworker, CaseworkerTeam, Meeting, MeetingParticipant,
+                    MeetingType, Organisation, PendingSummons, Room, RoomTeam, SummonsDraft,
+                    SummonsDraftCitizen, SummonsTemplate, Team, TypeVariant, User, fn, utcnow)
+from planner import booking, citizen_import, late_proof, summons
 from web import get_in_org, job_centre_staff, render, see_other
 
 bp = Blueprint('summons', __name__, url_prefix='/summons')
@@ -835,7 +835,8 @@ def _keep_result(draft, result, letters: bool, before: dt.datetime) -> None:
         failed_total=len(result.failed),
         letter_meetings=list(result.meeting_ids)
         if letters and len(result.meeting_ids) <= LETTER_LINK_LIMIT else [],
-        letters_elsewhere=letters and len(result.meeting_ids) > LETTER_LINK_LIMIT)
+        letters_elsewhere=letters and len(result.meeting_ids) > LETTER_LINK_LIMIT,
+        late_ids=list(result.late_ids[:RESULT_LIST_LIMIT]), late_total=len(result.late_ids))
 
 
 # The buttons of step 3 (the posted `action`) and what each does.
@@ -859,14 +860,30 @@ def result():
                       .where(PendingSummons.id.in_(data['failed_ids']),
                              PendingSummons.organisation == current_user.organisation_id)
                       .order_by(User.name))
+    late = _late_reasons(data.get('late_ids'))
     letters_url = letters_pdf_url = None
     if data.get('letter_meetings'):
         letters_url = optional_url('followup.letters', meeting=data['letter_meetings'])
         letters_pdf_url = optional_url('followup.letters_pdf', meeting=data['letter_meetings'])
     return render_template('summons/result.html', result=data, draft=draft, failed=failed,
+                           late=late,
                            pending_url=optional_url('pending.index'),
                            followup_url=optional_url('followup.index'),
                            letters_url=letters_url, letters_pdf_url=letters_pdf_url)
+
+
+def _late_reasons(participant_ids) -> list[tuple[User, str]]:
+    """(citizen, why) of the citizens the summons placed after their deadline."""
+    if not participant_ids:
+        return []
+    org = _org()
+    lines = (MeetingParticipant.select(MeetingParticipant, User)
+             .join(User, on=(MeetingParticipant.citizen == User.id))
+             .switch(MeetingParticipant).join(Meeting)
+             .where(MeetingParticipant.id.in_(participant_ids),
+                    Meeting.organisation == org)
+             .order_by(User.name))
+    return [(line.citizen, late_proof.explain(org, line.late_evidence)) for line in lines]
 
 
 # --- the start page ----------------------------------------------------------------------
