@@ -27,9 +27,9 @@ from models import (Caseworker, CitizenProfile, Meeting, MeetingCaseworker, Meet
                     User, db, insert_rows, transaction, utcnow)
 from planner import calendar_sync
 from planner.loading import (citizen_facts, fixed_inputs, free_starts, offer_caseworkers,
-                             organisation_closing_days, room_bookings, utc_window,
-                             with_meetings)
-from scheduling import rules
+                             organisation_closing_days, reservations_of, room_bookings,
+                             utc_window, with_meetings)
+from scheduling import reserved, rules
 from scheduling.availability import AvailabilityCalendar, room_free_intervals
 from scheduling.localtime import as_utc, naive_utc
 from scheduling.slots import PAST, ROOM_FULL, STAFF_GRID_MINUTES, BookingCheck, NewMeeting
@@ -77,6 +77,11 @@ class MeetingRequest:
     overbooking: bool = True           # may fill the room's overbooking seats
     summoned: bool = False             # made by a summons (summoned_at)
     late: bool = False                 # summoned after its hold-by date
+    # What the time is used for (reserved.SUMMONS or SELF_BOOKING): time
+    # reserved for the other purpose is refused. None: staff booking by
+    # hand, who may use reserved time on purpose (the reservation only
+    # keeps the automatic offers and summons apart).
+    purpose: str | None = None
 
 
 def _lock(model, row_id: int) -> None:
@@ -120,23 +125,45 @@ class PreparedCheck:
     inputs: list = field(default_factory=list)
     first_day: dt.date | None = None
     last_day: dt.date | None = None
+    # Per caseworker id the instants reserved for another purpose than the requests'.
+    reserved: dict = field(default_factory=dict)
 
 
 def prepare_check(requests: Sequence[MeetingRequest]) -> PreparedCheck:
     """The fixed part of the re-check of these requests (which share
     organisation, team and room), over their local dates."""
     org, team = requests[0].organisation, requests[0].team
-    if len({(r.organisation.id, r.team.id, r.room.id if r.room is not None else None)
-            for r in requests}) > 1:
-        raise ValueError('requests checked together share organisation, team and room')
+    if len({(r.organisation.id, r.team.id, r.room.id if r.room is not None else None,
+             r.purpose) for r in requests}) > 1:
+        raise ValueError('requests checked together share organisation, team, room, purpose')
     days = {as_utc(r.starts_at).astimezone(org.zone).date() for r in requests}
     first_day, last_day = min(days), max(days)
     staff = {c.id: c for r in requests for c in _staff(r)}
     calendar = AvailabilityCalendar(org.zone, first_day, last_day,
                                     organisation_closing_days(org, first_day, last_day))
-    return PreparedCheck(requests, calendar,
-                         fixed_inputs(org, staff.values(), first_day, last_day, team=team),
-                         first_day, last_day)
+    inputs = fixed_inputs(org, staff.values(), first_day, last_day, team=team)
+    purpose, windows = requests[0].purpose, {}
+    if purpose is not None:
+        applying = reservations_of(org, calendar, list(staff), team=team)
+        windows = {cid: found for cid, items in applying.items()
+                   if (found := reserved.other_purpose_windows(calendar, items, purpose))}
+        inputs = reserved.for_purpose(calendar, inputs, applying, purpose)
+    return PreparedCheck(requests, calendar, inputs, first_day, last_day, windows)
+
+
+def _reserved_refusal(request: MeetingRequest, prepared: PreparedCheck) -> BookingError | None:
+    """Refused when the meeting falls in time one of its caseworkers keeps
+    for the other purpose (a clearer reason than "not free")."""
+    start = as_utc(request.starts_at)
+    end = start + dt.timedelta(minutes=request.duration_minutes)
+    if not any(begin < end and start < finish for c in _staff(request)
+               for begin, finish in prepared.reserved.get(c.id, ())):
+        return None
+    if request.purpose == reserved.SUMMONS:
+        return BookingError('reserved', _('That time is reserved for self-booking only. '
+                                          'Choose another time.'))
+    return BookingError('reserved', _('That time is reserved for summons only. '
+                                      'Please choose another time.'))
 
 
 def _booking_check(prepared: PreparedCheck, now: dt.datetime,
@@ -181,7 +208,8 @@ def recheck(requests: Sequence[MeetingRequest], *, now: dt.datetime,
             mine is not theirs for mine, theirs in zip(requests, prepared.requests)):
         prepared = prepare_check(requests)
     check = _booking_check(prepared, now, exclude_meeting_id)
-    return [_refusal(check.place(_new_meeting(request))) for request in requests]
+    return [_reserved_refusal(request, prepared) or _refusal(check.place(_new_meeting(request)))
+            for request in requests]
 
 
 def check_free(request: MeetingRequest, *, now: dt.datetime,
@@ -331,11 +359,13 @@ def _report_change(meeting: Meeting, event: str | None) -> None:
 def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
          now: dt.datetime | None = None, send_notifications: bool = True,
          grid_minutes: int = STAFF_GRID_MINUTES,
-         guard: Callable[[], None] | None = None, event: str = 'moved') -> Meeting:
+         guard: Callable[[], None] | None = None, event: str = 'moved',
+         purpose: str | None = None) -> Meeting:
     """Give a meeting another caseworker and/or time (same length, team, room).
 
     Refused ('gone') when the meeting was cancelled meanwhile; `guard` runs
-    inside the transaction with the locks held, as for `book`."""
+    inside the transaction with the locks held, as for `book`. `purpose`:
+    as `MeetingRequest.purpose` (a citizen's rebooking: self-booking)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     duration = int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
     participants = [p.citizen for p in meeting.participants
@@ -344,7 +374,8 @@ def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
         organisation=meeting.organisation, team=meeting.team,
         meeting_type=meeting.meeting_type, caseworker=caseworker, starts_at=starts_at,
         duration_minutes=duration, reporting_minutes=meeting.reporting_minutes,
-        citizens=tuple(participants), room=meeting.room, grid_minutes=grid_minutes)
+        citizens=tuple(participants), room=meeting.room, grid_minutes=grid_minutes,
+        purpose=purpose)
     prepared = prepare_check([request])      # before the locks: see `book`
     with db.atomic():
         _lock(Caseworker, caseworker.id)
@@ -935,7 +966,7 @@ def book_offer(offer: OnlineOffer, citizen: User, starts_at: dt.datetime, *,
             grid_minutes=choice.organisation.display_grid_minutes, offer=offer,
             citizen_can_cancel=offer.allow_cancel, citizen_can_rebook=offer.allow_rebook,
             rebook_days_before=offer.rebook_days_before,
-            show_caseworker=offer.show_caseworker)
+            show_caseworker=offer.show_caseworker, purpose=reserved.SELF_BOOKING)
         return book(request, now=now, event='self_booked', guard=guard)
 
     def fresh_choice():
@@ -962,7 +993,7 @@ def rebook(meeting: Meeting, citizen: User, starts_at: dt.datetime, *,
 
     def write(caseworker, guard):
         return move(meeting, caseworker=caseworker, starts_at=start, now=now,
-                    event='self_rebooked',
+                    event='self_rebooked', purpose=reserved.SELF_BOOKING,
                     grid_minutes=choice.organisation.display_grid_minutes, guard=guard)
 
     return _first_free(choice, citizen, start, caseworker_id, now, fresh_choice, write)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import replace
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from peewee import JOIN, Case, fn
 
@@ -224,9 +224,19 @@ def reserved_for(organisation: Organisation, calendar: AvailabilityCalendar,
     """The engine inputs as `purpose` (reserved.SUMMONS or SELF_BOOKING) may
     use them: time reserved for the other purpose is busy. Reservations of
     each caseworker and of `team` (without one: of their teams); two queries."""
-    ids = [i.caseworker_id for i in inputs]
+    applying = reservations_of(organisation, calendar, [i.caseworker_id for i in inputs],
+                               team=team)
+    return reserved.for_purpose(calendar, inputs, applying, purpose) if applying else inputs
+
+
+def reservations_of(organisation: Organisation, calendar: AvailabilityCalendar,
+                    ids: Sequence[int], *, team: Team | None = None
+                    ) -> dict[int, list[reserved.ReservedTime]]:
+    """Per caseworker id the reservations over the calendar's days that
+    apply to them: their own and `team`'s (without one: their teams')."""
+    ids = list(ids)
     if not ids or not calendar.days:
-        return inputs
+        return {}
     first_day, last_day = calendar.days[0].day, calendar.days[-1].day
     if team is not None:
         teams_of = {cid: {team.id} for cid in ids}
@@ -248,9 +258,8 @@ def reserved_for(organisation: Organisation, calendar: AvailabilityCalendar,
             by_caseworker[row.caseworker_id].append(item)
         else:
             by_team[row.team_id].append(item)
-    applying = {cid: by_caseworker[cid] + [item for t in teams_of[cid] for item in by_team[t]]
-                for cid in ids}
-    return reserved.for_purpose(calendar, inputs, applying, purpose)
+    return {cid: by_caseworker[cid] + [item for t in teams_of[cid] for item in by_team[t]]
+            for cid in ids}
 
 
 def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime,

@@ -841,10 +841,13 @@ def change_proposal(draft: SummonsDraft, row_id: int, *, start: dt.datetime,
     requests = [booking.MeetingRequest(
         organisation=org, team=objects.team, meeting_type=objects.meeting_type,
         caseworker=caseworker, starts_at=moment, duration_minutes=frame.duration_minutes,
-        reporting_minutes=frame.reporting_minutes)
+        reporting_minutes=frame.reporting_minutes, purpose=reserved.SUMMONS)
         for moment in [other.proposed_start.replace(tzinfo=dt.timezone.utc)
                        for other in others] + [start]]
-    if booking.recheck(requests, now=now)[-1] is not None:
+    refusal = booking.recheck(requests, now=now)[-1]
+    if refusal is not None and refusal.code == 'reserved':
+        raise refusal
+    if refusal is not None:
         raise BookingError('taken', _('The caseworker is not free at that time. '
                                       'Choose another time.'))
     row.proposed_start, row.proposed_caseworker = naive_utc(start), caseworker.id
@@ -928,7 +931,8 @@ def _meeting_request(members: list[SummonsDraftCitizen], staff: list[Caseworker]
         rebook_days_before=frame.rebooking_days_before,
         hold_by=min((r.deadline for r in members if r.deadline), default=None),
         seats=seats if group else None, rebooking_seats=extra if group else 0,
-        overbooking=group, summoned=True, late=any(r.late for r in members))
+        overbooking=group, summoned=True, late=any(r.late for r in members),
+        purpose=reserved.SUMMONS)
 
 
 @dataclass
@@ -983,7 +987,7 @@ def _book_proposals(draft, rows, frame, objects, actor, now, stamp, outcome: _Ou
         if isinstance(made, Meeting):
             outcome.made.append((made, request))
             continue
-        why = made.message if made is not None and made.code == ROOM_FULL \
+        why = made.message if made is not None and made.code in (ROOM_FULL, 'reserved') \
             else _('The time was taken meanwhile.')
         for row in members:
             result.failed.append((row.citizen.name, why))

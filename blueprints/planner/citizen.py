@@ -269,7 +269,7 @@ def _refused(exc: booking.BookingError, *, offer=None, meeting=None, start=None,
     """Where a refused booking goes: fresh times for a time that is gone or
     out of bounds, else back to the list it came from. Nothing was written."""
     flash(exc.message, 'error')
-    if exc.code in ('taken', 'outside', 'choose_caseworker') and (offer or meeting):
+    if exc.code in ('taken', 'outside', 'choose_caseworker', 'reserved') and (offer or meeting):
         args = {}
         if start is not None:
             day = start.astimezone(current_user.organisation.zone).date()
