@@ -18,8 +18,8 @@ import cli
 import tasks
 from blueprints import auth, main, messages, webhooks
 from blueprints.admin import (absence, audit, caseworkers, citizens, closing_days, competences,
-                              home as admin_home, meeting_types, postcodes, rooms, sms,
-                              summons_templates, teams, variants)
+                              home as admin_home, meeting_types, postcodes, reserved_time, rooms,
+                              sms, summons_templates, teams, variants)
 from blueprints.planner import calendar, calendar_feed, citizen, followup, offers, pending, summons
 from blueprints.pool import (board as pool_board, home as pool_home, me as pool_me,
                              messages as pool_messages, qualifications, substitutes, units,
@@ -33,7 +33,7 @@ from web import error_page
 # Every blueprint, registered in this order (endpoint names are the `bp` names).
 BLUEPRINT_MODULES = (
     absence, admin_home, audit, caseworkers, citizens, closing_days, competences,
-    meeting_types, postcodes, rooms, sms, summons_templates, teams, variants,
+    meeting_types, postcodes, reserved_time, rooms, sms, summons_templates, teams, variants,
     auth, calendar, calendar_feed, citizen, followup, main, messages, offers, pending,
     pool_board, pool_home, pool_me, pool_messages, qualifications, substitutes, units, vacancies,
     summons, webhooks,

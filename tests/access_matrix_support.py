@@ -20,8 +20,8 @@ from urllib.parse import urlparse
 from common.validators import normalise_cpr
 from models import (Absence, AuditEvent, Availability, Caseworker, CaseworkerTeam, CitizenProfile,
                     ClosingDay, Competence, Meeting, MeetingType, Message, OfferCaseworker,
-                    OnlineOffer, Organisation, Pause, PendingSummons, Qualification, Room,
-                    RoomTeam, ShiftRequest, SubstituteUnit, SummonsDraftCitizen, SummonsTemplate,
+                    OnlineOffer, Organisation, Pause, PendingSummons, Qualification, ReservedTime,
+                    Room, RoomTeam, ShiftRequest, SubstituteUnit, SummonsDraftCitizen, SummonsTemplate,
                     Team, TypeVariant, TypeVariantMeetingType, TypeVariantTeam, Unit, User,
                     UserSession, WorkingHours, db, utcnow)
 from planner import booking, summons
@@ -220,6 +220,7 @@ class JobCentreWorld:
     absence: Absence
     competence: Competence
     closing_day: ClosingDay
+    reserved: ReservedTime
     variant: TypeVariant
     template: SummonsTemplate
     message: Message
@@ -277,6 +278,10 @@ def job_centre(name: str, people=('Mette Borger', 'Sune Venter'),
     competence = Competence.create(organisation=org, name='Unge')
     closing_day = ClosingDay.create(organisation=org, date=monday + dt.timedelta(days=3),
                                     name='Lukkedag')
+    # Far ahead, so that no booking or summons of the matrix meets it.
+    reserved = ReservedTime.create(organisation=org, team=team, purpose=ReservedTime.SUMMONS,
+                                   first_day=monday + dt.timedelta(days=200),
+                                   last_day=monday + dt.timedelta(days=200))
     variant = TypeVariant.create(organisation=org, name='Dagpenge-variant')
     TypeVariantMeetingType.create(variant=variant, meeting_type=jobsamtale)
     TypeVariantTeam.create(variant=variant, team=team)
@@ -287,7 +292,8 @@ def job_centre(name: str, people=('Mette Borger', 'Sune Venter'),
     return JobCentreWorld(org=org, team=team, caseworker=cw, room=room, planner=planner,
                           admin=admin, citizen=person, waiting=waiting, meeting=meeting,
                           offer=offer, draft=draft, draft_row=draft_row, pending=pending, absence=absence,
-                          competence=competence, closing_day=closing_day, variant=variant,
+                          competence=competence, closing_day=closing_day, reserved=reserved,
+                          variant=variant,
                           template=template, message=message)
 
 
@@ -360,6 +366,7 @@ def url_values(world: World, endpoint: str = '') -> dict:
         'meeting_id': (a.meeting.id, JOB_CENTRE),
         'caseworker_id': (a.caseworker.id, JOB_CENTRE),
         'day_id': (a.closing_day.id, JOB_CENTRE),
+        'reserved_id': (a.reserved.id, JOB_CENTRE),
         'competence_id': (a.competence.id, JOB_CENTRE),
         'room_id': (a.room.id, JOB_CENTRE),
         'template_id': (a.template.id, JOB_CENTRE),

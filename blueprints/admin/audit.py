@@ -79,6 +79,8 @@ ACTION_LABELS = {
     'requests_sent': _l('Shift requests sent'),
     'request_answered': _l('Shift request answered'),
     'audit_read': _l('Audit log read'),
+    'reserved_time_created': _l('Reserved time added'),
+    'reserved_time_deleted': _l('Reserved time removed'),
 }
 OBJECT_LABELS = {
     'User': _l('Person'),
@@ -90,6 +92,7 @@ OBJECT_LABELS = {
     'Message': _l('Message'),
     'Vacancy': _l('Vacant shift'),
     'Organisation': _l('Organisation'),
+    'ReservedTime': _l('Reserved time'),
 }
 ROLE_LABELS = {
     User.ADMIN: _l('administrator'), User.PLANNER: _l('planner'),
