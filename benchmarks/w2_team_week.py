@@ -1,7 +1,8 @@
 """W2 (staff): the team-week calendar page of W1's team, a full HTTP request.
 
 The W1 data (50 caseworkers, Mon-Fri 08:00-16:00 with two pauses, 10 %
-absence days, 6,000 meetings over eight weeks, each with a citizen) is written
+absence days, 6,000 meetings over eight weeks, each with a citizen; two days a
+week reserved for summons and two for self-booking) is written
 to a fresh SQLite database; an admin then asks the app for one week of the
 team through the Flask test client: routing, session, queries, engine and
 template, as a browser would get it.
@@ -25,8 +26,8 @@ WEEK_SHOWN = FIRST_DAY + SHIFT + dt.timedelta(weeks=3)
 def _populate(workload, shift: dt.timedelta = SHIFT) -> tuple[int, str]:
     """Write the W1 data moved by `shift`; return (team id, admin session token)."""
     from models import (Absence, Caseworker, CaseworkerTeam, Meeting, MeetingParticipant,
-                        MeetingType, Organisation, Pause, Team, User, UserSession, WorkingHours,
-                        db)
+                        MeetingType, Organisation, Pause, ReservedTime, Team, User, UserSession,
+                        WorkingHours, db)
     with db.atomic():
         org = Organisation.create(name='Jobcenter Bench', slug='bench', kind='planner',
                                   country='DK', timezone=str(ZONE), language='da',
@@ -69,6 +70,14 @@ def _populate(workload, shift: dt.timedelta = SHIFT) -> tuple[int, str]:
                         for i, mid in enumerate(meeting_ids)]
         for i in range(0, len(participants), 500):
             MeetingParticipant.insert_many(participants[i:i + 500]).execute()
+        # The job centre of the Planner deck: two days a week for summons,
+        # two for self-booking (each cell of those days carries a mark).
+        ReservedTime.insert_many([dict(organisation=org.id, team=team.id, weekday=day,
+                                       purpose=purpose)
+                                  for day, purpose in ((0, ReservedTime.SUMMONS),
+                                                       (1, ReservedTime.SUMMONS),
+                                                       (3, ReservedTime.SELF_BOOKING),
+                                                       (4, ReservedTime.SELF_BOOKING))]).execute()
         token = UserSession.open(admin)
     return team.id, token
 

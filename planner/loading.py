@@ -230,15 +230,18 @@ def reserved_for(organisation: Organisation, calendar: AvailabilityCalendar,
 
 
 def reservations_of(organisation: Organisation, calendar: AvailabilityCalendar,
-                    ids: Sequence[int], *, team: Team | None = None
+                    ids: Sequence[int], *, team: Team | None = None, own_only: bool = False
                     ) -> dict[int, list[reserved.ReservedTime]]:
     """Per caseworker id the reservations over the calendar's days that
-    apply to them: their own and `team`'s (without one: their teams')."""
+    apply to them: their own and `team`'s (without one: their teams'), or
+    with `own_only` their own only."""
     ids = list(ids)
     if not ids or not calendar.days:
         return {}
     first_day, last_day = calendar.days[0].day, calendar.days[-1].day
-    if team is not None:
+    if own_only:
+        teams_of = {cid: set() for cid in ids}
+    elif team is not None:
         teams_of = {cid: {team.id} for cid in ids}
     else:
         teams_of = defaultdict(set)
@@ -260,6 +263,18 @@ def reservations_of(organisation: Organisation, calendar: AvailabilityCalendar,
             by_team[row.team_id].append(item)
     return {cid: by_caseworker[cid] + [item for t in teams_of[cid] for item in by_team[t]]
             for cid in ids}
+
+
+def team_reservations(organisation: Organisation, team: Team, first_day: dt.date,
+                      last_day: dt.date) -> list[reserved.ReservedTime]:
+    """The team's own reservations holding any day of the range."""
+    return [reserved.ReservedTime(row.purpose, row.weekday, row.first_day, row.last_day,
+                                  row.start, row.end)
+            for row in ReservedTime.select().where(
+                ReservedTime.organisation == organisation, ReservedTime.team == team,
+                ReservedTime.first_day.is_null() | (ReservedTime.first_day <= last_day),
+                ReservedTime.last_day.is_null() | (ReservedTime.last_day >= first_day))
+            .order_by(ReservedTime.start, ReservedTime.id)]
 
 
 def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime,

@@ -5,7 +5,8 @@ import re
 import pytest
 
 from models import (Absence, Caseworker, CaseworkerTeam, ClosingDay, Meeting, MeetingParticipant,
-                    MeetingType, Message, Pause, Room, RoomTeam, Team, User, WorkingHours, db)
+                    MeetingType, Message, Pause, ReservedTime, Room, RoomTeam, Team, User,
+                    WorkingHours, db)
 from planner import booking
 
 MONDAY = dt.date(2026, 12, 7)   # ISO week 2026-W50
@@ -188,6 +189,34 @@ def test_team_week_labels_each_pause_where_it_is(client, login, setup):
     assert wednesday == '<span class="x">Closed: Temadag</span>'
     assert '<i>' not in thursday and 'Absent' in thursday
     assert friday.startswith('<i>12:00–12:30 Frokost</i>')
+
+
+def test_team_week_marks_reserved_time(client, login, setup):
+    # The team keeps Monday mornings for summons (shown once, in the day's
+    # head: it holds for every row); Karen keeps the whole of Tuesday 8
+    # December for self-booking (in her cell); Wednesday is closed.
+    ReservedTime.create(organisation=setup['org'], team=setup['team'], weekday=0,
+                        start=dt.time(8), end=dt.time(12), purpose=ReservedTime.SUMMONS)
+    ReservedTime.create(organisation=setup['org'], caseworker=setup['cw'],
+                        first_day=MONDAY + dt.timedelta(days=1),
+                        last_day=MONDAY + dt.timedelta(days=2),
+                        purpose=ReservedTime.SELF_BOOKING)
+    ClosingDay.create(organisation=setup['org'], date=MONDAY + dt.timedelta(days=2),
+                      name='Temadag')
+    login(setup['admin'])
+    html = client.get(f"/calendar/team/{setup['team'].id}?week=2026-W50").get_data(as_text=True)
+    assert ('<th id="day0" scope="col" data-d="2026-12-07">Monday 7 December'
+            '<b>Summons only 08:00–12:00</b></th>') in html
+    assert '<th id="day1" scope="col" data-d="2026-12-08">Tuesday 8 December</th>' in html
+    monday, tuesday, wednesday, thursday, _friday = _team_cells(html)[setup['cw'].id]
+    assert monday.startswith('<i>12:00–12:30 Frokost</i>')
+    assert tuesday.startswith('<b>Self-booking only</b><i>12:00–12:30 Frokost</i>')
+    assert wednesday == '<span class="x">Closed: Temadag</span>'
+    assert 'only' not in thursday
+    # Next week's Monday keeps its mark; Karen's Tuesday there has none.
+    html = client.get(f"/calendar/team/{setup['team'].id}?week=2026-W51").get_data(as_text=True)
+    assert 'Monday 14 December<b>Summons only 08:00–12:00</b></th>' in html
+    assert 'only' not in _team_cells(html)[setup['cw'].id][1]
 
 
 def _book(setup, starts_at, minutes=45, reporting=0, room=None):

@@ -23,8 +23,8 @@ from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay,
                     MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam, Team,
                     User, db, mask_cpr, utcnow)
 from planner import booking, followup
-from planner.loading import (LONGEST_MEETING, caseworker_inputs, read_instant, utc_window,
-                             weekly_schedules)
+from planner.loading import (LONGEST_MEETING, caseworker_inputs, read_instant,
+                             reservations_of, team_reservations, utc_window, weekly_schedules)
 from scheduling.availability import AvailabilityCalendar, BookedMeeting
 from scheduling.localtime import (as_utc, from_minute, minute_of_day, to_minute_ceil,
                                   to_minute_floor)
@@ -507,6 +507,7 @@ class _TeamWeek:
     now: int               # free time before this minute does not show
     texts: dict            # escaped words of the cells
     urls: dict             # URL prefixes ('meeting', 'day')
+    reserved: dict = field(default_factory=dict)   # {caseworker id: [reserved.ReservedTime]}
 
 
 def _team_week(org, team, members, days, meeting_type, language) -> _TeamWeek:
@@ -532,15 +533,18 @@ def _team_week(org, team, members, days, meeting_type, language) -> _TeamWeek:
                   for cid, rows in absences.items()},
         own_meetings={cid: [BookedMeeting(m.starts_at, m.ends_at, m.reporting_minutes)
                             for m in rows] for cid, rows in meetings.items()})
+    calendar = AvailabilityCalendar(org.zone, first, last, set(closed))
     return _TeamWeek(
-        calendar=AvailabilityCalendar(org.zone, first, last, set(closed)),
-        inputs={i.caseworker_id: i for i in inputs}, meetings=meetings,
+        calendar=calendar, inputs={i.caseworker_id: i for i in inputs}, meetings=meetings,
         absences=absences, pauses=_team_pauses(ids), closed=closed,
         labels={i: str(escape(label)) for i, label in _type_labels(language).items()},
         rooms=_room_names(org) if with_rooms else {},
         meeting_type=meeting_type, now=to_minute_ceil(utcnow()),
-        texts={'free': str(escape(_('Free time')))},
-        urls={'meeting': _meeting_base(), 'day': _id_url('calendar.caseworker', 'caseworker_id')})
+        texts={'free': str(escape(_('Free time'))),
+               'summons': str(escape(_('Summons only'))),
+               'self_booking': str(escape(_('Self-booking only')))},
+        urls={'meeting': _meeting_base(), 'day': _id_url('calendar.caseworker', 'caseworker_id')},
+        reserved=reservations_of(org, calendar, ids, own_only=True))
 
 
 def _team_absences(ids, window, absent: str) -> dict:
@@ -587,6 +591,7 @@ def _team_cells(week: _TeamWeek, caseworker) -> Markup:
             if start < day.end and end > day.start:
                 items[index].append(_team_absence(view, index, day, start, end, reason))
     _team_pause_chips(week, caseworker.id, items)
+    _team_reserved(week, caseworker.id, items)
     cells = []
     for index, day in enumerate(calendar.days):
         cells.append('<td>')
@@ -631,6 +636,39 @@ def _team_pause_chips(week: _TeamWeek, caseworker_id: int, items) -> None:
                              for s, e in spans):
                 continue
             items[index].append((first, chip))
+
+
+def _reserved_note(item, texts: dict) -> tuple[int, str]:
+    """(wall minute, note) of time kept for one purpose: 'Summons only
+    08:00–12:00' in a bare <b> (escaped words; the hours unless all day)."""
+    first = item.start.hour * 60 + item.start.minute if item.start else 0
+    text = texts[item.purpose]
+    if item.start or item.end:
+        last = item.end.hour * 60 + item.end.minute if item.end else 24 * 60
+        text = f'{text} {_HM[first]}–{_HM[last]}'
+    return first, f'<b>{text}</b>'
+
+
+def _team_reserved(week: _TeamWeek, caseworker_id: int, items) -> None:
+    """Add the caseworker's own reserved time to `items` of the days it
+    holds (the team's shows once, in the day's column head)."""
+    for item in week.reserved.get(caseworker_id, ()):
+        first, note = _reserved_note(item, week.texts)
+        for index, day in enumerate(week.calendar.days):
+            if item.holds(day.day):
+                items[index].append((first, note))
+
+
+def _team_heads(team, days) -> dict:
+    """{date: Markup} the team's reserved time of each day, for the column
+    heads: it holds for every row alike, so it shows once (benchmarks W2)."""
+    texts = {'summons': str(escape(_('Summons only'))),
+             'self_booking': str(escape(_('Self-booking only')))}
+    notes = [(item, _reserved_note(item, texts)[1])
+             for item in team_reservations(team.organisation_id, team, days[0], days[-1])]
+    return {day: Markup(''.join(note for item, note in notes  # nosec B704  # escaped words
+                                if item.holds(day)))
+            for day in days}
 
 
 def _team_absence(view, index: int, day, start: int, end: int, reason: str):
@@ -747,7 +785,7 @@ def team(team_id):
         week = _team_week(current_user.organisation, team, members, days, meeting_type,
                           _language())
         rows = [(cw, _team_cells(week, cw)) for cw in members]
-    return render('calendar/team.html', GRID, rows=rows,
+    return render('calendar/team.html', GRID, rows=rows, heads=_team_heads(team, days),
                   caseworker_url=_id_url('calendar.caseworker', 'caseworker_id'), **context)
 
 
