@@ -490,7 +490,7 @@ def test_system_postgresql_restart_under_booking_traffic(tmp_path):
 CALENDAR_WORDS = {
     'refused': 'Could not connect to the calendar server at 127.0.0.1:{port} '
                '(connection refused).',
-    'slow': 'The calendar server at 127.0.0.1:{port} did not answer within 1 seconds.',
+    'slow': 'The calendar server at 127.0.0.1:{port} did not answer within 1 second.',
     'garbage': 'The calendar server at 127.0.0.1:{port} answered with something that is '
                'not HTTP',
     'hangup': 'The calendar server at 127.0.0.1:{port} closed the connection without '

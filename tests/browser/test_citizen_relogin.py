@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from models import Message, User
+from tests.browser.menu_support import open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +35,7 @@ def test_log_in_out_and_in_again_within_a_minute(page, jobcentre, make_user):
     page.get_by_label('Code from the SMS').fill(first)
     page.get_by_role('button', name='Log in', exact=True).click()
     expect(page.get_by_role('heading', level=1)).to_have_text('Hello, Mette Borger')
+    open_menu(page)      # on a phone, Log out sits behind the header's menu
     page.get_by_role('button', name='Log out').click()
     expect(page.get_by_role('status')).to_have_text('You are logged out.')
 

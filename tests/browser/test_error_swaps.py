@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from models import User
+from tests.browser.menu_support import open_menu
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -99,6 +100,7 @@ def test_a_page_one_may_not_see_shows_the_403_page(page, jobcentre, make_user):
     expect(heading(page)).to_have_text('Not allowed')
     expect(page.get_by_text('You do not have access to this page.')).to_be_visible()
     # Still the whole page around it: signed in, with the menu.
+    open_menu(page)
     expect(page.get_by_role('button', name='Log out')).to_be_visible()
 
 
