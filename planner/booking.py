@@ -1052,9 +1052,9 @@ def _leave_group(meeting: Meeting, citizen: User, guard: Callable[[], None]) -> 
             raise BookingError('gone', _('This meeting is already cancelled.'))
         guard()
         _set_participation(meeting.id, citizen, MeetingParticipant.CANCELLED)
-    meeting.participation = MeetingParticipant.CANCELLED
-    calendar_sync.queue_meeting(meeting)
-    notify_citizen(meeting, citizen, 'self_cancelled')
+        meeting.participation = MeetingParticipant.CANCELLED
+        calendar_sync.queue_meeting(meeting)         # reported in the same transaction
+        notify_citizen(meeting, citizen, 'self_cancelled')
 
 
 def _booked_counts(meeting_ids: Sequence[int]) -> dict[int, int]:
@@ -1156,9 +1156,11 @@ def move_seat(meeting: Meeting, citizen: User, target_id: int, *,
             raise BookingError('taken', _('That seat was just taken. Please choose another.'))
         _set_participation(meeting.id, citizen, MeetingParticipant.CANCELLED)
         _take_seat(seat.meeting, citizen)
-    calendar_sync.queue_meetings([meeting.id, target_id])
-    moved = citizen_meeting(target_id, citizen)
-    notify_citizen(moved, citizen, 'self_rebooked')
+        # Reported in the same transaction: the receipt and the calendars'
+        # sync rows exist exactly when the move does.
+        calendar_sync.queue_meetings([meeting.id, target_id])
+        moved = citizen_meeting(target_id, citizen)
+        notify_citizen(moved, citizen, 'self_rebooked')
     return moved
 
 
