@@ -76,8 +76,12 @@ def _open_requests(user: User) -> list[ShiftRequest]:
 
 
 def _help_unreadable(user: User, waiting: list[ShiftRequest], phone: str) -> None:
-    """Neither JA nor NEJ: how to answer the oldest open request, if any."""
-    if waiting:
+    """Neither JA nor NEJ: how to answer the oldest open request, if any;
+    the code only when several are open (as their request SMS asked)."""
+    if len(waiting) == 1:
+        _reply(user, lambda: _('We could not read your answer. Reply JA or NEJ. For anything '
+                               'else call %(phone)s.', phone=phone))
+    elif waiting:
         _reply(user, lambda: _('We could not read your answer. Reply JA or NEJ with the '
                                'code, for example JA %(code)s. For anything else call '
                                '%(phone)s.', code=waiting[0].code, phone=phone))

@@ -123,10 +123,25 @@ def test_anything_else_gets_a_helpful_reply_and_books_nothing(client, pool, aske
     anna = pool['subs'][0]
     code = request_code(anna)
     [reply] = answer_by_sms(client, anna, text)
-    assert reply == (f'We could not read your answer. Reply JA or NEJ with the code, for '
-                     f'example JA {code}. For anything else call +46812345678.')
+    # One open request: a plain JA or NEJ, as the request SMS asked.
+    assert reply == ('We could not read your answer. Reply JA or NEJ. For anything else call '
+                     '+46812345678.')
+    assert code not in reply
     assert Vacancy.get_by_id(asked.id).status == Vacancy.REQUESTED
     assert ShiftRequest.get(ShiftRequest.user == anna).status == ShiftRequest.OPEN
+
+
+def test_with_several_open_requests_the_help_gives_the_code(client, pool, asked):
+    anna = pool['subs'][0]
+    make_available(anna, TODAY + dt.timedelta(days=1))
+    later = vacancy(pool['org'], pool['south'], local(TODAY, 15), local(TODAY, 17),
+                    pool['planner'])
+    SubstituteUnit.create(user=anna, unit=pool['south'])
+    staffing.send_requests(later, 5, local(TODAY, 14), by=pool['planner'], at=staffing.now())
+    oldest = ShiftRequest.get(ShiftRequest.user == anna, ShiftRequest.vacancy == asked)
+    [reply] = answer_by_sms(client, anna, 'kanske')
+    assert reply == (f'We could not read your answer. Reply JA or NEJ with the code, for '
+                     f'example JA {oldest.code}. For anything else call +46812345678.')
 
 
 @pytest.mark.parametrize('text', ['JA TACK {code}', 'Ja, tack! 👍', '\u200fJa {code}\u200f',
