@@ -136,6 +136,7 @@ def _extra_pages(world, spare) -> list[tuple[str, dict, dict]]:
         ('admin_rooms.delete', {'room_id': spare.room.id}, {}),
         ('admin_caseworkers.delete', {'caseworker_id': spare.caseworker.id}, {}),
         ('admin_citizens.erase', {'user_id': a.waiting.id}, {}),
+        ('admin_citizens.address', {'user_id': a.waiting.id}, {}),
         ('pool_units.delete', {'unit_id': spare.unit.id}, {}),
         ('pool_vacancies.show', {'vacancy_id': spare.vacancy.id}, {}),
     ]

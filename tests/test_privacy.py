@@ -326,3 +326,31 @@ def test_administrators_find_citizens_by_posted_cpr_name_or_birth_date(client, l
     assert 'Mette Hansen' in page and '051288-xxxx' in page and METTE_CPR not in page
     assert AuditEvent.select().where(AuditEvent.action == 'citizen_read',
                                      AuditEvent.object_id == w.mette.id).count() == 1
+
+
+def test_an_administrator_sets_the_postal_address_the_letters_use(client, login, world,
+                                                                  make_org, make_user):
+    w = world
+    url = f'/admin/citizens/{w.mette.id}/address'
+    login(w.admin)
+    shown = text(client.get(f'/admin/citizens/{w.mette.id}'))
+    assert 'None: summons letters cannot be posted' in shown
+    too_long = client.post(url, data={'address': 'x' * 201, 'postcode': '8000',
+                                      'city': 'Aarhus C'})
+    assert too_long.status_code == 200
+    assert 'Field cannot be longer than 200 characters.' in text(too_long)
+    saved = client.post(url, data={'address': ' Søndergade 12, 2. tv ', 'postcode': '8000',
+                                   'city': 'Aarhus C'})
+    assert saved.status_code == 303
+    profile = CitizenProfile.get(CitizenProfile.user == w.mette)
+    assert (profile.address, profile.postcode, profile.city) == \
+        ('Søndergade 12, 2. tv', '8000', 'Aarhus C')
+    assert AuditEvent.select().where(AuditEvent.action == 'citizen_address_changed').exists()
+    assert 'Søndergade 12, 2. tv' in text(client.get(f'/admin/citizens/{w.mette.id}'))
+    # Only the organisation's administrators.
+    for user in (w.planner, w.caseworker.user, w.sune):
+        login(user)
+        assert client.post(url, data={'address': 'Andetsteds 1'}).status_code == 403
+    login(make_user(make_org('planner'), User.ADMIN))
+    assert client.post(url, data={'address': 'Andetsteds 1'}).status_code == 404
+    assert CitizenProfile.get(CitizenProfile.user == w.mette).address == 'Søndergade 12, 2. tv'

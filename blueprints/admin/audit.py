@@ -37,6 +37,7 @@ ACTION_LABELS = {
     'citizen.exported': _l('Citizen downloaded their data'),
     'citizen.erased': _l("Citizen's personal data erased"),
     'citizen_read': _l('Citizen opened'),
+    'citizen_address_changed': _l("Citizen's postal address changed"),
     'citizens_searched': _l('Citizens searched'),
     'meeting_read': _l('Meeting opened'),
     'meeting_booked': _l('Meeting booked by staff'),

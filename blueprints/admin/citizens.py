@@ -39,6 +39,13 @@ class EraseForm(Form):
     pass
 
 
+class AddressForm(Form):
+    """The postal address the summons letters go to (the window envelope)."""
+    address = StringField(_l('Street and number'), filters=[strip], validators=[Length(max=200)])
+    postcode = StringField(_l('Postcode'), filters=[strip], validators=[Length(max=10)])
+    city = StringField(_l('Town'), filters=[strip], validators=[Length(max=80)])
+
+
 def _now() -> dt.datetime:
     return utcnow()
 
@@ -112,6 +119,27 @@ def show(user_id):
     _audit('citizen_read', user)
     return render('admin/citizens/show.html', panel=ADMIN_PANEL, citizen=user, erased=_erased(user),
                   events=events, action_label=action_label, **facts)
+
+
+@bp.route('/<int:user_id>/address', methods=['GET', 'POST'])
+@job_centre_admin
+def address(user_id):
+    """The citizen's postal address, for letters that are posted."""
+    g.personal_data = True
+    user = _citizen(user_id)
+    if _erased(user):
+        abort(404)
+    profile = CitizenProfile.get_or_none(CitizenProfile.user == user)
+    form = AddressForm(obj=profile)
+    if form.validate_on_submit():
+        if profile is None:
+            profile = CitizenProfile(user=user, organisation=user.organisation_id)
+        form.populate_obj(profile)
+        profile.save()
+        _audit('citizen_address_changed', user)
+        flash(_('The postal address of %(name)s is saved.', name=user.name), 'info')
+        return see_other('admin_citizens.show', user_id=user.id)
+    return render('admin/citizens/address.html', panel=ADMIN_PANEL, citizen=user, form=form)
 
 
 @bp.route('/<int:user_id>/erase', methods=['GET', 'POST'])
