@@ -29,6 +29,14 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+def lock_row(model, row_id: int, mode: str = 'FOR UPDATE') -> None:
+    """Lock one row until the transaction ends (PostgreSQL; SQLite's
+    IMMEDIATE transactions hold the database write lock already).
+    'FOR NO KEY UPDATE' lets rows that refer to it be inserted meanwhile."""
+    if db.obj.for_update:
+        model.select(model.id).where(model.id == row_id).for_update(mode).execute()
+
+
 def make_database(url: str):
     """Build the peewee database for a DATABASE_URL (sqlite:/// or postgresql://)."""
     parsed = urlparse(url)
@@ -275,9 +283,7 @@ class OneTimeCode(BaseModel):
         now = utcnow()
         user_id = user.id if user is not None else 0
         with db.atomic():
-            if db.obj.for_update:
-                (User.select(User.id).where(User.id == user_id)
-                 .for_update('FOR NO KEY UPDATE').execute())
+            lock_row(User, user_id, 'FOR NO KEY UPDATE')
             unused = cls._unused_since(user_id, now - cls.KEPT_FOR)
             allowed = user is not None and cls._allows(unused, now)
             if user is not None and not allowed:

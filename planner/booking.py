@@ -23,8 +23,8 @@ from peewee import fn
 
 from messaging import dates, outbox
 from models import (Caseworker, CitizenProfile, Meeting, MeetingCaseworker, MeetingParticipant,
-                    MeetingType, Message, OnlineOffer, Organisation, Room, Team, TypeVariant,
-                    User, db, insert_rows, transaction, utcnow)
+                    MeetingType, Message, OnlineOffer, Organisation, Room, Team, TypeVariant, User,
+                    db, insert_rows, lock_row, transaction, utcnow)
 from planner import calendar_sync
 from planner.loading import (citizen_facts, fixed_inputs, free_starts, offer_caseworkers,
                              organisation_closing_days, reservations_of, room_bookings,
@@ -82,12 +82,6 @@ class MeetingRequest:
     # hand, who may use reserved time on purpose (the reservation only
     # keeps the automatic offers and summons apart).
     purpose: str | None = None
-
-
-def _lock(model, row_id: int) -> None:
-    """Row lock on PostgreSQL; SQLite already holds the write lock (IMMEDIATE)."""
-    if db.obj.for_update:
-        model.select(model.id).where(model.id == row_id).for_update().execute()
 
 
 def _staff(request: MeetingRequest) -> tuple[Caseworker, ...]:
@@ -310,9 +304,9 @@ def book(request: MeetingRequest, *, now: dt.datetime | None = None,
     prepared = prepare_check(requests)
     with db.atomic():
         for caseworker in sorted(_staff(request), key=lambda c: c.id):
-            _lock(Caseworker, caseworker.id)
+            lock_row(Caseworker, caseworker.id)
         if request.room is not None:
-            _lock(Room, request.room.id)
+            lock_row(Room, request.room.id)
         if guard is not None:
             guard()
         [meeting] = create_meetings(requests, now=now, prepared=prepared)
@@ -324,7 +318,7 @@ def book(request: MeetingRequest, *, now: dt.datetime | None = None,
 
 def _locked_status(meeting: Meeting) -> str:
     """The meeting's status as stored, its row locked (PostgreSQL)."""
-    _lock(Meeting, meeting.id)
+    lock_row(Meeting, meeting.id)
     return Meeting.select(Meeting.status).where(Meeting.id == meeting.id).scalar()
 
 
@@ -378,9 +372,9 @@ def move(meeting: Meeting, *, caseworker: Caseworker, starts_at: dt.datetime,
         purpose=purpose)
     prepared = prepare_check([request])      # before the locks: see `book`
     with db.atomic():
-        _lock(Caseworker, caseworker.id)
+        lock_row(Caseworker, caseworker.id)
         if meeting.room_id:
-            _lock(Room, meeting.room_id)
+            lock_row(Room, meeting.room_id)
         if _locked_status(meeting) != Meeting.BOOKED:
             raise BookingError('gone', _('This meeting has been cancelled.'))
         if guard is not None:
@@ -412,7 +406,7 @@ def add_caseworker(meeting: Meeting, caseworker: Caseworker, *,
         starts_at=as_utc(meeting.starts_at), duration_minutes=duration,
         reporting_minutes=meeting.reporting_minutes)
     with db.atomic():
-        _lock(Caseworker, caseworker.id)
+        lock_row(Caseworker, caseworker.id)
         if _locked_status(meeting) != Meeting.BOOKED:
             raise BookingError('gone', _('This meeting has been cancelled.'))
         if caseworker.organisation_id != meeting.organisation_id:
@@ -923,7 +917,7 @@ def _outside() -> BookingError:
 def _lock_citizen(citizen: User) -> None:
     """One self-service write per citizen at a time (PostgreSQL row lock;
     SQLite holds the database write lock already)."""
-    _lock(User, citizen.id)
+    lock_row(User, citizen.id)
 
 
 def _first_free(choice: TimeChoice, citizen: User, start: dt.datetime,
@@ -1143,9 +1137,9 @@ def move_seat(meeting: Meeting, citizen: User, target_id: int, *,
         if target is None:
             raise BookingError('taken', taken_message())
         for room_id in sorted({m.room_id for m in (meeting, target) if m.room_id}):
-            _lock(Room, room_id)
+            lock_row(Room, room_id)
         for meeting_id in sorted({meeting.id, target.id}):
-            _lock(Meeting, meeting_id)
+            lock_row(Meeting, meeting_id)
         _lock_citizen(citizen)
         fresh = citizen_meeting(meeting.id, citizen)
         if fresh is None:

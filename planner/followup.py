@@ -24,7 +24,7 @@ from messaging import dates, outbox, queue
 from messaging.errors import plain_error  # noqa: F401 (the pages and tests use it here too)
 from models import (CalendarSync, Caseworker, CitizenProfile, Meeting, MeetingCaseworker,
                     MeetingParticipant, MeetingType, Message, Organisation, Room, Team, User, db,
-                    utcnow)
+                    lock_row, utcnow)
 from planner import booking, calendar_sync, late_proof
 from planner.loading import utc_window
 
@@ -423,9 +423,7 @@ def _first_notices(meeting: Meeting, citizen_ids: Iterable[int] | None) -> list[
     for participant in participants:
         citizen = participant.citizen
         with db.atomic():
-            if db.obj.for_update:   # PostgreSQL; SQLite holds the write lock already
-                (MeetingParticipant.select(MeetingParticipant.id)
-                 .where(MeetingParticipant.id == participant.id).for_update().execute())
+            lock_row(MeetingParticipant, participant.id)
             if _notice_rows().where(Message.meeting == meeting.id,
                                     Message.user == citizen.id).exists():
                 continue

@@ -15,7 +15,7 @@ from peewee import JOIN
 
 from models import (AuditEvent, Caseworker, CitizenAbsence, CitizenProfile, Meeting,
                     MeetingParticipant, MeetingType, Message, OneTimeCode, PendingSummons,
-                    SummonsDraftCitizen, Team, TrustedDevice, User, UserSession, db)
+                    SummonsDraftCitizen, Team, TrustedDevice, User, UserSession, db, lock_row)
 from planner import booking, calendar_sync
 
 ERASED = '[erased]'
@@ -358,8 +358,7 @@ def _locked(user: User) -> User:
     """The citizen's row, locked and read again: a self-booking racing the
     erasure waits for it (PostgreSQL row lock; SQLite holds the write lock
     already)."""
-    if db.obj.for_update:
-        User.select(User.id).where(User.id == user.id).for_update().execute()
+    lock_row(User, user.id)
     return User.get_by_id(user.id)
 
 

@@ -26,7 +26,7 @@ from peewee import fn
 from messaging import dates, outbox
 from models import (AuditEvent, Availability, CallOutcome, Message, Organisation, PoolSettings,
                     Qualification, ShiftRequest, SubstituteQualification, SubstituteUnit, Unit,
-                    User, Vacancy, VacancyQualification, db, utcnow)
+                    User, Vacancy, VacancyQualification, db, lock_row, utcnow)
 from scheduling import staffing as core
 from scheduling.localtime import as_utc, naive_utc
 
@@ -53,9 +53,7 @@ def _lock(model, row_id: int) -> None:
     NO KEY UPDATE: deciders queue behind each other, while inserting rows that
     refer to the row (messages, audit, call outcomes) takes no part in it, so
     such inserts before the lock cannot deadlock two deciders."""
-    if db.obj.for_update:
-        (model.select(model.id).where(model.id == row_id)
-         .for_update('FOR NO KEY UPDATE').execute())
+    lock_row(model, row_id, 'FOR NO KEY UPDATE')
 
 
 def send_sms(user: User, text: str, kind: str = Message.AUTOMATIC) -> Message:
