@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.server_process import terminate, wait_until_closed
+
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 
@@ -94,26 +96,10 @@ class RadicaleServer:
 
     def stop(self) -> None:
         self._terminate()
-        # Bounded: the port answers no more.
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while time.monotonic() < deadline:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.settimeout(0.5)
-                if sock.connect_ex(('127.0.0.1', self.port)) != 0:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f'Radicale on {self.url} still answers after stop()')
+        wait_until_closed(self.port, STOP_TIMEOUT, 'Radicale')
 
     def _terminate(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_TIMEOUT)
+        terminate(self.process, STOP_TIMEOUT)
         self.process = None
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.server_process import terminate, wait_until_closed
+
 REDIS_SERVER = '/usr/bin/redis-server'
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -85,25 +87,10 @@ class RedisServer:
     def stop(self) -> None:
         """Gone, as a crashed or restarting Redis is: the port refuses."""
         self._terminate()
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while time.monotonic() < deadline:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.settimeout(0.5)
-                if sock.connect_ex(('127.0.0.1', self.port)) != 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError(f'Redis on port {self.port} still answers after stop()')
+        wait_until_closed(self.port, STOP_TIMEOUT, 'Redis')
 
     def _terminate(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_TIMEOUT)
+        terminate(self.process, STOP_TIMEOUT)
         self.process = None
 
 
