@@ -70,6 +70,11 @@ def test_a_boosted_login_past_the_rate_limit_shows_the_429_page(page):
         page.get_by_label('Password').fill('not the password')
         with page.expect_response(lambda r: r.url.endswith('/login') and r.status == 200):
             page.get_by_role('button', name='Log in', exact=True).click()
+        # The alert of the previous try is already there: wait until this
+        # answer is swapped in (password emptied) and settled (htmx moves the
+        # focus to the autofocus field then), or the next fill races it.
+        expect(page.get_by_label('Password')).to_have_value('')
+        expect(page.get_by_label('Email')).to_be_focused()
         expect(page.get_by_role('alert')).to_have_text('The email or password is not correct.')
     page.get_by_label('Password').fill('not the password')
     with page.expect_response(lambda r: r.url.endswith('/login') and r.status == 429):
