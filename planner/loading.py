@@ -14,7 +14,7 @@ from peewee import JOIN, Case, fn
 
 from models import (Absence, Caseworker, CaseworkerTeam, CitizenProfile, ClosingDay, Meeting,
                     MeetingCaseworker, MeetingParticipant, OfferCaseworker, Organisation, Pause,
-                    ReservedTime, Room, Team, User, WorkingHours, db)
+                    ReservedTime, Room, Team, User, WorkingHours, prepared)
 from scheduling.availability import (AvailabilityCalendar, BookedMeeting,
                                      CaseworkerAvailabilityInput, RoomBooking, WeeklySchedule)
 from scheduling import reserved
@@ -36,11 +36,22 @@ def utc_window(organisation: Organisation, first_day: dt.date,
     return naive_utc(start), naive_utc(end)
 
 
-def _driver_rows(query):
-    """The rows of a peewee query as the database driver returns them,
-    without peewee's per-row conversion: the hot loaders below read
-    thousands of rows and convert the few columns that need it themselves."""
-    return db.execute(query)
+# The loaders' queries are prepared reads (models.prepared): their rows come
+# as the driver returns them, without peewee's per-row conversion; the hot
+# loaders read thousands of rows and convert the few columns that need it.
+
+@prepared
+def _weekly_rows(p, model):
+    """(caseworker id, weekday, start, end) of WorkingHours or Pause, stored text."""
+    return (model.select(model.caseworker, model.weekday, model.start.coerce(False),
+                         model.end.coerce(False))
+            .where(model.caseworker.in_(p.ids))
+            .order_by(model.caseworker, model.weekday, model.start))
+
+
+def read_date(value) -> dt.date:
+    """A stored date (a raw row's value): SQLite hands back text."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
@@ -59,11 +70,7 @@ def weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
         return parsed
 
     for model, into in ((WorkingHours, hours), (Pause, pauses)):
-        for cid, weekday, start, end in _driver_rows(
-                model.select(model.caseworker, model.weekday, model.start.coerce(False),
-                             model.end.coerce(False))
-                .where(model.caseworker.in_(caseworker_ids))
-                .order_by(model.caseworker, model.weekday, model.start)):
+        for cid, weekday, start, end in _weekly_rows.rows(model, ids=caseworker_ids):
             into[cid][weekday].append((wall(start), wall(end)))
     shared: dict[tuple, WeeklySchedule] = {}
     result = {}
@@ -85,11 +92,17 @@ def read_instant(value) -> dt.datetime:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+@prepared
+def _organisation_closing_rows(p):
+    return ClosingDay.select(ClosingDay.date).where(
+        ClosingDay.organisation == p.organisation, ClosingDay.team.is_null(),
+        ClosingDay.date.between(p.first, p.last))
+
+
 def organisation_closing_days(organisation: Organisation, first_day: dt.date,
                               last_day: dt.date) -> set[dt.date]:
-    return {row.date for row in ClosingDay.select(ClosingDay.date).where(
-        ClosingDay.organisation == organisation, ClosingDay.team.is_null(),
-        ClosingDay.date.between(first_day, last_day))}
+    return {read_date(day) for day, in _organisation_closing_rows.rows(
+        organisation=organisation.id, first=first_day, last=last_day)}
 
 
 def caseworker_inputs(organisation: Organisation, caseworkers: Iterable[Caseworker],
@@ -154,17 +167,47 @@ def with_meetings(organisation: Organisation, inputs: list[CaseworkerAvailabilit
     return [replace(i, meetings=meetings[i.caseworker_id]) for i in inputs]
 
 
+@prepared
+def _absence_rows(p):
+    return (Absence.select(Absence.caseworker, Absence.starts_at.coerce(False),
+                           Absence.ends_at.coerce(False))
+            .where(Absence.caseworker.in_(p.ids), Absence.starts_at < p.end,
+                   Absence.ends_at > p.start))
+
+
 def _absences(ids: list[int], window_start: dt.datetime,
               window_end: dt.datetime) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
     """{caseworker id: [(start, end)]} of absences reaching into the window."""
     absences = defaultdict(list)
-    for cid, starts_at, ends_at in _driver_rows(
-            Absence.select(Absence.caseworker, Absence.starts_at.coerce(False),
-                           Absence.ends_at.coerce(False))
-            .where(Absence.caseworker.in_(ids), Absence.starts_at < window_end,
-                   Absence.ends_at > window_start)):
+    for cid, starts_at, ends_at in _absence_rows.rows(ids=ids, start=window_start,
+                                                      end=window_end):
         absences[cid].append((read_instant(starts_at), read_instant(ends_at)))
     return absences
+
+
+@prepared
+def _booked_rows(p, with_own: bool, excluding: bool):
+    """(caseworker id, start, end, reporting minutes) of booked meetings
+    starting in [p.start, p.end): the caseworkers' own (`with_own`) and
+    those they staff with others, leaving out p.exclude (`excluding`)."""
+    own_query = (Meeting.select(Meeting.caseworker, Meeting.starts_at.coerce(False),
+                                Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
+                 .where(Meeting.caseworker.in_(p.ids)))
+    # The other caseworkers of group meetings are just as busy.
+    staffed = (Meeting.select(MeetingCaseworker.caseworker, Meeting.starts_at.coerce(False),
+                              Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
+               .join(MeetingCaseworker, on=(MeetingCaseworker.meeting == Meeting.id))
+               .where(MeetingCaseworker.caseworker.in_(p.ids)))
+    queries = []
+    for query in ((own_query, staffed) if with_own else (staffed,)):
+        query = query.where(Meeting.status == Meeting.BOOKED, Meeting.starts_at < p.end,
+                            Meeting.starts_at >= p.start)
+        if excluding:
+            query = query.where(Meeting.id != p.exclude)
+        queries.append(query)
+    # One round trip (UNION ALL keeps a meeting found by both queries twice,
+    # as two queries would).
+    return queries[0] if len(queries) == 1 else queries[0] + queries[1]
 
 
 def _booked_meetings(ids: list[int], window_start: dt.datetime, window_end: dt.datetime,
@@ -173,47 +216,48 @@ def _booked_meetings(ids: list[int], window_start: dt.datetime, window_end: dt.d
     """{caseworker id: [BookedMeeting]} of booked meetings reaching into the
     window: their own (read here unless given), then those they staff with
     others."""
-    own_query = (Meeting.select(Meeting.caseworker, Meeting.starts_at.coerce(False),
-                                Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
-                 .where(Meeting.caseworker.in_(ids)))
-    # The other caseworkers of group meetings are just as busy.
-    staffed = (Meeting.select(MeetingCaseworker.caseworker, Meeting.starts_at.coerce(False),
-                              Meeting.ends_at.coerce(False), Meeting.reporting_minutes)
-               .join(MeetingCaseworker, on=(MeetingCaseworker.meeting == Meeting.id))
-               .where(MeetingCaseworker.caseworker.in_(ids)))
-    queries = []
-    for query in ((own_query, staffed) if own is None else (staffed,)):
-        query = query.where(Meeting.status == Meeting.BOOKED, Meeting.starts_at < window_end,
-                            Meeting.starts_at >= window_start - LONGEST_MEETING)
-        if exclude_meeting_id is not None:
-            query = query.where(Meeting.id != exclude_meeting_id)
-        queries.append(query)
     meetings = defaultdict(list, {cid: list(rows) for cid, rows in (own or {}).items()})
-    # One round trip (UNION ALL keeps a meeting found by both queries twice,
-    # as two queries would).
-    union = queries[0] if len(queries) == 1 else queries[0] + queries[1]
-    for cid, starts_at, ends_at, reporting in _driver_rows(union):
+    excluding = exclude_meeting_id is not None
+    values = dict(ids=ids, start=window_start - LONGEST_MEETING, end=window_end)
+    if excluding:
+        values['exclude'] = exclude_meeting_id
+    for cid, starts_at, ends_at, reporting in _booked_rows.rows(own is None, excluding,
+                                                                **values):
         meetings[cid].append(BookedMeeting(read_instant(starts_at), read_instant(ends_at), reporting))
     return meetings
+
+
+@prepared
+def _team_rows(p):
+    return (CaseworkerTeam.select(CaseworkerTeam.caseworker, CaseworkerTeam.team)
+            .where(CaseworkerTeam.caseworker.in_(p.ids)))
+
+
+def _teams_of(ids: list[int]) -> dict[int, set[int]]:
+    """{caseworker id: ids of their teams}."""
+    teams_of = defaultdict(set)
+    for cid, team_id in _team_rows.rows(ids=ids):
+        teams_of[cid].add(team_id)
+    return teams_of
+
+
+@prepared
+def _team_closing_rows(p):
+    return (ClosingDay.select(ClosingDay.team, ClosingDay.date)
+            .where(ClosingDay.team.in_(p.teams), ClosingDay.date.between(p.first, p.last)))
 
 
 def _team_closing_days(ids: list[int], first_day: dt.date, last_day: dt.date,
                        team: Team | None) -> dict[int, frozenset[dt.date]]:
     """{caseworker id: closing days} of `team`, or without one of every team
     the caseworker belongs to."""
-    if team is not None:
-        teams_of = {cid: {team.id} for cid in ids}
-    else:
-        teams_of = defaultdict(set)
-        for link in CaseworkerTeam.select().where(CaseworkerTeam.caseworker.in_(ids)):
-            teams_of[link.caseworker_id].add(link.team_id)
+    teams_of = {cid: {team.id} for cid in ids} if team is not None else _teams_of(ids)
     team_ids = set().union(*teams_of.values()) if teams_of else set()
     closed_by_team = defaultdict(set)
     if team_ids:
-        for row in ClosingDay.select(ClosingDay.team, ClosingDay.date).where(
-                ClosingDay.team.in_(list(team_ids)),
-                ClosingDay.date.between(first_day, last_day)):
-            closed_by_team[row.team_id].add(row.date)
+        for team_id, day in _team_closing_rows.rows(teams=list(team_ids), first=first_day,
+                                                     last=last_day):
+            closed_by_team[team_id].add(read_date(day))
     return {cid: frozenset().union(*(closed_by_team[t] for t in teams_of[cid]))
             for cid in ids}
 
@@ -227,6 +271,22 @@ def reserved_for(organisation: Organisation, calendar: AvailabilityCalendar,
     applying = reservations_of(organisation, calendar, [i.caseworker_id for i in inputs],
                                team=team)
     return reserved.for_purpose(calendar, inputs, applying, purpose) if applying else inputs
+
+
+@prepared
+def _reserved_rows(p):
+    """Reservations of caseworkers p.ids or teams p.teams holding a day of
+    p.first..p.last."""
+    return ReservedTime.select().where(
+        ReservedTime.organisation == p.organisation,
+        ReservedTime.caseworker.in_(p.ids) | ReservedTime.team.in_(p.teams),
+        ReservedTime.first_day.is_null() | (ReservedTime.first_day <= p.last),
+        ReservedTime.last_day.is_null() | (ReservedTime.last_day >= p.first))
+
+
+def _id(row_or_id) -> int:
+    """An id given as itself or as its row (callers hold either)."""
+    return row_or_id if isinstance(row_or_id, int) else row_or_id.id
 
 
 def reservations_of(organisation: Organisation, calendar: AvailabilityCalendar,
@@ -244,17 +304,11 @@ def reservations_of(organisation: Organisation, calendar: AvailabilityCalendar,
     elif team is not None:
         teams_of = {cid: {team.id} for cid in ids}
     else:
-        teams_of = defaultdict(set)
-        for cid, team_id in (CaseworkerTeam.select(CaseworkerTeam.caseworker, CaseworkerTeam.team)
-                             .where(CaseworkerTeam.caseworker.in_(ids)).tuples()):
-            teams_of[cid].add(team_id)
+        teams_of = _teams_of(ids)
     team_ids = list(set().union(*teams_of.values())) if teams_of else []
     by_team, by_caseworker = defaultdict(list), defaultdict(list)
-    for row in ReservedTime.select().where(
-            ReservedTime.organisation == organisation,
-            ReservedTime.caseworker.in_(ids) | ReservedTime.team.in_(team_ids or [0]),
-            ReservedTime.first_day.is_null() | (ReservedTime.first_day <= last_day),
-            ReservedTime.last_day.is_null() | (ReservedTime.last_day >= first_day)):
+    for row in _reserved_rows.models(organisation=_id(organisation), ids=ids,
+                                     teams=team_ids or [0], first=first_day, last=last_day):
         item = reserved.ReservedTime(row.purpose, row.weekday, row.first_day, row.last_day,
                                      row.start, row.end)
         if row.caseworker_id:
@@ -304,16 +358,24 @@ def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime
 def citizen_facts(organisation: Organisation, user_ids: Iterable[int] | None = None) -> dict:
     """{user id: CitizenFacts} of the organisation's active citizens (or of
     `user_ids` among them) in one query: the rules' view of each citizen."""
+    values = dict(organisation=_id(organisation))
+    if user_ids is not None:
+        values['ids'] = list(user_ids)
+    return {user_id: CitizenFacts(birth_date_from_id(cpr), group or '', parse_markings(marks))
+            for user_id, cpr, group, marks in _citizen_rows.rows(user_ids is not None, **values)}
+
+
+@prepared
+def _citizen_rows(p, some: bool):
+    """(id, CPR, contact group, markings) of the active citizens of
+    p.organisation, with `some` only those of p.ids."""
     query = (User.select(User.id, User.cpr, CitizenProfile.contact_group,
                          CitizenProfile.markings)
              .join(CitizenProfile, JOIN.LEFT_OUTER,
                    on=(CitizenProfile.user == User.id))
-             .where(User.organisation == organisation, User.role == User.CITIZEN,
+             .where(User.organisation == p.organisation, User.role == User.CITIZEN,
                     User.active == True))  # noqa: E712
-    if user_ids is not None:
-        query = query.where(User.id.in_(list(user_ids)))
-    return {user_id: CitizenFacts(birth_date_from_id(cpr), group or '', parse_markings(marks))
-            for user_id, cpr, group, marks in query.tuples()}
+    return query.where(User.id.in_(p.ids)) if some else query
 
 
 def offer_caseworkers(offer_ids: Iterable[int]) -> dict[int, list[Caseworker]]:
@@ -322,12 +384,17 @@ def offer_caseworkers(offer_ids: Iterable[int]) -> dict[int, list[Caseworker]]:
     ids = list(offer_ids)
     if not ids:
         return result
-    for link in (OfferCaseworker.select(OfferCaseworker, Caseworker, User)
-                 .join(Caseworker).join(User)
-                 .where(OfferCaseworker.offer.in_(ids))
-                 .order_by(User.name, Caseworker.id)):
+    for link in _offer_caseworker_rows.models(ids=ids):
         result[link.offer_id].append(link.caseworker)
     return result
+
+
+@prepared
+def _offer_caseworker_rows(p):
+    return (OfferCaseworker.select(OfferCaseworker, Caseworker, User)
+            .join(Caseworker).join(User)
+            .where(OfferCaseworker.offer.in_(p.ids))
+            .order_by(User.name, Caseworker.id))
 
 
 def free_starts(organisation: Organisation, team: Team, caseworkers: Iterable[Caseworker],
