@@ -37,6 +37,96 @@ def lock_row(model, row_id: int, mode: str = 'FOR UPDATE') -> None:
         model.select(model.id).where(model.id == row_id).for_update(mode).execute()
 
 
+def id_of(row_or_id) -> int:
+    """An id given as itself or as its row (callers hold either)."""
+    return row_or_id if isinstance(row_or_id, int) else row_or_id.id
+
+
+# --- prepared reads -------------------------------------------------------------
+# The busiest pages run a dozen small queries each, and peewee takes longer to
+# generate their SQL than the database takes to answer them. A prepared read
+# builds its query once per database kind (and per length of each list it is
+# given), with placeholders where the values go, and binds the values on each
+# call: the same SQL peewee would write, generated once.
+
+class _Slot:
+    """Where a prepared read's value `name` (its item `index` for a list) goes."""
+    __slots__ = ('name', 'index')
+
+    def __init__(self, name: str, index: int | None = None):
+        self.name, self.index = name, index
+
+
+class _Placeholders:
+    """What a prepared read's builder sees: `p.ids` stands for the value
+    given as `ids` (a list for `.in_()`), not converted by the field (the
+    caller passes what the database stores: ids, naive UTC datetimes)."""
+
+    def __init__(self, values: dict):
+        self._values = values
+
+    def __getattr__(self, name: str) -> Value:
+        try:
+            value = self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        if isinstance(value, (list, tuple)):
+            return Value([_Slot(name, i) for i in range(len(value))], converter=False)
+        return Value(_Slot(name), converter=False)
+
+
+class PreparedRead:
+    """A read query built by `build(p, *shape)`, its SQL generated once.
+
+    `shape` (positional, hashable) chooses between forms of the query (a
+    condition more or less); the values (keywords) fill its placeholders.
+    A value never decides the form: None (IS NULL) and model instances
+    are refused, so that a cached statement cannot silently mean another
+    query."""
+
+    def __init__(self, build):
+        self._build = build
+        self._statements: dict = {}
+        functools.update_wrapper(self, build)
+
+    def _statement(self, shape: tuple, values: dict):
+        lengths = tuple(sorted((name, len(v)) for name, v in values.items()
+                               if isinstance(v, (list, tuple))))
+        key = (type(db.obj), shape, lengths)
+        found = self._statements.get(key)
+        if found is None:
+            for name, value in values.items():
+                if value is None or isinstance(value, Model):
+                    raise TypeError(f'{self.__name__}: {name} must be a plain value '
+                                    f'(choose the form with a shape argument)')
+            query = self._build(_Placeholders(values), *shape)
+            sql, params = query.sql()
+            if len(self._statements) > 512:    # lists of ever new lengths
+                self._statements.clear()
+            found = self._statements[key] = (query, sql, params)
+        return found
+
+    def _execute(self, shape: tuple, values: dict):
+        query, sql, params = self._statement(shape, values)
+        bound = [(values[p.name] if p.index is None else values[p.name][p.index])
+                 if type(p) is _Slot else p for p in params]
+        return query, db.execute_sql(sql, bound)
+
+    def rows(self, *shape, **values) -> list[tuple]:
+        """The rows as the driver returns them (no conversion by the fields)."""
+        return self._execute(shape, values)[1].fetchall()
+
+    def models(self, *shape, **values) -> list:
+        """The rows as peewee's model instances, joined models filled in."""
+        query, cursor = self._execute(shape, values)
+        return list(query._get_cursor_wrapper(cursor).iterator())
+
+
+def prepared(build) -> PreparedRead:
+    """Decorator: the query `build(p, *shape)` returns, prepared (see above)."""
+    return PreparedRead(build)
+
+
 def make_database(url: str):
     """Build the peewee database for a DATABASE_URL (sqlite:/// or postgresql://)."""
     parsed = urlparse(url)
@@ -196,13 +286,13 @@ class UserSession(BaseModel):
 
     @classmethod
     def load_user(cls, token: str) -> User | None:
+        """The user of a live session, with their organisation (every page
+        reads it): one prepared query on every request."""
         now = utcnow()
-        row = (cls.select(cls, User).join(User)
-               .where(cls.token_hash == _digest(token), cls.expires_at > now,
-                      User.active == True)  # noqa: E712
-               .first())
-        if row is None:
+        rows = _live_session.models(token_hash=_digest(token), now=now)
+        if not rows:
             return None
+        row = rows[0]
         if now - row.last_seen_at > dt.timedelta(minutes=5):
             # Sliding expiry, written at most every five minutes.
             cls.update(last_seen_at=now, expires_at=now + cls.LIFETIME).where(
@@ -219,6 +309,15 @@ class UserSession(BaseModel):
     @classmethod
     def purge(cls, now: dt.datetime) -> int:
         return cls.delete().where(cls.expires_at <= now).execute()
+
+
+@prepared
+def _live_session(p):
+    return (UserSession.select(UserSession, User, Organisation)
+            .join(User).join(Organisation)
+            .where(UserSession.token_hash == p.token_hash, UserSession.expires_at > p.now,
+                   User.active == True)  # noqa: E712
+            .limit(1))
 
 
 class OneTimeCode(BaseModel):
@@ -1458,91 +1557,6 @@ def count_by(query, field):
     """{value: count} for a query grouped by one field."""
     return {row[0]: row[1] for row in
             query.select(field, fn.COUNT(query.model.id)).group_by(field).tuples()}
-
-
-# --- prepared reads -------------------------------------------------------------
-# The busiest pages run a dozen small queries each, and peewee takes longer to
-# generate their SQL than the database takes to answer them. A prepared read
-# builds its query once per database kind (and per length of each list it is
-# given), with placeholders where the values go, and binds the values on each
-# call: the same SQL peewee would write, generated once.
-
-class _Slot:
-    """Where a prepared read's value `name` (its item `index` for a list) goes."""
-    __slots__ = ('name', 'index')
-
-    def __init__(self, name: str, index: int | None = None):
-        self.name, self.index = name, index
-
-
-class _Placeholders:
-    """What a prepared read's builder sees: `p.ids` stands for the value
-    given as `ids` (a list for `.in_()`), not converted by the field (the
-    caller passes what the database stores: ids, naive UTC datetimes)."""
-
-    def __init__(self, values: dict):
-        self._values = values
-
-    def __getattr__(self, name: str) -> Value:
-        try:
-            value = self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-        if isinstance(value, (list, tuple)):
-            return Value([_Slot(name, i) for i in range(len(value))], converter=False)
-        return Value(_Slot(name), converter=False)
-
-
-class PreparedRead:
-    """A read query built by `build(p, *shape)`, its SQL generated once.
-
-    `shape` (positional, hashable) chooses between forms of the query (a
-    condition more or less); the values (keywords) fill its placeholders.
-    A value never decides the form: None (IS NULL) and model instances
-    are refused, so that a cached statement cannot silently mean another
-    query."""
-
-    def __init__(self, build):
-        self._build = build
-        self._statements: dict = {}
-        functools.update_wrapper(self, build)
-
-    def _statement(self, shape: tuple, values: dict):
-        lengths = tuple(sorted((name, len(v)) for name, v in values.items()
-                               if isinstance(v, (list, tuple))))
-        key = (type(db.obj), shape, lengths)
-        found = self._statements.get(key)
-        if found is None:
-            for name, value in values.items():
-                if value is None or isinstance(value, Model):
-                    raise TypeError(f'{self.__name__}: {name} must be a plain value '
-                                    f'(choose the form with a shape argument)')
-            query = self._build(_Placeholders(values), *shape)
-            sql, params = query.sql()
-            if len(self._statements) > 512:    # lists of ever new lengths
-                self._statements.clear()
-            found = self._statements[key] = (query, sql, params)
-        return found
-
-    def _execute(self, shape: tuple, values: dict):
-        query, sql, params = self._statement(shape, values)
-        bound = [(values[p.name] if p.index is None else values[p.name][p.index])
-                 if type(p) is _Slot else p for p in params]
-        return query, db.execute_sql(sql, bound)
-
-    def rows(self, *shape, **values) -> list[tuple]:
-        """The rows as the driver returns them (no conversion by the fields)."""
-        return self._execute(shape, values)[1].fetchall()
-
-    def models(self, *shape, **values) -> list:
-        """The rows as peewee's model instances, joined models filled in."""
-        query, cursor = self._execute(shape, values)
-        return list(query._get_cursor_wrapper(cursor).iterator())
-
-
-def prepared(build) -> PreparedRead:
-    """Decorator: the query `build(p, *shape)` returns, prepared (see above)."""
-    return PreparedRead(build)
 
 
 # --- bulk writes --------------------------------------------------------------

@@ -17,7 +17,7 @@ from htmx_flask import make_response
 from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import BadRequest
 
-from models import Organisation, User
+from models import Organisation, User, prepared
 
 # --- access ---------------------------------------------------------------------
 
@@ -76,11 +76,16 @@ def get_in_org(model, object_id):
     """Fetch a row of the current user's organisation or 404 (no IDOR)."""
     if not 0 < object_id < 2 ** 63:   # a longer number would raise in the driver
         abort(404)
-    row = model.get_or_none(model.id == object_id,
-                            model.organisation == current_user.organisation_id)
-    if row is None:
+    rows = _row_in_organisation.models(model, id=object_id,
+                                       organisation=current_user.organisation_id)
+    if not rows:
         abort(404)
-    return row
+    return rows[0]
+
+
+@prepared
+def _row_in_organisation(p, model):
+    return model.select().where(model.id == p.id, model.organisation == p.organisation).limit(1)
 
 
 # --- answers ----------------------------------------------------------------------

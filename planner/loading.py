@@ -14,7 +14,7 @@ from peewee import JOIN, Case, fn
 
 from models import (Absence, Caseworker, CaseworkerTeam, CitizenProfile, ClosingDay, Meeting,
                     MeetingCaseworker, MeetingParticipant, OfferCaseworker, Organisation, Pause,
-                    ReservedTime, Room, Team, User, WorkingHours, prepared)
+                    ReservedTime, Room, Team, User, WorkingHours, id_of, prepared)
 from scheduling.availability import (AvailabilityCalendar, BookedMeeting,
                                      CaseworkerAvailabilityInput, RoomBooking, WeeklySchedule)
 from scheduling import reserved
@@ -284,11 +284,6 @@ def _reserved_rows(p):
         ReservedTime.last_day.is_null() | (ReservedTime.last_day >= p.first))
 
 
-def _id(row_or_id) -> int:
-    """An id given as itself or as its row (callers hold either)."""
-    return row_or_id if isinstance(row_or_id, int) else row_or_id.id
-
-
 def reservations_of(organisation: Organisation, calendar: AvailabilityCalendar,
                     ids: Sequence[int], *, team: Team | None = None, own_only: bool = False
                     ) -> dict[int, list[reserved.ReservedTime]]:
@@ -307,7 +302,7 @@ def reservations_of(organisation: Organisation, calendar: AvailabilityCalendar,
         teams_of = _teams_of(ids)
     team_ids = list(set().union(*teams_of.values())) if teams_of else []
     by_team, by_caseworker = defaultdict(list), defaultdict(list)
-    for row in _reserved_rows.models(organisation=_id(organisation), ids=ids,
+    for row in _reserved_rows.models(organisation=id_of(organisation), ids=ids,
                                      teams=team_ids or [0], first=first_day, last=last_day):
         item = reserved.ReservedTime(row.purpose, row.weekday, row.first_day, row.last_day,
                                      row.start, row.end)
@@ -324,11 +319,18 @@ def team_reservations(organisation: Organisation, team: Team, first_day: dt.date
     """The team's own reservations holding any day of the range."""
     return [reserved.ReservedTime(row.purpose, row.weekday, row.first_day, row.last_day,
                                   row.start, row.end)
-            for row in ReservedTime.select().where(
-                ReservedTime.organisation == organisation, ReservedTime.team == team,
-                ReservedTime.first_day.is_null() | (ReservedTime.first_day <= last_day),
-                ReservedTime.last_day.is_null() | (ReservedTime.last_day >= first_day))
-            .order_by(ReservedTime.start, ReservedTime.id)]
+            for row in _team_reserved_rows.models(organisation=id_of(organisation),
+                                                  team=id_of(team), first=first_day,
+                                                  last=last_day)]
+
+
+@prepared
+def _team_reserved_rows(p):
+    return (ReservedTime.select().where(
+        ReservedTime.organisation == p.organisation, ReservedTime.team == p.team,
+        ReservedTime.first_day.is_null() | (ReservedTime.first_day <= p.last),
+        ReservedTime.last_day.is_null() | (ReservedTime.last_day >= p.first))
+        .order_by(ReservedTime.start, ReservedTime.id))
 
 
 def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime,
@@ -358,7 +360,7 @@ def room_bookings(room: Room, window_start: dt.datetime, window_end: dt.datetime
 def citizen_facts(organisation: Organisation, user_ids: Iterable[int] | None = None) -> dict:
     """{user id: CitizenFacts} of the organisation's active citizens (or of
     `user_ids` among them) in one query: the rules' view of each citizen."""
-    values = dict(organisation=_id(organisation))
+    values = dict(organisation=id_of(organisation))
     if user_ids is not None:
         values['ids'] = list(user_ids)
     return {user_id: CitizenFacts(birth_date_from_id(cpr), group or '', parse_markings(marks))

@@ -20,8 +20,8 @@ from peewee import fn
 from models import (AuditEvent, Caseworker, CaseworkerTeam, CitizenAbsence, CitizenProfile,
                     Meeting, MeetingParticipant, MeetingType, Organisation, PendingSummons, Room,
                     RoomTeam, SummonsDraft, SummonsDraftCitizen, Team, TypeVariant,
-                    TypeVariantMeetingType, TypeVariantTeam, User, db, insert_rows, mask_cpr,
-                    update_rows, utcnow)
+                    TypeVariantMeetingType, TypeVariantTeam, User, db, id_of, insert_rows,
+                    mask_cpr, prepared, update_rows, utcnow)
 from planner import booking, late_proof
 from planner.booking import BookingError
 from planner.loading import (caseworker_inputs, organisation_closing_days, reserved_for,
@@ -1101,8 +1101,15 @@ def summon(draft: SummonsDraft, actor: User, now: dt.datetime | None = None) -> 
 
 # --- the pending list --------------------------------------------------------------
 
-def pending_count(organisation: Organisation) -> int:
-    return PendingSummons.select().where(PendingSummons.organisation == organisation).count()
+def pending_count(organisation: Organisation | int) -> int:
+    """The pending list's length (its tab shows it on every staff page)."""
+    return _pending_count.rows(organisation=id_of(organisation))[0][0]
+
+
+@prepared
+def _pending_count(p):
+    return (PendingSummons.select(fn.COUNT(PendingSummons.id))
+            .where(PendingSummons.organisation == p.organisation))
 
 
 def pending_to_draft(organisation: Organisation, actor: User,

@@ -21,9 +21,9 @@ from common.validators import normalise_cpr
 from messaging import dates
 from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay, Meeting,
                     MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam, Team,
-                    User, db, mask_cpr, utcnow)
+                    User, mask_cpr, prepared, utcnow)
 from planner import booking, followup
-from planner.loading import (LONGEST_MEETING, caseworker_inputs, read_instant,
+from planner.loading import (LONGEST_MEETING, caseworker_inputs, read_date, read_instant,
                              reservations_of, team_reservations, utc_window, weekly_schedules)
 from scheduling.availability import AvailabilityCalendar, BookedMeeting
 from scheduling.localtime import (as_utc, from_minute, minute_of_day, to_minute_ceil,
@@ -181,22 +181,33 @@ class MeetingRow:
     citizens: list = field(default_factory=list)   # [(name, cpr)]
 
 
-def _meeting_rows(where, key) -> dict:
-    """Booked meetings matching `where`, with their citizens, grouped by
-    `key`. One query (a meeting with several citizens comes in several
-    rows), read raw: a team week has hundreds of rows."""
-    query = (Meeting.select(Meeting.id, Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
-                            Meeting.meeting_type, Meeting.room, Meeting.reporting_minutes,
-                            Meeting.seats, User.name, User.cpr)
-             .join(MeetingParticipant, JOIN.LEFT_OUTER, on=(
-                 (MeetingParticipant.meeting == Meeting.id)
-                 & (MeetingParticipant.status == MeetingParticipant.BOOKED)))
-             .join(User, JOIN.LEFT_OUTER, on=(User.id == MeetingParticipant.citizen))
-             .where(where, Meeting.status == Meeting.BOOKED)
-             .order_by(Meeting.starts_at, Meeting.id, MeetingParticipant.id))
+@prepared
+def _booked_in_window(p, by: str):
+    """Booked meetings of the caseworkers (`by` 'caseworker') or rooms
+    ('room') p.ids reaching into [p.start, p.end), with their citizens (a
+    meeting with several citizens comes in several rows). Bounded on both
+    sides of the start's index: the rows read are those of the window, not
+    every earlier meeting."""
+    return (Meeting.select(Meeting.id, Meeting.caseworker, Meeting.starts_at, Meeting.ends_at,
+                           Meeting.meeting_type, Meeting.room, Meeting.reporting_minutes,
+                           Meeting.seats, User.name, User.cpr)
+            .join(MeetingParticipant, JOIN.LEFT_OUTER, on=(
+                (MeetingParticipant.meeting == Meeting.id)
+                & (MeetingParticipant.status == MeetingParticipant.BOOKED)))
+            .join(User, JOIN.LEFT_OUTER, on=(User.id == MeetingParticipant.citizen))
+            .where(getattr(Meeting, by).in_(p.ids), Meeting.status == Meeting.BOOKED,
+                   Meeting.starts_at < p.end, Meeting.starts_at >= p.earliest,
+                   Meeting.ends_at > p.start)
+            .order_by(Meeting.starts_at, Meeting.id, MeetingParticipant.id))
+
+
+def _meeting_rows(by: str, ids: list[int], window, key) -> dict:
+    """Booked meetings of caseworkers or rooms (see `_booked_in_window`) in
+    the UTC `window`, grouped by `key`; read raw: a team week has hundreds."""
     by_id = {}
     for (meeting_id, caseworker_id, starts_at, ends_at, type_id, room_id, reporting, seats,
-         name, cpr) in db.execute(query).fetchall():
+         name, cpr) in _booked_in_window.rows(by, ids=ids, start=window[0], end=window[1],
+                                              earliest=window[0] - LONGEST_MEETING):
         row = by_id.get(meeting_id)
         if row is None:
             row = by_id[meeting_id] = MeetingRow(
@@ -208,14 +219,6 @@ def _meeting_rows(where, key) -> dict:
     for row in by_id.values():
         grouped[key(row)].append(row)
     return grouped
-
-
-def _in_window(window):
-    """Meetings reaching into the UTC `window`, found on the index of their
-    start: bounded on both sides, so the rows read are those of the window
-    and not every earlier meeting."""
-    return ((Meeting.starts_at < window[1]) & (Meeting.starts_at >= window[0] - LONGEST_MEETING)
-            & (Meeting.ends_at > window[0]))
 
 
 def _citizen_tag(name: str, cpr: str | None) -> str:
@@ -406,8 +409,7 @@ def _week_facts(org, caseworkers, days, team, language) -> _WeekFacts:
                                     Absence.starts_at < window[1],
                                     Absence.ends_at > window[0]):
         absences[a.caseworker_id].append(a)
-    meetings = _meeting_rows(Meeting.caseworker.in_(ids) & _in_window(window),
-                             key=lambda m: m.caseworker_id)
+    meetings = _meeting_rows('caseworker', ids, window, key=lambda m: m.caseworker_id)
     return _WeekFacts(org, org_closed, team_closed, teams_of, pauses, absences, meetings,
                       labels=_type_labels(language),
                       day_labels={day: _day_label(day) for day in days},
@@ -516,14 +518,11 @@ def _team_week(org, team, members, days, meeting_type, language) -> _TeamWeek:
     ids = [cw.id for cw in members]
     closed = {}   # the organisation's name of a day before the team's
     for date, name, team_id in sorted(
-            ClosingDay.select(ClosingDay.date, ClosingDay.name, ClosingDay.team)
-            .where(ClosingDay.organisation == org, ClosingDay.date.between(first, last),
-                   ClosingDay.team.is_null() | (ClosingDay.team == team)).tuples(),
+            _team_closing_rows.rows(organisation=org.id, team=team.id, first=first, last=last),
             key=lambda row: row[2] is not None):
-        closed.setdefault(date, name or _('Closed'))
+        closed.setdefault(read_date(date), name or _('Closed'))
     absences = _team_absences(ids, window, _('Absent'))
-    meetings = _meeting_rows(Meeting.caseworker.in_(ids) & _in_window(window),
-                             key=lambda m: m.caseworker_id)
+    meetings = _meeting_rows('caseworker', ids, window, key=lambda m: m.caseworker_id)
     with_rooms = any(m.room_id for rows in meetings.values() for m in rows)
     # The engine's input from the same rows: nothing is read twice. The
     # calendar closes the team's closing days with the organisation's.
@@ -547,13 +546,33 @@ def _team_week(org, team, members, days, meeting_type, language) -> _TeamWeek:
         reserved=reservations_of(org, calendar, ids, own_only=True))
 
 
+@prepared
+def _team_closing_rows(p):
+    """(date, name, team id) of the organisation's and the team's closing days."""
+    return (ClosingDay.select(ClosingDay.date, ClosingDay.name, ClosingDay.team)
+            .where(ClosingDay.organisation == p.organisation,
+                   ClosingDay.date.between(p.first, p.last),
+                   ClosingDay.team.is_null() | (ClosingDay.team == p.team)))
+
+
+@prepared
+def _team_absence_rows(p):
+    return (Absence.select(Absence.caseworker, Absence.starts_at, Absence.ends_at, Absence.reason)
+            .where(Absence.caseworker.in_(p.ids), Absence.starts_at < p.end,
+                   Absence.ends_at > p.start))
+
+
+@prepared
+def _team_pause_rows(p):
+    return (Pause.select(Pause.caseworker, Pause.weekday, Pause.start, Pause.end, Pause.label)
+            .where(Pause.caseworker.in_(p.ids)))
+
+
 def _team_absences(ids, window, absent: str) -> dict:
     """{caseworker id: [(first minute, end minute, reason or `absent`)]}."""
     absences = defaultdict(list)
-    for cid, starts_at, ends_at, reason in db.execute(
-            Absence.select(Absence.caseworker, Absence.starts_at, Absence.ends_at, Absence.reason)
-            .where(Absence.caseworker.in_(ids), Absence.starts_at < window[1],
-                   Absence.ends_at > window[0])).fetchall():
+    for cid, starts_at, ends_at, reason in _team_absence_rows.rows(
+            ids=ids, start=window[0], end=window[1]):
         absences[cid].append((to_minute_floor(read_instant(starts_at)),
                               to_minute_ceil(read_instant(ends_at)), reason or absent))
     return absences
@@ -564,9 +583,7 @@ def _team_pauses(ids) -> dict:
     a big team has hundreds of pauses but a handful of times and names."""
     pauses, times, chips = defaultdict(list), {}, {}
     unnamed = str(escape(_('Pause')))
-    for cid, weekday, start, end, label in db.execute(
-            Pause.select(Pause.caseworker, Pause.weekday, Pause.start, Pause.end, Pause.label)
-            .where(Pause.caseworker.in_(ids))).fetchall():
+    for cid, weekday, start, end, label in _team_pause_rows.rows(ids=ids):
         for value in (start, end):
             if value not in times:
                 wall = Pause.start.python_value(value)
@@ -761,16 +778,21 @@ def caseworker(caseworker_id):
                   **_week_context(monday, weekend), **_day_context(day))
 
 
+@prepared
+def _team_members(p):
+    # Only the columns the page and the engine use (fifty rows in a big team).
+    return (Caseworker.select(Caseworker.id, Caseworker.max_share, Caseworker.auto_share,
+                              User.id, User.name)
+            .join(User).switch(Caseworker).join(CaseworkerTeam)
+            .where(CaseworkerTeam.team == p.team).order_by(User.name))
+
+
 @bp.route('/team/<int:team_id>')
 @job_centre_staff
 def team(team_id):
     team = get_in_org(Team, team_id)
     monday, weekend, days, day = _asked_days()
-    # Only the columns the page and the engine use (fifty rows in a big team).
-    everyone = list(Caseworker.select(Caseworker.id, Caseworker.max_share,
-                                      Caseworker.auto_share, User.id, User.name)
-                    .join(User).switch(Caseworker).join(CaseworkerTeam)
-                    .where(CaseworkerTeam.team == team).order_by(User.name))
+    everyone = _team_members.models(team=team.id)
     chosen = request.args.get('caseworker', type=int)
     members = [cw for cw in everyone if chosen in (None, cw.id)]
     meeting_type = request.args.get('type', type=int)
@@ -869,8 +891,7 @@ def room(room_id):
     closed = _room_closed(org, team_ids, days)
     hours = _room_hours(team_ids, days) or DEFAULT_HOURS
     window = utc_window(org, days[0], days[-1])
-    meetings = _meeting_rows((Meeting.room == room) & (Meeting.starts_at < window[1])
-                             & (Meeting.ends_at > window[0]),
+    meetings = _meeting_rows('room', [room.id], window,
                              key=lambda m: org.local(m.starts_at).date())
     seats = booking.room_seats(room)
     texts = dict(labels=_type_labels(_language()), new=url_for('summons.index'),
