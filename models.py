@@ -93,12 +93,12 @@ class PreparedRead:
         lengths = tuple(sorted((name, len(v)) for name, v in values.items()
                                if isinstance(v, (list, tuple))))
         key = (type(db.obj), shape, lengths)
+        for name, value in values.items():    # on every call: the statement may be cached
+            if value is None or isinstance(value, Model):
+                raise TypeError(f'{self.__name__}: {name} must be a plain value '
+                                f'(choose the form with a shape argument)')
         found = self._statements.get(key)
         if found is None:
-            for name, value in values.items():
-                if value is None or isinstance(value, Model):
-                    raise TypeError(f'{self.__name__}: {name} must be a plain value '
-                                    f'(choose the form with a shape argument)')
             query = self._build(_Placeholders(values), *shape)
             sql, params = query.sql()
             if len(self._statements) > 512:    # lists of ever new lengths
