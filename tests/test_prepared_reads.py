@@ -23,7 +23,7 @@ from models import (Absence, CaseworkerTeam, ClosingDay, Meeting, MeetingCasewor
 from planner import loading
 from planner.loading import (_absence_rows, _booked_rows, _citizen_rows,
                              _offer_caseworker_rows, _organisation_closing_rows,
-                             _reserved_rows, _team_closing_rows, _team_rows, _weekly_rows)
+                             _reserved_rows, _weekly_rows)
 from scheduling import reserved
 from scheduling.availability import AvailabilityCalendar, BookedMeeting
 from scheduling.localtime import naive_utc
@@ -146,13 +146,16 @@ def unprepared(read, *shape, **values) -> list[tuple]:
 
 # --- 1. the same rows as the unprepared query, call after call ------------------
 
+def ids(*rows) -> list[int]:
+    return [row.id for row in rows]
+
+
 def _cases(w: Week) -> dict:
     """Per prepared read: (shape, values) calls in a row; consecutive calls of
     one statement have different answers, so a reused value would show."""
-    org, ids = w.org.id, (lambda *people: [p.id for p in people])
+    org = w.org.id
     start, end = loading.utc_window(w.org, MONDAY, FRIDAY)
     next_start, next_end = loading.utc_window(w.org, NEXT_MONDAY, NEXT_MONDAY)
-    teams = (lambda *ts: [t.id for t in ts])
     return {
         '_weekly_rows': [
             ((WorkingHours,), dict(ids=ids(w.anne))), ((WorkingHours,), dict(ids=ids(w.dorte))),
@@ -191,22 +194,22 @@ def _cases(w: Week) -> dict:
             ((), dict(ids=ids(w.anne, w.carla, w.dorte))),
             ((), dict(ids=ids(w.anne, w.bent, w.dorte))), ((), dict(ids=[]))],
         '_team_closing_rows': [
-            ((), dict(teams=teams(w.unge), first=MONDAY, last=FRIDAY)),
-            ((), dict(teams=teams(w.team), first=MONDAY, last=NEXT_MONDAY)),
-            ((), dict(teams=teams(w.unge), first=MONDAY, last=NEXT_MONDAY)),
-            ((), dict(teams=teams(w.team, w.unge), first=MONDAY, last=NEXT_MONDAY)),
+            ((), dict(teams=ids(w.unge), first=MONDAY, last=FRIDAY)),
+            ((), dict(teams=ids(w.team), first=MONDAY, last=NEXT_MONDAY)),
+            ((), dict(teams=ids(w.unge), first=MONDAY, last=NEXT_MONDAY)),
+            ((), dict(teams=ids(w.team, w.unge), first=MONDAY, last=NEXT_MONDAY)),
             ((), dict(teams=[], first=MONDAY, last=NEXT_MONDAY))],
         '_reserved_rows': [
             ((), dict(organisation=org, ids=ids(w.anne), teams=[0], first=MONDAY, last=FRIDAY)),
-            ((), dict(organisation=org, ids=ids(w.bent), teams=teams(w.team), first=MONDAY,
+            ((), dict(organisation=org, ids=ids(w.bent), teams=ids(w.team), first=MONDAY,
                       last=FRIDAY)),
-            ((), dict(organisation=org, ids=ids(w.bent), teams=teams(w.unge), first=MONDAY,
+            ((), dict(organisation=org, ids=ids(w.bent), teams=ids(w.unge), first=MONDAY,
                       last=NEXT_MONDAY)),
             ((), dict(organisation=org, ids=ids(w.anne, w.bent, w.carla),
-                      teams=teams(w.team, w.unge), first=MONDAY, last=NEXT_MONDAY)),
-            ((), dict(organisation=org, ids=[], teams=teams(w.team), first=MONDAY,
+                      teams=ids(w.team, w.unge), first=MONDAY, last=NEXT_MONDAY)),
+            ((), dict(organisation=org, ids=[], teams=ids(w.team), first=MONDAY,
                       last=NEXT_MONDAY)),
-            ((), dict(organisation=w.other_org.id, ids=[], teams=teams(w.team), first=MONDAY,
+            ((), dict(organisation=w.other_org.id, ids=[], teams=ids(w.team), first=MONDAY,
                       last=NEXT_MONDAY)),
             ((), dict(organisation=org, ids=[], teams=[], first=MONDAY, last=NEXT_MONDAY))],
         '_citizen_rows': [
@@ -245,8 +248,24 @@ def test_a_prepared_read_answers_as_the_unprepared_query_call_after_call(week, n
 
 def test_lists_of_one_three_and_no_ids_each_get_their_own_rows(week):
     anne, bent, carla, dorte = (c.id for c in week.staff)
-    for ids in ([anne], [anne, bent, dorte], [], [dorte], [carla, bent, anne], [], [bent]):
-        assert {row[0] for row in _weekly_rows.rows(WorkingHours, ids=ids)} == set(ids)
+    for chosen in ([anne], [anne, bent, dorte], [], [dorte], [carla, bent, anne], [], [bent]):
+        assert {row[0] for row in _weekly_rows.rows(WorkingHours, ids=chosen)} == set(chosen)
+
+
+def test_the_query_is_built_once_per_shape_and_list_lengths(week):
+    built = []
+
+    def build(p, model):
+        built.append(model)
+        return _weekly_rows.__wrapped__(p, model)
+
+    read = prepared(build)
+    anne, bent, carla, dorte = (c.id for c in week.staff)
+    for chosen in ([anne], [dorte], [bent], [anne, bent, carla], [dorte, carla, bent]):
+        assert {row[0] for row in read.rows(WorkingHours, ids=chosen)} == set(chosen)
+    assert built == [WorkingHours, WorkingHours]         # one statement per list length
+    assert {row[0] for row in read.rows(Pause, ids=[bent])} == {bent}
+    assert built == [WorkingHours, WorkingHours, Pause]  # another shape, another statement
 
 
 # --- 2. the shape chooses the form -------------------------------------------------
@@ -255,24 +274,26 @@ def test_booked_rows_shape_chooses_own_meetings_and_the_excluded_one(week, execu
     start, end = loading.utc_window(week.org, MONDAY, FRIDAY)
     people = dict(ids=[week.anne.id, week.bent.id, week.carla.id], start=start, end=end)
     own = (week.anne.id, utc(MONDAY, 10), utc(MONDAY, 10, 45), 15)
-    group_of = (lambda who: (who.id, utc(WEDNESDAY, 9), utc(WEDNESDAY, 11), 0))
+
+    def group_of(who):
+        return (who.id, utc(WEDNESDAY, 9), utc(WEDNESDAY, 11), 0)
 
     def read(with_own, excluding, **more):
         executed.clear()
         rows = _booked_rows.rows(with_own, excluding, **people, **more)
-        (sql, params), = executed
+        (sql, _params), = executed
         return sorted((cid, loading.read_instant(s), loading.read_instant(e), r)
-                      for cid, s, e, r in rows), sql, params
+                      for cid, s, e, r in rows), sql
 
-    both, both_sql, _ = read(True, False)
+    both, both_sql = read(True, False)
     assert both == sorted([own, group_of(week.bent), group_of(week.carla)])
-    staffed, staffed_sql, _ = read(False, False)
+    staffed, staffed_sql = read(False, False)
     assert staffed == [group_of(week.carla)]
-    without_group, excluding_sql, _ = read(True, True, exclude=week.group.id)
+    without_group, excluding_sql = read(True, True, exclude=week.group.id)
     assert without_group == [own]        # left out of both halves: Bent's own, Carla's staffed
     assert read(True, True, exclude=week.own.id)[0] == sorted([group_of(week.bent),
                                                                group_of(week.carla)])
-    staffed_without, staffed_excluding_sql, _ = read(False, True, exclude=week.group.id)
+    staffed_without, staffed_excluding_sql = read(False, True, exclude=week.group.id)
     assert staffed_without == []
     assert len({both_sql, staffed_sql, excluding_sql, staffed_excluding_sql}) == 4
     assert 'UNION' in both_sql.upper() and 'UNION' not in staffed_sql.upper()
