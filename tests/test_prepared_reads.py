@@ -332,10 +332,6 @@ def test_none_or_a_model_instance_as_a_value_is_a_type_error(week, executed, cal
     assert executed == []      # refused before anything reaches the database
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'PreparedRead._statement checks for None and model instances only when it builds '
-    'a statement; once the statement of that shape and list lengths is cached, None is '
-    'bound as NULL (`id != NULL` matches no row) and a model instance reaches the driver'))
 @pytest.mark.parametrize('bad', ['none', 'model'])
 def test_the_refusal_holds_after_the_statement_is_cached(week, bad):
     booked = fresh(_booked_rows)
