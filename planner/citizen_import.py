@@ -3,7 +3,11 @@ spreadsheet, or an uploaded .csv or .xlsx.
 
 A table needs a header row with a CPR column ("Personnr.", "Person-nr.",
 "CPR-nr.", "Personnummer"); an optional due-date column ("Falddato") gives
-each citizen's due date, moved to the Friday of its week. Pasted text
+each citizen's due date, moved to the Friday of its week. Optional postal
+address columns ("Adresse", "Postnr.", "By"; in Swedish "Adress",
+"Postnummer", "Ort") give the address the summons letters are posted to:
+read only when asked (`read_addresses`, an administrator's list), saved by
+`save_addresses`; an empty cell keeps the address already saved. Pasted text
 without such a header is read as one citizen a line: the first CPR-looking
 token of each line.
 
@@ -24,7 +28,7 @@ from flask_babel import gettext as _
 from peewee import JOIN
 
 from common.validators import normalise_cpr
-from models import CitizenProfile, User, mask_cpr
+from models import AuditEvent, CitizenProfile, User, insert_rows, mask_cpr, transaction
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
@@ -33,6 +37,16 @@ EMIGRATED = 'emigrated'          # the one inactive reason that may still be sum
 
 CPR_HEADERS = {'personnr', 'personnummer', 'cpr', 'cprnr', 'cprnummer'}
 DUE_HEADERS = {'falddato', 'faldato', 'falddag', 'duedate', 'forfaldsdato'}
+# Postal address columns: Danish, Swedish and English spellings.
+STREET_HEADERS = {'adresse', 'gadeadresse', 'vejognummer', 'adress', 'gatuadress',
+                  'utdelningsadress', 'address', 'street'}
+POSTCODE_HEADERS = {'postnr', 'postnummer', 'postcode', 'postalcode', 'zip', 'zipcode'}
+TOWN_HEADERS = {'by', 'bynavn', 'postdistrikt', 'ort', 'postort', 'town', 'city'}
+# The address page's limits are the model's.
+STREET_MAX = CitizenProfile.address.max_length
+POSTCODE_MAX = CitizenProfile.postcode.max_length
+TOWN_MAX = CitizenProfile.city.max_length
+ADDRESS_CHANGED = 'citizen_address_changed'    # the address page's audit action
 
 # A CPR-looking token: 6 digits (DDMMYY), optional dash or space, 4 digits;
 # or a Swedish personnummer with the century (8 + 4 digits, - or +).
@@ -48,6 +62,8 @@ class ImportEntry:
     line: int
     user: User
     due_date: dt.date | None = None
+    # A complete, valid (street, postcode, town) from the list; None: keep.
+    address: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -55,7 +71,7 @@ class ImportProblem:
     line: int
     masked_cpr: str
     message: str
-    kind: str = ''    # malformed / unknown / duplicate / inactive / no_cpr / due_date
+    kind: str = ''    # malformed / unknown / duplicate / inactive / no_cpr / due_date / address
 
 
 @dataclass
@@ -64,6 +80,7 @@ class ImportResult:
     problems: list[ImportProblem] = field(default_factory=list)
     inactive: list[tuple[str, str]] = field(default_factory=list)   # (name, masked CPR)
     error: str = ''
+    addresses_not_read: int = 0    # rows with an address, not asked to read them
 
     @property
     def ok(self) -> bool:
@@ -75,6 +92,18 @@ class _Row:
     line: int
     cpr_text: str
     due_text: object = None   # str, date, datetime or None
+    address: tuple[str, str, str] = ('', '', '')   # street, postcode, town as given
+
+
+@dataclass
+class _Header:
+    """The header row (its index in the rows) and the columns it names."""
+    index: int
+    cpr: int
+    due: int | None = None
+    street: int | None = None
+    postcode: int | None = None
+    town: int | None = None
 
 
 class _Refused(Exception):
@@ -84,8 +113,10 @@ class _Refused(Exception):
 # --- public -------------------------------------------------------------------
 
 def parse_citizen_list(organisation, *, text: str | None = None, filename: str | None = None,
-                       data: bytes | None = None) -> ImportResult:
-    """Read a pasted list (`text`) or an uploaded file (`filename`, `data`)."""
+                       data: bytes | None = None, read_addresses: bool = False) -> ImportResult:
+    """Read a pasted list (`text`) or an uploaded file (`filename`, `data`).
+    With `read_addresses`, each row's postal address is checked and kept on
+    its entry for `save_addresses`; without, rows that have one are counted."""
     try:
         if data is not None or filename:
             rows = _file_rows(filename or '', data or b'')
@@ -95,7 +126,7 @@ def parse_citizen_list(organisation, *, text: str | None = None, filename: str |
         return ImportResult(error=str(refused))
     if not rows:
         return ImportResult(error=_('The list has no CPR numbers.'))
-    return _resolve(organisation, rows)
+    return _resolve(organisation, rows, read_addresses)
 
 
 def lookup_one(organisation, cpr_text: str) -> tuple[User | None, str]:
@@ -126,30 +157,48 @@ def _key(header) -> str:
     return re.sub(r'[\s.\-_:]', '', text)
 
 
-def _find_header(rows: list[tuple[int, list]]) -> tuple[int, int, int | None] | None:
-    """(index in rows, CPR column, due-date column or None) of the header row."""
+def _find_header(rows: list[tuple[int, list]]) -> _Header | None:
+    """The header row: the first (of the top rows) with a CPR column."""
     for index, (_line, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         keys = [_key(c) for c in cells]
-        cpr_col = next((i for i, k in enumerate(keys) if k in CPR_HEADERS), None)
+        cpr_col = _column(keys, CPR_HEADERS)
         if cpr_col is None:
             continue
-        due_col = next((i for i, k in enumerate(keys) if k in DUE_HEADERS), None)
-        return index, cpr_col, due_col
+        return _Header(index, cpr_col, due=_column(keys, DUE_HEADERS),
+                       street=_column(keys, STREET_HEADERS),
+                       postcode=_column(keys, POSTCODE_HEADERS),
+                       town=_column(keys, TOWN_HEADERS))
     return None
 
 
-def _table(rows: list[tuple[int, list]], header) -> list[_Row]:
-    index, cpr_col, due_col = header
+def _column(keys: list[str], names: set[str]) -> int | None:
+    return next((i for i, k in enumerate(keys) if k in names), None)
+
+
+def _cell(cells: list, col: int | None):
+    return cells[col] if col is not None and col < len(cells) else None
+
+
+def _table(rows: list[tuple[int, list]], header: _Header) -> list[_Row]:
     out = []
-    for line, cells in rows[index + 1:]:
+    for line, cells in rows[header.index + 1:]:
         if not any(_cell_text(c) for c in cells):
             continue   # blank row
-        cpr = cells[cpr_col] if cpr_col < len(cells) else None
-        due = cells[due_col] if due_col is not None and due_col < len(cells) else None
-        out.append(_Row(line, _nine_digits(_cell_text(cpr)), due))
+        address = tuple(_address_text(_cell(cells, col))
+                        for col in (header.street, header.postcode, header.town))
+        out.append(_Row(line, _nine_digits(_cell_text(_cell(cells, header.cpr))),
+                        _cell(cells, header.due), address))
         if len(out) > MAX_ROWS:
             raise _Refused(_too_many())
     return out
+
+
+def _address_text(value) -> str:
+    """An address cell as one line (a line break inside a cell would break the
+    envelope window's layout)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)    # a postcode kept as a number
+    return ' '.join(str(value).split()) if value is not None else ''
 
 
 def _too_many() -> str:
@@ -316,7 +365,7 @@ def _citizens(organisation):
             .where(User.organisation == organisation, User.role == User.CITIZEN))
 
 
-def _resolve(organisation, rows: list[_Row]) -> ImportResult:
+def _resolve(organisation, rows: list[_Row], read_addresses: bool) -> ImportResult:
     result = ImportResult()
     wanted = _valid_rows(rows, result.problems)
     # One query for the whole list.
@@ -325,7 +374,13 @@ def _resolve(organisation, rows: list[_Row]) -> ImportResult:
         query = _citizens(organisation).where(User.cpr.in_([cpr for _row, cpr in wanted]))
         known = {user.cpr: user for user in query}
     for row, cpr in wanted:
-        _add_citizen(result, row, cpr, known.get(cpr))
+        entry = _add_citizen(result, row, cpr, known.get(cpr))
+        if entry is None or not any(row.address):
+            continue
+        if read_addresses:
+            entry.address = _row_address(row, mask_cpr(cpr), result.problems)
+        else:
+            result.addresses_not_read += 1
     return result
 
 
@@ -360,7 +415,8 @@ def _valid_rows(rows: list[_Row], problems: list[ImportProblem]) -> list[tuple[_
     return wanted
 
 
-def _add_citizen(result: ImportResult, row: _Row, cpr: str, user: User | None) -> None:
+def _add_citizen(result: ImportResult, row: _Row, cpr: str,
+                 user: User | None) -> ImportEntry | None:
     """An entry for a known citizen who may be summoned; else a problem."""
     masked = mask_cpr(cpr)
     if user is None:
@@ -368,7 +424,7 @@ def _add_citizen(result: ImportResult, row: _Row, cpr: str, user: User | None) -
             row.line, masked,
             _('Line %(line)d: no citizen with CPR number %(cpr)s is known.',
               line=row.line, cpr=masked), 'unknown'))
-        return
+        return None
     reason = _inactive_reason(user)
     if reason:
         result.inactive.append((user.name, masked))
@@ -377,9 +433,10 @@ def _add_citizen(result: ImportResult, row: _Row, cpr: str, user: User | None) -
             _('Line %(line)d: %(name)s (%(cpr)s) cannot be summoned: the CPR number is '
               'inactive (%(reason)s).', line=row.line, name=user.name, cpr=masked,
               reason=reason), 'inactive'))
-        return
-    result.entries.append(ImportEntry(row.line, user, _due_friday(row, masked,
-                                                                  result.problems)))
+        return None
+    entry = ImportEntry(row.line, user, _due_friday(row, masked, result.problems))
+    result.entries.append(entry)
+    return entry
 
 
 def _due_friday(row: _Row, masked: str, problems: list[ImportProblem]) -> dt.date | None:
@@ -397,3 +454,76 @@ def _due_friday(row: _Row, masked: str, problems: list[ImportProblem]) -> dt.dat
             'due_date'))
         return None
     return friday_of(due)
+
+
+def _row_address(row: _Row, masked: str,
+                 problems: list[ImportProblem]) -> tuple[str, str, str] | None:
+    """The row's postal address when it is complete and fits the address
+    page's limits; else None and a problem (the citizen is still added, the
+    saved address is kept: half an address would post a letter wrongly)."""
+    street, postcode, town = row.address
+    args = dict(line=row.line, cpr=masked)
+    if len(street) > STREET_MAX:
+        message = _('Line %(line)d: the street address of %(cpr)s is longer than %(max)d '
+                    'characters; the citizen is added, the postal address is not changed.',
+                    max=STREET_MAX, **args)
+    elif len(postcode) > POSTCODE_MAX:
+        message = _('Line %(line)d: the postcode of %(cpr)s is longer than %(max)d '
+                    'characters; the citizen is added, the postal address is not changed.',
+                    max=POSTCODE_MAX, **args)
+    elif len(town) > TOWN_MAX:
+        message = _('Line %(line)d: the town of %(cpr)s is longer than %(max)d '
+                    'characters; the citizen is added, the postal address is not changed.',
+                    max=TOWN_MAX, **args)
+    elif not all(row.address):
+        message = _('Line %(line)d: the postal address of %(cpr)s is incomplete (street, '
+                    'postcode and town are all needed); the citizen is added, the postal '
+                    'address is not changed.', **args)
+    else:
+        return row.address
+    problems.append(ImportProblem(row.line, masked, message, 'address'))
+    return None
+
+
+# --- saving -------------------------------------------------------------------
+
+def save_addresses(result: ImportResult, actor: User, *, ip: str = '') -> int:
+    """The list's postal addresses onto the citizens' profiles, each change
+    audited as on the address page, in one transaction; how many changed.
+    As on the address page, only an administrator changes addresses."""
+    if actor.role != User.ADMIN:
+        return 0
+    changed = [e for e in result.entries
+               if e.address is not None and e.user.organisation_id == actor.organisation_id
+               and _saved_address(e.user) != e.address]
+    if not changed:
+        return 0
+    with transaction():
+        for entry in changed:
+            _save_address(entry.user, entry.address)
+        insert_rows(AuditEvent, [
+            {'action': ADDRESS_CHANGED, 'actor': actor.id, 'organisation': actor.organisation_id,
+             'object_type': User.__name__, 'object_id': e.user.id, 'detail': 'from a list',
+             'ip': ip} for e in changed], returning=False)
+    return len(changed)
+
+
+def _profile(user: User) -> CitizenProfile | None:
+    profile = getattr(user, 'profile', None)    # joined by _citizens
+    return profile if profile is not None and profile.id is not None else None
+
+
+def _saved_address(user: User) -> tuple[str, str, str]:
+    profile = _profile(user)
+    return (profile.address, profile.postcode, profile.city) if profile else ('', '', '')
+
+
+def _save_address(user: User, address: tuple[str, str, str]) -> None:
+    street, postcode, town = address
+    profile = _profile(user)
+    if profile is None:
+        CitizenProfile.create(user=user, organisation=user.organisation_id, address=street,
+                              postcode=postcode, city=town)
+        return
+    (CitizenProfile.update(address=street, postcode=postcode, city=town)
+     .where(CitizenProfile.id == profile.id).execute())

@@ -1,13 +1,17 @@
-"""Lists of citizens for a summons: pasted, .csv and .xlsx; row-level problems."""
+"""Lists of citizens for a summons: pasted, .csv and .xlsx; row-level problems;
+postal addresses from the list."""
 import datetime as dt
 import io
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import Workbook
 
-from models import CitizenProfile, User
+from models import AuditEvent, CitizenProfile, User
 from planner import citizen_import
-from planner.citizen_import import friday_of, lookup_one, parse_citizen_list
+from planner.citizen_import import friday_of, lookup_one, parse_citizen_list, save_addresses
+from tests.test_offers_support import world  # noqa: F401
+from tests.test_summons_wizard import _new_draft, frame_data
 
 ANNA, BO, CARL, DORTE, EMIL = ('0101901111', '0202902222', '0303903333', '0404904444',
                                '0505905555')
@@ -302,3 +306,148 @@ def test_lookup_one(jobcentre, citizens, make_org, make_user):
     other = make_org('planner')
     make_user(other, User.CITIZEN, cpr='0909909999')
     assert lookup_one(jobcentre, '0909909999')[0] is None
+
+
+# --- postal addresses -------------------------------------------------------------
+
+def addresses(result):
+    return [e.address for e in result.entries]
+
+
+def saved_address(user):
+    profile = CitizenProfile.get_or_none(CitizenProfile.user == user)
+    return (profile.address, profile.postcode, profile.city) if profile else None
+
+
+def address_events():
+    return list(AuditEvent.select().where(AuditEvent.action == 'citizen_address_changed')
+                .order_by(AuditEvent.object_id))
+
+
+def test_danish_address_columns_are_read(jobcentre, citizens):
+    text = ('Navn;Personnr.;Adresse;Postnr.;By\r\n'
+            f'Anna;{dashed(ANNA)};"Søndergade 12,\n 2. tv";8000;Aarhus C\r\n'
+            f'Bo;{BO};;;\r\n')                        # no address: keep what is saved
+    data = text.encode('utf-8')
+    result = parse_citizen_list(jobcentre, filename='udtræk.csv', data=data,
+                                read_addresses=True)
+    assert result.error == '' and result.problems == []
+    assert names(result) == ['Anna Andersen', 'Bo Berg']
+    # A line break inside a cell would break the envelope window: one line.
+    assert addresses(result) == [('Søndergade 12, 2. tv', '8000', 'Aarhus C'), None]
+
+
+@pytest.mark.parametrize('header', [['Personnummer', 'Adress', 'Postnummer', 'Ort'],
+                                    ['CPR', 'Address', 'Postcode', 'Town'],
+                                    ['Personnr.', 'ADRESSE', 'Post nr.', 'By']])
+def test_swedish_english_and_spelling_variants_in_xlsx(jobcentre, citizens, header):
+    data = xlsx_bytes([header, [int(ANNA), 'Storgatan 1', 11122, 'Stockholm']])
+    result = parse_citizen_list(jobcentre, filename='lista.xlsx', data=data,
+                                read_addresses=True)
+    assert result.problems == []
+    # The postcode kept as a number in the sheet reads as its digits.
+    assert addresses(result) == [('Storgatan 1', '11122', 'Stockholm')]
+
+
+def test_bad_addresses_are_reported_by_line_and_the_citizens_still_added(jobcentre, citizens):
+    text = ('Personnr.\tAdresse\tPostnr.\tBy\n'
+            f'{ANNA}\t{"x" * 201}\t8000\tAarhus C\n'          # street too long
+            f'{BO}\tJobvej 1\t80000000000\tAarhus C\n'        # postcode too long
+            f'{CARL}\tJobvej 1\t8000\t{"y" * 81}\n'           # town too long
+            f'{DORTE}\tJobvej 1\t\t\n'                        # street only
+            f'{EMIL}\tJobvej 2\t8000\tAarhus C\n')
+    result = parse_citizen_list(jobcentre, text=text, read_addresses=True)
+    assert names(result) == ['Anna Andersen', 'Bo Berg', 'Carl Clausen', 'Dorte Dahl',
+                             'Emil Eriksen']
+    assert addresses(result) == [None, None, None, None, ('Jobvej 2', '8000', 'Aarhus C')]
+    assert [(p.kind, p.line) for p in result.problems] == [('address', n) for n in (2, 3, 4, 5)]
+    messages = [p.message for p in result.problems]
+    assert messages[0].startswith('Line 2: the street address of 010190-xxxx is longer than 200')
+    assert 'Line 3: the postcode of 020290-xxxx is longer than 10 characters' in messages[1]
+    assert 'Line 4: the town of 030390-xxxx is longer than 80 characters' in messages[2]
+    assert 'Line 5: the postal address of 040490-xxxx is incomplete' in messages[3]
+    assert all('the postal address is not changed' in m for m in messages)
+    assert_no_full_cpr(result, ANNA, BO, CARL, DORTE)
+    with force_locale('da'):
+        danish = parse_citizen_list(jobcentre, text=text, read_addresses=True)
+    assert danish.problems[0].message.startswith('Linje 2: ')
+    assert 'postal address' not in problem_texts(danish)
+
+
+def test_addresses_are_only_counted_when_not_read(jobcentre, citizens):
+    text = (f'Personnr.;Adresse;Postnr.;By\n{ANNA};Jobvej 1;8000;Aarhus C\n'
+            f'{BO};{"x" * 201};;\n{CARL};;;\n')
+    result = parse_citizen_list(jobcentre, text=text)
+    assert result.problems == [] and addresses(result) == [None, None, None]
+    assert result.addresses_not_read == 2
+
+
+def test_save_updates_creates_keeps_and_audits(jobcentre, citizens, make_user):
+    admin = make_user(jobcentre, User.ADMIN)
+    CitizenProfile.update(address='Gammelvej 1', postcode='8000', city='Aarhus C').where(
+        CitizenProfile.user == citizens[BO]).execute()
+    text = ('Personnr.;Adresse;Postnr.;By\n'
+            f'{ANNA};Nyvej 2;8200;Aarhus N\n'         # had none: set
+            f'{BO};;;\n'                              # typed by hand: kept
+            f'{CARL};Torvet 3;7100;Vejle\n'           # no profile yet: created
+            f'{DORTE};Jobvej 1;8000\n')               # incomplete: not changed
+    result = parse_citizen_list(jobcentre, text=text, read_addresses=True)
+    assert save_addresses(result, admin, ip='10.0.0.9') == 2
+    assert saved_address(citizens[ANNA]) == ('Nyvej 2', '8200', 'Aarhus N')
+    assert saved_address(citizens[BO]) == ('Gammelvej 1', '8000', 'Aarhus C')
+    assert saved_address(citizens[CARL]) == ('Torvet 3', '7100', 'Vejle')
+    assert saved_address(citizens[DORTE]) is None
+    events = address_events()
+    assert [(e.object_type, e.object_id, e.actor_id, e.ip) for e in events] == [
+        ('User', citizens[ANNA].id, admin.id, '10.0.0.9'),
+        ('User', citizens[CARL].id, admin.id, '10.0.0.9')]
+    assert all(e.organisation_id == jobcentre.id for e in events)
+    # The same list again changes nothing, and records nothing.
+    again = parse_citizen_list(jobcentre, text=text, read_addresses=True)
+    assert save_addresses(again, admin) == 0 and len(address_events()) == 2
+
+
+def test_only_an_administrator_saves_addresses(jobcentre, citizens, make_user):
+    text = f'Personnr.;Adresse;Postnr.;By\n{ANNA};Nyvej 2;8200;Aarhus N\n'
+    result = parse_citizen_list(jobcentre, text=text, read_addresses=True)
+    for role in (User.PLANNER, User.CASEWORKER):
+        assert save_addresses(result, make_user(jobcentre, role)) == 0
+    assert saved_address(citizens[ANNA]) == ('', '', '') and address_events() == []
+
+
+def _step2(client, w):
+    base = _new_draft(client)
+    assert client.post(base + '/frame', data=frame_data(w)).status_code == 303
+    return base + '/citizens'
+
+
+def test_an_administrators_upload_sets_addresses_and_names_bad_rows(client, login, world,
+                                                                    citizens, make_user):
+    login(make_user(world['org'], User.ADMIN))
+    url = _step2(client, world)
+    page = client.get(url).get_data(as_text=True)
+    assert 'An empty cell keeps the address already saved' in page
+    data = ('Navn;Personnr.;Adresse;Postnr.;By\n'
+            f'Anna;{dashed(ANNA)};Nyvej 2;8200;Aarhus N\n'
+            f'Bo;{BO};Jobvej 1;80000000000;Aarhus C\n').encode()
+    r = client.post(url, data={'action': 'upload', 'file': (io.BytesIO(data), 'liste.csv')},
+                    content_type='multipart/form-data')
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert '2 citizens added to the list. 1 postal address updated.' in page
+    assert 'Line 3: the postcode of 020290-xxxx is longer than 10 characters' in page
+    assert saved_address(citizens[ANNA]) == ('Nyvej 2', '8200', 'Aarhus N')
+    assert saved_address(citizens[BO]) == ('', '', '')
+    assert [e.object_id for e in address_events()] == [citizens[ANNA].id]
+
+
+def test_a_planners_list_leaves_addresses_alone_and_says_so(client, login, world, citizens):
+    login(world['planner'])
+    url = _step2(client, world)
+    assert 'saved only from an administrator' in client.get(url).get_data(as_text=True)
+    text = f'Personnr.\tAdresse\tPostnr.\tBy\n{dashed(ANNA)}\tNyvej 2\t8200\tAarhus N\n'
+    r = client.post(url, data={'action': 'paste', 'text': text}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert '1 citizen added to the list.' in page
+    assert 'The postal addresses in the list are not saved' in page
+    assert saved_address(citizens[ANNA]) == ('', '', '') and address_events() == []

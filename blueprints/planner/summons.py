@@ -494,7 +494,7 @@ def _step2_context(draft, rows, args, **extra):
         remove = next((r for r in rows if r.id == int(value)), None)
     context = dict(draft=draft, frame=frame, rows=rows, shown=shown, args=args, weeks=weeks,
                    objects=summons.frame_objects(_org(), frame), labels=_labels(),
-                   sort_labels=SORT_LABELS,
+                   sort_labels=SORT_LABELS, reads_addresses=_reads_addresses(),
                    deadline_form=deadline_form, remove=remove, report=None,
                    selected_count=sum(1 for r in rows if r.selected),
                    filtered=any(k in args for k in FILTER_ARGS),
@@ -567,15 +567,35 @@ def _add_one(draft, args, now):
     return _back_to_step2(draft, args)
 
 
+def _reads_addresses() -> bool:
+    """Only an administrator's list changes postal addresses (as only they
+    may on the address page)."""
+    return current_user.role == User.ADMIN
+
+
 def _posted_list(pasted: bool):
     """The pasted text or the uploaded file, parsed; None when no file was chosen."""
     if pasted:
-        return citizen_import.parse_citizen_list(_org(), text=request.form.get('text', ''))
+        return citizen_import.parse_citizen_list(_org(), text=request.form.get('text', ''),
+                                                 read_addresses=_reads_addresses())
     upload = request.files.get('file')
     if upload is None or not upload.filename:
         return None
     data = upload.read(citizen_import.MAX_BYTES + 1)
-    return citizen_import.parse_citizen_list(_org(), filename=upload.filename, data=data)
+    return citizen_import.parse_citizen_list(_org(), filename=upload.filename, data=data,
+                                             read_addresses=_reads_addresses())
+
+
+def _address_message(result) -> str:
+    """The list's postal addresses saved, or why they were not."""
+    if result.addresses_not_read:
+        return _('The postal addresses in the list are not saved: only an administrator can '
+                 'change a postal address.')
+    changed = citizen_import.save_addresses(result, _actor(), ip=request.remote_addr or '')
+    if not changed:
+        return ''
+    return ngettext('%(num)d postal address updated.', '%(num)d postal addresses updated.',
+                    changed)
 
 
 def _add_list(draft, args, now):
@@ -589,12 +609,13 @@ def _add_list(draft, args, now):
         added, duplicates = summons.add_citizens(
             draft, [(e.user, e.due_date) for e in result.entries], now=now)
         _audit('summons_citizens_added', draft, f'{added} added from a list')
+    message = ' '.join(m for m in (_added_message(added, duplicates) if result.entries else '',
+                                   _address_message(result)) if m)
     if result.error or result.problems or result.inactive:
         # Stay on the page: the report is what the user needs to read.
-        message = _added_message(added, duplicates) if result.entries else ''
         return _step2_page(draft, args, now, report=_report(result), added_message=message,
                            pasted=request.form.get('text', '') if pasted and not added else '')
-    flash(_added_message(added, duplicates), 'info')
+    flash(message or _added_message(added, duplicates), 'info')
     return _back_to_step2(draft, args)
 
 
