@@ -46,7 +46,7 @@ TOWN_HEADERS = {'by', 'bynavn', 'postdistrikt', 'ort', 'postort', 'town', 'city'
 STREET_MAX = CitizenProfile.address.max_length
 POSTCODE_MAX = CitizenProfile.postcode.max_length
 TOWN_MAX = CitizenProfile.city.max_length
-ADDRESS_CHANGED = 'citizen_address_changed'    # the address page's audit action
+ADDRESS_CHANGED = 'citizen_address_changed'    # audited here and on the address page
 
 # A CPR-looking token: 6 digits (DDMMYY), optional dash or space, 4 digits;
 # or a Swedish personnummer with the century (8 + 4 digits, - or +).

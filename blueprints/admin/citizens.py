@@ -19,6 +19,7 @@ from common.validators import normalise_cpr
 from models import (AuditEvent, CitizenProfile, Meeting, MeetingParticipant, MeetingType, Message,
                     PendingSummons, User, text_contains, utcnow)
 from planner import privacy
+from planner.citizen_import import ADDRESS_CHANGED
 from web import Page, get_in_org, job_centre_admin, paginate, render, see_other
 
 bp = Blueprint('admin_citizens', __name__, url_prefix='/admin/citizens')
@@ -136,7 +137,7 @@ def address(user_id):
             profile = CitizenProfile(user=user, organisation=user.organisation_id)
         form.populate_obj(profile)
         profile.save()
-        _audit('citizen_address_changed', user)
+        _audit(ADDRESS_CHANGED, user)
         flash(_('The postal address of %(name)s is saved.', name=user.name), 'info')
         return see_other('admin_citizens.show', user_id=user.id)
     return render('admin/citizens/address.html', panel=ADMIN_PANEL, citizen=user, form=form)
