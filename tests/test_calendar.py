@@ -219,6 +219,116 @@ def test_team_week_marks_reserved_time(client, login, setup):
     assert 'only' not in _team_cells(html)[setup['cw'].id][1]
 
 
+def _reservations(setup, make_user):
+    """Dagpenge keeps Monday mornings for summons and Thursday afternoons
+    for self-booking; Karen keeps Tuesday 8 December 10-12 for
+    self-booking; her other team (Ydelse) keeps Fridays for self-booking;
+    a team she is not in keeps Wednesdays for summons."""
+    org, team, cw = setup['org'], setup['team'], setup['cw']
+    ReservedTime.create(organisation=org, team=team, weekday=0, start=dt.time(8),
+                        end=dt.time(12), purpose=ReservedTime.SUMMONS)
+    ReservedTime.create(organisation=org, team=team, weekday=3, start=dt.time(14),
+                        purpose=ReservedTime.SELF_BOOKING)
+    ReservedTime.create(organisation=org, caseworker=cw, first_day=MONDAY + dt.timedelta(days=1),
+                        last_day=MONDAY + dt.timedelta(days=1), start=dt.time(10),
+                        end=dt.time(12), purpose=ReservedTime.SELF_BOOKING)
+    ydelse = Team.create(organisation=org, name='Ydelse', address='Jobvej 1', postcode='8000',
+                         city='Aarhus C')
+    CaseworkerTeam.create(caseworker=cw, team=ydelse)
+    ReservedTime.create(organisation=org, team=ydelse, weekday=4,
+                        purpose=ReservedTime.SELF_BOOKING)
+    elsewhere = Team.create(organisation=org, name='Sygedagpenge', address='Jobvej 1',
+                            postcode='8000', city='Aarhus C')
+    ReservedTime.create(organisation=org, team=elsewhere, weekday=2,
+                        purpose=ReservedTime.SUMMONS)
+    # Ole (Dagpenge only) works Monday to Friday 09-11.
+    ole = Caseworker.create(user=make_user(org, User.CASEWORKER, name='Ole Olsen'),
+                            organisation=org)
+    CaseworkerTeam.create(caseworker=ole, team=team)
+    for weekday in range(5):
+        WorkingHours.create(caseworker=ole, weekday=weekday, start=dt.time(9), end=dt.time(11))
+    return ole
+
+
+def _lanes(html):
+    """{the name of a calendar column: its HTML} (a day, or a caseworker on the team day)."""
+    return dict(re.findall(r'<section class="cal-day" aria-label="([^"]*)">(.*?)</section>',
+                           html, re.S))
+
+
+def _summons_link(cw, day, time):
+    return f'href="/summons/?caseworker={cw.id}&amp;date={day}&amp;time={time}'
+
+
+def test_caseworker_week_and_day_show_reserved_time_and_no_summons_in_self_booking_time(
+        client, login, setup, make_user):
+    _reservations(setup, make_user)
+    cw = setup['cw']
+    login(setup['admin'])
+    html = client.get(f'/calendar/caseworker/{cw.id}?week=2026-W50').get_data(as_text=True)
+    monday, tuesday, wednesday, thursday, friday = _lanes(html).values()
+    # A band per reservation holding the day: Karen's own and her teams'.
+    assert 'role="note" aria-label="Summons only 08:00–12:00">Summons only 08:00–12:00' in monday
+    assert 'cal-noted' in monday and 'cal-reserved' in monday
+    assert 'Self-booking only 10:00–12:00' in tuesday
+    assert 'Self-booking only 14:00–24:00' in thursday
+    assert '>Self-booking only</div>' in friday                  # her other team's, all day
+    assert 'only' not in wednesday and 'cal-noted' not in wednesday   # not her team's
+    # Summons-only time still offers summons; self-booking time does not.
+    assert _summons_link(cw, '2026-12-07', '08:00') in monday
+    assert _summons_link(cw, '2026-12-08', '09:45') in tuesday
+    assert _summons_link(cw, '2026-12-08', '10:00') not in tuesday
+    assert _summons_link(cw, '2026-12-08', '11:45') not in tuesday
+    assert _summons_link(cw, '2026-12-08', '12:30') in tuesday
+    assert 'Tuesday 8 December 10:00 to 12:00, free for self-booking only' in tuesday
+    assert _summons_link(cw, '2026-12-10', '13:45') in thursday
+    assert 'Thursday 10 December 14:00, free' not in thursday
+    assert 'Thursday 10 December 14:00 to 16:00, free for self-booking only' in thursday
+    assert 'href="/summons/' not in friday
+    # The day view shows the same.
+    html = client.get(f'/calendar/caseworker/{cw.id}?day=2026-12-08').get_data(as_text=True)
+    assert 'Self-booking only 10:00–12:00' in html
+    assert 'Tuesday 8 December 10:00 to 12:00, free for self-booking only' in html
+    assert _summons_link(cw, '2026-12-08', '09:45') in html
+    assert _summons_link(cw, '2026-12-08', '10:00') not in html
+    assert _summons_link(cw, '2026-12-08', '10:15') not in html
+
+
+def test_team_day_shows_the_team_and_own_reserved_time(client, login, setup, make_user):
+    ole = _reservations(setup, make_user)
+    login(setup['admin'])
+    base = f"/calendar/team/{setup['team'].id}"
+    monday = _lanes(client.get(f'{base}?day=2026-12-07').get_data(as_text=True))
+    assert all('Summons only 08:00–12:00' in lane for lane in monday.values())
+    assert _summons_link(ole, '2026-12-07', '09:00') in monday['Ole Olsen']
+    tuesday = _lanes(client.get(f'{base}?day=2026-12-08').get_data(as_text=True))
+    assert 'Self-booking only 10:00–12:00' in tuesday['Karen Vejleder']
+    assert 'only' not in tuesday['Ole Olsen']
+    assert _summons_link(setup['cw'], '2026-12-08', '10:00') not in tuesday['Karen Vejleder']
+    assert _summons_link(ole, '2026-12-08', '10:00') in tuesday['Ole Olsen']
+    # The team's Thursday afternoon; Karen's other team's Friday is not this team's.
+    thursday = _lanes(client.get(f'{base}?day=2026-12-10').get_data(as_text=True))
+    assert 'Self-booking only 14:00–24:00' in thursday['Karen Vejleder']
+    assert _summons_link(setup['cw'], '2026-12-10', '14:00') not in thursday['Karen Vejleder']
+    friday = _lanes(client.get(f'{base}?day=2026-12-11').get_data(as_text=True))
+    assert 'only' not in friday['Karen Vejleder']
+    assert _summons_link(setup['cw'], '2026-12-11', '14:00') in friday['Karen Vejleder']
+
+
+def test_team_week_offers_no_free_period_in_self_booking_time(client, login, setup, make_user):
+    ole = _reservations(setup, make_user)
+    login(setup['admin'])
+    html = client.get(f"/calendar/team/{setup['team'].id}?week=2026-W50").get_data(as_text=True)
+    cells = _team_cells(html)
+    karen = cells[setup['cw'].id]
+    assert '<b>Free time</b> 08:00–12:00, 12:30–16:00</a>' in karen[0]    # summons only
+    assert '<b>Free time</b> 08:00–10:00, 12:30–16:00</a>' in karen[1]    # her own
+    assert '<b>Free time</b> 08:00–12:00, 12:30–14:00</a>' in karen[3]    # the team's
+    # Her other team's Friday does not hold in this team (nor does the summons check).
+    assert '<b>Free time</b> 08:00–12:00, 12:30–16:00</a>' in karen[4]
+    assert '<b>Free time</b> 09:00–11:00</a>' in cells[ole.id][1]
+
+
 def _book(setup, starts_at, minutes=45, reporting=0, room=None):
     return booking.book(booking.MeetingRequest(
         organisation=setup['org'], team=setup['team'],

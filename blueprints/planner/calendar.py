@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import Blueprint, abort, flash, g, render_template, request, url_for
 from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _l, ngettext
@@ -25,7 +25,9 @@ from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay,
 from planner import booking, followup
 from planner.loading import (LONGEST_MEETING, caseworker_inputs, read_date, read_instant,
                              reservations_of, team_reservations, utc_window, weekly_schedules)
+from scheduling import reserved
 from scheduling.availability import AvailabilityCalendar, BookedMeeting
+from scheduling.intervals import intersect_sorted, merge, subtract_sorted
 from scheduling.localtime import (as_utc, from_minute, minute_of_day, to_minute_ceil,
                                   to_minute_floor)
 from web import get_in_org, job_centre_staff, render, see_other
@@ -70,7 +72,7 @@ def week_id(monday: dt.date) -> str:
 @dataclass
 class Block:
     """Something on a day, in local minutes after midnight."""
-    kind: str          # free, meeting, pause, absence, closed
+    kind: str          # free, kept, meeting, pause, absence, reserved, closed
     start: int
     end: int
     label: str = ''
@@ -103,6 +105,7 @@ class DayLane:
     blocks: list[Block] = field(default_factory=list)
     closed: str = ''      # name of the closing day, if closed
     title: str = ''       # the column's name when it is not the day's (team day)
+    reserved: bool = False  # reserved time shows in it (a band at its edge)
 
 
 def _local_minutes(moment: dt.datetime, zone, day: dt.date) -> int:
@@ -152,6 +155,10 @@ def _texts() -> dict[str, str]:
         g.calendar_texts = {'free_slot': _('%(day)s %(time)s, free'),
                             'free_range': _('%(day)s %(start)s to %(end)s, free'),
                             'pause_aria': _('%(start)s to %(end)s, %(label)s'),
+                            'kept': _('%(day)s %(start)s to %(end)s, free for self-booking '
+                                      'only'),
+                            'summons': _('Summons only'),
+                            'self_booking': _('Self-booking only'),
                             'Pause': _('Pause'), 'pause': _('pause')}
     return g.calendar_texts
 
@@ -285,7 +292,8 @@ def _id_url(endpoint: str, key: str) -> str:
 def caseworker_lanes(org, caseworkers, days, *, team=None, language='en'):
     """({caseworker id: [DayLane]} for the local dates in `days`, their
     working hours (see `working_window`)); free time as quarter-hour
-    buttons."""
+    buttons, reserved time as a band. The reservations are each
+    caseworker's own and `team`'s (without one: those of their teams)."""
     new_base = url_for('summons.index')
     first, last = days[0], days[-1]
     inputs = {i.caseworker_id: i for i in caseworker_inputs(
@@ -293,11 +301,13 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en'):
     hours = working_window(inputs.values(), days)
     week = _week_facts(org, caseworkers, days, team, language)
     calendar = AvailabilityCalendar(org.zone, first, last, set(week.org_closed))
+    week.reserved = reservations_of(org, calendar, [c.id for c in caseworkers], team=team)
     # Free time that has passed cannot be booked: show it as not free.
     now_minute = to_minute_ceil(dt.datetime.now(dt.timezone.utc))
     result = {}
     for caseworker in caseworkers:
         days_view = calendar.caseworker_days(inputs[caseworker.id])
+        kept = _self_booking_minutes(calendar, week.reserved.get(caseworker.id, ()))
         lanes = []
         for index, day in enumerate(calendar.days):
             closed = week.closed(caseworker, day.day)
@@ -305,22 +315,48 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en'):
                 lanes.append(DayLane(day.day, [Block('closed', 0, 0, closed)], closed))
                 continue
             planned, _minutes = days_view.plan(index)
-            free = days_view.free(index, planned) if planned else []
-            slot_url = _slot_url_maker(new_base, caseworker, day.day, team)
-            lane = DayLane(day.day)
-            for s, e in free:
-                s = max(s, now_minute)
-                if s >= e:
-                    continue
-                lane.blocks += _free_slots(
-                    _local_minutes(from_minute(s), org.zone, day.day),
-                    _local_minutes(from_minute(e), org.zone, day.day),
-                    week.day_labels[day.day], slot_url)
-            lane.blocks += week.busy_blocks(caseworker, day)
+            free = [(max(s, now_minute), e) for s, e in days_view.free(index, planned)
+                    if e > now_minute] if planned else []
+            lane = DayLane(day.day, _free_blocks(
+                org, day.day, free, kept, week.day_labels[day.day],
+                _slot_url_maker(new_base, caseworker, day.day, team)))
+            notes = week.reserved_blocks(caseworker, day.day)
+            lane.blocks += week.busy_blocks(caseworker, day) + notes
+            lane.reserved = bool(notes)
             lane.blocks.sort(key=lambda b: (b.start, b.end))
             lanes.append(lane)
         result[caseworker.id] = lanes
     return result, hours
+
+
+def _self_booking_minutes(calendar: AvailabilityCalendar, items) -> list[tuple[int, int]]:
+    """The engine minutes of the calendar's days that the reservations
+    `items` keep for self-booking only: a summons there is refused (the
+    summons check reads the same windows, `reserved.other_purpose_windows`).
+    Worked out per reservation and day, not per quarter hour."""
+    if not any(item.purpose == reserved.SELF_BOOKING for item in items):
+        return []
+    return merge((to_minute_floor(s), to_minute_ceil(e))
+                 for s, e in reserved.other_purpose_windows(calendar, items, reserved.SUMMONS))
+
+
+def _free_blocks(org, day: dt.date, free, kept, label: str, slot_url) -> list[Block]:
+    """Quarter-hour buttons over the free engine-minute intervals `free`
+    (normalised), but not inside `kept` (self-booking only): free time
+    there is a note, as no summons may use it. `label` names the day."""
+    offered, held = (subtract_sorted(free, kept), intersect_sorted(free, kept)) if kept \
+        else (free, [])
+    blocks = []
+    for s, e in offered:
+        blocks += _free_slots(_local_minutes(from_minute(s), org.zone, day),
+                              _local_minutes(from_minute(e), org.zone, day), label, slot_url)
+    template = _texts()['kept']
+    for s, e in held:
+        start = _local_minutes(from_minute(s), org.zone, day)
+        end = _local_minutes(from_minute(e), org.zone, day)
+        blocks.append(Block('kept', start, end, f'{_hm(start)}–{_hm(end)}',
+                            template % dict(day=label, start=_hm(start), end=_hm(end))))
+    return blocks
 
 
 def _slot_url_maker(new_base: str, caseworker, day: dt.date, team):
@@ -346,6 +382,7 @@ class _WeekFacts:
     labels: dict               # {meeting type id: label}
     day_labels: dict           # {date: label}
     meeting_aria: str
+    reserved: dict = field(default_factory=dict)   # {caseworker id: [reserved.ReservedTime]}
 
     def closed(self, caseworker, day: dt.date) -> str | None:
         """The closing day's name ('Closed' if it has none), or None when open."""
@@ -373,6 +410,16 @@ class _WeekFacts:
         for m in self.meetings_on.get((caseworker.id, day.day), ()):
             blocks += _meeting_block(m, self.org.zone, day.day, self.day_labels[day.day],
                                      self.labels, self.meeting_aria, _room_names(self.org))
+        return blocks
+
+    def reserved_blocks(self, caseworker, day: dt.date) -> list[Block]:
+        """A band for each reservation holding the day: its purpose and,
+        unless it takes the whole day, its times."""
+        blocks = []
+        for item in self.reserved.get(caseworker.id, ()):
+            if item.holds(day):
+                first, last, text = _reserved_text(item, _texts())
+                blocks.append(Block('reserved', first, last, text, text))
         return blocks
 
     @functools.cached_property
@@ -511,9 +558,14 @@ class _TeamWeek:
     texts: dict            # escaped words of the cells
     urls: dict             # URL prefixes ('meeting', 'day')
     reserved: dict = field(default_factory=dict)   # {caseworker id: [reserved.ReservedTime]}
+    # Engine minutes kept for self-booking only (no summons: no free period
+    # shown): the team's, and per caseworker with their own the union.
+    team_kept: list = field(default_factory=list)
+    kept: dict = field(default_factory=dict)
 
 
-def _team_week(org, team, members, days, meeting_type, language) -> _TeamWeek:
+def _team_week(org, team, members, days, meeting_type, language,
+               team_reserved=()) -> _TeamWeek:
     first, last = days[0], days[-1]
     window = utc_window(org, first, last)
     ids = [cw.id for cw in members]
@@ -534,6 +586,8 @@ def _team_week(org, team, members, days, meeting_type, language) -> _TeamWeek:
         own_meetings={cid: [BookedMeeting(m.starts_at, m.ends_at, m.reporting_minutes)
                             for m in rows] for cid, rows in meetings.items()})
     calendar = AvailabilityCalendar(org.zone, first, last, set(closed))
+    own = reservations_of(org, calendar, ids, own_only=True)
+    team_kept = _self_booking_minutes(calendar, team_reserved)
     return _TeamWeek(
         calendar=calendar, inputs={i.caseworker_id: i for i in inputs}, meetings=meetings,
         absences=absences, pauses=_team_pauses(ids), closed=closed,
@@ -545,7 +599,9 @@ def _team_week(org, team, members, days, meeting_type, language) -> _TeamWeek:
                'summons': str(escape(_('Summons only'))),
                'self_booking': str(escape(_('Self-booking only')))},
         urls={'meeting': _meeting_base(), 'day': _id_url('calendar.caseworker', 'caseworker_id')},
-        reserved=reservations_of(org, calendar, ids, own_only=True))
+        reserved=own, team_kept=team_kept,
+        kept={cid: merge(_self_booking_minutes(calendar, items) + team_kept)
+              for cid, items in own.items() if items})
 
 
 @prepared
@@ -663,14 +719,22 @@ def _team_pause_chips(week: _TeamWeek, caseworker_id: int, items) -> None:
             items[index].append((first, chip))
 
 
-def _reserved_note(item, texts: dict) -> tuple[int, str]:
-    """(wall minute, note) of time kept for one purpose: 'Summons only
-    08:00–12:00' in a bare <b> (escaped words; the hours unless all day)."""
+def _reserved_text(item, texts: dict) -> tuple[int, int, str]:
+    """(first, end wall minute, text) of time kept for one purpose:
+    'Summons only 08:00–12:00' (`texts` names the purposes; the hours
+    unless it takes the whole day)."""
     first = item.start.hour * 60 + item.start.minute if item.start else 0
+    last = item.end.hour * 60 + item.end.minute if item.end else 24 * 60
     text = texts[item.purpose]
     if item.start or item.end:
-        last = item.end.hour * 60 + item.end.minute if item.end else 24 * 60
         text = f'{text} {_HM[first]}–{_HM[last]}'
+    return first, last, text
+
+
+def _reserved_note(item, texts: dict) -> tuple[int, str]:
+    """(wall minute, note) of the team week: the text in a bare <b>
+    (`texts` escaped)."""
+    first, _last, text = _reserved_text(item, texts)
     return first, f'<b>{text}</b>'
 
 
@@ -684,13 +748,12 @@ def _team_reserved(week: _TeamWeek, caseworker_id: int, items) -> None:
                 items[index].append((first, note))
 
 
-def _team_heads(team, days) -> dict:
+def _team_heads(team_reserved, days) -> dict:
     """{date: Markup} the team's reserved time of each day, for the column
     heads: it holds for every row alike, so it shows once (benchmarks W2)."""
     texts = {'summons': str(escape(_('Summons only'))),
              'self_booking': str(escape(_('Self-booking only')))}
-    notes = [(item, _reserved_note(item, texts)[1])
-             for item in team_reservations(team.organisation_id, team, days[0], days[-1])]
+    notes = [(item, _reserved_note(item, texts)[1]) for item in team_reserved]
     return {day: Markup(''.join(note for item, note in notes  # nosec B704  # escaped words
                                 if item.holds(day)))
             for day in days}
@@ -707,12 +770,17 @@ def _team_absence(view, index: int, day, start: int, end: int, reason: str):
 
 
 def _team_free(week: _TeamWeek, view, index: int, day, caseworker_id: int) -> str:
-    """The day's free periods from now on ('' when there are none)."""
+    """The day's free periods from now on ('' when there are none), but
+    not those kept for self-booking only: each leads to a summons."""
     planned, _minutes = view.plan(index)
     if not planned:
         return ''
+    free = view.free(index, planned)
+    kept = week.kept.get(caseworker_id, week.team_kept)
+    if kept and free:
+        free = subtract_sorted(free, kept)
     periods = [f'{_HM[day.wall(max(s, week.now))]}–{_HM[day.wall(e)]}'
-               for s, e in view.free(index, planned) if e > week.now]
+               for s, e in free if e > week.now]
     if not periods:
         return ''
     return _FREE.format(cw=caseworker_id, day=index, url=week.urls['day'],
@@ -810,12 +878,14 @@ def team(team_id):
     if day is not None:
         return _team_day(team, members, day, context)
     rows = []
+    team_reserved = team_reservations(team.organisation_id, team, days[0], days[-1])
     if members:
         # The user's organisation is the team's (get_in_org) and already loaded.
         week = _team_week(current_user.organisation, team, members, days, meeting_type,
-                          _language())
+                          _language(), team_reserved)
         rows = [(cw, _team_cells(week, cw)) for cw in members]
-    return render('calendar/team.html', GRID, rows=rows, heads=_team_heads(team, days),
+    return render('calendar/team.html', GRID, rows=rows,
+                  heads=_team_heads(team_reserved, days),
                   caseworker_url=_id_url('calendar.caseworker', 'caseworker_id'), **context)
 
 
@@ -825,8 +895,7 @@ def _team_day(team, members, day, context):
                                     language=_language())
     top, bottom = _bounds(lanes.values(), hours)
     place(lanes.values(), top, bottom)
-    columns = [DayLane(day, lanes[cw.id][0].blocks, lanes[cw.id][0].closed, cw.user.name)
-               for cw in members]
+    columns = [replace(lanes[cw.id][0], title=cw.user.name) for cw in members]
     return render('calendar/team.html', GRID, rows=members, columns=columns, top=top,
                   bottom=bottom, **context)
 

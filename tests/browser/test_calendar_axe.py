@@ -13,8 +13,8 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from models import (Meeting, MeetingParticipant, MeetingType, Room, RoomTeam, SubstituteUnit,
-                    Unit, User, Vacancy, utcnow)
+from models import (Meeting, MeetingParticipant, MeetingType, ReservedTime, Room, RoomTeam,
+                    SubstituteUnit, Unit, User, Vacancy, utcnow)
 from planner import booking
 from tests.browser.conftest import PHONE
 from tests.browser.test_axe_pages import axe, blocking_violations, log_in, settled  # noqa: F401
@@ -48,7 +48,8 @@ def _cases():
 @pytest.fixture
 def calendars(world, municipality, make_user):  # noqa: F811
     """Next week: Karen has a booked meeting and one in Mødelokale 1; the
-    municipality has a unit, a substitute and an open shift."""
+    team keeps Monday mornings for summons, Karen Thursday for self-booking;
+    the municipality has a unit, a substitute and an open shift."""
     w = dict(world)
     org = w['org']
     monday = next_monday(org)
@@ -65,6 +66,10 @@ def calendars(world, municipality, make_user):  # noqa: F811
                              caseworker=w['karen'], starts_at=starts,
                              ends_at=starts + dt.timedelta(minutes=45), created_by=w['planner'])
     MeetingParticipant.create(meeting=in_room, citizen=w['sune'])
+    ReservedTime.create(organisation=org, team=w['team'], weekday=0, start=dt.time(8),
+                        end=dt.time(12), purpose=ReservedTime.SUMMONS)
+    ReservedTime.create(organisation=org, caseworker=w['karen'], weekday=3,
+                        purpose=ReservedTime.SELF_BOOKING)
 
     pool_planner = make_user(municipality, User.PLANNER, name='Lars Planerare')
     unit = Unit.create(organisation=municipality, name='Hemtjänst Norr', address='Storgatan 1')
