@@ -26,6 +26,7 @@ from models import (AuditEvent, Caseworker, CaseworkerTeam, Meeting, MeetingPart
                     MeetingType, Organisation, PendingSummons, Room, RoomTeam, SummonsDraft,
                     SummonsDraftCitizen, SummonsTemplate, Team, TypeVariant, User, fn, utcnow)
 from planner import booking, citizen_import, late_proof, summons
+from scheduling import rules
 from web import get_in_org, job_centre_staff, render, see_other
 
 bp = Blueprint('summons', __name__, url_prefix='/summons')
@@ -455,10 +456,7 @@ class RowForm(Form):
 
 
 def _week_of(day: dt.date | None) -> str:
-    if day is None:
-        return 'none'
-    year, week, _weekday = day.isocalendar()
-    return f'{year}-W{week:02d}'
+    return 'none' if day is None else rules.week_id(day)
 
 
 def _table_args() -> dict[str, str]:
