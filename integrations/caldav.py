@@ -12,10 +12,13 @@ wants that first), and a server that does not answer like a CalDAV server
 is a failure, even when it says "200 OK".
 
 Every failure raises `integrations.DeliveryError` with a message in plain
-words; it ends up on the sync row, where staff read it.
+English and its kind and values as data; `error_note` writes both on the
+sync row, and the pages say it in the reader's language from the kind
+(`messaging.errors.calendar_error`).
 """
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
@@ -147,7 +150,7 @@ class CalDAV:
         response = self._request('PUT', url, ics,
                                  {'Content-Type': 'text/calendar; charset=utf-8'})
         if response.status not in (200, 201, 204):
-            raise DeliveryError(_refused('did not store the event', response, url))
+            raise _refused('store', response, url)
 
     def delete_event(self, calendar_url: str, uid: str) -> None:
         """Remove the event with this UID; an event (or calendar) that is not
@@ -158,7 +161,7 @@ class CalDAV:
         response = self._request('DELETE', url)
         if response.status in (200, 202, 204, 404, 410):
             return
-        raise DeliveryError(_refused('did not delete the event', response, url))
+        raise _refused('delete', response, url)
 
     def close(self) -> None:
         for client in self._clients.values():
@@ -188,13 +191,15 @@ class CalDAV:
             return False
         if response.status != 207 or response.tree is None:
             if response.status >= 400:
-                raise DeliveryError(_refused('did not open the calendar', response, url))
+                raise _refused('open', response, url)
             raise DeliveryError(
                 f'The server at {_where(url)} did not answer like a CalDAV calendar server '
-                f'(HTTP {response.status} without a calendar description).')
+                f'(HTTP {response.status} without a calendar description).',
+                kind='not_caldav', server=_where(url), status=response.status)
         types = response.tree.iter(f'{_DAV}resourcetype')
         if not any(t.find(f'{_CALDAV}calendar') is not None for t in types):
-            raise DeliveryError(f'{url} exists on the calendar server but is not a calendar.')
+            raise DeliveryError(f'{url} exists on the calendar server but is not a calendar.',
+                                kind='not_calendar', url=url)
         self._known_calendars.add(url)
         return True
 
@@ -208,22 +213,23 @@ class CalDAV:
             # The parent collection (the person's home) is missing: make it.
             parent = self._request('MKCOL', _parent(url))
             if parent.status not in (201, 405):     # 405: it exists after all
-                raise DeliveryError(_refused('did not create the calendar folder',
-                                             parent, _parent(url)))
+                raise _refused('create_folder', parent, _parent(url))
             response = self._request('MKCALENDAR', url, _MKCALENDAR_BODY,
                                      {'Content-Type': 'application/xml; charset=utf-8'})
         if response.status not in (200, 201, 405):  # 405: made meanwhile
-            raise DeliveryError(_refused('did not create the calendar', response, url))
+            raise _refused('create', response, url)
         if not self._calendar_exists(url):
             raise DeliveryError(f'The calendar server at {_where(url)} said it created '
-                                f'the calendar {url}, but it is not there.')
+                                f'the calendar {url}, but it is not there.',
+                                kind='not_created', server=_where(url), url=url)
 
     # --- HTTP ------------------------------------------------------------------
 
     def _client(self, url: str) -> DAVClient:
         parts = urlsplit(url)
         if parts.scheme not in ('http', 'https') or not parts.hostname:
-            raise DeliveryError(f'"{url}" is not a calendar address (http:// or https://).')
+            raise DeliveryError(f'"{url}" is not a calendar address (http:// or https://).',
+                                kind='bad_url', url=url)
         key = f'{parts.scheme}://{parts.netloc}/'
         client = self._clients.get(key)
         if client is None:
@@ -267,7 +273,9 @@ class CalDAV:
         except DeliveryError as exc:
             if fired.is_set():
                 raise DeadlinePassed(f'The calendar server at {where} did not finish '
-                                     f'answering within {seconds(deadline)}.') from exc
+                                     f'answering within {seconds(deadline)}.',
+                                     kind='deadline', server=where,
+                                     seconds=f'{deadline:g}') from exc
             raise
         finally:
             watchdog.cancel()
@@ -280,51 +288,105 @@ class CalDAV:
             raise
         except http.exceptions.Timeout as exc:
             raise ServerUnreachable(f'The calendar server at {where} did not answer within '
-                                    f'{seconds(self.timeout)}.') from exc
+                                    f'{seconds(self.timeout)}.', kind='timeout', server=where,
+                                    seconds=f'{self.timeout:g}') from exc
         except http.exceptions.ConnectionError as exc:
             # Connected, but the answer was no answer: say so, not "could not connect".
             text = str(exc).lower()
             if 'status line' in text or 'badstatusline' in text:
                 raise ServerUnreachable(f'The calendar server at {where} answered with '
                                         f'something that is not HTTP: is CALDAV_URL the '
-                                        f'right address and port?') from exc
+                                        f'right address and port?',
+                                        kind='not_http', server=where) from exc
             if 'closed connection without response' in text:
                 raise ServerUnreachable(f'The calendar server at {where} closed the '
-                                        f'connection without answering.') from exc
+                                        f'connection without answering.',
+                                        kind='closed', server=where) from exc
+            reason = _reason(exc)
             raise ServerUnreachable(f'Could not connect to the calendar server at {where} '
-                                f'({_reason(exc)}).') from exc
+                                    f'({REASONS.get(reason, reason)}).',
+                                    kind='connect', server=where, reason=reason) from exc
         except dav_error.AuthorizationError as exc:
             raise DeliveryError(f'The calendar server at {where} refused the login or '
-                                f'access (check CALDAV_USERNAME and CALDAV_PASSWORD).') from exc
+                                f'access (check CALDAV_USERNAME and CALDAV_PASSWORD).',
+                                kind='login', server=where) from exc
         except dav_error.RateLimitError as exc:
             raise DeliveryError(f'The calendar server at {where} is busy and asked us to '
-                                f'try again later.') from exc
+                                f'try again later.', kind='busy', server=where) from exc
         except http.exceptions.RequestException as exc:
+            reason = _reason(exc)
             raise DeliveryError(f'Talking to the calendar server at {where} failed '
-                                f'({_reason(exc)}).') from exc
+                                f'({REASONS.get(reason, reason)}).',
+                                kind='failed', server=where, reason=reason) from exc
         except Exception as exc:   # e.g. a body announced as XML that is not XML
             raise DeliveryError(f'The calendar server at {where} sent an answer that '
-                                f'could not be read ({type(exc).__name__}).') from exc
+                                f'could not be read ({type(exc).__name__}).',
+                                kind='unreadable', server=where,
+                                name=type(exc).__name__) from exc
+
+
+# Why a connection failed: a code (else the exception's class name), and
+# its words in the English message.
+REASONS = {'refused': 'connection refused', 'unknown_host': 'unknown host name',
+           'reset': 'the connection was reset', 'tls': 'a TLS certificate problem'}
 
 
 def _reason(exc: Exception) -> str:
     text = str(exc).lower()
     if 'refused' in text:
-        return 'connection refused'
+        return 'refused'
     if 'name or service not known' in text or 'nodename nor servname' in text \
             or 'name resolution' in text:
-        return 'unknown host name'
+        return 'unknown_host'
     if 'reset' in text:
-        return 'the connection was reset'
+        return 'reset'
     if 'ssl' in text or 'certificate' in text:
-        return 'a TLS certificate problem'
+        return 'tls'
     return type(exc).__name__
 
 
-def _refused(what: str, response, url: str) -> str:
+# What the server refused to do (the `action` of a 'refused' error).
+ACTIONS = {'store': 'did not store the event', 'delete': 'did not delete the event',
+           'open': 'did not open the calendar',
+           'create_folder': 'did not create the calendar folder',
+           'create': 'did not create the calendar'}
+
+
+def _refused(action: str, response, url: str) -> DeliveryError:
     reason = (getattr(response, 'reason', '') or '').strip()
     status = f'HTTP {response.status}' + (f' {reason}' if reason else '')
-    return f'The calendar server at {_where(url)} {what} ({status}).'
+    return DeliveryError(f'The calendar server at {_where(url)} {ACTIONS[action]} ({status}).',
+                         kind='refused', action=action, server=_where(url),
+                         status=response.status)
+
+
+# --- the note a failed sync leaves on its row ----------------------------------------
+
+def error_note(exc: Exception) -> str:
+    """'[kind {values}] English message', or the message alone for an error
+    without a kind: the row keeps the English for whoever reads the
+    database, and the kind and values for the pages."""
+    kind = getattr(exc, 'kind', '')
+    if not kind:
+        return str(exc)
+    values = json.dumps(getattr(exc, 'params', {}), ensure_ascii=False, sort_keys=True,
+                        separators=(',', ':'))
+    return f'[{kind} {values}] {exc}'
+
+
+def read_note(note: str) -> tuple[str, dict[str, str]] | None:
+    """(kind, values) of an `error_note`; None for a note without a kind."""
+    note = note or ''
+    head, _space, rest = note[1:].partition(' ')
+    if not note.startswith('[') or not head.replace('_', '').isalpha():
+        return None
+    try:
+        values, end = json.JSONDecoder().raw_decode(rest)
+    except ValueError:
+        return None
+    if not isinstance(values, dict) or not rest[end:].startswith(']'):
+        return None
+    return head, {str(key): str(value) for key, value in values.items()}
 
 
 def from_config(config) -> CalDAV:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
-from models import Message
+from integrations import caldav
+from models import CalendarSync, Message
 
 # Vonage SMS API statuses (developer.vonage.com/api-errors/sms): which ones
 # another try may cure is decided in integrations.sms.
@@ -76,3 +77,113 @@ def plain_error(message: Message) -> str:
     if sms:
         return _('The SMS could not be sent: %(error)s', error=detail)
     return _('The e-mail could not be sent: %(error)s', error=detail)
+
+
+# --- calendar sync ---------------------------------------------------------------
+# A sync row's note is the adapter's kind and values, then English for the
+# database (integrations.caldav.error_note); these are its words on the pages.
+
+def _calendar_reason(code: str) -> str:
+    reasons = {'refused': _('connection refused'), 'unknown_host': _('unknown host name'),
+               'reset': _('the connection was reset'), 'tls': _('a TLS certificate problem')}
+    return reasons.get(code, code)    # else an exception's class name
+
+
+def _calendar_refused(values: dict) -> str:
+    words = dict(server=values.get('server', ''), status=values.get('status', ''))
+    texts = {
+        'store': _('The calendar server at %(server)s did not store the event '
+                   '(HTTP %(status)s).', **words),
+        'delete': _('The calendar server at %(server)s did not delete the event '
+                    '(HTTP %(status)s).', **words),
+        'open': _('The calendar server at %(server)s did not open the calendar '
+                  '(HTTP %(status)s).', **words),
+        'create_folder': _('The calendar server at %(server)s did not create the calendar '
+                           'folder (HTTP %(status)s).', **words),
+        'create': _('The calendar server at %(server)s did not create the calendar '
+                    '(HTTP %(status)s).', **words),
+    }
+    return texts.get(values.get('action', ''),
+                     _('The calendar server at %(server)s refused the change '
+                       '(HTTP %(status)s).', **words))
+
+
+def _calendar_wait(kind: str, values: dict) -> str:
+    """The server took too long: within N seconds (a whole-number count
+    picks the plural; the seconds themselves may be 2.5)."""
+    seconds = values.get('seconds', '')
+    count = 1 if seconds == '1' else 2
+    if kind == 'deadline':
+        return ngettext('The calendar server at %(server)s did not finish answering within '
+                        '%(seconds)s second.',
+                        'The calendar server at %(server)s did not finish answering within '
+                        '%(seconds)s seconds.', count,
+                        server=values.get('server', ''), seconds=seconds)
+    return ngettext('The calendar server at %(server)s did not answer within %(seconds)s '
+                    'second.',
+                    'The calendar server at %(server)s did not answer within %(seconds)s '
+                    'seconds.', count, server=values.get('server', ''), seconds=seconds)
+
+
+def _calendar_server_text(kind: str, values: dict) -> str | None:
+    """The words for a kind the adapter reports about the server."""
+    server = values.get('server', '')
+    if kind in ('connect', 'failed'):
+        reason = _calendar_reason(values.get('reason', ''))
+        return (_('Could not connect to the calendar server at %(server)s (%(reason)s).',
+                  server=server, reason=reason) if kind == 'connect' else
+                _('Talking to the calendar server at %(server)s failed (%(reason)s).',
+                  server=server, reason=reason))
+    if kind in ('timeout', 'deadline'):
+        return _calendar_wait(kind, values)
+    texts = {
+        'not_http': _('The calendar server at %(server)s answered with something that is not '
+                      'HTTP: is CALDAV_URL the right address and port?', server=server),
+        'closed': _('The calendar server at %(server)s closed the connection without '
+                    'answering.', server=server),
+        'login': _('The calendar server at %(server)s refused the login or access (check '
+                   'CALDAV_USERNAME and CALDAV_PASSWORD).', server=server),
+        'busy': _('The calendar server at %(server)s is busy and asked us to try again later.',
+                  server=server),
+        'unreadable': _('The calendar server at %(server)s sent an answer that could not be '
+                        'read (%(name)s).', server=server, name=values.get('name', '')),
+        'not_caldav': _('The server at %(server)s did not answer like a CalDAV calendar server '
+                        '(HTTP %(status)s without a calendar description).', server=server,
+                        status=values.get('status', '')),
+        'not_created': _('The calendar server at %(server)s said it created the calendar '
+                         '%(url)s, but it is not there.', server=server,
+                         url=values.get('url', '')),
+    }
+    return texts.get(kind)
+
+
+def _calendar_other_text(kind: str, values: dict) -> str | None:
+    texts = {
+        'not_calendar': _('%(url)s exists on the calendar server but is not a calendar.',
+                          url=values.get('url', '')),
+        'bad_url': _('"%(url)s" is not a calendar address (http:// or https://).',
+                     url=values.get('url', '')),
+        'caseworker_gone': _('The caseworker no longer exists.'),
+        'meeting_gone': _('The meeting no longer exists.'),
+        'bad_address': _("The caseworker's calendar address cannot be used: check it on the "
+                         "caseworker's page."),
+        'internal': _('An error in Planpool stopped the update (%(name)s).',
+                      name=values.get('name', '')),
+    }
+    return texts.get(kind)
+
+
+def calendar_error(note: str) -> str:
+    """A calendar sync row's note as staff read it ('' when there is none)."""
+    note = (note or '').strip()
+    if not note:
+        return ''
+    if note.startswith(CalendarSync.STALLED):
+        return _('Updating the calendar stalled: it may or may not show the meeting.')
+    found = caldav.read_note(note)
+    kind, values = found if found else ('', {})
+    if kind == 'refused':
+        return _calendar_refused(values)
+    text = _calendar_server_text(kind, values) or _calendar_other_text(kind, values)
+    # A note from before kinds were kept: its English is not for the page.
+    return text or _('The calendar could not be updated.')

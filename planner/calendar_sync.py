@@ -289,8 +289,8 @@ def sync_one(sync_id: int, *, dav: caldav.CalDAV | None = None,
             error, put_in = _deliver(row, target, dav)
             if error is not None and unreachable is not None \
                     and isinstance(error, caldav.ServerUnreachable):
-                unreachable[server] = str(error)
-            _finish(row, revision, None if error is None else str(error), put_in)
+                unreachable[server] = caldav.error_note(error)
+            _finish(row, revision, None if error is None else caldav.error_note(error), put_in)
             if not (row.status == CalendarSync.QUEUED and row.next_attempt_at is None):
                 return row.status
             # queued again at once: the meeting changed while we were sending
@@ -340,17 +340,17 @@ def _deliver(row: CalendarSync, target, dav: caldav.CalDAV) -> tuple[Exception |
     the calendar the event is now in, '' when it is in none)."""
     try:
         if target is None:
-            raise DeliveryError('The caseworker no longer exists.')
+            raise DeliveryError('The caseworker no longer exists.', kind='caseworker_gone')
         url, caseworker = target
         if caseworker.calendar_url.strip():
             with force_locale('en'):
                 problem = calendar_url_problem(url)
             if problem:
                 raise DeliveryError(f"The caseworker's calendar address cannot be used: "
-                                    f'{problem}')
+                                    f'{problem}', kind='bad_address')
         meeting = _meetings().where(Meeting.id == row.meeting_id).first()
         if meeting is None:
-            raise DeliveryError('The meeting no longer exists.')
+            raise DeliveryError('The meeting no longer exists.', kind='meeting_gone')
         uid = ics.meeting_uid(meeting.id, meeting.created_at)
         if row.synced_url and row.synced_url != url:
             # The caseworker's calendar moved: out of the old one first.
@@ -368,7 +368,8 @@ def _deliver(row: CalendarSync, target, dav: caldav.CalDAV) -> tuple[Exception |
         return exc, row.synced_url
     except Exception as exc:   # a bug or a database hiccup: recorded all the same
         log.exception('calendar sync %s attempt %s failed', row.id, row.attempts)
-        return DeliveryError(f'{type(exc).__name__}: {exc}'), row.synced_url
+        return DeliveryError(f'{type(exc).__name__}: {exc}', kind='internal',
+                             name=type(exc).__name__), row.synced_url
 
 
 # --- sweep ----------------------------------------------------------------------

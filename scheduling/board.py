@@ -18,31 +18,11 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from .localtime import as_utc, resolve_zone, to_minute_ceil, to_minute_floor
-from .rules import monday_of
+from .rules import sane_day
 from .staffing import PRESETS, conflicts, wall_range
 
 PERIODS = ('day', 'evening', 'night')
 WEEK, MONTH, DAY = 'week', 'month', 'day'
-
-
-FIRST_YEAR, LAST_YEAR = 1900, 9000    # a date outside is read as a typing error
-
-
-def _sane(day: dt.date, today: dt.date) -> dt.date:
-    return day if FIRST_YEAR <= day.year <= LAST_YEAR else today
-
-
-def parse_week(value: str | None, today: dt.date) -> dt.date:
-    """The Monday of "2030-W19" or of the week holding "2030-05-08"; else of
-    `today`'s week."""
-    value = (value or '').strip()
-    try:
-        if 'W' in value.upper():
-            year, week = value.upper().split('-W')
-            return monday_of(_sane(dt.date.fromisocalendar(int(year), int(week), 1), today))
-        return monday_of(_sane(dt.date.fromisoformat(value), today))
-    except ValueError:
-        return monday_of(today)
 
 
 def parse_month(value: str | None, today: dt.date) -> dt.date:
@@ -51,14 +31,14 @@ def parse_month(value: str | None, today: dt.date) -> dt.date:
     value = (value or '').strip()
     try:
         year, month = value.split('-')[:2]
-        return _sane(dt.date(int(year), int(month), 1), today.replace(day=1))
+        return sane_day(dt.date(int(year), int(month), 1), today.replace(day=1))
     except ValueError:
         return today.replace(day=1)
 
 
 def parse_day(value: str | None, today: dt.date) -> dt.date:
     try:
-        return _sane(dt.date.fromisoformat((value or '').strip()), today)
+        return sane_day(dt.date.fromisoformat((value or '').strip()), today)
     except ValueError:
         return today
 

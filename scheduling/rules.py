@@ -361,10 +361,42 @@ def rebook_days(day: dt.date, *, earliest: dt.date | None, end: dt.date | None,
     return (first, last) if first <= last else None
 
 
-# --- weeks and days for the citizen's time page ------------------------------
+# --- weeks and days (the citizen's time page, the calendars, the pool board) --
+
+FIRST_YEAR, LAST_YEAR = 1900, 9000    # a date outside is read as a typing error
+
 
 def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
+
+
+def sane_day(day: dt.date, fallback):
+    """`day`, or `fallback` when its year is one nobody means (a step or a
+    bound from it would overflow)."""
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else fallback
+
+
+def parse_week(value: str | None, default: dt.date | None) -> dt.date | None:
+    """The Monday of "2030-W19" or of the week holding "2030-05-08"; else
+    (missing, not a week, a year nobody means) the Monday of `default`'s
+    week, or None without a default. The web layer answers years at the
+    ends of the calendar with a 400 before they get here."""
+    value = (value or '').strip().upper()
+    try:
+        if 'W' in value:
+            year, week = value.split('-W')
+            day = sane_day(dt.date.fromisocalendar(int(year), int(week), 1), default)
+        else:
+            day = sane_day(dt.date.fromisoformat(value), default)
+    except ValueError:
+        day = default
+    return monday_of(day) if day is not None else None
+
+
+def week_id(day: dt.date) -> str:
+    """"2030-W19": the ISO week holding `day`, as parse_week reads it."""
+    year, week, _weekday = day.isocalendar()
+    return f'{year}-W{week:02d}'
 
 
 def clamp_week(monday: dt.date, first: dt.date, last: dt.date) -> dt.date:

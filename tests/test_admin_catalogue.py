@@ -10,7 +10,7 @@ import json
 import pytest
 
 from models import (Caseworker, CaseworkerCompetence, ClosingDay, Competence, Meeting, MeetingType,
-                    Room, RoomTeam, SummonsTemplate, Team, TypeVariant, TypeVariantMeetingType,
+                    OnlineOffer, Room, RoomTeam, SummonsTemplate, Team, TypeVariant, TypeVariantMeetingType,
                     TypeVariantTeam, User)
 
 
@@ -316,6 +316,34 @@ def test_variant_delete_asks_and_is_refused_while_booked(client, admin, jobcentr
     Meeting.update(status=Meeting.CANCELLED).execute()
     assert client.post(f'/admin/variants/{variant.id}/delete').status_code == 303
     assert TypeVariant.get_or_none(TypeVariant.id == variant.id) is None
+
+
+def test_variant_delete_is_refused_while_an_offer_or_template_uses_it(client, admin, jobcentre,
+                                                                     team):
+    variant = TypeVariant.create(organisation=jobcentre, name='Under 30')
+    offer = OnlineOffer.create(organisation=jobcentre, team=team, number=4, title='Unge',
+                               meeting_type=mtype('jobsamtale'), variant=variant, active=True)
+    SummonsTemplate.create(organisation=jobcentre, name='Første samtale',
+                           fields=json.dumps({'variant': variant.id}))
+    page = text(client.get(f'/admin/variants/{variant.id}/delete'))
+    assert 'Under 30 is in use and cannot be deleted' in page
+    assert 'Online offers: Online offer 4 (Unge).' in page
+    assert 'Summons templates: Første samtale.' in page
+    assert '>Delete</button>' not in page
+    response = client.post(f'/admin/variants/{variant.id}/delete')
+    assert response.status_code == 303
+    assert TypeVariant.get_or_none(TypeVariant.id == variant.id) is not None
+    assert OnlineOffer.get_by_id(offer.id).variant_id == variant.id
+    danish = text(client.get(f'/admin/variants/{variant.id}/delete',
+                             headers={'Accept-Language': 'da'}))
+    assert 'Under 30 er i brug og kan ikke slettes' in danish and 'is in use' not in danish
+    # Once the offer has ended and the template is gone, it can be deleted.
+    OnlineOffer.update(end_date=dt.date(2020, 1, 31)).execute()
+    SummonsTemplate.delete().execute()
+    assert '>Delete</button>' in text(client.get(f'/admin/variants/{variant.id}/delete'))
+    assert client.post(f'/admin/variants/{variant.id}/delete').status_code == 303
+    assert TypeVariant.get_or_none(TypeVariant.id == variant.id) is None
+    assert OnlineOffer.get_by_id(offer.id).variant_id is None
 
 
 # --- summons templates ----------------------------------------------------------

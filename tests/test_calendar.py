@@ -57,6 +57,11 @@ def test_closing_day_and_week_navigation(client, login, setup):
     assert 'Closed: Personaledag' in html
     assert 'Tuesday 8 December 09:00, free' not in html
     assert 'week=2026-W51' in html and 'week=2026-W49' in html
+    # The week is read as on the pool board and the citizen's time page:
+    # a lower-case w or a date in the week.
+    for week in ('2026-w50', '2026-12-09'):
+        same = client.get(f"/calendar/caseworker/{setup['cw'].id}?week={week}")
+        assert 'Closed: Personaledag' in same.get_data(as_text=True), week
     # htmx asks for the grid only
     fragment = client.get(f"/calendar/caseworker/{setup['cw'].id}?week=2026-W51",
                           headers={'HX-Request': 'true', 'HX-Target': 'calendar-grid'})

@@ -444,7 +444,9 @@ def test_calendar_state_count_and_sync(client, login, world, citizen):
     found = rows(html)
     assert 'Updated' in found[pid(m_ok, asta)]
     assert 'Not updated' in found[pid(m_bad, bent)]
-    assert 'The calendar server refused the password.' in found[pid(m_bad, bent)]
+    # A note without a kind (kept from before kinds were) reads as a plain sentence.
+    assert 'The calendar could not be updated.' in found[pid(m_bad, bent)]
+    assert 'refused the password' not in found[pid(m_bad, bent)]
     filtered = text(client.get(count_link(html, 'calendar')))
     assert names_in(filtered) == {'Bent Kalender'}
 
@@ -460,6 +462,35 @@ def test_calendar_state_count_and_sync(client, login, world, citizen):
     # The synced calendar was left alone.
     assert CalendarSync.get(CalendarSync.meeting == m_bad,
                             CalendarSync.caseworker == w.bo).status == CalendarSync.SYNCED
+
+
+@pytest.mark.parametrize('app_config', [CLOSED_CALDAV])
+def test_a_calendar_error_reads_in_the_language_of_the_page(client, login, world, citizen):
+    w = world
+    bent = citizen('Bent Kalender')
+    meeting = summon(w, [bent])
+    notice(meeting, bent, Message.SENT)
+    CalendarSync.create(meeting=meeting, caseworker=w.anna, status=CalendarSync.FAILED,
+                        attempts=6, last_error='')
+    login(w.planner)
+    # Sync tries it for real: nothing answers at CALDAV_URL.
+    client.post(f'/summons/follow-up/meetings/{meeting.id}/sync', data={})
+    row = CalendarSync.get(CalendarSync.meeting == meeting)
+    assert 'Could not connect to the calendar server at 127.0.0.1:9' in row.last_error
+    assert 'connection refused' in row.last_error          # English in the database
+    english = rows(text(client.get('/summons/follow-up/')))[pid(meeting, bent)]
+    assert ('Could not connect to the calendar server at 127.0.0.1:9 '
+            '(connection refused).') in english
+    for language, words in (
+            ('da', 'Kunne ikke få forbindelse til kalenderserveren på 127.0.0.1:9 '
+                   '(forbindelsen blev afvist).'),
+            ('sv', 'Kunde inte ansluta till kalenderservern på 127.0.0.1:9 '
+                   '(anslutningen nekades).')):
+        shown = rows(text(client.get('/summons/follow-up/',
+                                     headers={'Accept-Language': language})))
+        assert words in shown[pid(meeting, bent)], language
+        for english_words in ('connect', 'calendar server', 'refused', 'Waiting to be updated'):
+            assert english_words not in shown[pid(meeting, bent)], (language, english_words)
 
 
 # --- letters ---------------------------------------------------------------------

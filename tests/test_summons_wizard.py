@@ -1,6 +1,7 @@
 """The summons wizard through HTTP: the frame, the citizens, the review,
 "Summon now", and the calendar's way in."""
 import datetime as dt
+import html as html_lib
 import io
 import re
 
@@ -362,19 +363,17 @@ def test_start_page_drafts_templates_and_discard(client, login, world):
     assert r.status_code == 303 and SummonsDraft.select().count() == 0
 
 
-def test_calendar_click_prefills_step_1(client, login, world):
+def test_calendar_click_prefills_step_1_and_only_a_post_makes_the_draft(client, login, world):
     w = world
     login(w['planner'])
     monday = next_monday(w['org'])
     r = client.get(f"/summons/?caseworker={w['karen'].id}&date={monday.isoformat()}"
                    f"&time=09:30&duration=90")
-    assert r.status_code == 303 and re.search(r'/summons/\d+/frame\?prefilled=1$',
-                                              r.headers['Location'])
-    frame = summons.frame_of(SummonsDraft.get())
-    assert frame.team_id == w['team'].id and frame.caseworker_ids == [w['karen'].id]
-    assert frame.distribution == 'fixed' and frame.duration_minutes == 90
-    assert frame.fixed_start == dt.datetime.combine(monday, dt.time(9, 30))
+    assert r.status_code == 303
+    assert re.search(r'/summons/new/frame\?', r.headers['Location'])
+    # Opening the link (a crawler, a prefetch, the back button) writes nothing.
     html = _text(client.get(r.headers['Location']))
+    assert not SummonsDraft.select().exists()
     assert 'Filled in from the calendar' in html
     assert f'value="{monday.isoformat()}"' in html and 'value="09:30"' in html
     assert re.search(rf'<option (selected value="{w["team"].id}"|value="{w["team"].id}" selected)',
@@ -382,8 +381,23 @@ def test_calendar_click_prefills_step_1(client, login, world):
     assert re.search(rf'checked[^>]*value="{w["karen"].id}"|value="{w["karen"].id}"[^>]*checked',
                      html)
     assert 'value="90"' in html
+    action = html_lib.unescape(re.search(r'<form method="post" action="([^"]+)" id="frame-form"',
+                                         html).group(1))
+    assert action.startswith('/summons/new/frame?')
+    # The form's POST makes the draft, with what the calendar filled in.
+    r = client.post(action, data=frame_data(
+        w, caseworker_ids=[w['karen'].id], distribution='fixed', duration='90',
+        fixed_date=monday.isoformat(), fixed_time='09:30', earliest_date=''))
+    assert r.status_code == 303, _text(r)
+    draft = SummonsDraft.get()
+    assert r.headers['Location'].endswith(f'/summons/{draft.id}/citizens')
+    frame = summons.frame_of(draft)
+    assert frame.team_id == w['team'].id and frame.caseworker_ids == [w['karen'].id]
+    assert frame.distribution == 'fixed' and frame.duration_minutes == 90
+    assert frame.fixed_start == dt.datetime.combine(monday, dt.time(9, 30))
     # Another organisation's caseworker is not found.
     assert client.get('/summons/?caseworker=999999&date=2030-01-01').status_code == 404
+    assert client.get('/summons/new/frame?caseworker=999999').status_code == 404
 
 
 def _to_review(client, w, cprs, **frame):
@@ -490,7 +504,8 @@ def test_room_click_prefills_room_and_its_team(client, login, world):
     monday = next_monday(w['org'])
     r = client.get(f'/summons/?room={room.id}&date={monday.isoformat()}&time=13:00')
     assert r.status_code == 303
-    frame = summons.frame_of(SummonsDraft.get())
-    assert (frame.room_id, frame.team_id, frame.caseworker_ids) == (room.id, w['team'].id, [])
     html = _text(client.get(r.headers['Location']))
+    assert not SummonsDraft.select().exists()
+    assert re.search(rf'<option (selected value="{w["team"].id}"|value="{w["team"].id}" selected)',
+                     html)
     assert re.search(rf'<option (selected value="{room.id}"|value="{room.id}" selected)', html)

@@ -12,8 +12,8 @@ from blueprints.admin.home import section
 from blueprints.baseform import Form
 from blueprints.forms import (ADMIN_PANEL, check_unique_name, meetings_blocking, org_id,
                               scoped_rows, strip, team_choices)
-from models import (Meeting, MeetingType, Team, TypeVariant, TypeVariantMeetingType,
-                    TypeVariantTeam, db, utcnow)
+from models import (Meeting, MeetingType, OnlineOffer, SummonsTemplate, Team, TypeVariant,
+                    TypeVariantMeetingType, TypeVariantTeam, db, utcnow)
 from web import get_in_org, job_centre_admin, render, see_other
 
 bp = Blueprint('admin_variants', __name__, url_prefix='/admin/variants')
@@ -138,26 +138,64 @@ def edit(variant_id):
 
 
 def _blockers(variant) -> list[str]:
-    """Booked meetings ahead keep their variant: rebooking depends on it."""
-    return meetings_blocking(
+    """Booked meetings ahead keep their variant: rebooking depends on it. Open
+    online offers and summons templates would silently lose it (the column is
+    SET NULL, a template holds its id), so they block the delete too."""
+    meetings = meetings_blocking(
         _('%(name)s cannot be deleted while booked meetings use it: citizens '
           'rebook by it. Rebook or cancel them first:', name=variant.name),
         Meeting.select(Meeting, MeetingType).join(MeetingType)
         .where(Meeting.variant == variant.id, Meeting.status == Meeting.BOOKED,
                Meeting.ends_at > utcnow())
         .order_by(Meeting.starts_at))
+    return meetings + _other_uses(variant)
+
+
+def _offer_name(offer) -> str:
+    number = (_('Online offer %(n)s', n=offer.number) if offer.number
+              else _('New online offer (draft)'))
+    return f'{number} ({offer.title})' if offer.title else number
+
+
+def _other_uses(variant) -> list[str]:
+    """Lines naming the open online offers and the summons templates that
+    use `variant`; none when nothing does."""
+    offers = [_offer_name(o) for o in OnlineOffer.select().where(
+        OnlineOffer.organisation == variant.organisation_id, OnlineOffer.variant == variant.id,
+        OnlineOffer.end_date.is_null() | (OnlineOffer.end_date >= utcnow().date()))
+        .order_by(OnlineOffer.number, OnlineOffer.id)]
+    templates = [t.name for t in SummonsTemplate.select().where(
+        SummonsTemplate.organisation == variant.organisation_id).order_by(SummonsTemplate.name)
+        if str(t.preset.get('variant', '')) == str(variant.id)]
+    if not offers and not templates:
+        return []
+    lines = [_('%(name)s is in use and cannot be deleted. Choose another variant there '
+               'first:', name=variant.name)]
+    if offers:
+        lines.append(_('Online offers: %(names)s.', names=', '.join(offers)))
+    if templates:
+        lines.append(_('Summons templates: %(names)s.', names=', '.join(templates)))
+    return lines
 
 
 @bp.route('/<int:variant_id>/delete', methods=['GET', 'POST'])
 @job_centre_admin
 def delete(variant_id):
+    """GET asks for confirmation; POST deletes unless something uses it."""
     variant = get_in_org(TypeVariant, variant_id)
     blockers = _blockers(variant)
-    if request.method == 'POST':
-        if blockers:
-            return see_other('.delete', variant_id=variant.id)
-        variant.delete_instance()
-        flash(_('Variant %(name)s deleted.', name=variant.name), 'success')
-        return see_other('.index')
+    if request.method == 'POST' and not blockers:
+        try:
+            with db.atomic():
+                variant.delete_instance()
+        except IntegrityError:
+            # Referred to by something that forbids it (and rolled back).
+            blockers = [_('%(name)s is still in use elsewhere and cannot be deleted.',
+                          name=variant.name)]
+        else:
+            flash(_('Variant %(name)s deleted.', name=variant.name), 'success')
+            return see_other('.index')
+    elif request.method == 'POST':
+        return see_other('.delete', variant_id=variant.id)
     return render('admin/variants/delete.html', panel=ADMIN_PANEL, variant=variant,
                   blockers=blockers)

@@ -25,7 +25,7 @@ from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay,
 from planner import booking, followup
 from planner.loading import (LONGEST_MEETING, caseworker_inputs, read_date, read_instant,
                              reservations_of, team_reservations, utc_window, weekly_schedules)
-from scheduling import reserved
+from scheduling import reserved, rules
 from scheduling.availability import AvailabilityCalendar, BookedMeeting
 from scheduling.intervals import intersect_sorted, merge, subtract_sorted
 from scheduling.localtime import (as_utc, from_minute, minute_of_day, to_minute_ceil,
@@ -45,28 +45,10 @@ def _today() -> dt.date:
     return current_user.organisation.local(utcnow()).date()
 
 
-def parse_week(value: str | None) -> dt.date:
-    """Monday of the week named by 'YYYY-Www' or containing 'YYYY-MM-DD'."""
-    day = None
-    if value:
-        try:
-            if 'W' in value:
-                year, week = value.split('-W')
-                day = dt.date.fromisocalendar(int(year), int(week), 1)
-            else:
-                day = dt.date.fromisoformat(value)
-        except ValueError:
-            day = None
-    if day is None:
-        day = _today()
-        if day.weekday() >= 5:  # at the weekend the coming week is what matters
-            day += dt.timedelta(days=7 - day.weekday())
-    return day - dt.timedelta(days=day.weekday())
-
-
-def week_id(monday: dt.date) -> str:
-    year, week, _ = monday.isocalendar()
-    return f'{year}-W{week:02d}'
+def _this_week() -> dt.date:
+    """Today; at the weekend the coming week is what matters."""
+    day = _today()
+    return day + dt.timedelta(days=7 - day.weekday()) if day.weekday() >= 5 else day
 
 
 @dataclass
@@ -501,16 +483,17 @@ def _bounds(lanes_by_owner, hours=None) -> tuple[int, int]:
 def _asked_week() -> tuple[dt.date, bool, list[dt.date]]:
     """The week the URL asks for (?week= or a ?date= in it; this week by
     default): its Monday, whether the weekend shows, and the days shown."""
-    monday = parse_week(request.args.get('week') or request.args.get('date'))
+    monday = rules.parse_week(request.args.get('week') or request.args.get('date'),
+                              _this_week())
     weekend = request.args.get('weekend') == '1'
     return monday, weekend, [monday + dt.timedelta(days=i) for i in range(7 if weekend else 5)]
 
 
 def _week_context(monday, weekend):
-    return dict(monday=monday, week=week_id(monday), weekend=weekend,
-                prev_week=week_id(monday - dt.timedelta(days=7)),
-                next_week=week_id(monday + dt.timedelta(days=7)),
-                this_week=week_id(parse_week(None)),
+    return dict(monday=monday, week=rules.week_id(monday), weekend=weekend,
+                prev_week=rules.week_id(monday - dt.timedelta(days=7)),
+                next_week=rules.week_id(monday + dt.timedelta(days=7)),
+                this_week=rules.week_id(_this_week()),
                 whole=request.args.get('whole') == '1',
                 day_label=_day_label, hm=_hm, format_date=format_date,
                 timedelta=dt.timedelta)
@@ -827,7 +810,7 @@ def _asked_days() -> tuple[dt.date, bool, list[dt.date], dt.date | None]:
     monday, weekend, days = _asked_week()
     day = _asked_day()
     if day is not None:
-        monday, days = parse_week(day.isoformat()), [day]
+        monday, days = rules.monday_of(day), [day]
     return monday, weekend, days, day
 
 
@@ -1111,7 +1094,7 @@ def new():
                 _audit('meeting_booked', meeting)
                 flash(_('The meeting is booked and the citizen has been notified.'), 'info')
                 return see_other('calendar.caseworker', caseworker_id=cw.id,
-                                 week=week_id(parse_week(form.date.data.isoformat())),
+                                 week=rules.week_id(form.date.data),
                                  _anchor=f'meeting-{meeting.id}')
     return render_template('calendar/new.html', form=form)
 
@@ -1173,7 +1156,7 @@ def _week_of(meeting: Meeting) -> str:
         return url_for('calendar.index')
     day = meeting.organisation.local(meeting.starts_at).date()
     return url_for('calendar.caseworker', caseworker_id=meeting.caseworker_id,
-                   week=week_id(parse_week(day.isoformat())), _anchor=f'meeting-{meeting.id}')
+                   week=rules.week_id(day), _anchor=f'meeting-{meeting.id}')
 
 
 def _do_move(meeting: Meeting, form: MoveForm) -> bool:

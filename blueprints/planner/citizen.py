@@ -75,19 +75,6 @@ def _int_param(value) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
-def _week_param(value: str | None) -> dt.date | None:
-    try:
-        year, week = (value or '').split('-W')
-        return dt.date.fromisocalendar(int(year), int(week), 1)
-    except ValueError:
-        return None
-
-
-def _week_id(monday: dt.date) -> str:
-    year, week, _day = monday.isocalendar()
-    return f'{year}-W{week:02d}'
-
-
 def _day_param(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value or '')
@@ -273,7 +260,7 @@ def _refused(exc: booking.BookingError, *, offer=None, meeting=None, start=None,
         args = {}
         if start is not None:
             day = start.astimezone(current_user.organisation.zone).date()
-            args = dict(week=_week_id(rules.monday_of(day)), day=day.isoformat())
+            args = dict(week=rules.week_id(day), day=day.isoformat())
         if caseworker_id and caseworker_id > 0:   # -1: whoever is free
             args['caseworker'] = caseworker_id
         if meeting is not None:
@@ -331,7 +318,7 @@ def _week_view(choice: booking.TimeChoice, *, now, week, day, caseworker_id,
         days.append(dict(day=d, label=dates.text(d, 'weekday_day_month'), count=count,
                          text=texts['none'] if not count else texts['one'] if count == 1
                          else texts['many'] % dict(n=count),
-                         url=link(week=_week_id(monday), day=d.isoformat(),
+                         url=link(week=rules.week_id(monday), day=d.isoformat(),
                                   caseworker=caseworker_id) if count else None))
     if day not in by_day:
         day = next((d['day'] for d in days if d['count']), None)
@@ -346,13 +333,13 @@ def _week_view(choice: booking.TimeChoice, *, now, week, day, caseworker_id,
         monday=monday, week_number=monday.isocalendar()[1],
         week_label=_('Week %(n)s: %(first)s to %(last)s', n=monday.isocalendar()[1],
                      first=dates.text(monday, 'day_month'), last=dates.text(sunday, 'date_long')),
-        prev_url=link(week=_week_id(prev_monday), caseworker=caseworker_id)
+        prev_url=link(week=rules.week_id(prev_monday), caseworker=caseworker_id)
         if prev_monday + dt.timedelta(days=6) >= first else None,
-        next_url=link(week=_week_id(next_monday), caseworker=caseworker_id)
+        next_url=link(week=rules.week_id(next_monday), caseworker=caseworker_id)
         if next_monday <= last else None,
         days=days, day=day, day_label=dates.text(day, 'weekday_day_month') if day else '',
         times=times, caseworker_id=caseworker_id,
-        week=_week_id(monday))
+        week=rules.week_id(monday))
 
 
 def _chosen_caseworker(choice: booking.TimeChoice) -> int | None:
@@ -372,7 +359,7 @@ def _times_view(choice: booking.TimeChoice, now, link):
         caseworker_id = choice.caseworkers[0].id
     view = None
     if caseworker_id or not choice.must_choose:
-        view = _week_view(choice, now=now, week=_week_param(request.args.get('week')),
+        view = _week_view(choice, now=now, week=rules.parse_week(request.args.get('week'), None),
                           day=_day_param(request.args.get('day')), caseworker_id=caseworker_id,
                           link=link)
     return caseworker_id, view
@@ -466,7 +453,7 @@ def _confirmable(choice, form, now, back: str, **where):
 
 def _week_args(start: dt.datetime, caseworker_id: int | None) -> dict:
     day = start.astimezone(current_user.organisation.zone).date()
-    args = dict(week=_week_id(rules.monday_of(day)), day=day.isoformat())
+    args = dict(week=rules.week_id(day), day=day.isoformat())
     if caseworker_id and caseworker_id > 0:
         args['caseworker'] = caseworker_id
     return args

@@ -21,6 +21,7 @@ from wtforms.validators import Optional
 
 from blueprints.baseform import Form
 from common.pdf import html_to_pdf
+from messaging.errors import calendar_error
 from models import AuditEvent, Caseworker, Meeting, MeetingType, Organisation, Team, User
 from planner import booking, followup
 from web import get_in_org, job_centre_staff, local_path, page_number, see_other
@@ -66,7 +67,8 @@ PARTICIPANT_LABELS = {'booked': _l('Summoned'), 'cancelled': _l('Cancelled')}
 @bp.context_processor
 def _helpers():
     return {'format_date': format_date, 'citizen_labels': CITIZEN_LABELS,
-            'calendar_labels': CALENDAR_LABELS, 'participant_labels': PARTICIPANT_LABELS}
+            'calendar_labels': CALENDAR_LABELS, 'participant_labels': PARTICIPANT_LABELS,
+            'calendar_error': calendar_error}
 
 
 # --- the search form ------------------------------------------------------------

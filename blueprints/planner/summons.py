@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import (Blueprint, abort, current_app, flash, g, render_template, request,
-                   session, url_for)
+from flask import (Blueprint, abort, current_app, flash, g, make_response, render_template,
+                   request, session, url_for)
 from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -26,6 +26,7 @@ from models import (AuditEvent, Caseworker, CaseworkerTeam, Meeting, MeetingPart
                     MeetingType, Organisation, PendingSummons, Room, RoomTeam, SummonsDraft,
                     SummonsDraftCitizen, SummonsTemplate, Team, TypeVariant, User, fn, utcnow)
 from planner import booking, citizen_import, late_proof, summons
+from scheduling import rules
 from web import get_in_org, job_centre_staff, render, see_other
 
 bp = Blueprint('summons', __name__, url_prefix='/summons')
@@ -324,31 +325,65 @@ def _fix_start(form, frame, picked: dt.datetime) -> None:
     _set(form.fixed_time, picked.time())
 
 
+STEP1_BLOCKS = {'wizard': 'wizard', 'frame-dependent': 'dependent'}
+
+
 @bp.route('/<int:draft_id>/frame', methods=['GET', 'POST'])
 @job_centre_staff
 def step1(draft_id):
     draft = _draft_or_404(draft_id)
-    org, now = _org(), _now()
-    saved = summons.frame_of(draft)
-    today = summons.local_today(org, now)
-    tomorrow = today + dt.timedelta(days=1)
-    context = dict(draft=draft, free=None, free_day=None, top_problems=[],
-                   action=url_for('summons.step1', draft_id=draft.id),
-                   from_list=request.args.get('from_list') == '1',
-                   prefilled=request.args.get('prefilled') == '1')
-    blocks = {'wizard': 'wizard', 'frame-dependent': 'dependent'}
+    action = url_for('summons.step1', draft_id=draft.id)
     if request.method == 'GET':
-        if request.htmx.target == 'frame-dependent':
-            # The team or type changed: redraw the selects that depend on them.
-            form = FrameForm(formdata=request.args, meta={'csrf': False})
-            frame = _frame_from_form(form, saved)
-        else:
-            form = FrameForm(formdata=None)
-            _fill_form(form, saved, tomorrow)
-            frame = saved
-        _frame_choices(form, frame)
-        return render('summons/step1.html', blocks, form=form, **context)
+        return _step1_form(draft, summons.frame_of(draft), action)
+    return _step1_post(draft, summons.frame_of(draft), action)
 
+
+@bp.route('/new/frame', methods=['GET', 'POST'])
+@job_centre_staff
+def step1_new():
+    """Step 1 filled in from a calendar click, which the query string
+    carries: showing it writes nothing (a crawler, a prefetch or the back
+    button must not leave drafts); its first POST creates the draft."""
+    saved = _calendar_frame(request.args) or summons.SummonsFrame()
+    if request.method == 'GET':
+        return _step1_form(None, saved, request.full_path.rstrip('?'))
+    draft = summons.new_draft(_org(), _actor(), saved)
+    action = url_for('summons.step1', draft_id=draft.id)
+    response = make_response(_step1_post(draft, saved, action))
+    if response.status_code == 200:
+        # The page is the draft's from now on (htmx puts it in the address bar).
+        response.headers['HX-Push-Url'] = action
+    return response
+
+
+def _step1_context(draft, url: str) -> dict:
+    return dict(draft=draft, free=None, free_day=None, top_problems=[], action=url,
+                from_list=request.args.get('from_list') == '1',
+                prefilled=request.args.get('prefilled') == '1')
+
+
+def _step1_form(draft, saved, url: str):
+    """Step 1's page for a GET: the saved frame, or the selects that depend
+    on the team and type redrawn (htmx) from the form's values."""
+    if request.htmx.target == 'frame-dependent':
+        form = FrameForm(formdata=request.args, meta={'csrf': False})
+        frame = _frame_from_form(form, saved)
+    else:
+        tomorrow = summons.local_today(_org(), _now()) + dt.timedelta(days=1)
+        form = FrameForm(formdata=None)
+        _fill_form(form, saved, tomorrow)
+        frame = saved
+    _frame_choices(form, frame)
+    return render('summons/step1.html', STEP1_BLOCKS, form=form,
+                  **_step1_context(draft, url))
+
+
+def _step1_post(draft, saved, url: str):
+    """Step 1's POST: save and go on, show free times, or show the problems
+    (the form posts to `url`)."""
+    org, now = _org(), _now()
+    today = summons.local_today(org, now)
+    context = _step1_context(draft, url)
     form = FrameForm()
     form.validate()
     frame = _frame_from_form(form, saved)
@@ -381,7 +416,7 @@ def step1(draft_id):
                 context['top_problems'].append(message)
     if action == 'next' and form.errors:
         context['has_errors'] = True
-    return render('summons/step1.html', blocks, form=form, **context)
+    return render('summons/step1.html', STEP1_BLOCKS, form=form, **context)
 
 
 def _frame_ready(draft) -> bool:
@@ -421,10 +456,7 @@ class RowForm(Form):
 
 
 def _week_of(day: dt.date | None) -> str:
-    if day is None:
-        return 'none'
-    year, week, _weekday = day.isocalendar()
-    return f'{year}-W{week:02d}'
+    return 'none' if day is None else rules.week_id(day)
 
 
 def _table_args() -> dict[str, str]:
@@ -909,11 +941,17 @@ def _late_reasons(participant_ids) -> list[tuple[User, str]]:
 
 # --- the start page ----------------------------------------------------------------------
 
-def _calendar_frame():
+PREFILL_KEYS = ('team', 'date', 'time', 'caseworker', 'room', 'duration')
+
+
+def _prefill_args() -> dict[str, str]:
+    return {k: request.args[k] for k in PREFILL_KEYS if request.args.get(k)}
+
+
+def _calendar_frame(args):
     """A frame from a click in a calendar (team, date, time, caseworker or
-    room, duration), or None when the URL carries none of them."""
-    args = request.args
-    if not any(args.get(k) for k in ('team', 'date', 'time', 'caseworker', 'room', 'duration')):
+    room, duration in `args`), or None when they carry none of them."""
+    if not any(args.get(k) for k in PREFILL_KEYS):
         return None
     frame = summons.SummonsFrame()
     team_id = args.get('team', type=int)
@@ -1012,10 +1050,9 @@ def index():
             return see_other('summons.index')
         abort(400)
 
-    frame = _calendar_frame()
-    if frame is not None:
-        draft = summons.new_draft(org, actor, frame)
-        return see_other('summons.step1', draft_id=draft.id, prefilled=1)
+    if _calendar_frame(request.args) is not None:   # theirs: 404
+        # Only a POST creates the draft: step 1 shows the prefill first.
+        return see_other('summons.step1_new', prefilled=1, **_prefill_args())
     drafts = _my_drafts()
     discard = None
     value = request.args.get('discard', '')

@@ -20,7 +20,7 @@ from blueprints.pool.me import PRESET_LABELS
 from messaging import dates
 from models import Availability, Qualification, Unit, User, Vacancy, VacancyQualification, db
 from pool import staffing
-from scheduling import board, staffing as core
+from scheduling import board, rules, staffing as core
 from scheduling.localtime import naive_utc
 from web import pool_staff, render
 
@@ -47,7 +47,7 @@ def _view(args, today: dt.date) -> tuple[str, dt.date]:
         return board.DAY, board.parse_day(args['day'], today)
     if args.get('month'):
         return board.MONTH, board.parse_month(args['month'], today)
-    return board.WEEK, board.parse_week(args.get('week'), today)
+    return board.WEEK, rules.parse_week(args.get('week'), today)
 
 
 def _param(view: str, first: dt.date) -> dict:
@@ -55,8 +55,7 @@ def _param(view: str, first: dt.date) -> dict:
         return {'month': first.strftime('%Y-%m')}
     if view == board.DAY:
         return {'day': first.isoformat()}
-    year, week, _weekday = first.isocalendar()
-    return {'week': f'{year}-W{week:02d}'}
+    return {'week': rules.week_id(first)}
 
 
 def _board_url(view: str, first: dt.date, keep: dict) -> str:

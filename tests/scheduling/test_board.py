@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings, strategies as st
 
 from scheduling.board import (DAY, MONTH, PERIODS, WEEK, available_counts, bounds, days_of,
-                              local, parse_day, parse_month, parse_week, shifts_window, step)
+                              local, parse_day, parse_month, shifts_window, step)
 from scheduling.localtime import to_minute_ceil, to_minute_floor
+from scheduling.rules import parse_week
 from scheduling.staffing import PRESETS, Booking, Candidate, Shift, assess, wall_range
 
 ZONE = ZoneInfo('Europe/Stockholm')

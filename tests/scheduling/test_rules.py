@@ -8,8 +8,8 @@ from scheduling.rules import (AGE, ALL, ANY, CONTACT_GROUP, CONTACT_GROUPS, EQ, 
                               NE, ONE_OF, CitizenFacts, OfferPeriod, Rule, RuleGroup, RuleSet,
                               age_on, birth_date_from_id, clamp_week, day_capacity,
                               first_free_order, is_open, matches, matching, may_cancel, may_rebook,
-                              meeting_days, normalised, parse_markings, period_problems,
-                              rebook_days, rule_matches, starts_by_day, validate)
+                              meeting_days, normalised, parse_markings, parse_week,
+                              period_problems, rebook_days, rule_matches, starts_by_day, validate)
 
 DAY = dt.date(2026, 6, 15)
 MARKS = ('Unge 30+', 'Projekt Nord', 'Sprog', 'Stat 1')
@@ -286,6 +286,17 @@ def test_weeks_are_clamped_to_the_period():
     assert clamp_week(dt.date(2026, 6, 1), first, last) == dt.date(2026, 6, 8)
     assert clamp_week(dt.date(2026, 7, 1), first, last) == dt.date(2026, 6, 22)
     assert clamp_week(dt.date(2026, 6, 17), first, last) == dt.date(2026, 6, 15)
+
+
+def test_one_week_parser_for_the_calendars_the_board_and_the_time_page():
+    today = dt.date(2030, 5, 8)     # a Wednesday
+    for value in ('2030-W19', ' 2030-w19 ', '2030-05-12', '2030-05-06'):
+        assert parse_week(value, today) == dt.date(2030, 5, 6), value
+    # Missing, no week, or a year nobody means: the default's week, or None.
+    for value in (None, '', 'junk', '2030-W99', '9999-W52', '0001-01-01', '1-W01'):
+        assert parse_week(value, dt.date(2031, 1, 1)) == dt.date(2030, 12, 30), value
+        assert parse_week(value, None) is None, value
+    assert parse_week('1900-W02', None) == dt.date(1900, 1, 8)
 
 
 def test_starts_group_by_local_day_across_midnight_utc():
