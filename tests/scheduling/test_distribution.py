@@ -621,7 +621,9 @@ def test_nobody_is_late_or_unplaced_while_time_was_free_for_them(s):
     waiting += [(citizens[cid], None) for cid in result.unplaced]
     if not waiting:
         return
-    seats = 1 + s['extra_seats_per_meeting'] if s['group'] else 1
+    # A group meeting of N offered seats holds all N in the room, filled or
+    # not (everyone-in-one: at least the one citizen), and its rebooking seats.
+    seats = (s['seats_per_meeting'] or 1) + s['extra_seats_per_meeting'] if s['group'] else 1
     left = left_starts(s, result, seats)
     if s['group']:
         common = set.intersection(*(set(v) for v in left.values()))
