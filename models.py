@@ -15,8 +15,9 @@ from urllib.parse import unquote, urlparse
 from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
+import peewee
 from peewee import (BooleanField, CharField, DatabaseProxy, DateField, DateTimeField,
-                    DeferredForeignKey, ForeignKeyField, IntegerField, Model, SqliteDatabase,
+                    DeferredForeignKey, ForeignKeyAccessor, IntegerField, Model, SqliteDatabase,
                     TextField, TimeField, Value, fn)
 from playhouse.pool import PooledPostgresqlDatabase
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -125,6 +126,32 @@ class PreparedRead:
 def prepared(build) -> PreparedRead:
     """Decorator: the query `build(p, *shape)` returns, prepared (see above)."""
     return PreparedRead(build)
+
+
+@prepared
+def _row_by_id(p, model):
+    return model.select().where(model._meta.primary_key == p.id).limit(1)
+
+
+class _PreparedLazyLoad(ForeignKeyAccessor):
+    """`meeting.team` not loaded with the row: fetched by id through a
+    prepared read (peewee builds a new query each time; pages follow
+    several such references per request)."""
+
+    def get_rel_instance(self, instance):
+        value = instance.__data__.get(self.name)
+        if (value is None or self.name in instance.__rel__ or not self.field.lazy_load
+                or self.field.rel_field is not self.rel_model._meta.primary_key):
+            return super().get_rel_instance(instance)
+        rows = _row_by_id.models(self.rel_model, id=value)
+        if not rows:
+            raise self.rel_model.DoesNotExist(f'{self.rel_model.__name__} {value} does not exist')
+        instance.__rel__[self.name] = rows[0]
+        return rows[0]
+
+
+class ForeignKeyField(peewee.ForeignKeyField):
+    accessor_class = _PreparedLazyLoad
 
 
 def make_database(url: str):

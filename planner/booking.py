@@ -24,7 +24,7 @@ from peewee import fn
 from messaging import dates, outbox
 from models import (Caseworker, CitizenProfile, Meeting, MeetingCaseworker, MeetingParticipant,
                     MeetingType, Message, OnlineOffer, Organisation, Room, Team, TypeVariant, User,
-                    db, insert_rows, lock_row, transaction, utcnow)
+                    db, insert_rows, lock_row, prepared, transaction, utcnow)
 from planner import calendar_sync
 from planner.loading import (citizen_facts, fixed_inputs, free_starts, offer_caseworkers,
                              organisation_closing_days, reservations_of, room_bookings,
@@ -623,12 +623,17 @@ def offers_for_citizen(citizen: User, now: dt.datetime) -> list[OnlineOffer]:
 def has_upcoming_meeting(offer: OnlineOffer, citizen: User, now: dt.datetime) -> bool:
     """Whether the citizen holds a booked meeting of this offer that has not
     started yet (one booking per offer)."""
+    return bool(_upcoming_meeting.rows(offer=offer.id, citizen=citizen.id,
+                                       now=naive_utc(as_utc(now))))
+
+
+@prepared
+def _upcoming_meeting(p):
     return (Meeting.select(Meeting.id).join(MeetingParticipant)
-            .where(Meeting.offer == offer, Meeting.status == Meeting.BOOKED,
-                   Meeting.starts_at > naive_utc(as_utc(now)),
-                   MeetingParticipant.citizen == citizen,
+            .where(Meeting.offer == p.offer, Meeting.status == Meeting.BOOKED,
+                   Meeting.starts_at > p.now, MeetingParticipant.citizen == p.citizen,
                    MeetingParticipant.status == MeetingParticipant.BOOKED)
-            .exists())
+            .limit(1))
 
 
 @dataclass

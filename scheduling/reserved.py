@@ -76,9 +76,14 @@ def for_purpose(calendar: AvailabilityCalendar,
     other purpose is busy. `reserved` maps caseworker id to the
     reservations that apply to them (their own and their team's)."""
     result = []
+    # A team's reservations hold for each of its caseworkers alike: their
+    # windows are worked out once per set of reservations, not per person.
+    windows_of: dict[tuple, list[Instants]] = {}
     for caseworker in caseworkers:
-        windows = other_purpose_windows(calendar, reserved.get(caseworker.caseworker_id, ()),
-                                        purpose)
+        items = tuple(reserved.get(caseworker.caseworker_id, ()))
+        windows = windows_of.get(items)
+        if windows is None:
+            windows = windows_of[items] = other_purpose_windows(calendar, items, purpose)
         result.append(replace(caseworker, absences=list(caseworker.absences) + windows)
                       if windows else caseworker)
     return result
