@@ -450,3 +450,22 @@ def test_offer_caseworkers(week):
     assert {offer: [c.id for c in people] for offer, people in found.items()} == {
         week.offer.id: [week.anne.id, week.bent.id], week.offer2.id: [week.carla.id]}
     assert loading.offer_caseworkers([]) == {}
+
+
+# --- references loaded later ----------------------------------------------------------
+
+def test_a_reference_not_loaded_with_its_row_is_fetched_once_by_id(week, executed):
+    meeting = Meeting.get_by_id(week.own.id)
+    executed.clear()
+    assert meeting.team.name == week.team.name
+    assert meeting.caseworker.id == week.anne.id
+    assert len(executed) == 2                 # one query a reference
+    assert meeting.team is meeting.team       # kept on the row: no query again
+    assert len(executed) == 2
+
+
+def test_a_reference_to_a_row_that_is_gone_says_so(week):
+    meeting = Meeting.get_by_id(week.own.id)
+    meeting.__data__['team'] = 10 ** 9        # as a row deleted meanwhile would leave it
+    with pytest.raises(Team.DoesNotExist):
+        meeting.team
