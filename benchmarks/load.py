@@ -88,6 +88,8 @@ import urllib.request
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from scheduling.rules import week_id
+
 from . import DEFAULT_REPEAT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,11 +127,6 @@ def _utc(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
     """Local wall-clock time as naive UTC (the storage convention)."""
     return (dt.datetime.combine(day, at, tzinfo=zone)
             .astimezone(dt.timezone.utc).replace(tzinfo=None))
-
-
-def _week_id(day: dt.date) -> str:
-    year, week, _weekday = day.isocalendar()
-    return f'{year}-W{week:02d}'
 
 
 def seed(out_path: str) -> None:
@@ -261,7 +258,7 @@ def seed(out_path: str) -> None:
         data = dict(
             offer_id=offer.id, team_id=team.id, meeting_type_id=kind.id,
             caseworker_ids=[c.id for c in caseworkers],
-            weeks=[_week_id(today + dt.timedelta(weeks=w)) for w in range(OFFER_WEEKS + 1)],
+            weeks=[week_id(today + dt.timedelta(weeks=w)) for w in range(OFFER_WEEKS + 1)],
             summons_days=[(tomorrow + dt.timedelta(days=d)).isoformat()
                           for d in range(14) if (tomorrow + dt.timedelta(days=d)).weekday() < 5],
             citizens=[cookie(c) for c in citizens[:OFFER_CITIZENS]],
