@@ -125,7 +125,10 @@ def test_a_task_queued_by_one_app_server_is_run_by_a_consumer_of_another(
     assert answer.status_code == 303 and answer.headers['Location'].endswith('/login/code')
     message = code_message(citizen)
     assert message.status == Message.QUEUED
-    # The app server put the task on the shared queue; nobody has run it yet.
+    # The app server puts the task on the shared queue once the answer is
+    # out (a login code is handed over after the response); nobody runs it yet.
+    wait_until(lambda: redis_server.client().llen(QUEUE_KEY) == 1, 10, 0.05,
+               'the app server to queue the task')
     assert redis_server.client().llen(QUEUE_KEY) == 1
 
     cluster.consumer('worker-1')
