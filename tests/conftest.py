@@ -217,3 +217,11 @@ def jobcentre(make_org):
 @pytest.fixture
 def municipality(make_org):
     return make_org('pool', 'Testby kommun')
+
+
+@pytest.fixture
+def admin(jobcentre, make_user, login):
+    """The job centre's administrator, logged in."""
+    user = make_user(jobcentre, User.ADMIN)
+    login(user)
+    return user

@@ -16,13 +16,6 @@ T = dt.time
 
 
 @pytest.fixture
-def admin(jobcentre, make_user, login):
-    user = make_user(jobcentre, User.ADMIN)
-    login(user)
-    return user
-
-
-@pytest.fixture
 def teams(jobcentre):
     parent = Team.create(organisation=jobcentre, name='Unemployment benefits')
     child = Team.create(organisation=jobcentre, parent=parent, name='Young people')

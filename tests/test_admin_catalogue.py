@@ -29,13 +29,6 @@ def mtype(code):
 
 
 @pytest.fixture
-def admin(jobcentre, make_user, login):
-    user = make_user(jobcentre, User.ADMIN)
-    login(user)
-    return user
-
-
-@pytest.fixture
 def team(jobcentre):
     return Team.create(organisation=jobcentre, name='Dagpenge')
 

@@ -7,18 +7,11 @@ import datetime as dt
 
 import pytest
 
-from models import AuditEvent, ReservedTime, Team, User
+from models import AuditEvent, ReservedTime, Team
 from tests.test_admin_catalogue import field_wrapper, text
 from tests.test_offers_support import make_caseworker
 
 URL = '/admin/reserved-time/'
-
-
-@pytest.fixture
-def admin(jobcentre, make_user, login):
-    user = make_user(jobcentre, User.ADMIN)
-    login(user)
-    return user
 
 
 @pytest.fixture

@@ -21,13 +21,6 @@ def field_wrapper(page: str, name: str) -> str:
 
 
 @pytest.fixture
-def admin(jobcentre, make_user, login):
-    user = make_user(jobcentre, User.ADMIN)
-    login(user)
-    return user
-
-
-@pytest.fixture
 def team(jobcentre):
     return Team.create(organisation=jobcentre, name='Dagpenge')
 

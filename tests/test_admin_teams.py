@@ -46,13 +46,6 @@ def tree_of(response):
 ADDRESS = {'address': 'Lyngby Hovedgade 1', 'postcode': '2800', 'city': ''}
 
 
-@pytest.fixture
-def admin(jobcentre, make_user, login):
-    user = make_user(jobcentre, User.ADMIN)
-    login(user)
-    return user
-
-
 def make_team(org, name, parent=None, position=0, **fields):
     return Team.create(organisation=org, name=name, parent=parent,
                        position=position, **fields)

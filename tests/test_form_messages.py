@@ -168,13 +168,6 @@ def staff(jobcentre, make_user):
     return make_user(jobcentre, 'admin')
 
 
-@pytest.fixture
-def admin(jobcentre, make_user, login):
-    user = make_user(jobcentre, 'admin')
-    login(user)
-    return user
-
-
 @pytest.mark.parametrize('language, not_a_number, out_of_range', [
     ('da', 'Ikke et gyldigt heltal.', 'Tallet skal være mellem 1 og 10000.'),
     ('sv', 'Inte ett giltigt heltal.', 'Talet måste vara mellan 1 och 10000.'),
