@@ -27,7 +27,7 @@ from blueprints.pool import (board as pool_board, home as pool_home, me as pool_
 from extensions import LANGUAGES, babel, csrf, limiter, login_manager
 from messaging import dates
 from models import UserSession, db, make_database, mask_phone
-from planner import summons as summons_service
+from planner import loading, summons as summons_service
 from web import error_page
 
 # Every blueprint, registered in this order (endpoint names are the `bp` names).
@@ -149,6 +149,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     logging.basicConfig(level=logging.INFO)
     db.initialize(make_database(app.config['DATABASE_URL']))
+    # What this process cached belongs to the database it was bound to before.
+    loading.forget_fixed_availability()
 
     csrf.init_app(app)
     Htmx(app)

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
 import peewee
-from peewee import (BooleanField, CharField, DatabaseProxy, DateField, DateTimeField,
-                    DeferredForeignKey, ForeignKeyAccessor, IntegerField, Model, SqliteDatabase,
-                    TextField, TimeField, Value, fn)
+from peewee import (BigIntegerField, BooleanField, CharField, DatabaseProxy, DateField,
+                    DateTimeField, DeferredForeignKey, ForeignKeyAccessor, IntegerField, Model,
+                    SqliteDatabase, TextField, TimeField, Value, fn)
 from playhouse.pool import PooledPostgresqlDatabase
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -1062,6 +1062,30 @@ class ClosingDay(BaseModel):
         return added, skipped
 
 
+class PlanningRevision(BaseModel):
+    """One row whose value the database's own triggers raise on every write
+    to the tables of caseworkers' fixed availability (FIXED_AVAILABILITY_TABLES):
+    a cache of those (planner.loading) keys on it, in any app process.
+    Bookings write none of these tables, so they never wait for this row."""
+    value = BigIntegerField(default=0)
+
+
+# Written by staff now and then, read by every citizen's time page; the
+# migration that adds PlanningRevision puts its triggers on these.
+FIXED_AVAILABILITY_TABLES = ('working_hours', 'pause', 'absence', 'closing_day',
+                             'reserved_time', 'caseworker_team')
+
+
+@prepared
+def _planning_revision(p):
+    return PlanningRevision.select(PlanningRevision.value).where(PlanningRevision.id == 1)
+
+
+def planning_revision() -> int:
+    """The current revision of fixed availability (as this transaction sees it)."""
+    return _planning_revision.rows()[0][0]
+
+
 class MeetingType(BaseModel):
     """System list (seeded by a migration, locked): Jobsamtale and friends."""
     code = CharField(max_length=40, unique=True)
@@ -1570,7 +1594,7 @@ ALL_MODELS = [Organisation, User, UserSession, OneTimeCode, TrustedDevice,
               Availability, Vacancy, VacancyQualification, ShiftRequest, CallOutcome,
               CitizenProfile, OnlineOffer, OfferCaseworker, MeetingCaseworker,
               CitizenAbsence, SummonsDraft, SummonsDraftCitizen, PendingSummons,
-              CalendarSync, ReservedTime]
+              CalendarSync, ReservedTime, PlanningRevision]
 
 
 def text_contains(column, text: str):

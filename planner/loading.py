@@ -6,6 +6,7 @@ fixed number of queries bounded by both (no query per day or per caseworker).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import defaultdict
 from dataclasses import replace
 from typing import Iterable, Sequence
@@ -14,7 +15,8 @@ from peewee import JOIN, Case, fn
 
 from models import (Absence, Caseworker, CaseworkerTeam, CitizenProfile, ClosingDay, Meeting,
                     MeetingCaseworker, MeetingParticipant, OfferCaseworker, Organisation, Pause,
-                    ReservedTime, Room, Team, User, WorkingHours, id_of, prepared)
+                    ReservedTime, Room, Team, User, WorkingHours, id_of, planning_revision,
+                    prepared)
 from scheduling.availability import (AvailabilityCalendar, BookedMeeting,
                                      CaseworkerAvailabilityInput, RoomBooking, WeeklySchedule)
 from scheduling import reserved
@@ -399,9 +401,9 @@ def _offer_caseworker_rows(p):
             .order_by(User.name, Caseworker.id))
 
 
-def free_starts(organisation: Organisation, team: Team, caseworkers: Iterable[Caseworker],
-                first_day: dt.date, last_day: dt.date, *, now: dt.datetime,
-                duration_minutes: int, reporting_minutes: int = 0,
+def free_starts(organisation: Organisation, team: Team | None,
+                caseworkers: Iterable[Caseworker], first_day: dt.date, last_day: dt.date, *,
+                now: dt.datetime, duration_minutes: int, reporting_minutes: int = 0,
                 exclude_meeting_id: int | None = None):
     """Bookable starts for citizens: the organisation's display grid, the
     max meeting share, the team's and the organisation's closing days.
@@ -409,13 +411,52 @@ def free_starts(organisation: Organisation, team: Team, caseworkers: Iterable[Ca
     Returns ``(starts, calendar, inputs)``: ``{caseworker id: [aware UTC
     start]}`` plus the engine calendar and inputs (for day statistics)."""
     caseworkers = list(caseworkers)
-    calendar = AvailabilityCalendar(organisation.zone, first_day, last_day,
-                                    organisation_closing_days(organisation, first_day, last_day))
-    inputs = caseworker_inputs(organisation, caseworkers, first_day, last_day, team=team,
-                               exclude_meeting_id=exclude_meeting_id)
-    inputs = reserved_for(organisation, calendar, inputs, purpose=reserved.SELF_BOOKING,
-                          team=team)
+    calendar, fixed = _self_booking_fixed(organisation, team, caseworkers, first_day, last_day)
+    inputs = with_meetings(organisation, fixed, first_day, last_day,
+                           exclude_meeting_id=exclude_meeting_id)
     starts = starts_in_calendar(calendar, inputs, now=now, duration_minutes=duration_minutes,
                                 reporting_minutes=reporting_minutes,
                                 grid_minutes=organisation.display_grid_minutes, share='max')
     return starts, calendar, inputs
+
+
+# The fixed part of a self-booking question (hours, pauses, absences,
+# closing days, reservations), kept in this process while the planning
+# revision stands: citizens ask the same weeks of the same offers over and
+# over, and staff change those tables now and then (each write raises the
+# revision, in whichever process it is made). Meetings are read every time.
+_FIXED_CACHE: dict[tuple, tuple[AvailabilityCalendar, list[CaseworkerAvailabilityInput]]] = {}
+_FIXED_CACHE_SIZE = 256
+_FIXED_CACHE_LOCK = threading.Lock()
+
+
+def forget_fixed_availability() -> None:
+    """Empty this process's cache (when it is bound to another database)."""
+    with _FIXED_CACHE_LOCK:
+        _FIXED_CACHE.clear()
+
+
+def _self_booking_fixed(organisation: Organisation, team: Team | None,
+                        caseworkers: list[Caseworker], first_day: dt.date, last_day: dt.date
+                        ) -> tuple[AvailabilityCalendar, list[CaseworkerAvailabilityInput]]:
+    """The engine calendar and the caseworkers' inputs without meetings, as
+    self-booking may use them (time reserved for summons is busy)."""
+    # The revision is read before the tables: what is cached under it is
+    # never older than it.
+    key = (planning_revision(), organisation.id, organisation.timezone,
+           team.id if team is not None else None,
+           first_day, last_day, tuple((c.id, c.max_share, c.auto_share) for c in caseworkers))
+    found = _FIXED_CACHE.get(key)
+    if found is None:
+        calendar = AvailabilityCalendar(
+            organisation.zone, first_day, last_day,
+            organisation_closing_days(organisation, first_day, last_day))
+        fixed = fixed_inputs(organisation, caseworkers, first_day, last_day, team=team)
+        fixed = reserved_for(organisation, calendar, fixed, purpose=reserved.SELF_BOOKING,
+                             team=team)
+        found = (calendar, fixed)
+        with _FIXED_CACHE_LOCK:
+            while len(_FIXED_CACHE) >= _FIXED_CACHE_SIZE:
+                del _FIXED_CACHE[next(iter(_FIXED_CACHE))]    # the oldest entry
+            _FIXED_CACHE[key] = found
+    return found
