@@ -53,11 +53,11 @@ def _date_out_of_range(e):
 
 
 @bp.app_context_processor
-def _language_form():
+def _language_switch():
+    """What base.html's language switcher shows; written out there rather
+    than built as a form on every page (LanguageForm checks the POST)."""
     from flask_babel import get_locale
-    form = LanguageForm(formdata=None, lang=str(get_locale()),
-                        next=request.full_path.rstrip('?'))
-    return {'language_form': form}
+    return {'language_names': LANGUAGE_NAMES, 'current_language': str(get_locale())}
 
 
 @bp.route('/')
