@@ -154,6 +154,10 @@ class CaseworkerAvailabilityInput:
     auto_share_percent: int = 100
 
 
+# A calendar kept between questions remembers at most this many meetings.
+_MEETINGS_REMEMBERED = 20_000
+
+
 class AvailabilityCalendar:
     """The local days of a date range in one zone, with per-day caches.
 
@@ -176,6 +180,7 @@ class AvailabilityCalendar:
         self.end = self.days[-1].end if self.days else 0
         self._plans: dict[tuple, tuple[list[tuple[int, int]], int]] = {}
         self._instants: dict[int, dt.datetime] = {}
+        self._meetings: dict[BookedMeeting, tuple[int, int, int | None, int]] = {}
 
     def day_index(self, minute: int) -> int | None:
         """Index into `days` of the local day holding an instant (in minutes)."""
@@ -209,6 +214,20 @@ class AvailabilityCalendar:
             moment = self._instants[minute] = from_minute(minute)
         return moment
 
+    def meeting_minutes(self, meeting: BookedMeeting) -> tuple[int, int, int | None, int]:
+        """``(start, busy until, index of its day or None, minutes it
+        counts)`` of a meeting; a team's caseworkers share many start and
+        end times, and a calendar kept between questions sees them again."""
+        found = self._meetings.get(meeting)
+        if found is None:
+            start = to_minute_floor(meeting.start)
+            end = to_minute_ceil(meeting.end)
+            found = (start, end + meeting.reporting_minutes, self.day_index(start),
+                     max(0, end - start))
+            if len(self._meetings) < _MEETINGS_REMEMBERED:
+                self._meetings[meeting] = found
+        return found
+
     def caseworker_days(self, caseworker: CaseworkerAvailabilityInput) -> '_CaseworkerDays':
         """Per-day view of one caseworker in this calendar (minutes)."""
         return _CaseworkerDays(self, caseworker)
@@ -227,13 +246,12 @@ class _CaseworkerDays:
         self.closed = closed
         busy = []
         booked: dict[int, int] = {}
+        minutes_of = calendar.meeting_minutes
         for meeting in caseworker.meetings:
-            start = to_minute_floor(meeting.start)
-            end = to_minute_ceil(meeting.end)
-            busy.append((start, end + meeting.reporting_minutes))
-            index = calendar.day_index(start)
+            start, busy_until, index, minutes = minutes_of(meeting)
+            busy.append((start, busy_until))
             if index is not None:
-                booked[index] = booked.get(index, 0) + max(0, end - start)
+                booked[index] = booked.get(index, 0) + minutes
         for start, end in caseworker.absences:
             busy.append((to_minute_floor(start), to_minute_ceil(end)))
         self.busy = merge(busy)
