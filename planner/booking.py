@@ -26,9 +26,9 @@ from models import (Caseworker, CitizenProfile, Meeting, MeetingCaseworker, Meet
                     MeetingType, Message, OnlineOffer, Organisation, Room, Team, TypeVariant, User,
                     db, insert_rows, lock_row, prepared, transaction, utcnow)
 from planner import calendar_sync
-from planner.loading import (citizen_facts, fixed_inputs, free_starts, offer_caseworkers,
-                             organisation_closing_days, reservations_of, room_bookings,
-                             utc_window, with_meetings)
+from planner.loading import (CaseworkerChoice, citizen_facts, fixed_inputs, free_starts,
+                             offer_caseworkers, organisation_closing_days, reservations_of,
+                             room_bookings, utc_window, with_meetings)
 from scheduling import reserved, rules
 from scheduling.availability import AvailabilityCalendar, room_free_intervals
 from scheduling.localtime import as_utc, naive_utc
@@ -644,7 +644,7 @@ class TimeChoice:
     team: Team
     duration_minutes: int
     reporting_minutes: int
-    caseworkers: list[Caseworker]                 # ordered by name
+    caseworkers: list[CaseworkerChoice]           # ordered by name
     windows: dict[int, list[tuple[dt.date, dt.date]]] = field(default_factory=dict)
     may_choose: bool = False        # the citizen may pick a caseworker
     must_choose: bool = False       # ... and has to (trust model)
@@ -697,7 +697,7 @@ def _not_offered() -> BookingError:
 
 
 def _model_caseworkers(offer: OnlineOffer, citizen: User,
-                       caseworkers: list[Caseworker]) -> list[Caseworker]:
+                       caseworkers: list[CaseworkerChoice]) -> list[CaseworkerChoice]:
     """Control model: only the citizen's own caseworker; else all of the offer's."""
     if offer.model != OnlineOffer.CONTROL_MODEL:
         return caseworkers
@@ -816,7 +816,7 @@ def rebook_choice(meeting: Meeting, citizen: User, now: dt.datetime) -> TimeChoi
     today = local_today(org, now)
     last = _rebook_last_day(meeting)
     windows: dict[int, list[tuple[dt.date, dt.date]]] = {}
-    caseworkers: dict[int, Caseworker] = {}
+    caseworkers: dict[int, CaseworkerChoice] = {}
     sources = []
     if meeting.offer_id:
         sources.append((meeting.offer, True))
@@ -847,12 +847,14 @@ def rebook_choice(meeting: Meeting, citizen: User, now: dt.datetime) -> TimeChoi
         # Booked by staff with rebooking allowed: the same caseworker until the hold-by date.
         span = rules.rebook_days(today, earliest=None, end=None, hold_by=meeting.hold_by)
         if span is not None:
-            caseworkers[meeting.caseworker_id] = meeting.caseworker
+            own = meeting.caseworker
+            caseworkers[own.id] = CaseworkerChoice(own.id, own.user.name, own.max_share,
+                                                   own.auto_share)
             windows.setdefault(meeting.caseworker_id, []).append(span)
     if not windows:
         raise BookingError('no_dates', _('There are no free times left to move this '
                                          'meeting to.'))
-    ordered = sorted(caseworkers.values(), key=lambda c: (c.user.name, c.id))
+    ordered = sorted(caseworkers.values(), key=lambda c: (c.name, c.id))
     own = meeting.offer if meeting.offer_id else None
     return TimeChoice(
         organisation=org, team=meeting.team,
@@ -865,7 +867,7 @@ def rebook_choice(meeting: Meeting, citizen: User, now: dt.datetime) -> TimeChoi
 
 
 def _candidates(choice: TimeChoice, start: dt.datetime, caseworker_id: int | None,
-                now: dt.datetime) -> list[Caseworker]:
+                now: dt.datetime) -> list[CaseworkerChoice]:
     """Who to try for a start: the chosen caseworker, or for "first free"
     those free then, the least booked that day first."""
     day = start.astimezone(choice.organisation.zone).date()
@@ -895,7 +897,7 @@ def _candidates(choice: TimeChoice, start: dt.datetime, caseworker_id: int | Non
 
 
 def first_free_caseworker(choice: TimeChoice, start: dt.datetime,
-                          now: dt.datetime) -> Caseworker:
+                          now: dt.datetime) -> CaseworkerChoice:
     """Who "the first free caseworker" is at `start` now, for the confirm page
     to name (BookingError when nobody is free)."""
     return _candidates(choice, as_utc(start), None, now)[0]
@@ -934,13 +936,13 @@ def _first_free(choice: TimeChoice, citizen: User, start: dt.datetime,
     meanwhile. The guard, run under the locks, locks the citizen and asks
     `fresh_choice` again whether the caseworker may be had that day."""
     day = start.astimezone(choice.organisation.zone).date()
-    for caseworker in _candidates(choice, start, caseworker_id, now):
-        def guard(cw=caseworker):
+    for candidate in _candidates(choice, start, caseworker_id, now):
+        def guard(cw=candidate):
             _lock_citizen(citizen)
             if not fresh_choice().allows(cw.id, day):
                 raise _outside()
         try:
-            return write(caseworker, guard)
+            return write(Caseworker.get_by_id(candidate.id), guard)
         except BookingError as exc:
             if exc.code != 'taken':
                 raise

@@ -9,7 +9,7 @@ import datetime as dt
 import threading
 from collections import defaultdict
 from dataclasses import replace
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from peewee import JOIN, Case, fn
 
@@ -390,27 +390,37 @@ def _citizen_rows(p, some: bool):
     return query.where(User.id.in_(p.ids)) if some else query
 
 
-def offer_caseworkers(offer_ids: Iterable[int]) -> dict[int, list[Caseworker]]:
-    """{offer id: [Caseworker with its User]} ordered by name, in one query."""
-    result: dict[int, list[Caseworker]] = defaultdict(list)
+class CaseworkerChoice(NamedTuple):
+    """A caseworker as citizens choose among them: what the time pages show
+    and the engine needs (a booking loads the caseworker itself)."""
+    id: int
+    name: str
+    max_share: int
+    auto_share: int
+
+
+def offer_caseworkers(offer_ids: Iterable[int]) -> dict[int, list[CaseworkerChoice]]:
+    """{offer id: [CaseworkerChoice]} ordered by name, in one query (a
+    citizen's every time page asks; no model rows built)."""
+    result: dict[int, list[CaseworkerChoice]] = defaultdict(list)
     ids = list(offer_ids)
-    if not ids:
-        return result
-    for link in _offer_caseworker_rows.models(ids=ids):
-        result[link.offer_id].append(link.caseworker)
+    if ids:
+        for offer_id, *caseworker in _offer_caseworker_rows.rows(ids=ids):
+            result[offer_id].append(CaseworkerChoice(*caseworker))
     return result
 
 
 @prepared
 def _offer_caseworker_rows(p):
-    return (OfferCaseworker.select(OfferCaseworker, Caseworker, User)
+    return (OfferCaseworker.select(OfferCaseworker.offer, Caseworker.id, User.name,
+                                   Caseworker.max_share, Caseworker.auto_share)
             .join(Caseworker).join(User)
             .where(OfferCaseworker.offer.in_(p.ids))
             .order_by(User.name, Caseworker.id))
 
 
 def free_starts(organisation: Organisation, team: Team | None,
-                caseworkers: Iterable[Caseworker], first_day: dt.date, last_day: dt.date, *,
+                caseworkers: Iterable[Caseworker | CaseworkerChoice], first_day: dt.date, last_day: dt.date, *,
                 now: dt.datetime, duration_minutes: int, reporting_minutes: int = 0,
                 exclude_meeting_id: int | None = None):
     """Bookable starts for citizens: the organisation's display grid, the
@@ -445,7 +455,7 @@ def forget_fixed_availability() -> None:
 
 
 def _self_booking_fixed(organisation: Organisation, team: Team | None,
-                        caseworkers: list[Caseworker], first_day: dt.date, last_day: dt.date
+                        caseworkers: list[Caseworker | CaseworkerChoice], first_day: dt.date, last_day: dt.date
                         ) -> tuple[AvailabilityCalendar, list[CaseworkerAvailabilityInput]]:
     """The engine calendar and the caseworkers' inputs without meetings, as
     self-booking may use them (time reserved for summons is busy)."""

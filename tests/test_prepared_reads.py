@@ -449,6 +449,9 @@ def test_offer_caseworkers(week):
     found = loading.offer_caseworkers([week.offer.id, week.offer2.id])
     assert {offer: [c.id for c in people] for offer, people in found.items()} == {
         week.offer.id: [week.anne.id, week.bent.id], week.offer2.id: [week.carla.id]}
+    anne = found[week.offer.id][0]
+    assert (anne.name, anne.max_share, anne.auto_share) == (
+        week.anne.user.name, week.anne.max_share, week.anne.auto_share)
     assert loading.offer_caseworkers([]) == {}
 
 

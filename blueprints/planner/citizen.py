@@ -325,7 +325,7 @@ def _week_view(choice: booking.TimeChoice, *, now, week, day, caseworker_id,
     # A name only beside the times of the one caseworker asked for.
     name = ''
     if caseworker_id and choice.show_names:
-        name = next((c.user.name for c in choice.caseworkers if c.id == caseworker_id), '')
+        name = next((c.name for c in choice.caseworkers if c.id == caseworker_id), '')
     times = [dict(start=_start_value(s), label=_hm(s, zone), caseworker=caseworker_id,
                   name=name) for s in by_day.get(day, ())]
     prev_monday, next_monday = monday - dt.timedelta(days=7), monday + dt.timedelta(days=7)
@@ -468,7 +468,7 @@ def _planned_facts(choice, start, caseworker_id, title) -> list[tuple[str, str]]
                                       choice.duration_minutes))]
     facts.append((_('Place'), address_line(choice.team) or choice.team.name))
     if choice.show_names:
-        names = {c.id: c.user.name for c in choice.caseworkers}
+        names = {c.id: c.name for c in choice.caseworkers}
         facts.append((_('Caseworker'), names.get(caseworker_id)
                       or _('The first free caseworker')))
     return facts
@@ -551,7 +551,7 @@ def _pin_first_free(meeting, choice, start, now) -> tuple[int, str]:
     caseworker = booking.first_free_caseworker(choice, start, now)
     notice = ''
     if caseworker.id != meeting.caseworker_id:
-        notice = (_('You will meet another caseworker: %(name)s.', name=caseworker.user.name)
+        notice = (_('You will meet another caseworker: %(name)s.', name=caseworker.name)
                   if choice.show_names else _('You will meet another caseworker than now.'))
     return caseworker.id, notice
 

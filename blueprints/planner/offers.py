@@ -666,7 +666,7 @@ def _citizen_lists(offer: OnlineOffer, search: str = ''):
             booked_rows.append(dict(name=name, cpr=mask_cpr(number), meeting_id=meeting_id,
                                     when=org.local(starts_at), caseworker_id=caseworker_id,
                                     status=status))
-    names = {c.id: c.user.name for c in offer_caseworkers([offer.id]).get(offer.id, [])}
+    names = {c.id: c.name for c in offer_caseworkers([offer.id]).get(offer.id, [])}
     for row in booked_rows:
         row['caseworker'] = names.get(row.pop('caseworker_id'), '')
     matching_ids = set(rules.matching(booking.offer_rules(offer), citizen_facts(org), _today()))
