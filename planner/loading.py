@@ -444,7 +444,7 @@ def free_starts(organisation: Organisation, team: Team | None,
 # over, and staff change those tables now and then (each write raises the
 # revision, in whichever process it is made). Meetings are read every time.
 _FIXED_CACHE: dict[tuple, tuple[AvailabilityCalendar, list[CaseworkerAvailabilityInput]]] = {}
-_FIXED_CACHE_SIZE = 256
+_FIXED_CACHE_SIZE = 128
 _FIXED_CACHE_LOCK = threading.Lock()
 
 

@@ -154,8 +154,9 @@ class CaseworkerAvailabilityInput:
     auto_share_percent: int = 100
 
 
-# A calendar kept between questions remembers at most this many meetings.
-_MEETINGS_REMEMBERED = 20_000
+# A calendar kept between questions remembers at most this many meetings
+# (a week of a 50-caseworker team has about 750), then starts over.
+_MEETINGS_REMEMBERED = 2_000
 
 
 class AvailabilityCalendar:
@@ -224,8 +225,9 @@ class AvailabilityCalendar:
             end = to_minute_ceil(meeting.end)
             found = (start, end + meeting.reporting_minutes, self.day_index(start),
                      max(0, end - start))
-            if len(self._meetings) < _MEETINGS_REMEMBERED:
-                self._meetings[meeting] = found
+            if len(self._meetings) >= _MEETINGS_REMEMBERED:
+                self._meetings.clear()
+            self._meetings[meeting] = found
         return found
 
     def caseworker_days(self, caseworker: CaseworkerAvailabilityInput) -> '_CaseworkerDays':

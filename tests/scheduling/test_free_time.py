@@ -101,3 +101,32 @@ def test_room_free_means_enough_seats_at_every_minute(raw, capacity, extra, need
         expected = (w_start <= minute < w_start + w_len
                     and (capacity is None or used + needed <= capacity + extra))
         assert any(s <= at(minute) < e for s, e in free) == expected
+
+
+def test_a_calendar_asked_again_gives_the_same_free_time_and_stays_bounded(monkeypatch):
+    """A calendar kept between questions remembers meetings' minutes: the
+    same meetings give the same free time the second time, new meetings
+    count, and it forgets rather than grows past its bound."""
+    from scheduling import availability
+    monkeypatch.setattr(availability, '_MEETINGS_REMEMBERED', 3)
+    calendar = availability.AvailabilityCalendar(CPH, MONDAY, MONDAY + dt.timedelta(days=4))
+
+    def free_on_monday(meetings):
+        days = calendar.caseworker_days(CaseworkerAvailabilityInput(
+            caseworker_id=1, schedule=SCHEDULE, meetings=meetings))
+        planned, _minutes = days.plan(0)
+        return days.free(0, planned), days.booked_minutes(0)
+
+    nine = BookedMeeting(local(MONDAY, 9), local(MONDAY, 9, 30), 15)
+    first = free_on_monday([nine])
+    assert first == free_on_monday([nine])
+    assert first[1] == 30
+    # Busy 09:00-09:45 (reporting included), free again until the 10:00 pause.
+    assert [(calendar.instant(s), calendar.instant(e)) for s, e in first[0][:2]] == [
+        (local(MONDAY, 8), local(MONDAY, 9)), (local(MONDAY, 9, 45), local(MONDAY, 10))]
+    later = [BookedMeeting(local(MONDAY + dt.timedelta(days=d), 13), local(
+        MONDAY + dt.timedelta(days=d), 14)) for d in range(5)]
+    free, booked = free_on_monday([nine] + later)
+    assert booked == 30 + 60
+    assert len(calendar._meetings) <= 3
+    assert free_on_monday([nine]) == first
