@@ -554,7 +554,7 @@ def _team_week(org, team, members, days, meeting_type, language,
     ids = [cw.id for cw in members]
     closed = {}   # the organisation's name of a day before the team's
     for date, name, team_id in sorted(
-            _team_closing_rows.rows(organisation=org.id, team=team.id, first=first, last=last),
+            _closing_rows_shown.rows(organisation=org.id, team=team.id, first=first, last=last),
             key=lambda row: row[2] is not None):
         closed.setdefault(read_date(date), name or _('Closed'))
     absences = _team_absences(ids, window, _('Absent'))
@@ -588,7 +588,7 @@ def _team_week(org, team, members, days, meeting_type, language,
 
 
 @prepared
-def _team_closing_rows(p):
+def _closing_rows_shown(p):
     """(date, name, team id) of the organisation's and the team's closing days."""
     return (ClosingDay.select(ClosingDay.date, ClosingDay.name, ClosingDay.team)
             .where(ClosingDay.organisation == p.organisation,
