@@ -847,9 +847,7 @@ def rebook_choice(meeting: Meeting, citizen: User, now: dt.datetime) -> TimeChoi
         # Booked by staff with rebooking allowed: the same caseworker until the hold-by date.
         span = rules.rebook_days(today, earliest=None, end=None, hold_by=meeting.hold_by)
         if span is not None:
-            own = meeting.caseworker
-            caseworkers[own.id] = CaseworkerChoice(own.id, own.user.name, own.max_share,
-                                                   own.auto_share)
+            caseworkers[meeting.caseworker_id] = CaseworkerChoice.of(meeting.caseworker)
             windows.setdefault(meeting.caseworker_id, []).append(span)
     if not windows:
         raise BookingError('no_dates', _('There are no free times left to move this '

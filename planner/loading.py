@@ -398,6 +398,11 @@ class CaseworkerChoice(NamedTuple):
     max_share: int
     auto_share: int
 
+    @classmethod
+    def of(cls, caseworker: Caseworker) -> 'CaseworkerChoice':
+        return cls(caseworker.id, caseworker.user.name, caseworker.max_share,
+                   caseworker.auto_share)
+
 
 def offer_caseworkers(offer_ids: Iterable[int]) -> dict[int, list[CaseworkerChoice]]:
     """{offer id: [CaseworkerChoice]} ordered by name, in one query (a
