@@ -48,13 +48,14 @@ runtime-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(RUNTIME_DEBS) >/dev/null; \
 	fi
 
-# Debian packages the tests need: Pango (above) and Chromium for the browser
-# tests (Playwright never downloads one).
+# Debian packages the tests need: Pango (above), Chromium for the browser
+# tests (Playwright never downloads one) and redis-server for the tests of
+# two app servers and two workers on one Redis (they start their own).
 system-deps: runtime-deps
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  echo "Installing Chromium for the browser tests"; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/redis-server ]; then \
+	  echo "Installing Chromium and redis-server for the tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium redis-server >/dev/null; \
 	fi
 
 # Development mode: unsigned SMS webhooks are accepted (never in production).
