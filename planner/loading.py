@@ -38,6 +38,47 @@ def utc_window(organisation: Organisation, first_day: dt.date,
     return naive_utc(start), naive_utc(end)
 
 
+class _KeptWhileUnchanged:
+    """Values worked out from caseworkers' fixed availability (hours,
+    pauses, absences, closing days, reservations), kept in this process
+    while the planning revision stands: citizens ask the same weeks of the
+    same offers over and over, and staff change those tables now and then
+    (each write raises the revision, in whichever process it is made).
+    Meetings are never kept. The values are shared: nobody changes them."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._values: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, work_out):
+        # The revision is read before the tables: what is kept under it is
+        # never older than it.
+        key = (planning_revision(), *key)
+        found = self._values.get(key)
+        if found is None:
+            found = work_out()
+            with self._lock:
+                while len(self._values) >= self._size:
+                    del self._values[next(iter(self._values))]    # the oldest
+                self._values[key] = found
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+_SELF_BOOKING_FIXED = _KeptWhileUnchanged(128)
+_WEEKLY_SCHEDULES = _KeptWhileUnchanged(256)
+
+
+def forget_fixed_availability() -> None:
+    """Empty this process's caches (when it is bound to another database)."""
+    _SELF_BOOKING_FIXED.clear()
+    _WEEKLY_SCHEDULES.clear()
+
+
 # The loaders' queries are prepared reads (models.prepared): their rows come
 # as the driver returns them, without peewee's per-row conversion; the hot
 # loaders read thousands of rows and convert the few columns that need it.
@@ -58,7 +99,13 @@ def read_date(value) -> dt.date:
 
 def weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
     """{caseworker id: WeeklySchedule}; caseworkers with the same hours and
-    pauses share one schedule object (the engine caches per schedule)."""
+    pauses share one schedule object (the engine caches per schedule).
+    Kept while the planning revision stands (shared: not to be changed)."""
+    ids = list(caseworker_ids)
+    return _WEEKLY_SCHEDULES.get((tuple(ids),), lambda: _read_weekly_schedules(ids))
+
+
+def _read_weekly_schedules(caseworker_ids: list[int]) -> dict[int, WeeklySchedule]:
     hours: dict[int, dict] = defaultdict(lambda: defaultdict(list))
     pauses: dict[int, dict] = defaultdict(lambda: defaultdict(list))
     # Plain tuples (no model rows), each distinct stored time parsed once:
@@ -443,43 +490,21 @@ def free_starts(organisation: Organisation, team: Team | None,
     return starts, calendar, inputs
 
 
-# The fixed part of a self-booking question (hours, pauses, absences,
-# closing days, reservations), kept in this process while the planning
-# revision stands: citizens ask the same weeks of the same offers over and
-# over, and staff change those tables now and then (each write raises the
-# revision, in whichever process it is made). Meetings are read every time.
-_FIXED_CACHE: dict[tuple, tuple[AvailabilityCalendar, list[CaseworkerAvailabilityInput]]] = {}
-_FIXED_CACHE_SIZE = 128
-_FIXED_CACHE_LOCK = threading.Lock()
-
-
-def forget_fixed_availability() -> None:
-    """Empty this process's cache (when it is bound to another database)."""
-    with _FIXED_CACHE_LOCK:
-        _FIXED_CACHE.clear()
-
-
 def _self_booking_fixed(organisation: Organisation, team: Team | None,
-                        caseworkers: list[Caseworker | CaseworkerChoice], first_day: dt.date, last_day: dt.date
+                        caseworkers: list[Caseworker | CaseworkerChoice], first_day: dt.date,
+                        last_day: dt.date
                         ) -> tuple[AvailabilityCalendar, list[CaseworkerAvailabilityInput]]:
     """The engine calendar and the caseworkers' inputs without meetings, as
     self-booking may use them (time reserved for summons is busy)."""
-    # The revision is read before the tables: what is cached under it is
-    # never older than it.
-    key = (planning_revision(), organisation.id, organisation.timezone,
-           team.id if team is not None else None,
-           first_day, last_day, tuple((c.id, c.max_share, c.auto_share) for c in caseworkers))
-    found = _FIXED_CACHE.get(key)
-    if found is None:
+    def work_out():
         calendar = AvailabilityCalendar(
             organisation.zone, first_day, last_day,
             organisation_closing_days(organisation, first_day, last_day))
         fixed = fixed_inputs(organisation, caseworkers, first_day, last_day, team=team)
-        fixed = reserved_for(organisation, calendar, fixed, purpose=reserved.SELF_BOOKING,
-                             team=team)
-        found = (calendar, fixed)
-        with _FIXED_CACHE_LOCK:
-            while len(_FIXED_CACHE) >= _FIXED_CACHE_SIZE:
-                del _FIXED_CACHE[next(iter(_FIXED_CACHE))]    # the oldest entry
-            _FIXED_CACHE[key] = found
-    return found
+        return calendar, reserved_for(organisation, calendar, fixed,
+                                      purpose=reserved.SELF_BOOKING, team=team)
+
+    return _SELF_BOOKING_FIXED.get(
+        (organisation.id, organisation.timezone, team.id if team is not None else None,
+         first_day, last_day, tuple((c.id, c.max_share, c.auto_share) for c in caseworkers)),
+        work_out)

@@ -105,6 +105,20 @@ def test_writes_by_another_connection_show_in_the_next_answer(centre, database_u
     assert not times_on(starts, TUESDAY)
 
 
+def test_working_hours_changed_by_another_connection_show_at_once(centre, database_url):
+    anne = centre.caseworkers[0]
+    assert loading.weekly_schedules([anne.id])[anne.id].hours[0] == [(dt.time(8), dt.time(16))]
+    other = connect(database_url)
+    try:
+        other.execute_sql(f'UPDATE working_hours SET "end" = {other.param} '
+                          f'WHERE caseworker_id = {other.param} AND weekday = 0',
+                          ('14:00:00', anne.id))
+    finally:
+        other.close()
+    assert loading.weekly_schedules([anne.id])[anne.id].hours[0] == [(dt.time(8), dt.time(14))]
+    assert max(times_on(anne_starts(centre), MONDAY)) == dt.time(13, 15)
+
+
 def test_an_unchanged_revision_answers_from_the_cache(centre, monkeypatch):
     anne_starts(centre)
     reads = []
