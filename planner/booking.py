@@ -939,8 +939,11 @@ def _first_free(choice: TimeChoice, citizen: User, start: dt.datetime,
             _lock_citizen(citizen)
             if not fresh_choice().allows(cw.id, day):
                 raise _outside()
+        caseworker = Caseworker.get_or_none(Caseworker.id == candidate.id)
+        if caseworker is None:      # deleted meanwhile: the next one free, if any
+            continue
         try:
-            return write(Caseworker.get_by_id(candidate.id), guard)
+            return write(caseworker, guard)
         except BookingError as exc:
             if exc.code != 'taken':
                 raise
