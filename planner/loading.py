@@ -472,8 +472,9 @@ def _offer_caseworker_rows(p):
 
 
 def free_starts(organisation: Organisation, team: Team | None,
-                caseworkers: Iterable[Caseworker | CaseworkerChoice], first_day: dt.date, last_day: dt.date, *,
-                now: dt.datetime, duration_minutes: int, reporting_minutes: int = 0,
+                caseworkers: Iterable[Caseworker | CaseworkerChoice], first_day: dt.date,
+                last_day: dt.date, *, now: dt.datetime, duration_minutes: int,
+                reporting_minutes: int = 0,
                 exclude_meeting_id: int | None = None):
     """Bookable starts for citizens: the organisation's display grid, the
     max meeting share, the team's and the organisation's closing days.
