@@ -38,7 +38,7 @@ def utc_window(organisation: Organisation, first_day: dt.date,
     return naive_utc(start), naive_utc(end)
 
 
-class _KeptWhileUnchanged:
+class KeptWhileUnchanged:
     """Values worked out from caseworkers' fixed availability (hours,
     pauses, absences, closing days, reservations), kept in this process
     while the planning revision stands: citizens ask the same weeks of the
@@ -46,10 +46,13 @@ class _KeptWhileUnchanged:
     (each write raises the revision, in whichever process it is made).
     Meetings are never kept. The values are shared: nobody changes them."""
 
+    every: list['KeptWhileUnchanged'] = []
+
     def __init__(self, size: int):
         self._size = size
         self._values: dict[tuple, object] = {}
         self._lock = threading.Lock()
+        KeptWhileUnchanged.every.append(self)
 
     def get(self, key: tuple, work_out):
         # The revision is read before the tables: what is kept under it is
@@ -69,14 +72,14 @@ class _KeptWhileUnchanged:
             self._values.clear()
 
 
-_SELF_BOOKING_FIXED = _KeptWhileUnchanged(128)
-_WEEKLY_SCHEDULES = _KeptWhileUnchanged(256)
+_SELF_BOOKING_FIXED = KeptWhileUnchanged(128)
+_WEEKLY_SCHEDULES = KeptWhileUnchanged(256)
 
 
 def forget_fixed_availability() -> None:
     """Empty this process's caches (when it is bound to another database)."""
-    _SELF_BOOKING_FIXED.clear()
-    _WEEKLY_SCHEDULES.clear()
+    for kept in KeptWhileUnchanged.every:
+        kept.clear()
 
 
 # The loaders' queries are prepared reads (models.prepared): their rows come

@@ -686,3 +686,21 @@ def test_room_shows_each_meeting_with_its_type_and_seats(client, login, setup, r
     assert '10:00–10:45 Job interview · MB 010190 (1 of 10 seats)' in html
     assert '13:30–14:30 Job interview · 3/6 (3 of 10 seats)' in html   # taken of offered
     assert 'Tuesday 8 December 13:30, free' in html      # seats are left: the room is bookable
+
+
+def test_team_week_shows_a_changed_pause_at_once_in_the_language_asked(client, login, setup):
+    """The pauses' chips are kept between requests: a renamed pause shows on
+    the next page, and an unnamed one says Pause in the reader's language."""
+    Pause.create(caseworker=setup['cw'], weekday=1, start=dt.time(10), end=dt.time(10, 15),
+                 label='')
+    login(setup['admin'])
+    url = f"/calendar/team/{setup['team'].id}?week=2026-W50"
+    tuesday = _team_cells(client.get(url).get_data(as_text=True))[setup['cw'].id][1]
+    assert tuesday.startswith('<i>10:00–10:15 Pause</i><i>12:00–12:30 Frokost</i>')
+    Pause.update(label='Frugt').where(Pause.weekday == 1, Pause.start == dt.time(12)).execute()
+    tuesday = _team_cells(client.get(url).get_data(as_text=True))[setup['cw'].id][1]
+    assert '<i>12:00–12:30 Frugt</i>' in tuesday and 'Frokost' not in tuesday
+    with client.session_transaction() as session:
+        session['lang'] = 'sv'
+    swedish = client.get(url).get_data(as_text=True)
+    assert _team_cells(swedish)[setup['cw'].id][1].startswith('<i>10:00–10:15 Paus</i>')

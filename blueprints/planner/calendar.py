@@ -23,8 +23,9 @@ from models import (Absence, AuditEvent, Caseworker, CaseworkerTeam, ClosingDay,
                     MeetingParticipant, MeetingType, Organisation, Pause, Room, RoomTeam, Team,
                     User, mask_cpr, prepared, utcnow)
 from planner import booking, followup
-from planner.loading import (LONGEST_MEETING, caseworker_inputs, read_date, read_instant,
-                             reservations_of, team_reservations, utc_window, weekly_schedules)
+from planner.loading import (LONGEST_MEETING, KeptWhileUnchanged, caseworker_inputs, read_date,
+                             read_instant, reservations_of, team_reservations, utc_window,
+                             weekly_schedules)
 from scheduling import reserved, rules
 from scheduling.availability import AvailabilityCalendar, BookedMeeting
 from scheduling.intervals import intersect_sorted, merge, subtract_sorted
@@ -619,11 +620,20 @@ def _team_absences(ids, window, absent: str) -> dict:
     return absences
 
 
+_PAUSE_CHIPS = KeptWhileUnchanged(64)
+
+
 def _team_pauses(ids) -> dict:
-    """{(caseworker id, weekday): [(wall start, wall end, chip)]}, read raw:
-    a big team has hundreds of pauses but a handful of times and names."""
-    pauses, times, chips = defaultdict(list), {}, {}
+    """{(caseworker id, weekday): [(wall start, wall end, chip)]}, kept
+    while the planning revision stands (per language: a chip's words)."""
     unnamed = str(escape(_('Pause')))
+    return _PAUSE_CHIPS.get((tuple(ids), unnamed), lambda: _read_team_pauses(ids, unnamed))
+
+
+def _read_team_pauses(ids, unnamed: str) -> dict:
+    """`_team_pauses` read raw: a big team has hundreds of pauses but a
+    handful of times and names."""
+    pauses, times, chips = defaultdict(list), {}, {}
     for cid, weekday, start, end, label in _team_pause_rows.rows(ids=ids):
         for value in (start, end):
             if value not in times:
@@ -634,7 +644,7 @@ def _team_pauses(ids) -> dict:
         if key not in chips:
             chips[key] = _PAUSE % (_HM[first], _HM[last], escape(label) if label else unnamed)
         pauses[(cid, weekday)].append((first, last, chips[key]))
-    return pauses
+    return dict(pauses)     # shared while kept: a missing key must not add one
 
 
 def _team_cells(week: _TeamWeek, caseworker) -> Markup:
