@@ -88,6 +88,9 @@ def test_the_week_board_on_a_desktop(desktop, app, live_server, staffed, axe):
     expect(booked).to_have_text(re.compile('07 AA'))             # hour and initials on screen
 
     desktop.get_by_role('link', name='Week', exact=True).click()
+    # The week board first: the month's link would otherwise take the click,
+    # and the week's answer arriving after it would push its own address.
+    expect(desktop.get_by_role('heading', level=1)).to_have_text('Board: Week 19, 2030')
     desktop.get_by_role('link', name=re.compile('Booked 07:00–15:00 Anna Andersson')).click()
     expect(desktop.get_by_role('heading', level=1)).to_contain_text('Hemtjänst Norr')
     expect(desktop).to_have_url(f'{live_server}/pool/vacancies/{staffed["booked"].id}')
