@@ -15,7 +15,6 @@ from planner.loading import free_starts
 from tests.summons_support import CPH, MONDAY, NOW, TUESDAY, centre, local  # noqa: F401
 
 UTC = dt.timezone.utc
-SATURDAY = MONDAY + dt.timedelta(days=5)
 
 
 def times_on(starts, day):
