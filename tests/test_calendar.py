@@ -704,3 +704,23 @@ def test_team_week_shows_a_changed_pause_at_once_in_the_language_asked(client, l
         session['lang'] = 'sv'
     swedish = client.get(url).get_data(as_text=True)
     assert _team_cells(swedish)[setup['cw'].id][1].startswith('<i>10:00–10:15 Paus</i>')
+
+
+def test_overlapping_reservations_get_a_band_each_side_by_side(client, login, setup):
+    """Karen keeps Tuesday 10-12 for self-booking while her team keeps
+    Tuesday mornings for summons: two bands beside each other, not one
+    drawn over the other; a later one takes the edge again."""
+    org, team, cw = setup['org'], setup['team'], setup['cw']
+    ReservedTime.create(organisation=org, team=team, weekday=1, start=dt.time(8),
+                        end=dt.time(12), purpose=ReservedTime.SUMMONS)
+    ReservedTime.create(organisation=org, caseworker=cw, weekday=1, start=dt.time(10),
+                        end=dt.time(12), purpose=ReservedTime.SELF_BOOKING)
+    ReservedTime.create(organisation=org, caseworker=cw, weekday=1, start=dt.time(14),
+                        end=dt.time(15), purpose=ReservedTime.SELF_BOOKING)
+    login(setup['admin'])
+    html = client.get(f'/calendar/caseworker/{cw.id}?day=2026-12-08').get_data(as_text=True)
+    bands = dict((label, track) for track, label in re.findall(
+        r'cal-reserved [^"]*cal-track-(\d)" role="note" aria-label="([^"]*)"', html))
+    assert bands == {'Summons only 08:00–12:00': '0', 'Self-booking only 10:00–12:00': '1',
+                     'Self-booking only 14:00–15:00': '0'}
+    assert 'cal-noted cal-noted-2' in html

@@ -63,6 +63,7 @@ class Block:
     url: str = ''
     place: str = ''    # grid placement classes, set by `place`
     type_id: int = 0   # a meeting's type (the team day's filter)
+    track: int = 0     # a reservation's band: 0 at the lane's edge, 1 beside it, ...
 
 
 def place(lanes_by_owner, top: int, bottom: int) -> None:
@@ -88,7 +89,7 @@ class DayLane:
     blocks: list[Block] = field(default_factory=list)
     closed: str = ''      # name of the closing day, if closed
     title: str = ''       # the column's name when it is not the day's (team day)
-    reserved: bool = False  # reserved time shows in it (a band at its edge)
+    reserved: int = 0     # bands of reserved time side by side at its edge
 
 
 def _local_minutes(moment: dt.datetime, zone, day: dt.date) -> int:
@@ -305,7 +306,7 @@ def caseworker_lanes(org, caseworkers, days, *, team=None, language='en'):
                 _slot_url_maker(new_base, caseworker, day.day, team)))
             notes = week.reserved_blocks(caseworker, day.day)
             lane.blocks += week.busy_blocks(caseworker, day) + notes
-            lane.reserved = bool(notes)
+            lane.reserved = 1 + max(b.track for b in notes) if notes else 0
             lane.blocks.sort(key=lambda b: (b.start, b.end))
             lanes.append(lane)
         result[caseworker.id] = lanes
@@ -403,7 +404,7 @@ class _WeekFacts:
             if item.holds(day):
                 first, last, text = _reserved_text(item, _texts())
                 blocks.append(Block('reserved', first, last, text, text))
-        return blocks
+        return _side_by_side(blocks)
 
     @functools.cached_property
     def meetings_on(self) -> dict:
@@ -413,6 +414,26 @@ class _WeekFacts:
             for m in rows:
                 grouped[(caseworker_id, self.org.local(m.starts_at).date())].append(m)
         return grouped
+
+
+# Overlapping reservations (a caseworker's own and a team's) get a band each,
+# side by side; more than this many share the last one.
+_RESERVED_TRACKS = 3
+
+
+def _side_by_side(bands: list[Block]) -> list[Block]:
+    """The bands in time order, each on the first track free when it starts."""
+    bands.sort(key=lambda b: (b.start, b.end))
+    track_ends: list[int] = []
+    for band in bands:
+        band.track = next((i for i, end in enumerate(track_ends) if end <= band.start),
+                          len(track_ends))
+        if band.track == len(track_ends):
+            track_ends.append(band.end)
+        else:
+            track_ends[band.track] = band.end
+        band.track = min(band.track, _RESERVED_TRACKS - 1)
+    return bands
 
 
 def _week_facts(org, caseworkers, days, team, language) -> _WeekFacts:
