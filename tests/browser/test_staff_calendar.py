@@ -11,8 +11,8 @@ import pytest
 from babel.dates import format_date
 from playwright.sync_api import expect
 
-from models import (Caseworker, CaseworkerTeam, MeetingType, Pause, Room, RoomTeam, Team, User,
-                    WorkingHours)
+from models import (Caseworker, CaseworkerTeam, MeetingType, Pause, ReservedTime, Room, RoomTeam,
+                    Team, User, WorkingHours)
 from planner import booking
 from tests.browser.test_axe_pages import axe, blocking_violations, log_in, settled  # noqa: F401
 from tests.test_offers_support import next_monday
@@ -269,3 +269,23 @@ def test_a_meeting_moves_in_place_and_without_javascript(page, browser, app, liv
     expect(plain.locator('#calendar-grid a.cal-meeting').first).to_have_text(
         '11:00–11:45 Job interview · Lokale 2 · MB 010190')
     context.close()
+
+
+def test_overlapping_reservations_stand_side_by_side_on_a_phone(page, app, live_server,
+                                                                make_user, team_week):
+    """The team keeps Monday mornings for summons, the caseworker Monday
+    10-12 for self-booking: both bands show in full, beside each other, and
+    free times and meetings keep clear of them."""
+    cw = team_week['caseworkers'][0]
+    ReservedTime.create(organisation=team_week['org'], team=team_week['team'], weekday=0,
+                        start=dt.time(8), end=dt.time(12), purpose=ReservedTime.SUMMONS)
+    ReservedTime.create(organisation=team_week['org'], caseworker=cw, weekday=0,
+                        start=dt.time(10), end=dt.time(12), purpose=ReservedTime.SELF_BOOKING)
+    admin = make_user(team_week['org'], User.ADMIN)
+    _open(page, app, live_server, admin,
+          f"/calendar/caseworker/{cw.id}?day={team_week['monday'].isoformat()}", PHONE)
+    summons = page.get_by_role('note', name='Summons only 08:00–12:00').bounding_box()
+    own = page.get_by_role('note', name='Self-booking only 10:00–12:00').bounding_box()
+    assert own['x'] + own['width'] <= summons['x'] or summons['x'] + summons['width'] <= own['x']
+    meeting = page.locator('.cal-meeting').first.bounding_box()
+    assert meeting['x'] + meeting['width'] <= min(summons['x'], own['x'])
