@@ -426,13 +426,13 @@ def _side_by_side(bands: list[Block]) -> list[Block]:
     bands.sort(key=lambda b: (b.start, b.end))
     track_ends: list[int] = []
     for band in bands:
-        band.track = next((i for i, end in enumerate(track_ends) if end <= band.start),
-                          len(track_ends))
-        if band.track == len(track_ends):
+        track = next((i for i, end in enumerate(track_ends) if end <= band.start),
+                     len(track_ends))
+        if track == len(track_ends):
             track_ends.append(band.end)
         else:
-            track_ends[band.track] = band.end
-        band.track = min(band.track, _RESERVED_TRACKS - 1)
+            track_ends[track] = band.end
+        band.track = min(track, _RESERVED_TRACKS - 1)
     return bands
 
 
