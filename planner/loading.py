@@ -276,13 +276,12 @@ def _booked_meetings(ids: list[int], window_start: dt.datetime, window_end: dt.d
     # Caseworkers of a team share most start and end times: one BookedMeeting
     # per distinct (start, end, reporting), its instants read once.
     shared: dict[tuple, BookedMeeting] = {}
-    for cid, *stored in _booked_rows.rows(own is None, excluding, **values):
-        stored = tuple(stored)
-        meeting = shared.get(stored)
+    for cid, starts_at, ends_at, reporting in _booked_rows.rows(own is None, excluding,
+                                                                **values):
+        meeting = shared.get((starts_at, ends_at, reporting))
         if meeting is None:
-            starts_at, ends_at, reporting = stored
-            meeting = shared[stored] = BookedMeeting(read_instant(starts_at),
-                                                     read_instant(ends_at), reporting)
+            meeting = shared[starts_at, ends_at, reporting] = BookedMeeting(
+                read_instant(starts_at), read_instant(ends_at), reporting)
         meetings[cid].append(meeting)
     return meetings
 
