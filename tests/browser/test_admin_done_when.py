@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from models import Caseworker, Team, User
+from tests.browser.layout_support import scrolls_sideways
 from tests.browser.menu_support import main_nav
 from tests.browser.test_admin_setup import (ANNA, BO, CLOSING, TEAM, coming_week,
                                             create_caseworker, create_closing_day, create_room,
@@ -29,7 +30,6 @@ from tests.browser.test_admin_setup import (ANNA, BO, CLOSING, TEAM, coming_week
 
 pytestmark = pytest.mark.browser
 
-NO_SIDEWAYS = 'document.documentElement.scrollWidth <= window.innerWidth'
 
 # Background colour and height of a team-week day cell and of each of its
 # items in order: its chips, then its free periods.
@@ -82,7 +82,7 @@ def test_admin_sets_up_a_team_on_a_phone_and_the_week_shows_it(page, jobcentre, 
     tuesday = week[1]
 
     open_team_week(page, closed)
-    assert page.evaluate(NO_SIDEWAYS), 'the team week widens the page on a phone'
+    assert not scrolls_sideways(page), 'the team week widens the page on a phone'
     anna_row, bo_row = team_row(page, ANNA), team_row(page, BO)
     expect(page.locator('table.tw tbody tr')).to_have_count(2)
 
@@ -129,7 +129,7 @@ def test_admin_sets_up_a_team_on_a_phone_and_the_week_shows_it(page, jobcentre, 
     expect(page.get_by_label('Date', exact=True)).to_have_value(monday.isoformat())
     expect(page.get_by_label('Start', exact=True)).to_have_value('09:00')
     expect(page.get_by_label('90 minutes', exact=True)).to_be_checked()
-    assert page.evaluate(NO_SIDEWAYS)
+    assert not scrolls_sideways(page)
 
     # Another length than the wizard's presets: "Other", with the minutes.
     page.go_back()
@@ -163,7 +163,7 @@ def test_admin_sets_up_a_team_on_a_phone_and_the_week_shows_it(page, jobcentre, 
     expect(page.get_by_label('Date', exact=True)).to_have_value(tuesday.isoformat())
     expect(page.get_by_label('Start', exact=True)).to_have_value('13:00')
     expect(page.get_by_label('90 minutes', exact=True)).to_be_checked()
-    assert page.evaluate(NO_SIDEWAYS)
+    assert not scrolls_sideways(page)
     assert page.js_errors == []
     # Only what the forms made: nothing is booked by opening the wizard.
     assert sorted(c.initials for c in Caseworker.select()) == ['AA', 'BB']

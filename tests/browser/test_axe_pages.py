@@ -23,6 +23,7 @@ from models import (AuditEvent, CalendarSync, Meeting, MeetingParticipant, Meeti
                     PendingSummons, ShiftRequest, SubstituteUnit, Unit, User, UserSession, Vacancy,
                     utcnow)
 from planner import booking
+from tests.browser.layout_support import settled
 from tests.test_offers_support import make_offer, next_monday, world  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -50,12 +51,6 @@ def blocking_violations(axe, page) -> list[str]:
     return [f"{v['id']} ({v['impact']}): {v['help']} at "
             f"{[n['target'] for n in v['nodes']][:5]}"
             for v in results.response['violations'] if v['impact'] in BLOCKING]
-
-
-def settled(page):
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-    page.wait_for_timeout(50)
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from models import (Meeting, MeetingParticipant, MeetingType, ReservedTime, Room
                     SubstituteUnit, Unit, User, Vacancy, utcnow)
 from planner import booking
 from tests.browser.conftest import PHONE
-from tests.browser.test_axe_pages import axe, blocking_violations, log_in, settled  # noqa: F401
+from tests.browser.layout_support import settled
+from tests.browser.test_axe_pages import axe, blocking_violations, log_in  # noqa: F401
 from tests.test_offers_support import make_offer, next_monday, world  # noqa: F401
 
 pytestmark = pytest.mark.browser

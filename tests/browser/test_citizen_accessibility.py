@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from models import Meeting, MeetingParticipant, MeetingType, OnlineOffer
 from planner import booking
-from tests.browser.test_citizen_booking import citizen_login, settled
+from tests.browser.layout_support import settled
+from tests.browser.test_citizen_booking import citizen_login
 from tests.conftest import PASSWORD
 from tests.test_offers_support import make_citizen, make_offer, next_monday, world  # noqa: F401
 

@@ -12,6 +12,7 @@ from icalendar import Calendar
 from playwright.sync_api import expect
 
 from models import Meeting, Message, OnlineOffer
+from tests.browser.layout_support import scrolls_sideways, settled
 from tests.browser.menu_support import main_nav, open_menu
 from tests.conftest import PASSWORD
 from tests.test_offers_support import make_offer, next_monday, world  # noqa: F401
@@ -42,15 +43,8 @@ def log_out(page):
     expect(page.get_by_role('heading', level=1)).to_have_text('Welcome to Planpool')
 
 
-def settled(page):
-    """htmx has swapped and settled (new content has its listeners)."""
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-    page.wait_for_timeout(50)   # past htmx's settle delay: new content is processed
-
-
 def no_sideways_scroll(page):
-    assert page.evaluate('document.documentElement.scrollWidth') <= 390, page.url
+    assert not scrolls_sideways(page), page.url
 
 
 def test_planner_offers_citizen_books_rebooks_and_cancels(page, live_server, world):

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from models import Meeting, UserSession
+from tests.browser.layout_support import settled
 from tests.test_offers_support import make_offer, next_monday, world  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -69,12 +70,6 @@ def press(page, key):
         assert now['shown'], f'{key}: no visible focus on {now["what"]} ({page.url})'
         assert now['onScreen'], f'{key}: focus off screen on {now["what"]} ({page.url})'
     return now
-
-
-def settled(page):
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-    page.wait_for_timeout(50)
 
 
 def is_focused(locator) -> bool:

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from models import Availability, Message, SubstituteUnit, Unit, User
 from pool import staffing
+from tests.browser.layout_support import settled
 from tests.browser.menu_support import main_nav
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_phone_layout import MIN_TARGET, TARGETS_JS
@@ -32,7 +33,7 @@ def local_ranges(user):
 
 
 def assert_fits_a_phone(page):
-    width = page.evaluate('Math.max(document.documentElement.scrollWidth, '
+    width = settled(page).evaluate('Math.max(document.documentElement.scrollWidth, '
                           'document.body.scrollWidth)')
     assert width <= 390, f'{page.url} is {width}px wide'
     # A check box's target is its row with the label (.check, 44 px tall).

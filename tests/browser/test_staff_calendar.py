@@ -14,7 +14,8 @@ from playwright.sync_api import expect
 from models import (Caseworker, CaseworkerTeam, MeetingType, Pause, ReservedTime, Room, RoomTeam,
                     Team, User, WorkingHours)
 from planner import booking
-from tests.browser.test_axe_pages import axe, blocking_violations, log_in, settled  # noqa: F401
+from tests.browser.layout_support import settled
+from tests.browser.test_axe_pages import axe, blocking_violations, log_in  # noqa: F401
 from tests.test_offers_support import next_monday
 
 pytestmark = pytest.mark.browser

@@ -19,6 +19,7 @@ from integrations import ics
 from integrations.caldav import calendar_url_for
 from models import (CalendarSync, CitizenProfile, Meeting, MeetingParticipant, Message,
                     PendingSummons, Team, User, utcnow)
+from tests.browser.layout_support import scrolls_sideways, settled
 from tests.browser.menu_support import main_nav
 from tests.conftest import PASSWORD
 from tests.radicale_server import events, radicale  # noqa: F401
@@ -37,7 +38,6 @@ def citizen_name(i: int) -> str:
 
 UNTICKED = (citizen_name(7), citizen_name(19))
 CASEWORKERS = ('Anne Andersen', 'Bent Bech', 'Carla Carlsen')
-NO_SIDEWAYS = 'document.documentElement.scrollWidth <= window.innerWidth'
 
 
 @pytest.fixture
@@ -66,13 +66,6 @@ def contrast(page, locator) -> float:
                    for w, c in zip((0.2126, 0.7152, 0.0722), (r, g, b)))
     light, dark = sorted((luminance(fg), luminance(bg)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
-
-
-def settled(page):
-    """htmx has swapped and settled."""
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-    page.wait_for_timeout(50)
 
 
 def test_summon_thirty_through_a_calendar_outage(page, radicale, jobcentre,  # noqa: F811
@@ -164,7 +157,7 @@ def test_summon_thirty_through_a_calendar_outage(page, radicale, jobcentre,  # n
     for name in UNTICKED:
         expect(table.filter(has_text=name)).to_have_count(1)
     assert sorted(p.citizen.name for p in PendingSummons.select()) == sorted(UNTICKED)
-    assert page.evaluate(NO_SIDEWAYS)
+    assert not scrolls_sideways(page)
 
     # --- 4. The follow-up list during the outage ------------------------------------------
     main_nav(page).get_by_role('link', name='Follow-up list').click()
@@ -184,7 +177,7 @@ def test_summon_thirty_through_a_calendar_outage(page, radicale, jobcentre,  # n
     expect(calendar_cells.filter(
         has_text=re.compile('Could not connect to the calendar server'))).to_have_count(28)
     expect(page.get_by_role('button', name=re.compile('^Sync the meeting of'))).to_have_count(28)
-    assert page.evaluate(NO_SIDEWAYS)
+    assert not scrolls_sideways(page)
     # Every summoned citizen got one SMS (the outbox); those with an address, an e-mail.
     summoned = {p.citizen_id for p in MeetingParticipant.select()}
     sms = Counter(m.user_id for m in Message.select().where(

@@ -9,13 +9,13 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from models import Meeting, MeetingParticipant, PendingSummons, User
+from tests.browser.layout_support import scrolls_sideways
 from tests.conftest import PASSWORD
 from tests.test_offers_support import make_caseworker, make_citizen, next_monday  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 BLOCKING = ('serious', 'critical')
-NO_SIDEWAYS = 'document.documentElement.scrollWidth <= window.innerWidth'
 
 
 def assert_accessible(axe, page, name):
@@ -59,7 +59,7 @@ def test_summon_three_citizens_on_a_phone(page, jobcentre, make_user):
     page.get_by_label('Karen Vejleder', exact=True).check()
     page.get_by_label('30 minutes', exact=True).check()
     page.get_by_label('Earliest summons date').fill(next_monday(org).isoformat())
-    assert page.evaluate(NO_SIDEWAYS)
+    assert not scrolls_sideways(page)
     assert_accessible(axe, page, 'step 1')
     # Save for later, and resume from the start page with every field kept.
     page.get_by_role('button', name='Save for later').click()
@@ -79,7 +79,7 @@ def test_summon_three_citizens_on_a_phone(page, jobcentre, make_user):
     expect(page.get_by_role('alert')).to_contain_text(
         'Line 5: no citizen with CPR number 111111-xxxx is known.')
     expect(page.locator('.citizen-table tbody tr')).to_have_count(3)
-    assert page.evaluate(NO_SIDEWAYS)
+    assert not scrolls_sideways(page)
     assert_accessible(axe, page, 'step 2')
     # Unticking a row posts just that row (htmx) and keeps the page.
     bent = page.get_by_role('row', name=re.compile('Bent Berg'))
@@ -90,7 +90,7 @@ def test_summon_three_citizens_on_a_phone(page, jobcentre, make_user):
 
     expect(page.get_by_role('heading', level=2, name='Step 3 of 3: review and summon')).to_be_visible()
     expect(page.locator('.counts')).to_contain_text('2 citizens placed')
-    assert page.evaluate(NO_SIDEWAYS)
+    assert not scrolls_sideways(page)
     assert_accessible(axe, page, 'step 3')
     page.get_by_label('Summon Carla Clausen').uncheck()
     page.get_by_role('button', name='Summon now').click()
