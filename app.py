@@ -1,15 +1,17 @@
 """Planpool: `create_app()` builds the Flask app from the environment."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import Htmx
+from markupsafe import Markup
 from peewee import InterfaceError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -166,6 +168,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in blueprint_modules():
         app.register_blueprint(module.bp)
 
+    _register_static_files(app)
     _register_request_hooks(app)
     _register_error_pages(app)
     cli.register(app)
@@ -189,6 +192,57 @@ def blueprint_modules():
 @login_manager.user_loader
 def _load_user(token):
     return UserSession.load_user(token)
+
+
+# A static URL names its file's content (`?v=`), so a browser may keep the
+# file for a year: a changed file has another URL.
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+def _register_static_files(app: Flask) -> None:
+    versions: dict[tuple[str, int], str] = {}
+
+    def version(filename: str) -> str | None:
+        path = os.path.join(app.static_folder, filename)
+        try:
+            key = (filename, os.stat(path).st_mtime_ns)
+        except OSError:
+            return None
+        if key not in versions:
+            with open(path, 'rb') as fh:
+                versions[key] = hashlib.sha256(fh.read()).hexdigest()[:12]
+        return versions[key]
+
+    @app.url_defaults
+    def _static_version(endpoint, values):
+        if endpoint == 'static' and 'v' not in values and values.get('filename'):
+            current = version(values['filename'])
+            if current:
+                values['v'] = current
+
+    def stylesheet(name: str) -> Markup:
+        """A page's own stylesheet. It sits in the body (a boosted
+        navigation keeps only the <title> of a new head), so it is kept over
+        boosted navigations (hx-preserve): a page of the same area then never
+        shows unstyled while its stylesheet is loaded again."""
+        href = url_for('static', filename=f'css/{name}.css')
+        return Markup('<link rel="stylesheet" id="css-%s" href="%s" hx-preserve>') % (name, href)
+
+    app.jinja_env.globals['stylesheet'] = stylesheet
+    app.extensions['static_version'] = version
+
+
+def _static_cache_control(response) -> None:
+    """Static files hold no personal data: cacheable by anyone, for a year
+    when the URL names the current content, else checked again each time."""
+    version = current_app.extensions['static_version'](request.view_args['filename'])
+    if version and request.args.get('v') == version:
+        response.cache_control.no_cache = None
+        response.cache_control.public = True
+        response.cache_control.max_age = STATIC_MAX_AGE
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.no_cache = True
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -230,6 +284,9 @@ def _register_request_hooks(app: Flask) -> None:
         # reads X-Forwarded-Proto); over plain HTTP browsers ignore it anyway.
         if request.is_secure:
             h.setdefault('Strict-Transport-Security', 'max-age=31536000; includeSubDomains')
+        if request.endpoint == 'static':
+            _static_cache_control(response)
+            return response
         h.add('Vary', 'HX-Request')
         if getattr(g, 'personal_data', False) or current_user.is_authenticated:
             h['Cache-Control'] = 'no-store'

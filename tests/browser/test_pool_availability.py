@@ -119,8 +119,14 @@ def test_substitute_registers_availability_on_a_phone(page, live_server, municip
     page.locator('#day-panel').get_by_role('link', name=re.compile('^Remove')).click()
     expect(page.get_by_text('Remove 16:00–21:30?')).to_be_visible()
     assert len(local_ranges(anna)) == 4
+    # The form's answer is a new page (a boosted one): the page's stylesheet
+    # stays as it was instead of being loaded again, so the month never
+    # shows unstyled in between.
+    page.evaluate("window.poolStylesheet = document.getElementById('css-pool')")
     page.locator('#day-panel').get_by_role('button', name='Remove').click()
     expect(page.get_by_role('status')).to_have_text('Removed.')
+    assert page.evaluate("document.getElementById('css-pool') === window.poolStylesheet"
+                         " && window.poolStylesheet.sheet !== null")
     assert ('16 16:00', '16 21:30') not in local_ranges(anna)
     assert_fits_a_phone(page)
     assert page.js_errors == []
