@@ -5,6 +5,7 @@ import hashlib
 import logging
 import os
 import secrets
+import stat
 
 from flask import Flask, current_app, g, has_request_context, request, session, url_for
 from flask_babel import get_locale, gettext as _
@@ -15,6 +16,7 @@ from markupsafe import Markup
 from peewee import InterfaceError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+from werkzeug.security import safe_join
 
 import cli
 import tasks
@@ -203,11 +205,16 @@ def _register_static_files(app: Flask) -> None:
     versions: dict[tuple[str, int], str] = {}
 
     def version(filename: str) -> str | None:
-        path = os.path.join(app.static_folder, filename)
+        """The first 12 hex digits of the file's SHA-256; None for anything
+        but a regular file inside the static folder."""
+        path = safe_join(app.static_folder, filename)
         try:
-            key = (filename, os.stat(path).st_mtime_ns)
+            found = os.stat(path) if path else None
         except OSError:
             return None
+        if found is None or not stat.S_ISREG(found.st_mode):
+            return None
+        key = (filename, found.st_mtime_ns)
         if key not in versions:
             with open(path, 'rb') as fh:
                 versions[key] = hashlib.sha256(fh.read()).hexdigest()[:12]

@@ -68,3 +68,15 @@ def test_a_changed_file_gets_a_new_address(app, client, tmp_path, monkeypatch):
     assert client.get(after).headers['Cache-Control'] == YEAR
     assert client.get(before).headers['Cache-Control'] == 'no-cache'
     assert client.get(after).get_data(as_text=True) == 'main { color: navy; }'
+
+
+def test_a_path_out_of_the_static_folder_is_neither_served_nor_read(app, client, tmp_path,
+                                                                    monkeypatch):
+    (tmp_path / 'static').mkdir()
+    (tmp_path / 'secret.txt').write_text('not for the web')
+    monkeypatch.setattr(app, 'static_folder', str(tmp_path / 'static'))
+    assert app.extensions['static_version']('../secret.txt') is None
+    assert app.extensions['static_version']('.') is None              # a folder
+    response = client.get('/static/%2e%2e/secret.txt')
+    assert response.status_code == 404
+    assert b'not for the web' not in response.data
