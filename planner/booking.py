@@ -277,7 +277,10 @@ def announce(made: Sequence[tuple[Meeting, MeetingRequest]], *, event: str = 'bo
     a summons, 'self_booked' by the citizen)."""
     if not made:
         return
-    calendar_sync.queue_meetings([meeting.id for meeting, _request in made])
+    calendar_sync.queue_new_meetings(
+        (meeting.id, meeting.revision,
+         [meeting.caseworker_id, *(c.id for c in request.extra_caseworkers)])
+        for meeting, request in made)
     if not notify:
         return
     if event in SELF_SERVICE_EVENTS:

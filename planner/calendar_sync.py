@@ -28,7 +28,7 @@ from peewee import EXCLUDED, JOIN, Case, fn
 from integrations import DeliveryError, caldav, ics
 from messaging import queue
 from models import (CalendarSync, Caseworker, Meeting, MeetingCaseworker, MeetingParticipant,
-                    MeetingType, Organisation, Room, Team, User, utcnow)
+                    MeetingType, Organisation, Room, Team, User, insert_rows, utcnow)
 
 log = logging.getLogger('planpool.calendar_sync')
 
@@ -132,6 +132,23 @@ def queue_meetings(meeting_ids: Iterable[int]) -> int:
     queued: list[int] = []
     for chunk in _chunks(ids):
         queued += _queue_chunk(chunk)
+    _enqueue(queued)
+    return len(queued)
+
+
+def queue_new_meetings(meetings: Iterable[tuple[int, int, Iterable[int | None]]]) -> int:
+    """`queue_meetings` for meetings this transaction has just written, each
+    as (id, revision, its caseworkers' ids): no calendar can hold them yet,
+    so their rows are written straight away, without reading what is there."""
+    if not enabled():
+        return 0
+    now = utcnow()
+    rows = [dict(meeting=meeting_id, caseworker=caseworker_id, wanted_revision=revision,
+                 status=CalendarSync.QUEUED, attempts=0, next_attempt_at=None, last_error='',
+                 updated_at=now)
+            for meeting_id, revision, holders in meetings
+            for caseworker_id in sorted({c for c in holders if c})]
+    queued = insert_rows(CalendarSync, rows)
     _enqueue(queued)
     return len(queued)
 

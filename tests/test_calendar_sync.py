@@ -151,6 +151,29 @@ def test_group_meeting_staff_all_get_the_event(app, radicale, setup):
     assert calendar_sync.queue_meeting(meeting) == 0        # both in sync already
 
 
+def test_a_group_meeting_booked_with_two_caseworkers_reaches_both_calendars(
+        app, radicale, setup, monkeypatch):
+    batches = []
+    monkeypatch.setattr(calendar_sync, '_enqueue', batches.append)
+    start = dt.datetime.combine(setup['monday'], dt.time(10), tzinfo=setup['org'].zone)
+    meeting = booking.book(booking.MeetingRequest(
+        organisation=setup['org'], team=setup['team'], meeting_type=setup['jobsamtale'],
+        caseworker=setup['karen'], extra_caseworkers=(setup['ole'],), starts_at=start,
+        duration_minutes=60, citizens=(setup['citizen'], setup['other']),
+        form=Meeting.GROUP, seats=2), send_notifications=False)
+    rows = list(CalendarSync.select().where(CalendarSync.meeting == meeting)
+                .order_by(CalendarSync.id))
+    assert sorted(r.caseworker_id for r in rows) == sorted([setup['karen'].id, setup['ole'].id])
+    assert {(r.status, r.wanted_revision, r.attempts) for r in rows} == {('queued', 0, 0)}
+    assert batches == [[r.id for r in rows]]          # one task, after the commit
+    monkeypatch.undo()
+    tasks.sync_calendar_batch(batches[0])
+    for cw in (setup['karen'], setup['ole']):
+        (event,) = events(_calendar(radicale, cw))
+        assert str(event['UID']) == _uid(meeting)
+    assert calendar_sync.queue_meeting(meeting) == 0        # both in sync already
+
+
 def test_syncing_again_and_again_never_makes_a_duplicate(app, radicale, setup):
     meeting = _book(setup)
     (row,) = _rows(meeting)
