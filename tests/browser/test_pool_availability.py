@@ -34,7 +34,7 @@ def local_ranges(user):
 
 def assert_fits_a_phone(page):
     width = settled(page).evaluate('Math.max(document.documentElement.scrollWidth, '
-                          'document.body.scrollWidth)')
+                                   'document.body.scrollWidth)')
     assert width <= 390, f'{page.url} is {width}px wide'
     # A check box's target is its row with the label (.check, 44 px tall).
     small = [f"{t['height']:.1f}px {t['html']}" for t in page.evaluate(TARGETS_JS)
