@@ -96,6 +96,11 @@ FORM_SOURCES = {
 }
 
 
+def _day_after_availability(world):
+    """The day after the substitute's registered day: in the future, and free."""
+    return (dt.date.fromisoformat(_availability_day(world)) + dt.timedelta(days=1)).isoformat()
+
+
 def _in_two_weeks(world, days=1):
     """A date `days` after the world's meeting (a Monday two weeks ahead)."""
     return (world.a.org.local(world.a.meeting.starts_at).date()
@@ -126,6 +131,8 @@ TYPED = {
                                           'phone': '+46701234567', 'units': w.p.unit.id,
                                           'password': 'a first password 2030'},
     'pool_units.create': lambda w: {'name': 'Ny enhet'},
+    # The page offers today, whose shift presets are over by the afternoon.
+    'pool_me.add_availability': lambda w: {'day': _day_after_availability(w)},
     'pool_vacancies.create': lambda w: {'date': _in_two_weeks(w, 3), 'start': '08:00',
                                         'end': '16:00', 'unit': w.p.unit.id},
     'summons.step2': lambda w: {'cpr': w.a.citizen.cpr},
