@@ -143,14 +143,19 @@ def queue_new_meetings(meetings: Iterable[tuple[int, int, Iterable[int | None]]]
     if not enabled():
         return 0
     now = utcnow()
-    rows = [dict(meeting=meeting_id, caseworker=caseworker_id, wanted_revision=revision,
-                 status=CalendarSync.QUEUED, attempts=0, next_attempt_at=None, last_error='',
-                 updated_at=now)
+    rows = [_queued_row(meeting_id, caseworker_id, revision, now)
             for meeting_id, revision, holders in meetings
             for caseworker_id in sorted({c for c in holders if c})]
     queued = insert_rows(CalendarSync, rows)
     _enqueue(queued)
     return len(queued)
+
+
+def _queued_row(meeting_id: int, caseworker_id: int, revision: int, now: dt.datetime) -> dict:
+    """A calendar row waiting to be sent, attempts from zero."""
+    return dict(meeting=meeting_id, caseworker=caseworker_id, wanted_revision=revision,
+                status=CalendarSync.QUEUED, attempts=0, next_attempt_at=None, last_error='',
+                updated_at=now)
 
 
 def _queue_chunk(ids: list[int]) -> list[int]:
@@ -183,10 +188,7 @@ def _queue_chunk(ids: list[int]) -> list[int]:
     sending = CalendarSync.status == CalendarSync.SENDING
     for start in range(0, len(rows), CHUNK):
         part = rows[start:start + CHUNK]
-        (CalendarSync.insert_many(
-            [dict(meeting=m, caseworker=c, wanted_revision=w, status=CalendarSync.QUEUED,
-                  attempts=0, next_attempt_at=None, last_error='', updated_at=now)
-             for m, c, w in part])
+        (CalendarSync.insert_many([_queued_row(m, c, w, now) for m, c, w in part])
          .on_conflict(
              conflict_target=[CalendarSync.meeting, CalendarSync.caseworker],
              # A row being sent keeps its claim: the sender sees the new
